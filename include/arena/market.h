@@ -1,0 +1,112 @@
+/* include/arena/market.h - market data in memory: symbols, bars, trades,
+ * funding; CSV import; the seeded synthetic market generator.
+ *
+ * Series are stored column-wise (one array per field) because the engine and
+ * the indicators scan one field at a time. A market owns everything it points
+ * to; ar_market_free releases it all. No locking: a market is built by one
+ * thread and then only read (readers may share it). */
+#ifndef ARENA_MARKET_H
+#define ARENA_MARKET_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "arena/err.h"
+
+#define AR_SYM_MAX 32 /* symbol names are at most 31 bytes */
+
+typedef struct ar_bars {
+    size_t n, cap;
+    int64_t *t; /* bar open time, ns UTC, strictly increasing */
+    double *open, *high, *low, *close, *volume;
+} ar_bars;
+
+typedef struct ar_trades {
+    size_t n, cap;
+    int64_t *t; /* ns UTC, non-decreasing; equal times keep file order */
+    double *price, *qty;
+    int8_t *side; /* +1 aggressor bought, -1 aggressor sold, 0 unknown */
+} ar_trades;
+
+typedef struct ar_funding {
+    size_t n, cap;
+    int64_t *t;   /* funding instant, ns UTC, strictly increasing */
+    double *rate; /* rate per funding interval (longs pay when > 0) */
+} ar_funding;
+
+typedef struct ar_symbol {
+    char name[AR_SYM_MAX];
+    int64_t interval; /* bar interval in ns; 0 when there are no bars */
+    ar_bars bars;
+    ar_trades trades;
+    ar_funding funding;
+} ar_symbol;
+
+typedef struct ar_market {
+    size_t nsym;
+    ar_symbol *sym; /* nsym entries, in the order added */
+    char source[128]; /* free text ("synthetic seed=7", "import") */
+} ar_market;
+
+/* Empty market; NULL on allocation failure. */
+ar_market *ar_market_create(void);
+void ar_market_free(ar_market *m); /* NULL: no-op */
+
+/* Index of the symbol named name, or -1. */
+int ar_market_find(const ar_market *m, const char *name);
+
+/* Append an empty symbol (name copied); returns its index, -1 on ENOMEM or a
+ * name that is empty, too long or already present. */
+int ar_market_add_symbol(ar_market *m, const char *name);
+
+/* Append one row; the arrays grow geometrically. AR_ENOMEM on failure. No
+ * ordering checks here: importers check and report lines themselves. */
+ar_err ar_bars_push(ar_bars *b, int64_t t, double o, double h, double l, double c, double v);
+ar_err ar_trades_push(ar_trades *tr, int64_t t, double price, double qty, int8_t side);
+ar_err ar_funding_push(ar_funding *f, int64_t t, double rate);
+/* Reserve room for at least n rows (exact allocation for known sizes). */
+ar_err ar_bars_reserve(ar_bars *b, size_t n);
+void ar_bars_free(ar_bars *b);
+void ar_trades_free(ar_trades *t);
+void ar_funding_free(ar_funding *f);
+
+/* Index of the first bar with t >= x (n when none): binary search. */
+size_t ar_bars_lower_bound(const ar_bars *b, int64_t x);
+
+/* ---- CSV import ----------------------------------------------------------
+ * kinds: AR_CSV_AUTO looks at the first line: a header naming a time column
+ * and open/high/low/close is OHLCV; one naming price and amount/qty/size is
+ * trades; 12 numeric columns and no header is a Binance kline file. Files
+ * ending in .gz are read through zlib. Rows are appended to sym (bars or
+ * trades); sym->interval is set from the most common bar step when it was 0
+ * and must agree with it otherwise. Errors name the file and the line:
+ * "data.csv:17: high 10.5 < low 11.0". */
+typedef enum { AR_CSV_AUTO, AR_CSV_OHLCV, AR_CSV_KLINE, AR_CSV_TRADES } ar_csv_kind;
+ar_err ar_csv_import(const char *path, ar_csv_kind kind, ar_symbol *sym, ar_errbuf *eb);
+
+/* Aggregate trades into bars of the given interval (open time aligned to a
+ * multiple of interval since the epoch). Empty intervals produce no bar. */
+ar_err ar_bars_from_trades(const ar_trades *tr, int64_t interval, ar_bars *out);
+
+/* ---- synthetic market ----------------------------------------------------
+ * A seeded multi-asset model: correlated Student-t innovations through a
+ * Cholesky factor, GARCH(1,1) volatility per asset, compound-Poisson jumps,
+ * volume that follows volatility. Parameters are calibrated to real Bybit
+ * 1-minute perps (docs/DATA.md says how). Same params => identical output. */
+typedef struct ar_synth_params {
+    const char *const *symbols; /* known names (BTC, ETH, SOL, BNB, DOGE, XRP) get
+                                   calibrated parameters; others get BTC-like ones */
+    size_t nsym;
+    int64_t start;     /* first bar open time, ns UTC */
+    int64_t interval;  /* bar interval, ns */
+    size_t nbars;      /* bars per symbol */
+    uint64_t seed;
+    int funding;       /* also write a synthetic 8h funding series */
+} ar_synth_params;
+ar_err ar_synth_generate(const ar_synth_params *p, ar_market **out, ar_errbuf *eb);
+
+/* ---- info ---------------------------------------------------------------
+ * Print symbols, intervals, ranges, row counts and gaps (steps larger than the
+ * interval) of m to f in a readable table. */
+void ar_market_print_info(const ar_market *m, FILE *f);
+
+#endif

@@ -1,0 +1,73 @@
+/* include/arena/run.h - a finished (or loaded) run as plain data.
+ *
+ * The engine produces an ar_run, the store writes it to a run file
+ * (docs/RUNFILE.md) and reads it back, and the league table consumes it.
+ * Everything is owned by the ar_run and released by ar_run_free. */
+#ifndef ARENA_RUN_H
+#define ARENA_RUN_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "arena/exec.h"
+
+#define AR_NAME_MAX 64
+
+typedef struct ar_equity_rec {
+    int64_t t;
+    double equity, cash, gross_exposure;
+} ar_equity_rec;
+
+typedef struct ar_decision_rec {
+    int64_t t;
+    int32_t n_actions;  /* actions the agent returned */
+    int32_t n_rejected; /* of which rejected */
+    int32_t status;     /* 0 ok, 1 invalid answer treated as hold */
+    int32_t reason;     /* ar_reason of the first problem, 0 none */
+    double equity;      /* equity at the decision */
+} ar_decision_rec;
+
+typedef struct ar_run_agent {
+    char name[AR_NAME_MAX];
+    char kind[16];            /* builtin, llm, exec, http */
+    char detail[AR_NAME_MAX]; /* strategy name or provider/model */
+    int32_t baseline;         /* 1 when added by `baselines` */
+    double capital, final_equity, fees, funding;
+    size_t norders, nfills, ntrades, nfunding, nequity, ndecisions;
+    ar_order_rec *orders;
+    ar_fill_rec *fills;
+    ar_trade_rec *trades;
+    ar_funding_rec *funding_log;
+    ar_equity_rec *equity;       /* one sample per decision time, plus the final mark */
+    ar_decision_rec *decisions;
+} ar_run_agent;
+
+typedef struct ar_run_episode {
+    int32_t window;   /* window index */
+    uint64_t seed;
+    int64_t start, end;
+    size_t nagents;
+    ar_run_agent *agents;
+} ar_run_episode;
+
+typedef struct ar_run {
+    char name[128];
+    char *config_json;   /* the config as given, canonical JSON (sorted keys) */
+    char *manifest_json; /* data sha256, arena version, seed */
+    int64_t cadence;
+    double capital;
+    int32_t mode;        /* ar_mode */
+    size_t nsym;
+    char (*symbols)[AR_SYM_MAX];
+    size_t nepisodes;
+    ar_run_episode *episodes;
+} ar_run;
+
+void ar_run_free(ar_run *r);         /* NULL: no-op */
+void ar_run_agent_cleanup(ar_run_agent *a);
+
+/* Write the run file: tmp name, rename when complete (store module). */
+ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb);
+/* Read a run file written by ar_run_h5_write. */
+ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb);
+
+#endif

@@ -1,0 +1,78 @@
+/* include/arena/stats.h - performance metrics, Sharpe inference, ratings.
+ *
+ * Conventions are exactly those of shared/refs/stats_ref.py (sections A-D):
+ * simple period returns from the equity curve, ddof=1 std, Sortino over all n,
+ * drawdown with E[0] as a possible peak, a year of 365 days. Every value that
+ * is undefined (zero variance, no trades, no losses...) is NAN; JSON writers
+ * print it as null and text tables as "–". Pure functions, thread-safe. */
+#ifndef ARENA_STATS_H
+#define ARENA_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "arena/err.h"
+
+typedef struct ar_metrics {
+    size_t n_returns;
+    double periods_per_year;
+    double mean_return, std_return_ddof1;
+    double total_return, annualized_return_cagr, annualized_volatility;
+    double sharpe_per_period, sharpe_annualized;
+    double downside_deviation_per_period, sortino_annualized;
+    double max_drawdown; /* <= 0 */
+    size_t max_drawdown_duration_periods, max_drawdown_trough_index, max_drawdown_peak_index;
+    double calmar;
+    double win_rate_periods, profit_factor_periods;
+} ar_metrics;
+
+/* Metrics of equity[0..n] (n+1 points, n >= 1; all > 0 for returns to be
+ * defined). AR_EINVAL when n < 1. */
+ar_err ar_metrics_compute(const double *equity, size_t npoints, double ppy, ar_metrics *out);
+
+typedef struct ar_trade_stats {
+    size_t n_trades;
+    double percent_profitable, profit_factor, expectancy;
+    double avg_win, avg_loss, win_loss_ratio, total_pnl;
+} ar_trade_stats;
+
+/* Per-trade statistics of a PnL list (pyfolio round trips). n = 0 gives
+ * n_trades 0 and NAN everywhere else. */
+void ar_trade_stats_compute(const double *pnl, size_t n, ar_trade_stats *out);
+
+/* ---- Sharpe inference (section B/C) ---- */
+typedef struct ar_sharpe_inference {
+    double skew_biased, kurtosis_nonexcess_biased;
+    double lo_se_iid_per_period, lo_se_iid_annualized, se_nonnormal_per_period;
+    double psr_sr0_zero, psr_zstat;
+} ar_sharpe_inference;
+void ar_sharpe_inference_compute(const double *r, size_t n, double ppy, ar_sharpe_inference *out);
+double ar_sharpe_pp(const double *r, size_t n);
+double ar_lo_eta(const double *r, size_t n, int q); /* NAN if radicand <= 0 */
+/* PSR of returns r against benchmark per-period Sharpe sr_star; z in *z. */
+double ar_psr(const double *r, size_t n, double sr_star, double *z);
+double ar_expected_max_sharpe(double n_trials, double var_trials);
+double ar_dsr(const double *r, size_t n, double n_trials, double var_trials, double *sr0, double *z);
+typedef struct ar_jk { double sharpe_1, sharpe_2, rho, theta, z, p_two_sided; } ar_jk;
+void ar_memmel_jk(const double *r1, const double *r2, size_t n, ar_jk *out);
+double ar_norm_cdf(double x);
+double ar_norm_ppf(double p); /* inverse normal CDF, ~1e-15 accurate */
+
+/* ---- ratings (section D) ---- */
+typedef struct ar_battle {
+    int a, b;  /* model indices */
+    double y;  /* 1 a won, 0 b won, 0.5 tie */
+} ar_battle;
+
+/* Online Elo in battle order (K, scale 400, base 10, init 1000). */
+void ar_elo_online(const ar_battle *bt, size_t n, size_t nmodels, double k, double *ratings);
+
+/* Bradley-Terry MLE, ratings with mean 1000 (scale 400, base 10). Returns
+ * AR_EUNDEF when the MLE does not exist (the comparison graph, ties counted
+ * both ways, is not strongly connected); then ratings hold the documented
+ * fallback: a lightly regularised fit (see docs/STATS.md). *loglik may be NULL. */
+ar_err ar_bt_fit(const ar_battle *bt, size_t n, size_t nmodels, double *ratings, double *loglik);
+
+/* Percentile (Hyndman-Fan type 7, numpy default) of sorted x[0..n-1]. */
+double ar_quantile_sorted(const double *x, size_t n, double q);
+
+#endif

@@ -1,0 +1,29 @@
+/* include/arena/store.h - the only module that includes HDF5.
+ *
+ * Market files (layout: docs/DATA.md) and run files (docs/RUNFILE.md). All
+ * writers create "<path>.tmp-XXXX" and rename over path only when the file is
+ * complete, so a failed write never leaves a file that looks finished. Object
+ * time tracking is off on every object, so identical content gives identical
+ * bytes. Not thread-safe (the HDF5 library is built without thread safety):
+ * call from one thread. */
+#ifndef ARENA_STORE_H
+#define ARENA_STORE_H
+
+#include <stdio.h>
+#include "arena/market.h"
+
+/* Write every symbol of m into the market file at path. When path exists and
+ * append is set, symbols already in the file are kept and those in m are
+ * added (a symbol present in both is replaced). */
+ar_err ar_market_h5_write(const char *path, const ar_market *m, int append, ar_errbuf *eb);
+
+/* Read the named symbols (all when names is NULL) into a new market.
+ * AR_ENOTFOUND naming the symbol when one is missing. */
+ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnames,
+                         ar_market **out, ar_errbuf *eb);
+
+/* Silence HDF5's automatic error stack printing (call once at start-up);
+ * errors are reported through ar_errbuf instead. */
+void ar_store_init(void);
+
+#endif

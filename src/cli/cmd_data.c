@@ -1,0 +1,9 @@
+/* placeholder until the subcommand lands */
+#include <stdio.h>
+#include "arena/err.h"
+#include "cli/cli.h"
+int ar_cmd_data(int argc, char **argv) {
+    (void)argc; (void)argv;
+    fprintf(stderr, "arena data: not implemented yet\n");
+    return AR_EXIT_FAIL;
+}

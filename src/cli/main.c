@@ -1,0 +1,48 @@
+/* src/cli/main.c - the arena command: dispatch to subcommands. */
+#include <stdio.h>
+#include <string.h>
+#include "arena/err.h"
+#include "arena/store.h"
+#include "cli/cli.h"
+
+#ifndef ARENA_VERSION
+#define ARENA_VERSION "0.1.0"
+#endif
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} cmds[] = {
+    {"run", ar_cmd_run, "run CONFIG [-o RUN.h5]          run a tournament, print the league table"},
+    {"table", ar_cmd_table, "table RUN.h5... [--format F]    league table of run files (text|md|csv|json)"},
+    {"stats", ar_cmd_stats, "stats EQUITY.csv --periods-per-year N [--format json]   metrics of an equity curve"},
+    {"rank", ar_cmd_rank, "rank BATTLES.csv [--format json|text]   Bradley-Terry ratings from battles"},
+    {"data", ar_cmd_data, "data import|synth|info ...      market files"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: arena COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) fprintf(f, "  %s\n", cmds[i].help);
+    fprintf(f, "\n'arena COMMAND --help' for a command's options. Exit codes: 0 ok, 1 failure, 2 usage or config error.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return AR_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return AR_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("arena %s\n", ARENA_VERSION);
+        return AR_EXIT_OK;
+    }
+    ar_store_init();
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "arena: unknown command '%s' (try 'arena --help')\n", argv[1]);
+    return AR_EXIT_USAGE;
+}

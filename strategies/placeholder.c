@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int ar__strategies_placeholder;
