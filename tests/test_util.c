@@ -1,4 +1,5 @@
 /* tests/test_util.c - hashing, seeds and error text. */
+/* arena-test-deps: util */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
