@@ -18,6 +18,7 @@ typedef struct ar_metrics {
     double mean_return, std_return_ddof1;
     double total_return, annualized_return_cagr, annualized_volatility;
     double sharpe_per_period, sharpe_annualized;
+    double sharpe_annualized_252; /* SR_p * sqrt(252): the equities convention, for comparison */
     double downside_deviation_per_period, sortino_annualized;
     double max_drawdown; /* <= 0 */
     size_t max_drawdown_duration_periods, max_drawdown_trough_index, max_drawdown_peak_index;
@@ -25,8 +26,9 @@ typedef struct ar_metrics {
     double win_rate_periods, profit_factor_periods;
 } ar_metrics;
 
-/* Metrics of equity[0..n] (n+1 points, n >= 1; all > 0 for returns to be
- * defined). AR_EINVAL when n < 1. */
+/* Metrics of equity[0..n] (n+1 points, n >= 1). AR_EINVAL (and out filled
+ * with NAN / 0) when n < 1, when ppy is not finite and > 0, or when an equity
+ * value is not finite and > 0 (returns would be undefined). */
 ar_err ar_metrics_compute(const double *equity, size_t npoints, double ppy, ar_metrics *out);
 
 typedef struct ar_trade_stats {
@@ -69,7 +71,11 @@ void ar_elo_online(const ar_battle *bt, size_t n, size_t nmodels, double k, doub
 /* Bradley-Terry MLE, ratings with mean 1000 (scale 400, base 10). Returns
  * AR_EUNDEF when the MLE does not exist (the comparison graph, ties counted
  * both ways, is not strongly connected); then ratings hold the documented
- * fallback: a lightly regularised fit (see docs/STATS.md). *loglik may be NULL. */
+ * fallback: a lightly regularised fit (see docs/STATS.md). *loglik may be NULL.
+ * Battles with out-of-range or equal indices, or y outside [0,1], are ignored.
+ * AR_EINVAL when nmodels is 0, AR_ELIMIT past 46340 models, AR_ENOMEM on
+ * allocation failure. Expects GSL's error handler off
+ * (gsl_set_error_handler_off() at start-up). */
 ar_err ar_bt_fit(const ar_battle *bt, size_t n, size_t nmodels, double *ratings, double *loglik);
 
 /* Percentile (Hyndman-Fan type 7, numpy default) of sorted x[0..n-1]. */
