@@ -1,9 +1,120 @@
-/* placeholder until the subcommand lands */
+/* src/cli/cmd_table.c - `arena table RUN.h5... [--format text|md|csv|json]`:
+ * the league table of one run file, or of several run files of the same
+ * tournament (same config apart from seeds and windows) merged. The table
+ * goes to stdout; errors are one line on stderr naming the file. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "arena/err.h"
+#include "arena/league.h"
+#include "arena/run.h"
 #include "cli/cli.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: arena table RUN.h5... [--format text|md|csv|json]\n"
+               "  League table of one or more run files (runs of one tournament merge).\n"
+               "  Undefined values: '\xe2\x80\x93' in text and md, empty in csv, null in json.\n");
+}
+
+/* Which file disagrees with the first: the merged check only says what. */
+static void report_mismatch(ar_run *const *runs, char **files, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        const ar_run *pair[2] = {runs[0], runs[i]};
+        ar_league *l = NULL;
+        ar_errbuf eb = {{0}};
+        ar_err e = ar_league_compute(pair, 2, &l, &eb);
+        ar_league_free(l);
+        if (e) {
+            fprintf(stderr, "arena table: %s: %s (compared with %s)\n", files[i], eb.msg, files[0]);
+            return;
+        }
+    }
+    fprintf(stderr, "arena table: %s: runs differ\n", files[0]);
+}
+
 int ar_cmd_table(int argc, char **argv) {
-    (void)argc; (void)argv;
-    fprintf(stderr, "arena table: not implemented yet\n");
-    return AR_EXIT_FAIL;
+    ar_format fmt = AR_FMT_TEXT;
+    char **files = calloc((size_t)(argc > 0 ? argc : 1), sizeof *files);
+    if (files == NULL) {
+        fprintf(stderr, "arena table: out of memory\n");
+        return AR_EXIT_FAIL;
+    }
+    size_t nf = 0;
+    int only_files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        if (only_files || a[0] != '-' || a[1] == '\0') {
+            files[nf++] = argv[i];
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_files = 1;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            free(files);
+            return AR_EXIT_OK;
+        } else if (!strcmp(a, "--format") || !strcmp(a, "-f")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "arena table: %s needs a value (text, md, csv or json)\n", a);
+                free(files);
+                return AR_EXIT_USAGE;
+            }
+            val = argv[++i];
+        } else if (!strncmp(a, "--format=", 9)) {
+            val = a + 9;
+        } else {
+            fprintf(stderr, "arena table: unknown option '%s'\n", a);
+            usage(stderr);
+            free(files);
+            return AR_EXIT_USAGE;
+        }
+        if (val && ar_format_parse(val, &fmt) != AR_OK) {
+            fprintf(stderr, "arena table: --format: expected text, md, csv or json, got '%s'\n", val);
+            free(files);
+            return AR_EXIT_USAGE;
+        }
+    }
+    if (nf == 0) {
+        usage(stderr);
+        free(files);
+        return AR_EXIT_USAGE;
+    }
+
+    int rc = AR_EXIT_OK;
+    ar_run **runs = calloc(nf, sizeof *runs);
+    ar_league *l = NULL;
+    ar_errbuf eb = {{0}};
+    if (runs == NULL) {
+        fprintf(stderr, "arena table: out of memory\n");
+        rc = AR_EXIT_FAIL;
+        goto done;
+    }
+    for (size_t i = 0; i < nf; i++)
+        if (ar_run_h5_read(files[i], &runs[i], &eb) != AR_OK) {
+            /* The store's messages start with the file name already. */
+            fprintf(stderr, "arena table: %s\n", eb.msg);
+            rc = AR_EXIT_FAIL;
+            goto done;
+        }
+    ar_err e = ar_league_compute((const ar_run *const *)runs, nf, &l, &eb);
+    if (e == AR_ECONFIG && nf > 1) {
+        report_mismatch(runs, files, nf);
+        rc = AR_EXIT_FAIL;
+        goto done;
+    }
+    if (e) {
+        fprintf(stderr, "arena table: %s: %s\n", files[0], eb.msg);
+        rc = AR_EXIT_FAIL;
+        goto done;
+    }
+    if (ar_league_print(l, fmt, stdout) != AR_OK) {
+        fprintf(stderr, "arena table: stdout: write error\n");
+        rc = AR_EXIT_FAIL;
+    }
+done:
+    ar_league_free(l);
+    for (size_t i = 0; runs && i < nf; i++) ar_run_free(runs[i]);
+    free(runs);
+    free(files);
+    return rc;
 }

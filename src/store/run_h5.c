@@ -1,0 +1,842 @@
+/* src/store/run_h5.c - run files: an ar_run written to HDF5 and read back.
+ *
+ * Layout v1 (docs/RUNFILE.md): root attributes format/version/name/config/
+ * manifest/cadence_ns/capital/mode, a /symbols dataset, and per episode
+ * /episodes/<k> with attributes and an agents group whose members keep the
+ * run's agent order (link creation order is tracked and indexed). Each agent
+ * holds six compound datasets whose fields carry the C struct member names.
+ *
+ * Two promises shape the code. Identical input gives identical bytes: object
+ * time tracking is off on the root group (file creation plist), on every
+ * group and every dataset; strings are copied into zeroed buffers; the write
+ * order is fixed; nothing about the machine (path, pid, clock) is written.
+ * And a run file that exists is complete: we write "<path>.tmp-<pid>" and
+ * rename it over path only after H5Fclose succeeded, removing the tmp on any
+ * failure. Datasets are chunked with unlimited maximum size (live mode will
+ * append) and uncompressed (writing 500k equity rows must take milliseconds);
+ * the file types are packed so no padding byte of a C struct reaches the file.
+ *
+ * Not thread-safe (the HDF5 library is not): call from one thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <hdf5.h>
+#include "arena/run.h"
+#include "arena/util.h"
+
+#define RUN_FORMAT "arena-run"
+#define RUN_VERSION 1
+#define CHUNK_ROWS 65536
+
+/* ---- record tables -------------------------------------------------------
+ * One table per record struct: field name (= C member name), offset and
+ * scalar kind. Memory types are built from the offsets, file types from the
+ * same list laid end to end; both come from this single description so they
+ * cannot drift apart. Padding members (ar_funding_rec.pad_) are left out. */
+
+typedef enum { K_I32, K_I64, K_U64, K_F64 } kind;
+typedef struct {
+    const char *name;
+    size_t off;
+    kind k;
+} field;
+
+#define FLD(S, m, k) {#m, offsetof(S, m), k}
+
+static const field order_fields[] = {
+    FLD(ar_order_rec, t_decision, K_I64), FLD(ar_order_rec, t_active, K_I64),
+    FLD(ar_order_rec, t_done, K_I64),     FLD(ar_order_rec, id, K_I32),
+    FLD(ar_order_rec, sym, K_I32),        FLD(ar_order_rec, type, K_I32),
+    FLD(ar_order_rec, status, K_I32),     FLD(ar_order_rec, reason, K_I32),
+    FLD(ar_order_rec, reduce_only, K_I32), FLD(ar_order_rec, qty, K_F64),
+    FLD(ar_order_rec, price, K_F64),      FLD(ar_order_rec, leverage, K_F64),
+    FLD(ar_order_rec, tp, K_F64),         FLD(ar_order_rec, sl, K_F64),
+    FLD(ar_order_rec, filled_qty, K_F64), FLD(ar_order_rec, fill_price, K_F64),
+};
+static const field fill_fields[] = {
+    FLD(ar_fill_rec, t, K_I64),         FLD(ar_fill_rec, order_id, K_I32),
+    FLD(ar_fill_rec, sym, K_I32),       FLD(ar_fill_rec, kind, K_I32),
+    FLD(ar_fill_rec, maker, K_I32),     FLD(ar_fill_rec, qty, K_F64),
+    FLD(ar_fill_rec, price, K_F64),     FLD(ar_fill_rec, ref_price, K_F64),
+    FLD(ar_fill_rec, fee, K_F64),       FLD(ar_fill_rec, realized_pnl, K_F64),
+};
+static const field trade_fields[] = {
+    FLD(ar_trade_rec, t_open, K_I64), FLD(ar_trade_rec, t_close, K_I64),
+    FLD(ar_trade_rec, sym, K_I32),    FLD(ar_trade_rec, side, K_I32),
+    FLD(ar_trade_rec, qty, K_F64),    FLD(ar_trade_rec, entry, K_F64),
+    FLD(ar_trade_rec, exit, K_F64),   FLD(ar_trade_rec, pnl, K_F64),
+    FLD(ar_trade_rec, fees, K_F64),   FLD(ar_trade_rec, funding, K_F64),
+};
+static const field funding_fields[] = {
+    FLD(ar_funding_rec, t, K_I64),     FLD(ar_funding_rec, sym, K_I32),
+    FLD(ar_funding_rec, rate, K_F64),  FLD(ar_funding_rec, price, K_F64),
+    FLD(ar_funding_rec, qty, K_F64),   FLD(ar_funding_rec, amount, K_F64),
+};
+static const field equity_fields[] = {
+    FLD(ar_equity_rec, t, K_I64), FLD(ar_equity_rec, equity, K_F64),
+    FLD(ar_equity_rec, cash, K_F64), FLD(ar_equity_rec, gross_exposure, K_F64),
+};
+static const field decision_fields[] = {
+    FLD(ar_decision_rec, t, K_I64),          FLD(ar_decision_rec, n_actions, K_I32),
+    FLD(ar_decision_rec, n_rejected, K_I32), FLD(ar_decision_rec, status, K_I32),
+    FLD(ar_decision_rec, reason, K_I32),     FLD(ar_decision_rec, equity, K_F64),
+};
+
+typedef struct {
+    const char *name; /* dataset name */
+    const field *f;
+    size_t nf, size;  /* fields, sizeof the C struct */
+} table;
+
+enum { T_ORDERS, T_FILLS, T_TRADES, T_FUNDING, T_EQUITY, T_DECISIONS, T_COUNT };
+#define NF(a) (sizeof(a) / sizeof(a)[0])
+static const table tables[T_COUNT] = {
+    {"orders", order_fields, NF(order_fields), sizeof(ar_order_rec)},
+    {"fills", fill_fields, NF(fill_fields), sizeof(ar_fill_rec)},
+    {"trades", trade_fields, NF(trade_fields), sizeof(ar_trade_rec)},
+    {"funding", funding_fields, NF(funding_fields), sizeof(ar_funding_rec)},
+    {"equity", equity_fields, NF(equity_fields), sizeof(ar_equity_rec)},
+    {"decisions", decision_fields, NF(decision_fields), sizeof(ar_decision_rec)},
+};
+
+/* The record arrays of an agent, in table order. */
+static void agent_arrays(ar_run_agent *a, void ***rows, size_t **n) {
+    rows[T_ORDERS] = (void **)&a->orders;        n[T_ORDERS] = &a->norders;
+    rows[T_FILLS] = (void **)&a->fills;          n[T_FILLS] = &a->nfills;
+    rows[T_TRADES] = (void **)&a->trades;        n[T_TRADES] = &a->ntrades;
+    rows[T_FUNDING] = (void **)&a->funding_log;  n[T_FUNDING] = &a->nfunding;
+    rows[T_EQUITY] = (void **)&a->equity;        n[T_EQUITY] = &a->nequity;
+    rows[T_DECISIONS] = (void **)&a->decisions;  n[T_DECISIONS] = &a->ndecisions;
+}
+
+static hid_t native_of(kind k) {
+    switch (k) {
+    case K_I32: return H5T_NATIVE_INT32;
+    case K_I64: return H5T_NATIVE_INT64;
+    case K_U64: return H5T_NATIVE_UINT64;
+    default: return H5T_NATIVE_DOUBLE;
+    }
+}
+
+/* File types are little-endian whatever the writer's machine, so a file's
+ * bytes do not depend on where it was made. */
+static hid_t file_of(kind k) {
+    switch (k) {
+    case K_I32: return H5T_STD_I32LE;
+    case K_I64: return H5T_STD_I64LE;
+    case K_U64: return H5T_STD_U64LE;
+    default: return H5T_IEEE_F64LE;
+    }
+}
+
+static size_t kind_size(kind k) { return k == K_I32 ? 4 : 8; }
+
+static hid_t mem_type(const table *t) {
+    hid_t ty = H5Tcreate(H5T_COMPOUND, t->size);
+    if (ty < 0) return -1;
+    for (size_t i = 0; i < t->nf; i++)
+        if (H5Tinsert(ty, t->f[i].name, t->f[i].off, native_of(t->f[i].k)) < 0) {
+            H5Tclose(ty);
+            return -1;
+        }
+    return ty;
+}
+
+static hid_t file_type(const table *t) {
+    size_t total = 0;
+    for (size_t i = 0; i < t->nf; i++) total += kind_size(t->f[i].k);
+    hid_t ty = H5Tcreate(H5T_COMPOUND, total);
+    if (ty < 0) return -1;
+    size_t off = 0;
+    for (size_t i = 0; i < t->nf; i++) {
+        if (H5Tinsert(ty, t->f[i].name, off, file_of(t->f[i].k)) < 0) {
+            H5Tclose(ty);
+            return -1;
+        }
+        off += kind_size(t->f[i].k);
+    }
+    /* Already laid end to end; H5Tpack states the intent and would remove
+     * any gap should a field kind ever be narrower than its slot. */
+    if (H5Tpack(ty) < 0) {
+        H5Tclose(ty);
+        return -1;
+    }
+    return ty;
+}
+
+/* ---- freeing ------------------------------------------------------------ */
+
+void ar_run_agent_cleanup(ar_run_agent *a) {
+    if (a == NULL) return;
+    free(a->orders);
+    free(a->fills);
+    free(a->trades);
+    free(a->funding_log);
+    free(a->equity);
+    free(a->decisions);
+    a->orders = NULL;
+    a->fills = NULL;
+    a->trades = NULL;
+    a->funding_log = NULL;
+    a->equity = NULL;
+    a->decisions = NULL;
+    a->norders = a->nfills = a->ntrades = a->nfunding = a->nequity = a->ndecisions = 0;
+}
+
+void ar_run_free(ar_run *r) {
+    if (r == NULL) return;
+    for (size_t e = 0; e < r->nepisodes && r->episodes; e++) {
+        ar_run_episode *ep = &r->episodes[e];
+        for (size_t i = 0; i < ep->nagents && ep->agents; i++) ar_run_agent_cleanup(&ep->agents[i]);
+        free(ep->agents);
+    }
+    free(r->episodes);
+    free(r->symbols);
+    free(r->config_json);
+    free(r->manifest_json);
+    free(r);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+typedef struct {
+    const char *path; /* the final path: messages name it, never the tmp */
+    ar_errbuf *eb;
+    hid_t gcpl;       /* plain groups: no times */
+    hid_t gcpl_order; /* agents groups: no times, creation order tracked */
+    hid_t str;        /* variable-length UTF-8 string */
+    hid_t scalar;     /* scalar dataspace for attributes */
+    hid_t mt[T_COUNT], ft[T_COUNT];
+} wctx;
+
+static ar_err werr(wctx *w, const char *where, const char *what) {
+    return ar_errf(w->eb, AR_EIO, "%s: %s: %s", w->path, where, what);
+}
+
+static ar_err put_attr(wctx *w, hid_t obj, const char *where, const char *name, hid_t ftype,
+                       hid_t mtype, const void *val) {
+    hid_t a = H5Acreate2(obj, name, ftype, w->scalar, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return ar_errf(w->eb, AR_EIO, "%s: %s: cannot create attribute %s", w->path, where, name);
+    herr_t st = H5Awrite(a, mtype, val);
+    H5Aclose(a);
+    if (st < 0) return ar_errf(w->eb, AR_EIO, "%s: %s: cannot write attribute %s", w->path, where, name);
+    return AR_OK;
+}
+
+/* Strings are variable length: config and manifest can exceed the 64 KiB an
+ * attribute of fixed size may hold, and h5py reads these as str. maxlen
+ * bounds fixed char arrays that may lack their terminator. */
+static ar_err put_str(wctx *w, hid_t obj, const char *where, const char *name, const char *s,
+                      size_t maxlen) {
+    size_t len = s ? strnlen(s, maxlen) : 0;
+    char *buf = malloc(len + 1);
+    if (buf == NULL) return ar_errf(w->eb, AR_ENOMEM, "%s: %s: %s: out of memory", w->path, where, name);
+    if (len) memcpy(buf, s, len);
+    buf[len] = '\0';
+    const char *p = buf;
+    ar_err e = put_attr(w, obj, where, name, w->str, w->str, &p);
+    free(buf);
+    return e;
+}
+
+static ar_err put_i32(wctx *w, hid_t obj, const char *where, const char *name, int32_t v) {
+    return put_attr(w, obj, where, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &v);
+}
+static ar_err put_i64(wctx *w, hid_t obj, const char *where, const char *name, int64_t v) {
+    return put_attr(w, obj, where, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
+}
+static ar_err put_u64(wctx *w, hid_t obj, const char *where, const char *name, uint64_t v) {
+    return put_attr(w, obj, where, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
+}
+static ar_err put_f64(wctx *w, hid_t obj, const char *where, const char *name, double v) {
+    return put_attr(w, obj, where, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+
+/* A rank-1 chunked dataset of n rows, maximum size unlimited. */
+static hid_t make_dataset(hid_t loc, const char *name, hid_t ftype, size_t n) {
+    hsize_t dims[1] = {n}, maxd[1] = {H5S_UNLIMITED};
+    hsize_t chunk[1] = {n < 1 ? 1 : (n > CHUNK_ROWS ? CHUNK_ROWS : n)};
+    hid_t sp = H5Screate_simple(1, dims, maxd);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t ds = -1;
+    if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, chunk) >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
+        ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    return ds;
+}
+
+static ar_err write_table(wctx *w, hid_t loc, const char *where, int ti, const void *rows, size_t n) {
+    const table *t = &tables[ti];
+    char at[512];
+    snprintf(at, sizeof at, "%s/%s", where, t->name);
+    if (n > 0 && rows == NULL) return ar_errf(w->eb, AR_EINVAL, "%s: %s: %zu rows but no data", w->path, at, n);
+    hid_t ds = make_dataset(loc, t->name, w->ft[ti], n);
+    if (ds < 0) return werr(w, at, "cannot create dataset");
+    herr_t st = n ? H5Dwrite(ds, w->mt[ti], H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) : 0;
+    H5Dclose(ds);
+    return st < 0 ? werr(w, at, "cannot write dataset") : AR_OK;
+}
+
+/* Agent names become group names: HDF5 would read '/' as a path and '.' as
+ * the group itself, so refuse those rather than write a different layout. */
+static int bad_group_name(const char *s, size_t max) {
+    size_t n = strnlen(s, max);
+    return n == 0 || n == max || memchr(s, '/', n) != NULL || (n == 1 && s[0] == '.');
+}
+
+static ar_err write_agent(wctx *w, hid_t agents, const char *epwhere, const ar_run_agent *a) {
+    char where[256];
+    if (bad_group_name(a->name, AR_NAME_MAX))
+        return ar_errf(w->eb, AR_EINVAL, "%s: %s/agents: agent name '%.*s' is empty, too long or has '/'",
+                       w->path, epwhere, AR_NAME_MAX - 1, a->name);
+    snprintf(where, sizeof where, "%s/agents/%s", epwhere, a->name);
+    hid_t g = H5Gcreate2(agents, a->name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
+    if (g < 0) return werr(w, where, "cannot create group (duplicate agent name?)");
+    ar_err e;
+    if ((e = put_str(w, g, where, "kind", a->kind, sizeof a->kind)) ||
+        (e = put_str(w, g, where, "detail", a->detail, sizeof a->detail)) ||
+        (e = put_i32(w, g, where, "baseline", a->baseline)) ||
+        (e = put_f64(w, g, where, "capital", a->capital)) ||
+        (e = put_f64(w, g, where, "final_equity", a->final_equity)) ||
+        (e = put_f64(w, g, where, "fees", a->fees)) ||
+        (e = put_f64(w, g, where, "funding", a->funding))) {
+        H5Gclose(g);
+        return e;
+    }
+    void **rows[T_COUNT];
+    size_t *n[T_COUNT];
+    agent_arrays((ar_run_agent *)a, rows, n); /* read only: nothing is written through */
+    for (int ti = 0; ti < T_COUNT && !e; ti++) e = write_table(w, g, where, ti, *rows[ti], *n[ti]);
+    H5Gclose(g);
+    return e;
+}
+
+static ar_err write_episode(wctx *w, hid_t episodes, size_t k, const ar_run_episode *ep) {
+    char name[32], where[64];
+    snprintf(name, sizeof name, "%zu", k);
+    snprintf(where, sizeof where, "/episodes/%zu", k);
+    if (ep->nagents > 0 && ep->agents == NULL)
+        return ar_errf(w->eb, AR_EINVAL, "%s: %s: %zu agents but no data", w->path, where, ep->nagents);
+    hid_t g = H5Gcreate2(episodes, name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
+    if (g < 0) return werr(w, where, "cannot create group");
+    ar_err e;
+    hid_t ag = -1;
+    if ((e = put_i32(w, g, where, "window", ep->window)) || (e = put_u64(w, g, where, "seed", ep->seed)) ||
+        (e = put_i64(w, g, where, "start", ep->start)) || (e = put_i64(w, g, where, "end", ep->end)))
+        goto done;
+    ag = H5Gcreate2(g, "agents", H5P_DEFAULT, w->gcpl_order, H5P_DEFAULT);
+    if (ag < 0) {
+        e = werr(w, where, "cannot create group agents");
+        goto done;
+    }
+    for (size_t i = 0; i < ep->nagents && !e; i++) e = write_agent(w, ag, where, &ep->agents[i]);
+done:
+    if (ag >= 0) H5Gclose(ag);
+    H5Gclose(g);
+    return e;
+}
+
+static ar_err write_symbols(wctx *w, hid_t file, const ar_run *r) {
+    if (r->nsym > 0 && r->symbols == NULL)
+        return ar_errf(w->eb, AR_EINVAL, "%s: /symbols: %zu symbols but no data", w->path, r->nsym);
+    /* Copy through strncpy into a zeroed buffer: the bytes after each name's
+     * terminator in the caller's array are whatever was there before. */
+    char(*buf)[AR_SYM_MAX] = calloc(r->nsym ? r->nsym : 1, AR_SYM_MAX);
+    if (buf == NULL) return ar_errf(w->eb, AR_ENOMEM, "%s: /symbols: out of memory", w->path);
+    for (size_t i = 0; i < r->nsym; i++) strncpy(buf[i], r->symbols[i], AR_SYM_MAX - 1);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    ar_err e = AR_OK;
+    if (t < 0 || H5Tset_size(t, AR_SYM_MAX) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0 ||
+        H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        e = werr(w, "/symbols", "cannot make string type");
+    } else {
+        hid_t ds = make_dataset(file, "symbols", t, r->nsym);
+        if (ds < 0) e = werr(w, "/symbols", "cannot create dataset");
+        else {
+            if (r->nsym && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+                e = werr(w, "/symbols", "cannot write dataset");
+            H5Dclose(ds);
+        }
+    }
+    if (t >= 0) H5Tclose(t);
+    free(buf);
+    return e;
+}
+
+static ar_err write_file(wctx *w, hid_t file, const ar_run *r) {
+    ar_err e;
+    int32_t version = RUN_VERSION;
+    if (r->mode != AR_MODE_SPOT && r->mode != AR_MODE_PERP)
+        return ar_errf(w->eb, AR_EINVAL, "%s: mode: unknown mode %d", w->path, (int)r->mode);
+    if ((e = put_str(w, file, "/", "format", RUN_FORMAT, SIZE_MAX)) ||
+        (e = put_i32(w, file, "/", "version", version)) ||
+        (e = put_str(w, file, "/", "name", r->name, sizeof r->name)) ||
+        (e = put_str(w, file, "/", "config", r->config_json, SIZE_MAX)) ||
+        (e = put_str(w, file, "/", "manifest", r->manifest_json, SIZE_MAX)) ||
+        (e = put_i64(w, file, "/", "cadence_ns", r->cadence)) ||
+        (e = put_f64(w, file, "/", "capital", r->capital)) ||
+        (e = put_str(w, file, "/", "mode", r->mode == AR_MODE_SPOT ? "spot" : "perp", SIZE_MAX)) ||
+        (e = write_symbols(w, file, r)))
+        return e;
+    if (r->nepisodes > 0 && r->episodes == NULL)
+        return ar_errf(w->eb, AR_EINVAL, "%s: /episodes: %zu episodes but no data", w->path, r->nepisodes);
+    hid_t eps = H5Gcreate2(file, "episodes", H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
+    if (eps < 0) return werr(w, "/episodes", "cannot create group");
+    for (size_t k = 0; k < r->nepisodes && !e; k++) e = write_episode(w, eps, k, &r->episodes[k]);
+    H5Gclose(eps);
+    return e;
+}
+
+ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb) {
+    if (path == NULL || r == NULL) return ar_errf(eb, AR_EINVAL, "run file: no path or no run");
+    size_t tn = strlen(path) + 32;
+    char *tmp = malloc(tn);
+    if (tmp == NULL) return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
+    ar_tmp_path(path, tmp, tn);
+
+    /* Create the file ourselves first: HDF5's own failure says little, the
+     * errno here says why (missing directory, permissions). */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) {
+        ar_err e = ar_errf(eb, AR_EIO, "%s: cannot create: %s", path, strerror(errno));
+        free(tmp);
+        return e;
+    }
+    close(fd);
+
+    wctx w = {.path = path, .eb = eb, .gcpl = -1, .gcpl_order = -1, .str = -1, .scalar = -1};
+    for (int i = 0; i < T_COUNT; i++) w.mt[i] = w.ft[i] = -1;
+    hid_t fcpl = -1, fapl = -1, file = -1;
+    ar_err e = AR_OK;
+
+    fcpl = H5Pcreate(H5P_FILE_CREATE);
+    fapl = H5Pcreate(H5P_FILE_ACCESS);
+    w.gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    w.gcpl_order = H5Pcreate(H5P_GROUP_CREATE);
+    w.str = H5Tcopy(H5T_C_S1);
+    w.scalar = H5Screate(H5S_SCALAR);
+    int ok = fcpl >= 0 && fapl >= 0 && w.gcpl >= 0 && w.gcpl_order >= 0 && w.str >= 0 && w.scalar >= 0 &&
+             H5Pset_obj_track_times(fcpl, 0) >= 0 && H5Pset_obj_track_times(w.gcpl, 0) >= 0 &&
+             H5Pset_obj_track_times(w.gcpl_order, 0) >= 0 &&
+             H5Pset_link_creation_order(w.gcpl_order, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0 &&
+             H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0 && H5Tset_size(w.str, H5T_VARIABLE) >= 0 &&
+             H5Tset_cset(w.str, H5T_CSET_UTF8) >= 0;
+    for (int i = 0; i < T_COUNT && ok; i++) {
+        w.mt[i] = mem_type(&tables[i]);
+        w.ft[i] = file_type(&tables[i]);
+        ok = w.mt[i] >= 0 && w.ft[i] >= 0;
+    }
+    if (!ok) {
+        e = ar_errf(eb, AR_EIO, "%s: cannot set up HDF5 types and property lists", path);
+        goto done;
+    }
+    file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
+    if (file < 0) {
+        e = ar_errf(eb, AR_EIO, "%s: cannot create HDF5 file", path);
+        goto done;
+    }
+    e = write_file(&w, file, r);
+    herr_t st = H5Fclose(file);
+    file = -1;
+    if (!e && st < 0) e = ar_errf(eb, AR_EIO, "%s: cannot close (disk full?)", path);
+    if (!e && rename(tmp, path) != 0) e = ar_errf(eb, AR_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+
+done:
+    if (file >= 0) H5Fclose(file);
+    for (int i = 0; i < T_COUNT; i++) {
+        if (w.mt[i] >= 0) H5Tclose(w.mt[i]);
+        if (w.ft[i] >= 0) H5Tclose(w.ft[i]);
+    }
+    if (w.scalar >= 0) H5Sclose(w.scalar);
+    if (w.str >= 0) H5Tclose(w.str);
+    if (w.gcpl_order >= 0) H5Pclose(w.gcpl_order);
+    if (w.gcpl >= 0) H5Pclose(w.gcpl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (e) unlink(tmp);
+    free(tmp);
+    return e;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+typedef struct {
+    const char *path;
+    ar_errbuf *eb;
+} rctx;
+
+static ar_err rerr(rctx *c, const char *where, const char *what) {
+    return ar_errf(c->eb, AR_EFORMAT, "%s: %s: %s", c->path, where, what);
+}
+
+/* Open attribute name of obj, which must hold exactly one value of class cls. */
+static hid_t open_attr(rctx *c, hid_t obj, const char *where, const char *name, H5T_class_t cls, ar_err *e) {
+    char msg[160];
+    if (H5Aexists(obj, name) <= 0) {
+        snprintf(msg, sizeof msg, "missing attribute %s", name);
+        *e = rerr(c, where, msg);
+        return -1;
+    }
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) {
+        snprintf(msg, sizeof msg, "cannot open attribute %s", name);
+        *e = rerr(c, where, msg);
+        return -1;
+    }
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    int good = t >= 0 && sp >= 0 && H5Tget_class(t) == cls && H5Sget_simple_extent_npoints(sp) == 1;
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    if (!good) {
+        H5Aclose(a);
+        snprintf(msg, sizeof msg, "attribute %s has the wrong type or size", name);
+        *e = rerr(c, where, msg);
+        return -1;
+    }
+    return a;
+}
+
+static ar_err get_num(rctx *c, hid_t obj, const char *where, const char *name, H5T_class_t cls, hid_t mtype,
+                      void *out) {
+    ar_err e = AR_OK;
+    hid_t a = open_attr(c, obj, where, name, cls, &e);
+    if (a < 0) return e;
+    herr_t st = H5Aread(a, mtype, out);
+    H5Aclose(a);
+    if (st < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "cannot read attribute %s", name);
+        return rerr(c, where, msg);
+    }
+    return AR_OK;
+}
+static ar_err get_i32(rctx *c, hid_t o, const char *w, const char *n, int32_t *v) {
+    return get_num(c, o, w, n, H5T_INTEGER, H5T_NATIVE_INT32, v);
+}
+static ar_err get_i64(rctx *c, hid_t o, const char *w, const char *n, int64_t *v) {
+    return get_num(c, o, w, n, H5T_INTEGER, H5T_NATIVE_INT64, v);
+}
+static ar_err get_u64(rctx *c, hid_t o, const char *w, const char *n, uint64_t *v) {
+    return get_num(c, o, w, n, H5T_INTEGER, H5T_NATIVE_UINT64, v);
+}
+static ar_err get_f64(rctx *c, hid_t o, const char *w, const char *n, double *v) {
+    return get_num(c, o, w, n, H5T_FLOAT, H5T_NATIVE_DOUBLE, v);
+}
+
+/* A string attribute (variable or fixed length) as a new heap string. */
+static ar_err get_str(rctx *c, hid_t obj, const char *where, const char *name, char **out) {
+    ar_err e = AR_OK;
+    *out = NULL;
+    hid_t a = open_attr(c, obj, where, name, H5T_STRING, &e);
+    if (a < 0) return e;
+    hid_t ft = H5Aget_type(a);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    char *s = NULL;
+    herr_t st = -1;
+    /* HDF5 will not convert between character sets: read in the file's. */
+    H5T_cset_t cset = ft >= 0 ? H5Tget_cset(ft) : H5T_CSET_ERROR;
+    if (ft >= 0 && mt >= 0 && cset != H5T_CSET_ERROR && H5Tset_cset(mt, cset) >= 0) {
+        if (H5Tis_variable_str(ft) > 0) {
+            char *p = NULL;
+            if (H5Tset_size(mt, H5T_VARIABLE) >= 0 && (st = H5Aread(a, mt, &p)) >= 0) {
+                s = strdup(p ? p : "");
+                H5free_memory(p);
+            }
+        } else {
+            size_t n = H5Tget_size(ft);
+            s = calloc(n + 1, 1);
+            if (s && n > 0 && H5Tset_size(mt, n) >= 0) st = H5Aread(a, mt, s);
+            else if (s) st = 0;
+        }
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    H5Aclose(a);
+    char msg[160];
+    if (st < 0) {
+        free(s);
+        snprintf(msg, sizeof msg, "cannot read attribute %s", name);
+        return rerr(c, where, msg);
+    }
+    if (s == NULL) return ar_errf(c->eb, AR_ENOMEM, "%s: %s: %s: out of memory", c->path, where, name);
+    *out = s;
+    return AR_OK;
+}
+
+/* A string attribute into a fixed char array (n bytes with the NUL). */
+static ar_err get_strn(rctx *c, hid_t obj, const char *where, const char *name, char *dst, size_t n) {
+    char *s = NULL;
+    ar_err e = get_str(c, obj, where, name, &s);
+    if (e) return e;
+    if (strlen(s) >= n) {
+        free(s);
+        char msg[160];
+        snprintf(msg, sizeof msg, "attribute %s longer than %zu bytes", name, n - 1);
+        return rerr(c, where, msg);
+    }
+    memset(dst, 0, n);
+    strcpy(dst, s);
+    free(s);
+    return AR_OK;
+}
+
+/* Open a rank-1 dataset and return its row count. */
+static hid_t open_rows(rctx *c, hid_t loc, const char *where, const char *name, size_t *n, ar_err *e) {
+    char at[512];
+    snprintf(at, sizeof at, "%s/%s", where, name);
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) {
+        *e = rerr(c, at, "missing dataset");
+        return -1;
+    }
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0) {
+        *e = rerr(c, at, "cannot open dataset");
+        return -1;
+    }
+    hid_t sp = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    int good = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 && H5Sget_simple_extent_dims(sp, dims, NULL) == 1;
+    if (sp >= 0) H5Sclose(sp);
+    if (!good || dims[0] > (hsize_t)(SIZE_MAX / 256)) {
+        H5Dclose(ds);
+        *e = rerr(c, at, "not a one-dimensional dataset");
+        return -1;
+    }
+    *n = (size_t)dims[0];
+    return ds;
+}
+
+static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **rows, size_t *nrows) {
+    const table *t = &tables[ti];
+    char at[512];
+    snprintf(at, sizeof at, "%s/%s", where, t->name);
+    ar_err e = AR_OK;
+    size_t n = 0;
+    *rows = NULL;
+    *nrows = 0;
+    hid_t ds = open_rows(c, loc, where, t->name, &n, &e);
+    if (ds < 0) return e;
+    /* Every field must be present by name: HDF5 would otherwise leave the
+     * missing member untouched and the reader would see zeros. */
+    hid_t ft = H5Dget_type(ds);
+    if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
+        if (ft >= 0) H5Tclose(ft);
+        H5Dclose(ds);
+        return rerr(c, at, "not a compound dataset");
+    }
+    for (size_t i = 0; i < t->nf; i++)
+        if (H5Tget_member_index(ft, t->f[i].name) < 0) {
+            H5Tclose(ft);
+            H5Dclose(ds);
+            char msg[160];
+            snprintf(msg, sizeof msg, "field %s missing", t->f[i].name);
+            return rerr(c, at, msg);
+        }
+    H5Tclose(ft);
+    void *buf = calloc(n ? n : 1, t->size);
+    hid_t mt = mem_type(t);
+    herr_t st = (buf && mt >= 0 && n) ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+    if (mt >= 0) H5Tclose(mt);
+    H5Dclose(ds);
+    if (buf == NULL) return ar_errf(c->eb, AR_ENOMEM, "%s: %s: out of memory (%zu rows)", c->path, at, n);
+    if (mt < 0 || st < 0) {
+        free(buf);
+        return rerr(c, at, "cannot read dataset (field types?)");
+    }
+    if (n == 0) {
+        free(buf);
+        buf = NULL;
+    }
+    *rows = buf;
+    *nrows = n;
+    return AR_OK;
+}
+
+static ar_err read_agent(rctx *c, hid_t g, const char *where, ar_run_agent *a) {
+    ar_err e;
+    if ((e = get_strn(c, g, where, "kind", a->kind, sizeof a->kind)) ||
+        (e = get_strn(c, g, where, "detail", a->detail, sizeof a->detail)) ||
+        (e = get_i32(c, g, where, "baseline", &a->baseline)) ||
+        (e = get_f64(c, g, where, "capital", &a->capital)) ||
+        (e = get_f64(c, g, where, "final_equity", &a->final_equity)) ||
+        (e = get_f64(c, g, where, "fees", &a->fees)) ||
+        (e = get_f64(c, g, where, "funding", &a->funding)))
+        return e;
+    void **rows[T_COUNT];
+    size_t *n[T_COUNT];
+    agent_arrays(a, rows, n);
+    for (int ti = 0; ti < T_COUNT; ti++)
+        if ((e = read_table(c, g, where, ti, rows[ti], n[ti]))) return e;
+    return AR_OK;
+}
+
+static ar_err read_episode(rctx *c, hid_t eps, size_t k, ar_run_episode *ep) {
+    char name[32], where[64];
+    snprintf(name, sizeof name, "%zu", k);
+    snprintf(where, sizeof where, "/episodes/%zu", k);
+    if (H5Lexists(eps, name, H5P_DEFAULT) <= 0) return rerr(c, where, "missing (episodes are numbered 0..n-1)");
+    hid_t g = H5Gopen2(eps, name, H5P_DEFAULT);
+    if (g < 0) return rerr(c, where, "not a group");
+    ar_err e;
+    hid_t ag = -1;
+    if ((e = get_i32(c, g, where, "window", &ep->window)) || (e = get_u64(c, g, where, "seed", &ep->seed)) ||
+        (e = get_i64(c, g, where, "start", &ep->start)) || (e = get_i64(c, g, where, "end", &ep->end)))
+        goto done;
+    char at[96];
+    snprintf(at, sizeof at, "%s/agents", where);
+    H5G_info_t info;
+    if (H5Lexists(g, "agents", H5P_DEFAULT) <= 0 || (ag = H5Gopen2(g, "agents", H5P_DEFAULT)) < 0 ||
+        H5Gget_info(ag, &info) < 0) {
+        e = rerr(c, at, "missing group");
+        goto done;
+    }
+    /* Agent order is the order of creation; a file from another writer may
+     * not index it, and then name order is the best we can do. */
+    H5_index_t idx = H5_INDEX_CRT_ORDER;
+    hid_t gcpl = H5Gget_create_plist(ag);
+    unsigned flags = 0;
+    if (gcpl < 0 || H5Pget_link_creation_order(gcpl, &flags) < 0 || !(flags & H5P_CRT_ORDER_INDEXED))
+        idx = H5_INDEX_NAME;
+    if (gcpl >= 0) H5Pclose(gcpl);
+    ep->agents = calloc(info.nlinks ? info.nlinks : 1, sizeof *ep->agents);
+    if (ep->agents == NULL) {
+        e = ar_errf(c->eb, AR_ENOMEM, "%s: %s: out of memory", c->path, at);
+        goto done;
+    }
+    for (hsize_t i = 0; i < info.nlinks && !e; i++) {
+        ar_run_agent *a = &ep->agents[i];
+        ep->nagents = (size_t)i + 1;
+        ssize_t len = H5Lget_name_by_idx(ag, ".", idx, H5_ITER_INC, i, a->name, sizeof a->name, H5P_DEFAULT);
+        if (len < 0 || (size_t)len >= sizeof a->name) {
+            e = rerr(c, at, "agent name missing or longer than 63 bytes");
+            break;
+        }
+        char aw[160];
+        snprintf(aw, sizeof aw, "%s/%s", at, a->name);
+        hid_t gg = H5Gopen2(ag, a->name, H5P_DEFAULT);
+        if (gg < 0) {
+            e = rerr(c, aw, "not a group");
+            break;
+        }
+        e = read_agent(c, gg, aw, a);
+        H5Gclose(gg);
+    }
+done:
+    if (ag >= 0) H5Gclose(ag);
+    H5Gclose(g);
+    return e;
+}
+
+static ar_err read_symbols(rctx *c, hid_t file, ar_run *r) {
+    ar_err e = AR_OK;
+    size_t n = 0;
+    hid_t ds = open_rows(c, file, "", "symbols", &n, &e);
+    if (ds < 0) return e;
+    hid_t ft = H5Dget_type(ds);
+    int isstr = ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0 &&
+                H5Tget_size(ft) <= AR_SYM_MAX;
+    H5T_cset_t cset = isstr ? H5Tget_cset(ft) : H5T_CSET_ERROR;
+    if (ft >= 0) H5Tclose(ft);
+    if (!isstr || cset == H5T_CSET_ERROR) {
+        H5Dclose(ds);
+        return rerr(c, "/symbols", "not fixed-length strings of at most 32 bytes");
+    }
+    r->symbols = calloc(n ? n : 1, AR_SYM_MAX);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    herr_t st = -1;
+    if (r->symbols && mt >= 0 && H5Tset_size(mt, AR_SYM_MAX) >= 0 && H5Tset_strpad(mt, H5T_STR_NULLPAD) >= 0 &&
+        H5Tset_cset(mt, cset) >= 0)
+        st = n ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->symbols) : 0;
+    if (mt >= 0) H5Tclose(mt);
+    H5Dclose(ds);
+    if (r->symbols == NULL) return ar_errf(c->eb, AR_ENOMEM, "%s: /symbols: out of memory", c->path);
+    if (st < 0) return rerr(c, "/symbols", "cannot read dataset");
+    r->nsym = n;
+    for (size_t i = 0; i < n; i++)
+        if (r->symbols[i][AR_SYM_MAX - 1] != '\0') return rerr(c, "/symbols", "symbol name longer than 31 bytes");
+    return AR_OK;
+}
+
+static ar_err read_file(rctx *c, hid_t file, ar_run *r) {
+    ar_err e;
+    char *fmt = NULL, *mode = NULL;
+    int32_t version = 0;
+    /* format and version first, so a foreign file gets one clear message. */
+    if (H5Aexists(file, "format") <= 0 || get_str(c, file, "/", "format", &fmt) || strcmp(fmt, RUN_FORMAT) != 0) {
+        free(fmt);
+        return ar_errf(c->eb, AR_EFORMAT, "%s: format: not an arena run file (no format=\"arena-run\")", c->path);
+    }
+    free(fmt);
+    if ((e = get_i32(c, file, "/", "version", &version))) return e;
+    if (version != RUN_VERSION)
+        return ar_errf(c->eb, AR_EFORMAT, "%s: version: unknown run file version %d (this arena reads %d)",
+                       c->path, (int)version, RUN_VERSION);
+    if ((e = get_strn(c, file, "/", "name", r->name, sizeof r->name)) ||
+        (e = get_str(c, file, "/", "config", &r->config_json)) ||
+        (e = get_str(c, file, "/", "manifest", &r->manifest_json)) ||
+        (e = get_i64(c, file, "/", "cadence_ns", &r->cadence)) ||
+        (e = get_f64(c, file, "/", "capital", &r->capital)) || (e = get_str(c, file, "/", "mode", &mode)))
+        return e;
+    if (!strcmp(mode, "spot")) r->mode = AR_MODE_SPOT;
+    else if (!strcmp(mode, "perp")) r->mode = AR_MODE_PERP;
+    else e = ar_errf(c->eb, AR_EFORMAT, "%s: mode: expected \"spot\" or \"perp\", got \"%.32s\"", c->path, mode);
+    free(mode);
+    if (e || (e = read_symbols(c, file, r))) return e;
+
+    H5G_info_t info;
+    hid_t eps = -1;
+    if (H5Lexists(file, "episodes", H5P_DEFAULT) <= 0 || (eps = H5Gopen2(file, "episodes", H5P_DEFAULT)) < 0 ||
+        H5Gget_info(eps, &info) < 0) {
+        if (eps >= 0) H5Gclose(eps);
+        return rerr(c, "/episodes", "missing group");
+    }
+    r->episodes = calloc(info.nlinks ? info.nlinks : 1, sizeof *r->episodes);
+    if (r->episodes == NULL) {
+        H5Gclose(eps);
+        return ar_errf(c->eb, AR_ENOMEM, "%s: /episodes: out of memory", c->path);
+    }
+    for (hsize_t k = 0; k < info.nlinks && !e; k++) {
+        r->nepisodes = (size_t)k + 1;
+        e = read_episode(c, eps, (size_t)k, &r->episodes[k]);
+    }
+    H5Gclose(eps);
+    return e;
+}
+
+ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb) {
+    *out = NULL;
+    if (path == NULL) return ar_errf(eb, AR_EINVAL, "run file: no path");
+    /* fopen first for an errno-quality message on a missing file. */
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) return ar_errf(eb, AR_EIO, "%s: %s", path, strerror(errno));
+    fclose(fp);
+    if (H5Fis_hdf5(path) <= 0) return ar_errf(eb, AR_EFORMAT, "%s: not an HDF5 file", path);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        if (fapl >= 0) H5Pclose(fapl);
+        return ar_errf(eb, AR_EIO, "%s: cannot set up HDF5", path);
+    }
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (file < 0) return ar_errf(eb, AR_EIO, "%s: cannot open HDF5 file", path);
+    ar_run *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        H5Fclose(file);
+        return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
+    }
+    rctx c = {.path = path, .eb = eb};
+    ar_err e = read_file(&c, file, r);
+    H5Fclose(file);
+    if (e) {
+        ar_run_free(r);
+        return e;
+    }
+    *out = r;
+    return AR_OK;
+}

@@ -1,0 +1,349 @@
+/* tests/test_league.c - league rows from hand-built runs (values worked out
+ * by hand below), ordering, the four output forms, and merging runs. */
+/* arena-test-deps: core stats util */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "arena/league.h"
+#include "arena/stats.h"
+#include "arena/util.h"
+
+static void *xcalloc(size_t n, size_t s) {
+    void *p = calloc(n ? n : 1, s);
+    assert_non_null(p);
+    return p;
+}
+
+/* An agent with the given equity curve (gross exposure per sample), trade
+ * PnLs and decision statuses. */
+static void set_agent(ar_run_agent *a, const char *name, const double *eq, const double *gross, size_t neq,
+                      const double *pnl, size_t ntr, const int *status, size_t ndec, size_t nfills,
+                      double fees, double funding) {
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    snprintf(a->kind, sizeof a->kind, "builtin");
+    snprintf(a->detail, sizeof a->detail, "%s", name);
+    a->capital = 100;
+    a->final_equity = neq ? eq[neq - 1] : 100;
+    a->fees = fees;
+    a->funding = funding;
+    a->nequity = neq;
+    a->equity = xcalloc(neq, sizeof *a->equity);
+    for (size_t k = 0; k < neq; k++)
+        a->equity[k] = (ar_equity_rec){(int64_t)k * AR_NS_PER_DAY, eq[k], eq[k], gross ? gross[k] : 0};
+    a->ntrades = ntr;
+    a->trades = xcalloc(ntr, sizeof *a->trades);
+    for (size_t k = 0; k < ntr; k++) a->trades[k].pnl = pnl[k];
+    a->ndecisions = ndec;
+    a->decisions = xcalloc(ndec, sizeof *a->decisions);
+    for (size_t k = 0; k < ndec; k++) a->decisions[k].status = status[k];
+    a->nfills = nfills;
+    a->fills = xcalloc(nfills, sizeof *a->fills);
+}
+
+/* Episode 0 / 1 of the hand-worked run:
+ *   alpha   equity 100 110 99 121  | 100 90 95
+ *           total return 0.21 | -0.05            -> mean 0.08
+ *           max drawdown 99/110-1 = -0.1 | 90/100-1 = -0.1 -> mean -0.1
+ *           trades pnl 10, -5 | 3   -> 3 trades, win rate 2/3,
+ *                                      profit factor 13/5, expectancy 8/3
+ *           fees 2 | 1 -> 1.5; funding 0.25 | 0.75 -> 0.5; fills 4 + 1
+ *           decisions status 0 1 0 | 1 1 -> 5 decisions, 3 invalid
+ *           exposure gross/equity 0 .5 .5 0 | .5 .5 0 -> 2/7
+ *   beta    flat 100 100 100 100 both episodes: return 0, Sharpe undefined,
+ *           no trades: win rate undefined
+ *   aaa     flat too: ties with beta on return, sorted by name first
+ *   gamma   one equity sample: nothing defined, sorted last */
+static ar_run *make_run(const char *config) {
+    static const double a0[] = {100, 110, 99, 121}, g0[] = {0, 55, 49.5, 0};
+    static const double a1[] = {100, 90, 95}, g1[] = {50, 45, 0};
+    static const double p0[] = {10, -5}, p1[] = {3};
+    static const int s0[] = {0, 1, 0}, s1[] = {1, 1};
+    static const double flat[] = {100, 100, 100, 100}, one[] = {100};
+    ar_run *r = xcalloc(1, sizeof *r);
+    snprintf(r->name, sizeof r->name, "league test");
+    r->config_json = strdup(config);
+    r->manifest_json = strdup("{}");
+    r->cadence = AR_NS_PER_DAY;
+    r->capital = 100;
+    r->mode = AR_MODE_PERP;
+    r->nepisodes = 2;
+    r->episodes = xcalloc(2, sizeof *r->episodes);
+    for (int e = 0; e < 2; e++) {
+        ar_run_episode *ep = &r->episodes[e];
+        ep->window = e;
+        ep->nagents = 4;
+        ep->agents = xcalloc(4, sizeof *ep->agents);
+        /* gamma first: the table order must come from the sort, not input. */
+        set_agent(&ep->agents[0], "gamma", one, NULL, 1, NULL, 0, NULL, 0, 0, 0, 0);
+        set_agent(&ep->agents[1], "beta", flat, NULL, 4, NULL, 0, NULL, 0, 0, 0, 0);
+        if (e == 0) set_agent(&ep->agents[2], "alpha", a0, g0, 4, p0, 2, s0, 3, 4, 2.0, 0.25);
+        else set_agent(&ep->agents[2], "alpha", a1, g1, 3, p1, 1, s1, 2, 1, 1.0, 0.75);
+        set_agent(&ep->agents[3], "aaa", flat, NULL, 4, NULL, 0, NULL, 0, 0, 0, 0);
+    }
+    return r;
+}
+
+static const char *CONFIG =
+    "{\"name\":\"t\",\"seed\":1,\"execution\":{\"fees\":{\"taker_bps\":4.5,\"maker_bps\":1.5}},"
+    "\"market\":{\"file\":\"m.h5\",\"start\":\"2024-01-01\",\"end\":\"2024-02-01\"},"
+    "\"agents\":[{\"name\":\"a\",\"model\":\"x\"},{\"name\":\"b\",\"model\":\"y\",\"seed\":3}]}";
+
+static ar_league *compute1(ar_run *r) {
+    const ar_run *runs[1] = {r};
+    ar_league *l = NULL;
+    ar_errbuf eb = {{0}};
+    assert_int_equal(ar_league_compute(runs, 1, &l, &eb), AR_OK);
+    return l;
+}
+
+static void rows_by_hand(void **state) {
+    (void)state;
+    ar_run *r = make_run(CONFIG);
+    ar_league *l = compute1(r);
+    assert_int_equal(l->nrows, 4);
+    assert_string_equal(l->rows[0].agent, "alpha");
+    assert_string_equal(l->rows[1].agent, "aaa");
+    assert_string_equal(l->rows[2].agent, "beta");
+    assert_string_equal(l->rows[3].agent, "gamma");
+
+    const ar_league_row *a = &l->rows[0];
+    assert_int_equal(a->episodes, 2);
+    assert_float_equal(a->total_return, (0.21 + -0.05) / 2, 1e-12);
+    assert_float_equal(a->max_drawdown, -0.1, 1e-12);
+    assert_float_equal(a->final_equity, (121 + 95) / 2.0, 0);
+    assert_int_equal(a->trades, 3);
+    assert_float_equal(a->win_rate, 2.0 / 3.0, 1e-12);
+    assert_float_equal(a->trade_profit_factor, 13.0 / 5.0, 1e-12);
+    assert_float_equal(a->expectancy, 8.0 / 3.0, 1e-12);
+    assert_float_equal(a->fees, 1.5, 0);
+    assert_float_equal(a->funding, 0.5, 0);
+    assert_int_equal(a->fills, 5);
+    assert_int_equal(a->decisions, 5);
+    assert_int_equal(a->invalid_answers, 3);
+    assert_float_equal(a->exposure, 2.0 / 7.0, 1e-12);
+    /* The mean of the per-episode annualised Sharpe (ppy = 365 for a daily
+     * cadence), not a Sharpe of pooled returns. */
+    ar_metrics m0, m1;
+    assert_int_equal(ar_metrics_compute((const double[]){100, 110, 99, 121}, 4, 365, &m0), AR_OK);
+    assert_int_equal(ar_metrics_compute((const double[]){100, 90, 95}, 3, 365, &m1), AR_OK);
+    assert_float_equal(a->sharpe, (m0.sharpe_annualized + m1.sharpe_annualized) / 2, 1e-12);
+
+    const ar_league_row *b = &l->rows[2];
+    assert_float_equal(b->total_return, 0, 0);
+    assert_true(isnan(b->sharpe));
+    assert_int_equal(b->trades, 0);
+    assert_true(isnan(b->win_rate));
+    assert_true(isnan(l->rows[3].total_return));
+    assert_int_equal(l->rows[3].episodes, 2);
+    ar_league_free(l);
+    ar_run_free(r);
+}
+
+static char *print_to_string(const ar_league *l, ar_format f) {
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *mf = open_memstream(&buf, &n);
+    assert_non_null(mf);
+    assert_int_equal(ar_league_print(l, f, mf), AR_OK);
+    fclose(mf);
+    return buf;
+}
+
+static void json_output(void **state) {
+    (void)state;
+    ar_run *r = make_run(CONFIG);
+    ar_league *l = compute1(r);
+    char *s = print_to_string(l, AR_FMT_JSON);
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je);
+    assert_non_null(j);
+    assert_true(json_is_array(j));
+    assert_int_equal(json_array_size(j), 4);
+    static const char *const keys[] = {"agent", "final_equity", "total_return", "sharpe", "sortino",
+                                       "max_drawdown", "calmar", "win_rate", "trades", "fills", "fees",
+                                       "funding", "kind", "episodes", "exposure", "decisions",
+                                       "invalid_answers"};
+    for (size_t i = 0; i < 4; i++)
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_non_null(json_object_get(json_array_get(j, i), keys[k]));
+    json_t *a = json_array_get(j, 0), *b = json_array_get(j, 2), *g = json_array_get(j, 3);
+    assert_string_equal(json_string_value(json_object_get(a, "agent")), "alpha");
+    /* Full precision: the printed number is the row's double exactly. */
+    assert_true(json_real_value(json_object_get(a, "total_return")) == l->rows[0].total_return);
+    assert_true(json_real_value(json_object_get(a, "sharpe")) == l->rows[0].sharpe);
+    assert_int_equal(json_integer_value(json_object_get(a, "trades")), 3);
+    assert_int_equal(json_integer_value(json_object_get(a, "invalid_answers")), 3);
+    assert_true(json_is_null(json_object_get(b, "sharpe")));
+    assert_true(json_is_null(json_object_get(b, "win_rate")));
+    assert_true(json_is_real(json_object_get(b, "total_return")));
+    assert_true(json_is_null(json_object_get(g, "total_return")));
+    assert_true(json_is_null(json_object_get(g, "max_drawdown")));
+    json_decref(j);
+    free(s);
+    ar_league_free(l);
+    ar_run_free(r);
+}
+
+/* Field i (0-based) of a CSV line without quoted fields, into out. */
+static void csv_field(const char *line, int i, char *out, size_t n) {
+    const char *p = line;
+    for (int k = 0; k < i; k++) {
+        p = strchr(p, ',');
+        assert_non_null(p);
+        p++;
+    }
+    size_t len = strcspn(p, ",\n");
+    assert_true(len < n);
+    memcpy(out, p, len);
+    out[len] = '\0';
+}
+
+static void csv_md_text_output(void **state) {
+    (void)state;
+    ar_run *r = make_run(CONFIG);
+    ar_league *l = compute1(r);
+
+    char *csv = print_to_string(l, AR_FMT_CSV);
+    const char *header =
+        "rank,agent,kind,detail,baseline,episodes,final_equity,total_return,cagr,volatility,sharpe,sortino,"
+        "max_drawdown,max_drawdown_duration,calmar,win_rate_periods,profit_factor_periods,trades,fills,"
+        "win_rate,trade_profit_factor,expectancy,fees,funding,exposure,decisions,invalid_answers\n";
+    assert_memory_equal(csv, header, strlen(header));
+    const char *row1 = csv + strlen(header), *row3 = strchr(strchr(row1, '\n') + 1, '\n') + 1;
+    char f[64];
+    csv_field(row1, 1, f, sizeof f);
+    assert_string_equal(f, "alpha");
+    csv_field(row1, 17, f, sizeof f);
+    assert_string_equal(f, "3");
+    csv_field(row1, 22, f, sizeof f);
+    assert_string_equal(f, "1.5");
+    csv_field(row3, 1, f, sizeof f);
+    assert_string_equal(f, "beta");
+    csv_field(row3, 10, f, sizeof f); /* sharpe undefined: empty */
+    assert_string_equal(f, "");
+    csv_field(row3, 19, f, sizeof f); /* win_rate undefined: empty */
+    assert_string_equal(f, "");
+    csv_field(row3, 7, f, sizeof f);
+    assert_string_equal(f, "0");
+    free(csv);
+
+    char *md = print_to_string(l, AR_FMT_MD);
+    const char *mdhead = "| # | agent | kind | eps | return | sharpe | sortino | max_dd | calmar | win% | trades | "
+                         "fills | fees | funding | final_equity | exposure | invalid |\n"
+                         "|---:|:---|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+                         "| 1 | alpha | builtin | 2 | +8.00% | ";
+    assert_memory_equal(md, mdhead, strlen(mdhead));
+    assert_non_null(strstr(md, "| -10.00% |"));
+    assert_non_null(strstr(md, "| 66.7% | 3 | 5 | 1.50 | 0.50 | 108.00 | 0.29x | 3/5 |\n"));
+    assert_non_null(strstr(md, "| 3 | beta | builtin | 2 | +0.00% | \xe2\x80\x93 |"));
+    free(md);
+
+    char *txt = print_to_string(l, AR_FMT_TEXT);
+    /* Every line has the same display width (the last column is right-
+     * aligned) and undefined cells show as an en dash. */
+    size_t w0 = 0, lines = 0;
+    for (char *p = txt; *p; lines++) {
+        char *e = strchr(p, '\n');
+        assert_non_null(e);
+        size_t w = 0;
+        for (char *q = p; q < e; q++)
+            if (((unsigned char)*q & 0xC0) != 0x80) w++;
+        if (lines == 0) w0 = w;
+        assert_int_equal(w, w0);
+        p = e + 1;
+    }
+    assert_int_equal(lines, 5);
+    assert_memory_equal(txt, "#  agent  kind     eps", 22);
+    char *beta = strstr(txt, "\n3  beta ");
+    assert_non_null(beta);
+    assert_non_null(strstr(beta, "\xe2\x80\x93"));
+    assert_non_null(strstr(txt, "+8.00%"));
+    free(txt);
+    ar_league_free(l);
+    ar_run_free(r);
+}
+
+static void merge_checks_configs(void **state) {
+    (void)state;
+    /* Same tournament, other seeds and windows: merges. */
+    const char *cfg2 =
+        "{\"name\":\"t2\",\"seed\":9,\"execution\":{\"fees\":{\"taker_bps\":4.5,\"maker_bps\":1.5}},"
+        "\"market\":{\"file\":\"m.h5\",\"start\":\"2024-03-01\",\"end\":\"2024-04-01\",\"windows\":4},"
+        "\"agents\":[{\"name\":\"a\",\"model\":\"x\"},{\"name\":\"b\",\"model\":\"y\",\"seed\":4}]}";
+    ar_run *r1 = make_run(CONFIG), *r2 = make_run(cfg2);
+    const ar_run *runs[2] = {r1, r2};
+    ar_league *l = NULL;
+    ar_errbuf eb = {{0}};
+    assert_int_equal(ar_league_compute(runs, 2, &l, &eb), AR_OK);
+    assert_string_equal(l->rows[0].agent, "alpha");
+    assert_int_equal(l->rows[0].episodes, 4);
+    assert_int_equal(l->rows[0].trades, 6);
+    assert_int_equal(l->rows[0].invalid_answers, 6);
+    assert_float_equal(l->rows[0].total_return, 0.08, 1e-12);
+    ar_league_free(l);
+    ar_run_free(r2);
+
+    /* Other fees (4.5 written as 5) and another model: both key paths named. */
+    const char *cfg3 =
+        "{\"name\":\"t\",\"seed\":1,\"execution\":{\"fees\":{\"taker_bps\":5,\"maker_bps\":1.5}},"
+        "\"market\":{\"file\":\"m.h5\",\"start\":\"2024-01-01\",\"end\":\"2024-02-01\"},"
+        "\"agents\":[{\"name\":\"a\",\"model\":\"x\"},{\"name\":\"b\",\"model\":\"z\",\"seed\":3}]}";
+    r2 = make_run(cfg3);
+    runs[1] = r2;
+    l = (ar_league *)&eb; /* must be reset to NULL */
+    assert_int_equal(ar_league_compute(runs, 2, &l, &eb), AR_ECONFIG);
+    assert_null(l);
+    assert_string_equal(eb.msg, "runs differ in: agents[1].model, execution.fees.taker_bps");
+    ar_run_free(r2);
+
+    /* 4.5 vs 4.50: numbers compare by value. A key only on one side counts. */
+    r2 = make_run("{\"name\":\"t\",\"seed\":1,\"execution\":{\"fees\":{\"taker_bps\":4.50,\"maker_bps\":1.5},"
+                  "\"latency\":\"1s\"},\"market\":{\"file\":\"m.h5\"},"
+                  "\"agents\":[{\"name\":\"a\",\"model\":\"x\"},{\"name\":\"b\",\"model\":\"y\"}]}");
+    runs[1] = r2;
+    assert_int_equal(ar_league_compute(runs, 2, &l, &eb), AR_ECONFIG);
+    assert_string_equal(eb.msg, "runs differ in: execution.latency");
+    ar_run_free(r2);
+
+    r2 = make_run("{not json");
+    runs[1] = r2;
+    assert_int_equal(ar_league_compute(runs, 2, &l, &eb), AR_EFORMAT);
+    assert_non_null(strstr(eb.msg, "run 2 (league test): config: invalid JSON"));
+    ar_run_free(r2);
+    ar_run_free(r1);
+}
+
+static void formats_parse(void **state) {
+    (void)state;
+    ar_format f = AR_FMT_JSON;
+    assert_int_equal(ar_format_parse("text", &f), AR_OK);
+    assert_int_equal(f, AR_FMT_TEXT);
+    assert_int_equal(ar_format_parse("md", &f), AR_OK);
+    assert_int_equal(f, AR_FMT_MD);
+    assert_int_equal(ar_format_parse("csv", &f), AR_OK);
+    assert_int_equal(f, AR_FMT_CSV);
+    assert_int_equal(ar_format_parse("json", &f), AR_OK);
+    assert_int_equal(f, AR_FMT_JSON);
+    assert_int_equal(ar_format_parse("html", &f), AR_EINVAL);
+    assert_int_equal(ar_format_parse("", &f), AR_EINVAL);
+    assert_int_equal(f, AR_FMT_JSON);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rows_by_hand),
+        cmocka_unit_test(json_output),
+        cmocka_unit_test(csv_md_text_output),
+        cmocka_unit_test(merge_checks_configs),
+        cmocka_unit_test(formats_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
