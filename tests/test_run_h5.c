@@ -376,13 +376,7 @@ static void read_rejects_foreign_files(void **state) {
     ar_run_free(r);
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void large_equity_is_fast(void **state) {
+static void large_equity_round_trip(void **state) {
     (void)state;
     ar_run *r = make_run();
     ar_run_agent *a = &r->episodes[0].agents[0];
@@ -394,23 +388,11 @@ static void large_equity_is_fast(void **state) {
                                        5000 - (double)(k % 13), (double)(k % 101)};
     ar_errbuf eb = {{0}};
     const char *path = "test_run_h5_large.h5";
-    double best = 1e9;
-    for (int rep = 0; rep < 3; rep++) {
-        double t0 = now_s();
-        OK(ar_run_h5_write(path, r, &eb));
-        double dt = now_s() - t0;
-        if (dt < best) best = dt;
-    }
-    double t0 = now_s();
+    /* Timing lives in bench/, never in tests: here only the content counts. */
+    OK(ar_run_h5_write(path, r, &eb));
     ar_run *back = NULL;
     OK(ar_run_h5_read(path, &back, &eb));
-    double rd = now_s() - t0;
-    print_message("500000 equity rows (%.1f MB): write %.2f ms (best of 3), read %.2f ms\n",
-                  500000.0 * sizeof(ar_equity_rec) / 1e6, best * 1e3, rd * 1e3);
     assert_runs_equal(r, back);
-    /* Generous bound: sanitizer builds and busy CI machines are slow; the
-     * Release number is reported above and in docs/RUNFILE.md. */
-    assert_true(best < 2.0);
     ar_run_free(back);
     ar_run_free(r);
     unlink(path);
@@ -432,7 +414,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(identical_bytes),
         cmocka_unit_test(failures_leave_no_file),
         cmocka_unit_test(read_rejects_foreign_files),
-        cmocka_unit_test(large_equity_is_fast),
+        cmocka_unit_test(large_equity_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

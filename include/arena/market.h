@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "arena/err.h"
 
 #define AR_SYM_MAX 32 /* symbol names are at most 31 bytes */

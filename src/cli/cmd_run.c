@@ -1,9 +1,155 @@
-/* placeholder until the subcommand lands */
+/* src/cli/cmd_run.c - `arena run CONFIG [-o RUN.h5]`: load the config and
+ * the market, run the tournament, write the run file (temporary name, then
+ * rename), print the league table. Progress goes to stderr when it is a
+ * terminal; nothing else is printed unless asked. */
 #include <stdio.h>
-#include "arena/err.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "arena/config.h"
+#include "arena/engine.h"
+#include "arena/league.h"
+#include "arena/store.h"
+#include "arena/util.h"
 #include "cli/cli.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: arena run CONFIG [-o RUN.h5] [--format text|md|csv|json] [--quiet] [--timing]\n"
+            "  Runs the tournament described by CONFIG (docs/CONFIG.md), writes the run\n"
+            "  file (default: run.h5) and prints the league table. --timing prints the\n"
+            "  time of each phase and the engine's bars/s to stderr.\n");
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_errbuf *eb) {
+    const char **names = NULL;
+    if (cfg->nsym) {
+        names = malloc(cfg->nsym * sizeof *names);
+        if (names == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+        for (size_t i = 0; i < cfg->nsym; i++) names[i] = cfg->symbols[i];
+    }
+    ar_err e = ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
+    free((void *)names);
+    if (e) return e;
+    /* The manifest names the exact data: sha256 of the market file's bytes. */
+    char *bytes;
+    size_t len;
+    if ((e = ar_read_file(cfg->data, &bytes, &len, eb))) return e;
+    ar_sha256_hex(bytes, len, sha);
+    free(bytes);
+    return AR_OK;
+}
+
 int ar_cmd_run(int argc, char **argv) {
-    (void)argc; (void)argv;
-    fprintf(stderr, "arena run: not implemented yet\n");
-    return AR_EXIT_FAIL;
+    const char *cfg_path = NULL, *out_path = "run.h5", *fmt_s = "text";
+    int quiet = 0, timing = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return AR_EXIT_OK;
+        } else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
+            out_path = argv[++i];
+        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            fmt_s = argv[++i];
+        } else if (!strcmp(argv[i], "--timing")) {
+            timing = 1;
+        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+            quiet = 1;
+        } else if (argv[i][0] == '-' || cfg_path) {
+            fprintf(stderr, "arena run: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            return AR_EXIT_USAGE;
+        } else {
+            cfg_path = argv[i];
+        }
+    }
+    if (cfg_path == NULL) {
+        usage(stderr);
+        return AR_EXIT_USAGE;
+    }
+    ar_format fmt;
+    if (ar_format_parse(fmt_s, &fmt) != AR_OK) {
+        fprintf(stderr, "arena run: --format: expected text, md, csv or json\n");
+        return AR_EXIT_USAGE;
+    }
+    ar_errbuf eb = {{0}};
+    ar_config *cfg = NULL;
+    ar_market *m = NULL;
+    ar_run *run = NULL;
+    ar_league *lg = NULL;
+    int rc = AR_EXIT_FAIL;
+    double t0 = now_ms(), t_load = 0, t_run = 0, t_write = 0;
+    ar_err e = ar_config_load(cfg_path, &cfg, &eb);
+    if (e) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        return e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
+    }
+    char sha[65];
+    if ((e = load_market(cfg, &m, sha, &eb))) {
+        fprintf(stderr, "arena run: %s (market.data in %s)\n", eb.msg, cfg_path);
+        rc = e == AR_ENOTFOUND ? AR_EXIT_USAGE : AR_EXIT_FAIL;
+        goto out;
+    }
+    if (cfg->cadence == 0) {
+        int64_t iv = 0;
+        for (size_t s = 0; s < m->nsym; s++)
+            if (m->sym[s].interval && (iv == 0 || m->sym[s].interval < iv)) iv = m->sym[s].interval;
+        cfg->cadence = iv ? iv : AR_NS_PER_MIN;
+    }
+    for (size_t s = 0; s < m->nsym; s++) {
+        ar_symbol *sy = &m->sym[s];
+        if (sy->bars.n == 0 && sy->trades.n > 0) {
+            /* Trades only: the engine fills at bar opens, so bin the trades
+             * into bars of the decision cadence. */
+            if ((e = ar_bars_from_trades(&sy->trades, cfg->cadence, &sy->bars))) {
+                fprintf(stderr, "arena run: %s: out of memory binning trades of %s\n", cfg->data, sy->name);
+                goto out;
+            }
+            sy->interval = cfg->cadence;
+        }
+    }
+    t_load = now_ms();
+    ar_engine_opts opts = {(!quiet && isatty(STDERR_FILENO)) ? stderr : NULL};
+    if ((e = ar_tournament_run(cfg, m, sha, &opts, &run, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
+        goto out;
+    }
+    t_run = now_ms();
+    if ((e = ar_run_h5_write(out_path, run, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        goto out;
+    }
+    t_write = now_ms();
+    const ar_run *runs[1] = {run};
+    if ((e = ar_league_compute(runs, 1, &lg, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        goto out;
+    }
+    if (!quiet) {
+        ar_league_print(lg, fmt, stdout);
+        if (fmt == AR_FMT_TEXT) printf("run file: %s\n", out_path);
+    }
+    if (timing) {
+        size_t bars = 0;
+        for (size_t s = 0; s < m->nsym; s++) bars += m->sym[s].bars.n;
+        double eng = t_run - t_load;
+        fprintf(stderr, "timing: load %.2f ms, engine %.2f ms (%zu bars x %zu agents, %.1f M bars/s), write %.2f ms, table %.2f ms\n",
+                t_load - t0, eng, bars, cfg->nagents, eng > 0 ? (double)bars / eng / 1e3 : 0.0, t_write - t_run,
+                now_ms() - t_write);
+    }
+    rc = AR_EXIT_OK;
+out:
+    ar_league_free(lg);
+    ar_run_free(run);
+    ar_market_free(m);
+    ar_config_free(cfg);
+    return rc;
 }

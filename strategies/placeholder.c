@@ -1,2 +1,0 @@
-/* placeholder */
-typedef int ar__strategies_placeholder;
