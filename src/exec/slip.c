@@ -1,0 +1,85 @@
+/* src/exec/slip.c - trailing volatility and volume for the square-root impact
+ * model: impact fraction = k * sigma * sqrt(|q| / ADV).
+ *
+ * sigma is the population standard deviation of 1-bar simple close-to-close
+ * returns inside the window, scaled to a day by sqrt(1d / interval); ADV is
+ * the mean volume per bar inside the window times bars per day. The window is
+ * the bars strictly before the fill bar that open at or after
+ * t_fill - window, so a fill never sees its own bar (no look-ahead). Prefix
+ * sums make each query O(1). One history per (account, symbol); no locking. */
+#include <math.h>
+#include <stdlib.h>
+#include "arena/util.h"
+#include "exec/exec_int.h"
+
+/* An impact above half the price makes the model meaningless (a sell could
+ * fill at a negative price); the cap keeps fills positive whatever k is. */
+#define SLIP_MAX_FRAC 0.5
+
+static int grow(double **p, size_t cap) {
+    double *q = realloc(*p, (cap + 1) * sizeof *q);
+    if (q == NULL) return -1;
+    *p = q;
+    return 0;
+}
+
+ar_err ar__slip_hist_extend(ar__slip_hist *h, const ar_bars *b, size_t upto) {
+    if (upto > b->n) upto = b->n;
+    if (h->vol != NULL && upto <= h->n) return AR_OK;
+    if (h->vol == NULL || upto > h->cap) {
+        size_t cap = h->cap < 64 ? 64 : h->cap;
+        while (cap < upto) cap *= 2;
+        if (grow(&h->vol, cap) || grow(&h->r1, cap) || grow(&h->r2, cap)) return AR_ENOMEM;
+        if (h->cap == 0) h->vol[0] = h->r1[0] = h->r2[0] = 0;
+        h->cap = cap;
+    }
+    for (size_t j = h->n; j < upto; j++) {
+        double v = b->volume[j];
+        double r = 0;
+        /* bad rows count as no volume and no move rather than poisoning
+         * every later window with a NaN */
+        if (!isfinite(v) || v < 0) v = 0;
+        if (j > 0 && isfinite(b->close[j]) && isfinite(b->close[j - 1]) && b->close[j - 1] > 0)
+            r = b->close[j] / b->close[j - 1] - 1.0;
+        h->vol[j + 1] = h->vol[j] + v;
+        h->r1[j + 1] = h->r1[j] + r;
+        h->r2[j + 1] = h->r2[j] + r * r;
+    }
+    h->n = upto;
+    return AR_OK;
+}
+
+void ar__slip_hist_free(ar__slip_hist *h) {
+    if (h == NULL) return;
+    free(h->vol);
+    free(h->r1);
+    free(h->r2);
+    h->vol = h->r1 = h->r2 = NULL;
+    h->n = h->cap = h->ws = 0;
+}
+
+double ar__slip_sqrt_frac(ar__slip_hist *h, const ar_symbol *s, size_t i, double q, double k,
+                          int64_t window) {
+    const ar_bars *b = &s->bars;
+    if (i >= b->n || s->interval <= 0 || !(k > 0) || !(fabs(q) > 0)) return 0;
+    if (ar__slip_hist_extend(h, b, i) != AR_OK) return 0;
+    int64_t from = b->t[i] - window;
+    if (h->ws > i) h->ws = 0; /* a query out of time order: rescan from the start */
+    while (h->ws < i && b->t[h->ws] < from) h->ws++;
+    size_t j0 = h->ws, nb = i - j0;
+    if (nb < 2) return 0;
+    double vsum = h->vol[i] - h->vol[j0];
+    if (!(vsum > 0)) return 0;
+    /* returns inside the window: bars j0+1 .. i-1 (bar j0's return reaches
+     * back to a bar outside the window) */
+    double nr = (double)(nb - 1);
+    double mean = (h->r1[i] - h->r1[j0 + 1]) / nr;
+    double var = (h->r2[i] - h->r2[j0 + 1]) / nr - mean * mean;
+    if (!(var > 0)) var = 0;
+    double per_day = (double)AR_NS_PER_DAY / (double)s->interval;
+    double sigma_day = sqrt(var) * sqrt(per_day);
+    double adv = vsum / (double)nb * per_day;
+    double f = k * sigma_day * sqrt(fabs(q) / adv);
+    if (!isfinite(f) || f < 0) return 0;
+    return f > SLIP_MAX_FRAC ? SLIP_MAX_FRAC : f;
+}
