@@ -1,0 +1,50 @@
+/* include/arena/config.h - the tournament configuration (JSON, jansson).
+ *
+ * Parsing is strict: unknown keys and wrong types are errors naming the key
+ * path ("execution.fees.taker_bps: expected a number"). Every default is
+ * written down in docs/CONFIG.md. */
+#ifndef ARENA_CONFIG_H
+#define ARENA_CONFIG_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "arena/agent.h"
+#include "arena/exec.h"
+#include "arena/run.h"
+
+typedef struct ar_agent_cfg {
+    char name[AR_NAME_MAX];
+    char kind[16];                /* "builtin" */
+    char strategy[AR_NAME_MAX];   /* builtin: strategy name */
+    double params[AR_MAX_PARAMS]; /* builtin: validated, in definition order */
+    const ar_strategy_def *def;
+    int baseline;                 /* added by `baselines` */
+} ar_agent_cfg;
+
+typedef struct ar_window {
+    int64_t start, end; /* 0 = default (from the data) */
+} ar_window;
+
+typedef struct ar_config {
+    char name[128];
+    char path[4096];      /* the config file, for messages */
+    uint64_t seed;
+    double capital;
+    char data[4096];      /* market file, resolved against the config's folder */
+    size_t nsym;
+    char (*symbols)[AR_SYM_MAX]; /* NULL/0: every symbol in the file */
+    int64_t start, end;   /* 0: defaults from the data */
+    int64_t cadence;
+    ar_exec_cfg exec;
+    size_t nagents;
+    ar_agent_cfg *agents; /* configured agents first, then baselines */
+    char *canonical_json; /* the config as given, keys sorted, compact */
+} ar_config;
+
+/* Parse text (from file `path`, used in messages and to resolve
+ * market.data). On error *out is NULL and eb names the key path. */
+ar_err ar_config_parse(const char *text, const char *path, ar_config **out, ar_errbuf *eb);
+ar_err ar_config_load(const char *path, ar_config **out, ar_errbuf *eb);
+void ar_config_free(ar_config *c);
+
+#endif

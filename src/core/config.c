@@ -1,0 +1,430 @@
+/* src/core/config.c - strict parsing of the tournament configuration.
+ *
+ * The config is a JSON document read with jansson. Every object is checked
+ * against the keys it may hold, so a typo is an error rather than a silently
+ * ignored setting; every error names the key path and what was expected.
+ * Defaults are applied here and documented in docs/CONFIG.md. */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "arena/config.h"
+#include "arena/util.h"
+
+typedef struct pctx {
+    const char *file;
+    ar_errbuf *eb;
+} pctx;
+
+static ar_err fail(pctx *p, const char *path, const char *what) {
+    return ar_errf(p->eb, AR_ECONFIG, "%s: %s: %s", p->file, path, what);
+}
+
+static void join(char *buf, size_t n, const char *path, const char *key) {
+    /* Key paths are short; a cut one still names the place well enough. */
+    if (snprintf(buf, n, "%s%s%s", path, *path ? "." : "", key) >= (int)n) buf[n - 1] = '\0';
+}
+
+/* Reject keys of obj that are not in allowed (NULL-terminated). */
+static ar_err check_keys(pctx *p, json_t *obj, const char *path, const char *const *allowed) {
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++)
+            if (!strcmp(*a, key)) ok = 1;
+        if (!ok) {
+            char full[256], msg[600];
+            join(full, sizeof full, path, key);
+            snprintf(msg, sizeof msg, "unknown key (expected one of:");
+            for (const char *const *a = allowed; *a; a++) {
+                strncat(msg, " ", sizeof msg - strlen(msg) - 1);
+                strncat(msg, *a, sizeof msg - strlen(msg) - 1);
+            }
+            strncat(msg, ")", sizeof msg - strlen(msg) - 1);
+            return fail(p, full, msg);
+        }
+    }
+    return AR_OK;
+}
+
+
+/* Optional number; *present tells whether it was there. */
+static ar_err get_num(pctx *p, json_t *obj, const char *path, const char *key, double *out,
+                      double lo, double hi, int *present) {
+    char full[256];
+    join(full, sizeof full, path, key);
+    json_t *v = json_object_get(obj, key);
+    if (present) *present = v != NULL;
+    if (v == NULL) return AR_OK;
+    if (!json_is_number(v)) return fail(p, full, "expected a number");
+    double x = json_number_value(v);
+    if (!isfinite(x) || x < lo || x > hi) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%g is out of range (expected %g to %g)", x, lo, hi);
+        return fail(p, full, msg);
+    }
+    *out = x;
+    return AR_OK;
+}
+
+static ar_err get_str(pctx *p, json_t *obj, const char *path, const char *key, const char **out) {
+    char full[256];
+    join(full, sizeof full, path, key);
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL) return AR_OK;
+    if (!json_is_string(v)) return fail(p, full, "expected a string");
+    *out = json_string_value(v);
+    return AR_OK;
+}
+
+static ar_err get_obj(pctx *p, json_t *obj, const char *path, const char *key, json_t **out) {
+    char full[256];
+    join(full, sizeof full, path, key);
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (v == NULL) return AR_OK;
+    if (!json_is_object(v)) return fail(p, full, "expected an object");
+    *out = v;
+    return AR_OK;
+}
+
+static ar_err get_duration(pctx *p, json_t *obj, const char *path, const char *key, int64_t *out) {
+    const char *s = NULL;
+    char full[256];
+    ar_err e = get_str(p, obj, path, key, &s);
+    if (e || s == NULL) return e;
+    join(full, sizeof full, path, key);
+    ar_errbuf tmp;
+    if (ar_duration_parse(s, out, &tmp) != AR_OK)
+        return fail(p, full, "expected a duration such as \"1m\", \"3m\", \"8h\", \"1d\"");
+    return AR_OK;
+}
+
+static ar_err get_time(pctx *p, json_t *obj, const char *path, const char *key, int64_t *out) {
+    const char *s = NULL;
+    char full[256];
+    join(full, sizeof full, path, key);
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL) return AR_OK;
+    if (json_is_integer(v)) {
+        char num[32];
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        ar_errbuf tmp;
+        if (ar_time_parse(num, (size_t)-1, out, &tmp) != AR_OK) return fail(p, full, "expected a time");
+        return AR_OK;
+    }
+    ar_err e = get_str(p, obj, path, key, &s);
+    if (e) return e;
+    ar_errbuf tmp;
+    if (ar_time_parse(s, (size_t)-1, out, &tmp) != AR_OK)
+        return fail(p, full, "expected an ISO-8601 time such as \"2025-06-01T00:00:00Z\"");
+    return AR_OK;
+}
+
+static int valid_agent_name(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n >= AR_NAME_MAX || s[0] == '.') return 0;
+    for (; *s; s++)
+        if (*s == '/' || (unsigned char)*s < 32) return 0;
+    return 1;
+}
+
+static ar_err parse_params(pctx *p, json_t *params, const char *path, ar_agent_cfg *a) {
+    const ar_param_def *defs = a->def->params;
+    size_t nd = 0;
+    for (; defs[nd].name; nd++) a->params[nd] = defs[nd].dflt;
+    if (params == NULL) return AR_OK;
+    char full[256];
+    const char *key;
+    json_t *v;
+    json_object_foreach(params, key, v) {
+        size_t i = 0;
+        while (i < nd && strcmp(defs[i].name, key)) i++;
+        join(full, sizeof full, path, key);
+        if (i == nd) {
+            char msg[300] = "unknown parameter (expected one of:";
+            for (size_t j = 0; j < nd; j++) {
+                strncat(msg, " ", sizeof msg - strlen(msg) - 1);
+                strncat(msg, defs[j].name, sizeof msg - strlen(msg) - 1);
+            }
+            strncat(msg, ")", sizeof msg - strlen(msg) - 1);
+            return fail(p, full, msg);
+        }
+        if (!json_is_number(v)) return fail(p, full, "expected a number");
+        double x = json_number_value(v);
+        char msg[160];
+        if (!isfinite(x) || x < defs[i].min || x > defs[i].max) {
+            snprintf(msg, sizeof msg, "%g is out of range (expected %g to %g)", x, defs[i].min, defs[i].max);
+            return fail(p, full, msg);
+        }
+        if (defs[i].integer && x != floor(x)) return fail(p, full, "expected a whole number");
+        a->params[i] = x;
+    }
+    return AR_OK;
+}
+
+static ar_err parse_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a) {
+    static const char *const keys[] = {"name", "kind", "strategy", "params", NULL};
+    if (!json_is_object(o)) return fail(p, path, "expected an object");
+    ar_err e = check_keys(p, o, path, keys);
+    if (e) return e;
+    const char *name = NULL, *kind = "builtin", *strategy = NULL;
+    if ((e = get_str(p, o, path, "name", &name)) || (e = get_str(p, o, path, "kind", &kind)) ||
+        (e = get_str(p, o, path, "strategy", &strategy)))
+        return e;
+    char full[256];
+    join(full, sizeof full, path, "name");
+    if (name == NULL) return fail(p, full, "missing (every agent needs a name)");
+    if (!valid_agent_name(name))
+        return fail(p, full, "expected 1 to 63 characters, no '/', not starting with '.'");
+    snprintf(a->name, sizeof a->name, "%s", name);
+    join(full, sizeof full, path, "kind");
+    if (strcmp(kind, "builtin"))
+        return fail(p, full, "expected \"builtin\" (llm, exec and http agents are not available in this build)");
+    snprintf(a->kind, sizeof a->kind, "%s", kind);
+    join(full, sizeof full, path, "strategy");
+    if (strategy == NULL) return fail(p, full, "missing (a builtin agent names a strategy)");
+    a->def = ar_strategy_find(strategy);
+    if (a->def == NULL) {
+        char msg[400] = "unknown strategy (expected one of:";
+        for (const ar_strategy_def *d = ar_strategy_table(); d->name; d++) {
+            strncat(msg, " ", sizeof msg - strlen(msg) - 1);
+            strncat(msg, d->name, sizeof msg - strlen(msg) - 1);
+        }
+        strncat(msg, ")", sizeof msg - strlen(msg) - 1);
+        return fail(p, full, msg);
+    }
+    snprintf(a->strategy, sizeof a->strategy, "%s", strategy);
+    json_t *params;
+    if ((e = get_obj(p, o, path, "params", &params))) return e;
+    join(full, sizeof full, path, "params");
+    return parse_params(p, params, full, a);
+}
+
+static ar_err parse_exec(pctx *p, json_t *x, ar_exec_cfg *c) {
+    static const char *const keys[] = {"fill", "latency_ms", "fees", "slippage", "max_leverage",
+                                       "maintenance_margin", "funding", "intrabar", NULL};
+    ar_err e;
+    if (x == NULL) return AR_OK;
+    if ((e = check_keys(p, x, "execution", keys))) return e;
+    const char *fill = NULL, *intrabar = NULL;
+    if ((e = get_str(p, x, "execution", "fill", &fill))) return e;
+    if (fill && strcmp(fill, "next_open")) return fail(p, "execution.fill", "expected \"next_open\"");
+    double lat = 0;
+    if ((e = get_num(p, x, "execution", "latency_ms", &lat, 0, 86400e3, NULL))) return e;
+    c->latency = (int64_t)llround(lat * 1e6);
+    json_t *fees, *slip, *fund;
+    if ((e = get_obj(p, x, "execution", "fees", &fees))) return e;
+    if (fees) {
+        static const char *const fk[] = {"taker_bps", "maker_bps", NULL};
+        if ((e = check_keys(p, fees, "execution.fees", fk)) ||
+            (e = get_num(p, fees, "execution.fees", "taker_bps", &c->taker_bps, -100, 1000, NULL)) ||
+            (e = get_num(p, fees, "execution.fees", "maker_bps", &c->maker_bps, -100, 1000, NULL)))
+            return e;
+    }
+    if ((e = get_obj(p, x, "execution", "slippage", &slip))) return e;
+    if (slip) {
+        static const char *const sk[] = {"model", "bps", "k", "window", "noise_bps", NULL};
+        if ((e = check_keys(p, slip, "execution.slippage", sk))) return e;
+        const char *model = NULL;
+        if ((e = get_str(p, slip, "execution.slippage", "model", &model))) return e;
+        if (model == NULL) return fail(p, "execution.slippage.model", "missing (expected \"none\", \"fixed\" or \"sqrt\")");
+        int has_bps = 0, has_k = 0;
+        if ((e = get_num(p, slip, "execution.slippage", "bps", &c->slip_bps, 0, 10000, &has_bps)) ||
+            (e = get_num(p, slip, "execution.slippage", "k", &c->slip_k, 0, 1000, &has_k)) ||
+            (e = get_num(p, slip, "execution.slippage", "noise_bps", &c->slip_noise_bps, 0, 10000, NULL)) ||
+            (e = get_duration(p, slip, "execution.slippage", "window", &c->slip_window)))
+            return e;
+        if (!strcmp(model, "none")) c->slip = AR_SLIP_NONE;
+        else if (!strcmp(model, "fixed")) {
+            c->slip = AR_SLIP_FIXED;
+            if (!has_bps) return fail(p, "execution.slippage.bps", "missing (the fixed model needs bps)");
+        } else if (!strcmp(model, "sqrt")) {
+            c->slip = AR_SLIP_SQRT;
+            if (!has_k) return fail(p, "execution.slippage.k", "missing (the sqrt model needs k)");
+        } else
+            return fail(p, "execution.slippage.model", "expected \"none\", \"fixed\" or \"sqrt\"");
+    }
+    if ((e = get_num(p, x, "execution", "max_leverage", &c->max_leverage, 1, 1000, NULL)) ||
+        (e = get_num(p, x, "execution", "maintenance_margin", &c->maintenance_margin, 0, 0.5, NULL)))
+        return e;
+    if ((e = get_obj(p, x, "execution", "funding", &fund))) return e;
+    if (fund) {
+        static const char *const fk[] = {"rate", "interval", NULL};
+        c->funding_interval = 8 * AR_NS_PER_HOUR;
+        if ((e = check_keys(p, fund, "execution.funding", fk)) ||
+            (e = get_num(p, fund, "execution.funding", "rate", &c->funding_rate, -1, 1, NULL)) ||
+            (e = get_duration(p, fund, "execution.funding", "interval", &c->funding_interval)))
+            return e;
+    }
+    if ((e = get_str(p, x, "execution", "intrabar", &intrabar))) return e;
+    if (intrabar) {
+        if (!strcmp(intrabar, "adverse_first")) c->both_touched_favorable = 0;
+        else if (!strcmp(intrabar, "favorable_first")) c->both_touched_favorable = 1;
+        else return fail(p, "execution.intrabar", "expected \"adverse_first\" or \"favorable_first\"");
+    }
+    return AR_OK;
+}
+
+static ar_err add_agent(ar_config *c, const ar_agent_cfg *a) {
+    ar_agent_cfg *na = realloc(c->agents, (c->nagents + 1) * sizeof *na);
+    if (na == NULL) return AR_ENOMEM;
+    c->agents = na;
+    c->agents[c->nagents++] = *a;
+    return AR_OK;
+}
+
+static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
+    static const char *const keys[] = {"name", "seed", "capital", "market", "cadence",
+                                       "execution", "baselines", "agents", NULL};
+    ar_err e;
+    if (!json_is_object(root)) return ar_errf(p->eb, AR_ECONFIG, "%s: expected a JSON object at the top", p->file);
+    if ((e = check_keys(p, root, "", keys))) return e;
+    const char *name = NULL;
+    if ((e = get_str(p, root, "", "name", &name))) return e;
+    snprintf(c->name, sizeof c->name, "%s", name ? name : "arena");
+    json_t *seed = json_object_get(root, "seed");
+    c->seed = 1;
+    if (seed) {
+        if (!json_is_integer(seed) || json_integer_value(seed) < 0) return fail(p, "seed", "expected a non-negative integer");
+        c->seed = (uint64_t)json_integer_value(seed);
+    }
+    c->capital = 10000;
+    if ((e = get_num(p, root, "", "capital", &c->capital, 1e-6, 1e15, NULL))) return e;
+    if ((e = get_duration(p, root, "", "cadence", &c->cadence))) return e;
+
+    json_t *m;
+    if ((e = get_obj(p, root, "", "market", &m))) return e;
+    if (m == NULL) return fail(p, "market", "missing (expected {\"data\": \"market.h5\", ...})");
+    static const char *const mk[] = {"data", "symbols", "start", "end", "mode", NULL};
+    if ((e = check_keys(p, m, "market", mk))) return e;
+    const char *data = NULL, *mode = NULL;
+    if ((e = get_str(p, m, "market", "data", &data)) || (e = get_str(p, m, "market", "mode", &mode))) return e;
+    if (data == NULL) return fail(p, "market.data", "missing (expected the path of a market file)");
+    if (data[0] == '/' || strchr(p->file, '/') == NULL) {
+        snprintf(c->data, sizeof c->data, "%s", data);
+    } else {
+        const char *slash = strrchr(p->file, '/');
+        snprintf(c->data, sizeof c->data, "%.*s/%s", (int)(slash - p->file), p->file, data);
+    }
+    if (mode == NULL || !strcmp(mode, "perp")) c->exec.mode = AR_MODE_PERP;
+    else if (!strcmp(mode, "spot")) c->exec.mode = AR_MODE_SPOT;
+    else return fail(p, "market.mode", "expected \"perp\" or \"spot\"");
+    json_t *syms = json_object_get(m, "symbols");
+    if (syms) {
+        if (!json_is_array(syms) || json_array_size(syms) == 0)
+            return fail(p, "market.symbols", "expected a non-empty list of symbol names");
+        c->nsym = json_array_size(syms);
+        c->symbols = calloc(c->nsym, sizeof *c->symbols);
+        if (c->symbols == NULL) return AR_ENOMEM;
+        for (size_t i = 0; i < c->nsym; i++) {
+            json_t *s = json_array_get(syms, i);
+            char full[64];
+            snprintf(full, sizeof full, "market.symbols[%zu]", i);
+            if (!json_is_string(s) || json_string_length(s) == 0 || json_string_length(s) >= AR_SYM_MAX)
+                return fail(p, full, "expected a symbol name (1 to 31 characters)");
+            snprintf(c->symbols[i], AR_SYM_MAX, "%s", json_string_value(s));
+            for (size_t j = 0; j < i; j++)
+                if (!strcmp(c->symbols[j], c->symbols[i])) return fail(p, full, "duplicate symbol");
+        }
+    }
+    if ((e = get_time(p, m, "market", "start", &c->start)) || (e = get_time(p, m, "market", "end", &c->end))) return e;
+    if (c->start && c->end && c->end <= c->start) return fail(p, "market.end", "must be after market.start");
+
+    json_t *x;
+    if ((e = get_obj(p, root, "", "execution", &x)) || (e = parse_exec(p, x, &c->exec))) return e;
+
+    json_t *agents = json_object_get(root, "agents");
+    if (agents && !json_is_array(agents)) return fail(p, "agents", "expected a list of agents");
+    for (size_t i = 0; agents && i < json_array_size(agents); i++) {
+        char path[64];
+        snprintf(path, sizeof path, "agents[%zu]", i);
+        ar_agent_cfg a;
+        memset(&a, 0, sizeof a);
+        if ((e = parse_agent(p, json_array_get(agents, i), path, &a))) return e;
+        for (size_t j = 0; j < c->nagents; j++)
+            if (!strcmp(c->agents[j].name, a.name)) {
+                char full[80];
+                snprintf(full, sizeof full, "%s.name", path);
+                return fail(p, full, "duplicate agent name");
+            }
+        if ((e = add_agent(c, &a))) return e;
+    }
+    json_t *bl = json_object_get(root, "baselines");
+    static const char *const defaults[] = {"flat", "buy_hold", "random"};
+    size_t nb = bl ? json_array_size(bl) : 3;
+    if (bl && !json_is_array(bl)) return fail(p, "baselines", "expected a list such as [\"flat\", \"buy_hold\", \"random\"]");
+    for (size_t i = 0; i < nb; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "baselines[%zu]", i);
+        const char *bn = defaults[i];
+        if (bl) {
+            json_t *s = json_array_get(bl, i);
+            if (!json_is_string(s)) return fail(p, path, "expected \"flat\", \"buy_hold\" or \"random\"");
+            bn = json_string_value(s);
+        }
+        if (strcmp(bn, "flat") && strcmp(bn, "buy_hold") && strcmp(bn, "random"))
+            return fail(p, path, "expected \"flat\", \"buy_hold\" or \"random\"");
+        ar_agent_cfg a;
+        memset(&a, 0, sizeof a);
+        snprintf(a.name, sizeof a.name, "%s", bn);
+        snprintf(a.kind, sizeof a.kind, "builtin");
+        snprintf(a.strategy, sizeof a.strategy, "%s", bn);
+        a.def = ar_strategy_find(bn);
+        a.baseline = 1;
+        if (a.def == NULL) return fail(p, path, "strategy missing from this build");
+        if ((e = parse_params(p, NULL, path, &a))) return e;
+        for (size_t j = 0; j < c->nagents; j++)
+            if (!strcmp(c->agents[j].name, bn))
+                return fail(p, path, "an agent already has this name (rename the agent or drop the baseline)");
+        if ((e = add_agent(c, &a))) return e;
+    }
+    if (c->nagents == 0) return fail(p, "agents", "no agents and no baselines: nothing to run");
+    c->canonical_json = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (c->canonical_json == NULL) return AR_ENOMEM;
+    return AR_OK;
+}
+
+ar_err ar_config_parse(const char *text, const char *path, ar_config **out, ar_errbuf *eb) {
+    *out = NULL;
+    json_error_t je;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL)
+        return ar_errf(eb, AR_ECONFIG, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
+    ar_config *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        json_decref(root);
+        return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
+    }
+    snprintf(c->path, sizeof c->path, "%s", path);
+    ar_exec_cfg_default(&c->exec);
+    pctx p = {path, eb};
+    ar_err e = parse_root(&p, root, c);
+    json_decref(root);
+    if (e) {
+        if (e == AR_ENOMEM) ar_errf(eb, e, "%s: out of memory", path);
+        ar_config_free(c);
+        return e;
+    }
+    *out = c;
+    return AR_OK;
+}
+
+ar_err ar_config_load(const char *path, ar_config **out, ar_errbuf *eb) {
+    char *text;
+    *out = NULL;
+    ar_err e = ar_read_file(path, &text, NULL, eb);
+    if (e) return e;
+    e = ar_config_parse(text, path, out, eb);
+    free(text);
+    return e;
+}
+
+void ar_config_free(ar_config *c) {
+    if (c == NULL) return;
+    free(c->symbols);
+    free(c->agents);
+    free(c->canonical_json);
+    free(c);
+}

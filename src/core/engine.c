@@ -1,0 +1,343 @@
+/* src/core/engine.c - the engine loop and the tournament driver.
+ *
+ * One episode is one window of the market with one seed. All agents of an
+ * episode see the same bars at the same decision times; each has its own
+ * account (agents never move each other's prices). The loop is bar-major:
+ * every bar is handed to every account in time order (ties: symbol order)
+ * once its close time has passed, then at each decision time equity is
+ * sampled and every agent decides. Nothing is allocated per bar; per
+ * episode the equity arrays are sized exactly up front.
+ *
+ * Single-threaded; episodes share only the read-only market. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "arena/agent.h"
+#include "arena/engine.h"
+#include "arena/util.h"
+
+#ifndef ARENA_VERSION
+#define ARENA_VERSION "0.1.0"
+#endif
+
+typedef struct ep_agent {
+    const ar_agent_cfg *cfg;
+    ar_agent *agent;
+    ar_account *acct;
+    ar_actions acts;
+    ar_equity_rec *eq;
+    size_t neq;
+    ar_decision_rec *dec;
+    size_t ndec, capdec;
+} ep_agent;
+
+typedef struct episode {
+    const ar_config *cfg;
+    const ar_market *m;
+    int64_t start, end;
+    uint64_t seed;
+    size_t nsym, nagents;
+    size_t *ptr;   /* next bar to feed, per symbol (== visible count) */
+    double *marks; /* last visible close, per symbol */
+    ep_agent *ag;
+} episode;
+
+static void feed_bar(episode *ep, size_t s) {
+    size_t i = ep->ptr[s];
+    for (size_t a = 0; a < ep->nagents; a++) ar_account_on_bar(ep->ag[a].acct, (int32_t)s, i);
+    ep->marks[s] = ep->m->sym[s].bars.close[i];
+    ep->ptr[s] = i + 1;
+}
+
+/* Feed every bar whose close time is <= t, in time order across symbols. */
+static void advance(episode *ep, int64_t t) {
+    const ar_market *m = ep->m;
+    if (ep->nsym == 1) {
+        const ar_bars *b = &m->sym[0].bars;
+        int64_t lim = t - m->sym[0].interval;
+        while (ep->ptr[0] < b->n && b->t[ep->ptr[0]] <= lim) feed_bar(ep, 0);
+        return;
+    }
+    for (;;) {
+        size_t best = SIZE_MAX;
+        int64_t bt = INT64_MAX;
+        for (size_t s = 0; s < ep->nsym; s++) {
+            const ar_bars *b = &m->sym[s].bars;
+            size_t i = ep->ptr[s];
+            if (i < b->n && b->t[i] <= t - m->sym[s].interval && b->t[i] < bt) {
+                bt = b->t[i];
+                best = s;
+            }
+        }
+        if (best == SIZE_MAX) return;
+        feed_bar(ep, best);
+    }
+}
+
+static void sample(episode *ep, int64_t t) {
+    for (size_t a = 0; a < ep->nagents; a++) {
+        ep_agent *g = &ep->ag[a];
+        ar_equity_rec *r = &g->eq[g->neq++];
+        r->t = t;
+        r->equity = ar_account_equity(g->acct, ep->marks);
+        r->cash = ar_account_cash(g->acct);
+        r->gross_exposure = ar_account_gross_exposure(g->acct, ep->marks);
+    }
+}
+
+static ar_err record_decision(ep_agent *g, const ar_decision_rec *d) {
+    if (g->ndec == g->capdec) {
+        size_t cap = g->capdec ? g->capdec * 2 : 256;
+        ar_decision_rec *v = realloc(g->dec, cap * sizeof *v);
+        if (v == NULL) return AR_ENOMEM;
+        g->dec = v;
+        g->capdec = cap;
+    }
+    g->dec[g->ndec++] = *d;
+    return AR_OK;
+}
+
+static ar_err decide(episode *ep, int64_t t, size_t k) {
+    ar_obs o = {t, ep->start, ep->end, k, ep->m, ep->ptr, ep->marks, NULL, &ep->cfg->exec, ep->cfg->capital};
+    for (size_t a = 0; a < ep->nagents; a++) {
+        ep_agent *g = &ep->ag[a];
+        o.acct = g->acct;
+        ar_actions_clear(&g->acts);
+        ar_err e = g->agent->vt->decide(g->agent, &o, &g->acts);
+        ar_decision_rec d = {t, (int32_t)g->acts.n, 0, g->acts.status, g->acts.reason, g->eq[g->neq - 1].equity};
+        if (e == AR_ENOMEM) return e;
+        if (e != AR_OK) {
+            d.status = 1;
+            d.reason = AR_R_AGENT_ERROR;
+            g->acts.n = 0;
+        }
+        for (size_t i = 0; i < g->acts.n; i++) {
+            ar_order_rec rec;
+            ar_account_submit(g->acct, t, &g->acts.v[i], ep->marks, &rec);
+            if (rec.status == AR_OS_REJECTED) {
+                d.n_rejected++;
+                if (d.reason == 0) d.reason = rec.reason;
+            }
+        }
+        /* Holds of coded agents carry nothing the equity rows do not; only
+         * decisions with actions or problems are recorded. */
+        if (d.n_actions > 0 || d.status != 0) {
+            if ((e = record_decision(g, &d))) return e;
+        }
+    }
+    return AR_OK;
+}
+
+static void *dup_mem(const void *p, size_t n, size_t size) {
+    if (n == 0) return NULL;
+    void *q = malloc(n * size);
+    if (q) memcpy(q, p, n * size);
+    return q;
+}
+
+static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital) {
+    memset(ra, 0, sizeof *ra);
+    snprintf(ra->name, sizeof ra->name, "%s", g->cfg->name);
+    snprintf(ra->kind, sizeof ra->kind, "%s", g->cfg->kind);
+    snprintf(ra->detail, sizeof ra->detail, "%s", g->cfg->strategy);
+    ra->baseline = g->cfg->baseline;
+    ra->capital = capital;
+    ra->final_equity = g->eq[g->neq - 1].equity;
+    ra->fees = ar_account_fees_paid(g->acct);
+    ra->funding = ar_account_funding_paid(g->acct);
+    const ar_order_rec *o = ar_account_orders(g->acct, &ra->norders);
+    const ar_fill_rec *f = ar_account_fills(g->acct, &ra->nfills);
+    const ar_trade_rec *tr = ar_account_trades(g->acct, &ra->ntrades);
+    const ar_funding_rec *fu = ar_account_funding(g->acct, &ra->nfunding);
+    ra->orders = dup_mem(o, ra->norders, sizeof *o);
+    ra->fills = dup_mem(f, ra->nfills, sizeof *f);
+    ra->trades = dup_mem(tr, ra->ntrades, sizeof *tr);
+    ra->funding_log = dup_mem(fu, ra->nfunding, sizeof *fu);
+    ra->equity = g->eq; /* ownership moves to the run */
+    ra->nequity = g->neq;
+    g->eq = NULL;
+    ra->decisions = g->dec;
+    ra->ndecisions = g->ndec;
+    g->dec = NULL;
+    if ((ra->norders && !ra->orders) || (ra->nfills && !ra->fills) || (ra->ntrades && !ra->trades) ||
+        (ra->nfunding && !ra->funding_log))
+        return AR_ENOMEM;
+    return AR_OK;
+}
+
+static void episode_cleanup(episode *ep) {
+    for (size_t a = 0; ep->ag && a < ep->nagents; a++) {
+        ar_agent_free(ep->ag[a].agent);
+        ar_account_free(ep->ag[a].acct);
+        ar_actions_cleanup(&ep->ag[a].acts);
+        free(ep->ag[a].eq);
+        free(ep->ag[a].dec);
+    }
+    free(ep->ag);
+    free(ep->ptr);
+    free(ep->marks);
+}
+
+static void progress(FILE *f, size_t done, size_t total, int64_t *last_pct) {
+    if (f == NULL || total == 0) return;
+    int64_t pct = (int64_t)(done * 100 / total);
+    if (pct == *last_pct) return;
+    *last_pct = pct;
+    char bar[41];
+    int fill = (int)(pct * 40 / 100);
+    for (int i = 0; i < 40; i++) bar[i] = i < fill ? '#' : '.';
+    bar[40] = '\0';
+    fprintf(f, "\r[%s] %3d%%", bar, (int)pct);
+    if (done == total) fputc('\n', f);
+    fflush(f);
+}
+
+static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t start, int64_t end,
+                          int32_t window, uint64_t seed, const ar_engine_opts *opts, ar_run_episode *out,
+                          ar_errbuf *eb) {
+    episode ep;
+    memset(&ep, 0, sizeof ep);
+    ep.cfg = cfg;
+    ep.m = m;
+    ep.start = start;
+    ep.end = end;
+    ep.seed = seed;
+    ep.nsym = m->nsym;
+    ep.nagents = cfg->nagents;
+    int64_t cad = cfg->cadence;
+    size_t ndec = (size_t)((end - start + cad - 1) / cad);
+    ep.ptr = calloc(ep.nsym, sizeof *ep.ptr);
+    ep.marks = calloc(ep.nsym, sizeof *ep.marks);
+    ep.ag = calloc(ep.nagents, sizeof *ep.ag);
+    ar_err e = AR_OK;
+    if (!ep.ptr || !ep.marks || !ep.ag) {
+        e = ar_errf(eb, AR_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t s = 0; s < ep.nsym; s++) {
+        const ar_symbol *sy = &m->sym[s];
+        /* Bars that closed by the start are warm-up history: visible, not traded. */
+        ep.ptr[s] = ar_bars_lower_bound(&sy->bars, start - sy->interval + 1);
+        ep.marks[s] = ep.ptr[s] ? sy->bars.close[ep.ptr[s] - 1] : NAN;
+    }
+    for (size_t a = 0; a < ep.nagents; a++) {
+        ep_agent *g = &ep.ag[a];
+        g->cfg = &cfg->agents[a];
+        uint64_t aseed = ar_hash_str(ar_mix64(seed) ^ ar_mix64((uint64_t)window + 0x5eed), g->cfg->name);
+        g->acct = ar_account_create(&cfg->exec, m, cfg->capital, ar_mix64(aseed ^ 1), eb);
+        if (g->acct == NULL) {
+            e = AR_ECONFIG;
+            goto done;
+        }
+        ar_strategy_ctx sc = {ep.nsym, cfg->capital, &cfg->exec, aseed};
+        e = g->cfg->def->create(&sc, g->cfg->params, &g->agent);
+        if (e) {
+            e = ar_errf(eb, AR_ECONFIG, "%s: agent %s: strategy %s rejects its parameters", cfg->path,
+                        g->cfg->name, g->cfg->strategy);
+            goto done;
+        }
+        g->eq = malloc((ndec + 1) * sizeof *g->eq);
+        if (g->eq == NULL) {
+            e = ar_errf(eb, AR_ENOMEM, "out of memory for %zu equity samples", ndec + 1);
+            goto done;
+        }
+    }
+    int64_t last_pct = -1;
+    size_t step = ndec / 200 + 1;
+    for (size_t k = 0; k < ndec; k++) {
+        int64_t t = start + (int64_t)k * cad;
+        advance(&ep, t);
+        sample(&ep, t);
+        if ((e = decide(&ep, t, k))) {
+            ar_errf(eb, e, "out of memory while recording decisions");
+            goto done;
+        }
+        if (opts && opts->progress && k % step == 0) progress(opts->progress, k, ndec, &last_pct);
+    }
+    advance(&ep, end);
+    sample(&ep, end);
+    if (opts && opts->progress) progress(opts->progress, ndec, ndec, &last_pct);
+    out->window = window;
+    out->seed = seed;
+    out->start = start;
+    out->end = end;
+    out->nagents = ep.nagents;
+    out->agents = calloc(ep.nagents, sizeof *out->agents);
+    if (out->agents == NULL) {
+        e = ar_errf(eb, AR_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t a = 0; a < ep.nagents; a++) {
+        ar_account_finish(ep.ag[a].acct, end);
+        if ((e = collect(&ep.ag[a], &out->agents[a], cfg->capital))) {
+            ar_errf(eb, e, "out of memory collecting results");
+            goto done;
+        }
+    }
+done:
+    episode_cleanup(&ep);
+    return e;
+}
+
+/* Default window: from the first instant every symbol has one closed bar to
+ * the close of the last bar of any symbol. */
+static ar_err default_window(const ar_config *cfg, const ar_market *m, int64_t *start, int64_t *end,
+                             ar_errbuf *eb) {
+    int64_t s0 = INT64_MIN, e0 = INT64_MIN;
+    for (size_t s = 0; s < m->nsym; s++) {
+        const ar_symbol *sy = &m->sym[s];
+        if (sy->bars.n == 0) return ar_errf(eb, AR_EFORMAT, "%s: symbol %s has no bars", cfg->data, sy->name);
+        int64_t first = sy->bars.t[0] + sy->interval, last = sy->bars.t[sy->bars.n - 1] + sy->interval;
+        if (first > s0) s0 = first;
+        if (last > e0) e0 = last;
+    }
+    *start = cfg->start ? cfg->start : s0;
+    *end = cfg->end ? cfg->end : e0;
+    if (*end <= *start) {
+        char a[48], b[48];
+        ar_time_format(*start, a, sizeof a);
+        ar_time_format(*end, b, sizeof b);
+        return ar_errf(eb, AR_ECONFIG, "%s: market window is empty (start %s, end %s)", cfg->path, a, b);
+    }
+    return AR_OK;
+}
+
+ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *data_sha256,
+                         const ar_engine_opts *opts, ar_run **out, ar_errbuf *eb) {
+    *out = NULL;
+    if (m->nsym == 0) return ar_errf(eb, AR_ECONFIG, "%s: no symbols to trade", cfg->path);
+    int64_t start = 0, end = 0;
+    ar_err e = default_window(cfg, m, &start, &end, eb);
+    if (e) return e;
+    if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
+    ar_run *r = calloc(1, sizeof *r);
+    if (r == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    snprintf(r->name, sizeof r->name, "%s", cfg->name);
+    r->cadence = cfg->cadence;
+    r->capital = cfg->capital;
+    r->mode = cfg->exec.mode;
+    r->nsym = m->nsym;
+    r->symbols = calloc(m->nsym, sizeof *r->symbols);
+    r->config_json = strdup(cfg->canonical_json);
+    json_t *man = json_pack("{s:s, s:i, s:s?, s:s, s:I}", "arena_version", ARENA_VERSION, "format_version", 1,
+                            "data_sha256", data_sha256, "data", cfg->data, "seed", (json_int_t)cfg->seed);
+    r->manifest_json = man ? json_dumps(man, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    json_decref(man);
+    r->nepisodes = 1;
+    r->episodes = calloc(1, sizeof *r->episodes);
+    if (!r->symbols || !r->config_json || !r->manifest_json || !r->episodes) {
+        ar_run_free(r);
+        return ar_errf(eb, AR_ENOMEM, "out of memory");
+    }
+    for (size_t s = 0; s < m->nsym; s++) snprintf(r->symbols[s], AR_SYM_MAX, "%s", m->sym[s].name);
+    e = run_episode(cfg, m, start, end, 0, cfg->seed, opts, &r->episodes[0], eb);
+    if (e) {
+        ar_run_free(r);
+        return e;
+    }
+    *out = r;
+    return AR_OK;
+}

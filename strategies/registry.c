@@ -1,0 +1,53 @@
+/* strategies/registry.c - name -> constructor table of the built-in
+ * strategies, with every parameter, its default and its range. The core
+ * validates user parameters against this table before calling create. */
+#include <string.h>
+#include "strategies.h"
+
+static const ar_param_def no_params[] = {{NULL, 0, 0, 0, 0, NULL}};
+
+static const ar_param_def sma_params[] = {
+    {"fast", 10, 1, 1e6, 1, "bars in the fast moving average"},
+    {"slow", 30, 2, 1e6, 1, "bars in the slow moving average (> fast)"},
+    {NULL, 0, 0, 0, 0, NULL}};
+
+static const ar_param_def mom_params[] = {
+    {"lookback", 60, 1, 1e6, 1, "bars over which the return is measured"},
+    {"threshold_bps", 0, 0, 1e5, 0, "dead band around zero, basis points"},
+    {"leverage", 1, 1, 1000, 0, "leverage of each position (spot: 1)"},
+    {"fraction", 1, 0, 1, 0, "share of equity put to work, split across symbols"},
+    {NULL, 0, 0, 0, 0, NULL}};
+
+static const ar_param_def mr_params[] = {
+    {"window", 60, 2, 1e6, 1, "bars in the mean and standard deviation"},
+    {"entry_z", 2, 0, 100, 0, "enter when |z| exceeds this"},
+    {"exit_z", 0.5, 0, 100, 0, "exit when z is back within this (<= entry_z)"},
+    {"leverage", 1, 1, 1000, 0, "leverage of each position (spot: 1)"},
+    {"fraction", 1, 0, 1, 0, "share of equity put to work, split across symbols"},
+    {NULL, 0, 0, 0, 0, NULL}};
+
+static const ar_param_def rnd_params[] = {
+    {"probability", 0.02, 0, 1, 0, "chance per decision and symbol of acting"},
+    {"leverage", 2, 1, 1000, 0, "leverage of each position (spot: 1)"},
+    {"fraction", 0.5, 0, 1, 0, "share of equity put to work, split across symbols"},
+    {NULL, 0, 0, 0, 0, NULL}};
+
+static const ar_strategy_def table[] = {
+    {"flat", "never trades: holds cash", no_params, ar__flat_create},
+    {"buy_hold", "buys every symbol with an equal share of equity at the first decision", no_params,
+     ar__buy_hold_create},
+    {"sma_cross", "long-only moving-average crossover", sma_params, ar__sma_cross_create},
+    {"momentum", "time-series momentum, long or short", mom_params, ar__momentum_create},
+    {"mean_revert", "z-score mean reversion, long or short", mr_params, ar__mean_revert_create},
+    {"random", "seeded coin flips: the no-edge baseline", rnd_params, ar__random_create},
+    {NULL, NULL, NULL, NULL}};
+
+const ar_strategy_def *ar_strategy_table(void) {
+    return table;
+}
+
+const ar_strategy_def *ar_strategy_find(const char *name) {
+    for (const ar_strategy_def *d = table; d->name; d++)
+        if (!strcmp(d->name, name)) return d;
+    return NULL;
+}

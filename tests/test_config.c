@@ -1,0 +1,130 @@
+/* tests/test_config.c - the config parser: defaults, baselines, and one
+ * clear error naming the key path for each kind of mistake. */
+/* arena-test-deps: core strategies agents exec market util */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "arena/config.h"
+#include "arena/util.h"
+
+static ar_config *parse_ok(const char *text) {
+    ar_config *c = NULL;
+    ar_errbuf eb = {{0}};
+    ar_err e = ar_config_parse(text, "dir/cfg.json", &c, &eb);
+    if (e) fail_msg("unexpected error: %s", eb.msg);
+    return c;
+}
+
+static void expect_error(const char *text, const char *needle) {
+    ar_config *c = NULL;
+    ar_errbuf eb = {{0}};
+    ar_err e = ar_config_parse(text, "cfg.json", &c, &eb);
+    assert_int_equal(e, AR_ECONFIG);
+    assert_null(c);
+    if (strstr(eb.msg, needle) == NULL) fail_msg("error '%s' does not contain '%s'", eb.msg, needle);
+    assert_non_null(strstr(eb.msg, "cfg.json"));
+}
+
+static void full_example(void **state) {
+    (void)state;
+    ar_config *c = parse_ok(
+        "{\"name\": \"demo\", \"seed\": 7, \"capital\": 10000,"
+        " \"market\": {\"data\": \"market.h5\", \"symbols\": [\"BTC\", \"ETH\"],"
+        "            \"start\": \"2025-06-01T00:00:00Z\", \"end\": \"2025-06-08T00:00:00Z\", \"mode\": \"perp\"},"
+        " \"cadence\": \"3m\","
+        " \"execution\": {\"fill\": \"next_open\", \"latency_ms\": 250,"
+        "               \"fees\": {\"taker_bps\": 4.5, \"maker_bps\": 1.5},"
+        "               \"slippage\": {\"model\": \"sqrt\", \"k\": 0.1},"
+        "               \"max_leverage\": 20, \"maintenance_margin\": 0.005,"
+        "               \"funding\": {\"rate\": 0.0001, \"interval\": \"8h\"}},"
+        " \"baselines\": [\"flat\", \"buy_hold\", \"random\"],"
+        " \"agents\": [{\"name\": \"sma\", \"kind\": \"builtin\", \"strategy\": \"sma_cross\","
+        "              \"params\": {\"fast\": 10, \"slow\": 30}}]}");
+    assert_string_equal(c->name, "demo");
+    assert_int_equal(c->seed, 7);
+    assert_string_equal(c->data, "dir/market.h5"); /* relative to the config's folder */
+    assert_int_equal(c->nsym, 2);
+    assert_string_equal(c->symbols[1], "ETH");
+    assert_int_equal(c->start, INT64_C(1748736000) * AR_NS_PER_S);
+    assert_int_equal(c->end - c->start, 7 * AR_NS_PER_DAY);
+    assert_int_equal(c->cadence, 3 * AR_NS_PER_MIN);
+    assert_int_equal(c->exec.latency, 250 * AR_NS_PER_MS);
+    assert_int_equal(c->exec.mode, AR_MODE_PERP);
+    assert_int_equal(c->exec.slip, AR_SLIP_SQRT);
+    assert_true(c->exec.slip_k == 0.1);
+    assert_true(c->exec.taker_bps == 4.5 && c->exec.maker_bps == 1.5);
+    assert_int_equal(c->exec.funding_interval, 8 * AR_NS_PER_HOUR);
+    assert_int_equal(c->nagents, 4);
+    assert_string_equal(c->agents[0].name, "sma");
+    assert_true(c->agents[0].params[0] == 10 && c->agents[0].params[1] == 30);
+    assert_string_equal(c->agents[1].name, "flat");
+    assert_int_equal(c->agents[3].baseline, 1);
+    assert_non_null(strstr(c->canonical_json, "\"cadence\":\"3m\""));
+    ar_config_free(c);
+}
+
+static void defaults(void **state) {
+    (void)state;
+    ar_config *c = parse_ok("{\"market\": {\"data\": \"/abs/m.h5\"}}");
+    assert_string_equal(c->data, "/abs/m.h5");
+    assert_int_equal(c->nsym, 0);
+    assert_true(c->capital == 10000);
+    assert_int_equal(c->cadence, 0); /* resolved from the data's interval */
+    assert_int_equal(c->nagents, 3);  /* the three baselines */
+    assert_string_equal(c->agents[2].name, "random");
+    assert_true(c->exec.max_leverage == 20 && c->exec.maintenance_margin == 0.005);
+    ar_config_free(c);
+    c = parse_ok("{\"market\": {\"data\": \"m.h5\"}, \"baselines\": [],"
+                 " \"agents\": [{\"name\": \"m\", \"strategy\": \"momentum\"}]}");
+    assert_int_equal(c->nagents, 1);
+    assert_true(c->agents[0].params[0] == 60);
+    ar_config_free(c);
+}
+
+static void errors_name_the_key(void **state) {
+    (void)state;
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"execution\": {\"fees\": {\"taker_bps\": \"4\"}}}",
+                 "execution.fees.taker_bps: expected a number");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"executon\": {}}", "executon: unknown key");
+    expect_error("{\"market\": {\"data\": \"m.h5\", \"mode\": \"margin\"}}", "market.mode: expected");
+    expect_error("{}", "market: missing");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"cadence\": \"3 minutes\"}", "cadence: expected a duration");
+    expect_error("{\"market\": {\"data\": \"m.h5\", \"start\": \"yesterday\"}}", "market.start: expected");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"sma_cross\","
+                 " \"params\": {\"fast\": 2.5}}]}",
+                 "agents[0].params.fast: expected a whole number");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"sma_cross\","
+                 " \"params\": {\"speed\": 2}}]}",
+                 "agents[0].params.speed: unknown parameter");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"magic\"}]}",
+                 "agents[0].strategy: unknown strategy");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a/b\", \"strategy\": \"flat\"}]}",
+                 "agents[0].name");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"flat\"},"
+                 " {\"name\": \"a\", \"strategy\": \"flat\"}]}",
+                 "agents[1].name: duplicate");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"baselines\": [\"hodl\"]}", "baselines[0]");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"flat\", \"strategy\": \"sma_cross\"}]}",
+                 "baselines[0]: an agent already has this name");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"execution\": {\"slippage\": {\"model\": \"fixed\"}}}",
+                 "execution.slippage.bps: missing");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"execution\": {\"max_leverage\": 0.5}}",
+                 "execution.max_leverage: 0.5 is out of range");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"seed\": -1}", "seed: expected a non-negative integer");
+    expect_error("{\"market\": {\"data\": \"m.h5\"},}", "invalid JSON");
+    expect_error("{\"market\": {\"data\": \"m.h5\", \"start\": \"2025-02-01\", \"end\": \"2025-01-01\"}}",
+                 "market.end: must be after market.start");
+    expect_error("{\"market\": {\"data\": \"m.h5\", \"symbols\": [\"BTC\", \"BTC\"]}}", "market.symbols[1]: duplicate");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(full_example),
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(errors_name_the_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
