@@ -1,0 +1,2 @@
+/* placeholder: keeps the module library non-empty */
+typedef int ar__llm_placeholder;
