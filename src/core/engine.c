@@ -322,8 +322,10 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     r->nsym = m->nsym;
     r->symbols = calloc(m->nsym, sizeof *r->symbols);
     r->config_json = strdup(cfg->canonical_json);
-    json_t *man = json_pack("{s:s, s:i, s:s?, s:s, s:I}", "arena_version", ARENA_VERSION, "format_version", 1,
-                            "data_sha256", data_sha256, "data", cfg->data, "seed", (json_int_t)cfg->seed);
+    /* The data is named by content (sha256), not by path: the same run from
+     * another working directory must give the same bytes. */
+    json_t *man = json_pack("{s:s, s:i, s:s?, s:I}", "arena_version", ARENA_VERSION, "format_version", 1,
+                            "data_sha256", data_sha256, "seed", (json_int_t)cfg->seed);
     r->manifest_json = man ? json_dumps(man, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     json_decref(man);
     r->nepisodes = 1;

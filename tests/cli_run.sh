@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# tests/cli_run.sh ARENA_BINARY SOURCE_DIR - `arena run` end to end: the run
+# file is byte-identical across two runs, other HDF5 readers (h5dump, h5py)
+# read it, `arena table` agrees with the run's own table, and bad configs
+# fail with one line naming the key and leave no run file behind.
+set -u
+arena=$1
+src=$2
+work=$(mktemp -d cli_run.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+"$arena" data synth -o "$work/m.h5" --symbols BTC,ETH --days 2 --interval 1m --seed 3 >/dev/null || fail "synth"
+cat >"$work/cfg.json" <<'JSON'
+{"name": "t", "seed": 5, "capital": 10000,
+ "market": {"data": "m.h5", "mode": "perp", "start": "2025-01-01T06:00:00Z"},
+ "cadence": "3m",
+ "execution": {"latency_ms": 500, "fees": {"taker_bps": 4.5, "maker_bps": 1.5},
+               "slippage": {"model": "sqrt", "k": 0.1, "noise_bps": 0.5},
+               "funding": {"rate": 0.0001, "interval": "8h"}},
+ "agents": [{"name": "sma", "strategy": "sma_cross", "params": {"fast": 5, "slow": 20}},
+            {"name": "mom", "strategy": "momentum", "params": {"lookback": 30, "leverage": 2}}]}
+JSON
+
+# ---- byte-identical reruns (also from another working directory) ----
+"$arena" run "$work/cfg.json" -o "$work/a.h5" --quiet
+[ $? = 0 ] || fail "run a"
+(cd "$work" && "$arena" run cfg.json -o b.h5 --quiet) || fail "run b"
+cmp -s "$work/a.h5" "$work/b.h5" || fail "run files differ between identical runs"
+ls "$work" | grep -q 'tmp-' && fail "temporary file left behind"
+
+# ---- the run's printed table equals arena table on its file ----
+"$arena" run "$work/cfg.json" -o "$work/c.h5" --format json >"$work/run.json" || fail "run json"
+"$arena" table "$work/c.h5" --format json >"$work/table.json" || fail "table json"
+cmp -s "$work/run.json" "$work/table.json" || fail "run table and arena table differ"
+cmp -s "$work/a.h5" "$work/c.h5" || fail "format flag changed the run file"
+
+# ---- h5dump reads it ----
+if command -v h5dump >/dev/null; then
+  h5dump -a /format "$work/a.h5" | grep -q '"arena-run"' || fail "h5dump: format attribute"
+  h5dump -H -d /episodes/0/agents/sma/fills "$work/a.h5" | grep -q 'H5T_IEEE_F64LE "price"' || fail "h5dump: fills.price"
+else
+  echo "SKIP: h5dump not installed"
+fi
+
+# ---- h5py reads it, and its numbers agree with the table ----
+py=""
+for p in python3 /usr/bin/python3; do
+  if "$p" -c 'import h5py' 2>/dev/null; then py=$p; break; fi
+done
+if [ -n "$py" ]; then
+  "$py" - "$work/a.h5" "$work/table.json" <<'PY' || fail "h5py checks"
+import json, sys, h5py
+f = h5py.File(sys.argv[1], "r")
+rows = {r["agent"]: r for r in json.load(open(sys.argv[2]))}
+names = list(f["episodes/0/agents"].keys())
+assert set(names) == {"sma", "mom", "flat", "buy_hold", "random"}, names
+for n in names:
+    g = f["episodes/0/agents/" + n]
+    eq = g["equity"]["equity"]
+    assert abs(eq[-1] - rows[n]["final_equity"]) < 1e-6, (n, eq[-1], rows[n]["final_equity"])
+    assert abs(rows[n]["total_return"] - (eq[-1] / 10000.0 - 1)) < 1e-12, n
+    assert g["fills"].shape[0] == rows[n]["fills"], n
+    fees = float(g["fills"]["fee"].sum()) if g["fills"].shape[0] else 0.0
+    assert abs(fees - rows[n]["fees"]) < 1e-6, (n, fees, rows[n]["fees"])
+    t = g["equity"]["t"]
+    assert all(t[i + 1] - t[i] == 180 * 10**9 for i in range(len(t) - 2)), n  # 3m cadence
+assert f["episodes/0/agents/mom"]["fills"].shape[0] > 0
+assert f["episodes/0/agents/flat"]["equity"]["equity"][-1] == 10000.0
+cfg = json.loads(f.attrs["config"])
+assert cfg["cadence"] == "3m"
+man = json.loads(f.attrs["manifest"])
+assert len(man["data_sha256"]) == 64 and man["seed"] == 5
+PY
+else
+  echo "SKIP: python3 with h5py not available"
+fi
+
+# ---- bad input: one line naming the key, exit 2, no file ----
+sed 's/"taker_bps": 4.5/"taker_bps": "4.5"/' "$work/cfg.json" >"$work/bad.json"
+"$arena" run "$work/bad.json" -o "$work/bad.h5" 2>"$work/err"
+[ $? = 2 ] || fail "bad type: exit code"
+[ "$(wc -l <"$work/err")" = 1 ] || fail "bad type: more than one line: $(cat "$work/err")"
+grep -q "bad.json: execution.fees.taker_bps: expected a number" "$work/err" || fail "bad type message: $(cat "$work/err")"
+[ ! -e "$work/bad.h5" ] || fail "bad config left a run file"
+
+sed 's/"m.h5"/"missing.h5"/' "$work/cfg.json" >"$work/nodata.json"
+"$arena" run "$work/nodata.json" -o "$work/nodata.h5" 2>"$work/err"
+rc=$?
+[ $rc != 0 ] || fail "missing market file accepted"
+grep -q "missing.h5" "$work/err" || fail "missing data message: $(cat "$work/err")"
+[ ! -e "$work/nodata.h5" ] || fail "missing data left a run file"
+
+sed 's/"start": "2025-01-01T06:00:00Z"/"start": "2030-01-01T00:00:00Z"/' "$work/cfg.json" >"$work/late.json"
+"$arena" run "$work/late.json" -o "$work/late.h5" 2>"$work/err"
+[ $? = 2 ] || fail "empty window: exit code"
+grep -q "window is empty" "$work/err" || fail "empty window message: $(cat "$work/err")"
+
+"$arena" run 2>/dev/null
+[ $? = 2 ] || fail "no config: exit code"
+
+echo "cli_run: $fails failed"
+[ $fails = 0 ]
