@@ -100,7 +100,9 @@ typedef enum {
     X(TIMEOUT, "timeout")                \
     X(HTTP, "http_error")                \
     X(BUDGET, "budget")                  \
-    X(AGENT_ERROR, "agent_error")
+    X(AGENT_ERROR, "agent_error")        \
+    X(TOO_LONG, "too_long")              \
+    X(BAD_FIELD, "bad_field")
 typedef enum {
 #define AR__REASON_ENUM(n, s) AR_R_##n,
     AR_REASON_MAP(AR__REASON_ENUM)

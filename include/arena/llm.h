@@ -27,6 +27,11 @@ typedef struct ar_answer_ctx {
     double max_leverage;
     int spot;                 /* 1: no shorts, leverage must be 1 */
     double taker_fee;         /* fraction, for the margin check */
+    /* Optional (NULL = unknown, treated as 0): per symbol, the open
+     * position's isolated margin and entry price. With them the margin check
+     * counts what reducing an opposite position releases, as exec does. */
+    const double *pos_margin;
+    const double *pos_entry;
 } ar_answer_ctx;
 
 typedef struct ar_answer_action {
@@ -48,5 +53,186 @@ typedef struct ar_answer {
  * Never fails on bad text (that is a recorded reason); only AR_ENOMEM. */
 ar_err ar_answer_parse(const char *text, size_t len, const ar_answer_ctx *ctx, ar_answer *ans, ar_actions *out);
 void ar_answer_cleanup(ar_answer *ans);
+
+/* Limits of ar_answer_parse: longer answers, or more actions, are refused
+ * whole with reason too_long (docs/LLM.md "Answers"). */
+#define AR_ANSWER_MAX_BYTES ((size_t)1 << 20)
+#define AR_ANSWER_MAX_ACTIONS 64
+
+/* ---- prompts ---------------------------------------------------------------
+ * A growable NUL-terminated text buffer. Zero-initialise; p stays NULL until
+ * the first append. An append that fails (AR_ENOMEM) leaves the old text. */
+typedef struct ar_buf {
+    char *p;
+    size_t n, cap;
+} ar_buf;
+ar_err ar_buf_append(ar_buf *b, const char *s, size_t n);
+ar_err ar_buf_puts(ar_buf *b, const char *s);
+ar_err ar_buf_printf(ar_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ar_buf_reset(ar_buf *b);   /* n = 0, keeps the memory */
+void ar_buf_cleanup(ar_buf *b); /* frees; NULL: no-op */
+
+/* Rendering options. Every field may be zero: coins NULL uses the market's
+ * symbol names; cadence <= 0 means one bar interval; invocation 0 means
+ * decision_index + 1; no equity samples gives no Sharpe ("n/a"). */
+typedef struct ar_prompt_opts {
+    const char *const *coins; /* names shown, index = symbol (renamed symbols) */
+    int hide_dates;           /* 1: no date or clock time anywhere, only elapsed minutes */
+    int64_t cadence;          /* ns between decisions: the intraday series step */
+    const double *equity;     /* the agent's equity at its decisions so far, oldest first */
+    size_t nequity;
+    size_t invocation;
+} ar_prompt_opts;
+
+/* Market section (docs/LLM.md "Prompt"): per coin the current price, EMA20,
+ * MACD, RSI7, the intraday series (last 10 points, one per cadence) and the
+ * longer-interval context (240 bar intervals: 4h for 1m bars), and the
+ * latest funding rate when the market has a funding series. Reads only bars
+ * [0, nvis) and funding with time <= t. Appends to out; only AR_ENOMEM. The
+ * first form uses one bar interval as the step. */
+ar_err ar_prompt_render_market(const ar_obs *o, const char *const *coins, int hide_dates, ar_buf *out);
+ar_err ar_prompt_render_market_opts(const ar_obs *o, const ar_prompt_opts *p, ar_buf *out);
+
+/* Account section: total return, cash, account value, positions with exit
+ * plan, Sharpe of the equity samples (annualised with the cadence when it is
+ * set). Appends to out; only AR_ENOMEM. */
+ar_err ar_prompt_render_account(const ar_obs *o, const ar_prompt_opts *p, ar_buf *out);
+
+/* Substitute {{market}}, {{account}}, {{minutes_elapsed}}, {{time}},
+ * {{coins}}, {{max_leverage}}, {{invocation}}, {{taker_fee_bps}},
+ * {{capital}}, {{cadence}} in tmpl and append the result to out. An unknown
+ * or unterminated placeholder is AR_EFORMAT (eb names it) and out is left
+ * as it was. ar_prompt_check does that check alone (o unused). */
+ar_err ar_prompt_render(const char *tmpl, const ar_obs *o, const ar_prompt_opts *p, ar_buf *out,
+                        ar_errbuf *eb);
+ar_err ar_prompt_check(const char *tmpl, ar_errbuf *eb);
+
+/* The templates in prompts/ (name without ".txt", e.g.
+ * "alpha_arena_system"), embedded at build time by cmake/embed.cmake so the
+ * binary works from any directory. NULL for an unknown name. Static text. */
+const char *ar_prompt_builtin(const char *name);
+
+/* ---- providers and pool ----------------------------------------------------
+ * Wire formats (docs/LLM.md "Providers and the request pool"): request
+ * building and response parsing are pure functions (no network, no clock),
+ * so that they are tested byte for byte; the pool runs the requests of a
+ * decision round concurrently on one curl multi handle. API keys come only
+ * from the environment variable named in the config; they are never written
+ * into any field of ar_llm_call, any error text, or any log. */
+typedef enum { AR_PROV_OPENAI = 0, AR_PROV_ANTHROPIC = 1, AR_PROV_GEMINI = 2 } ar_provider;
+
+/* "openai" | "anthropic" | "gemini" ("?" when out of range). */
+const char *ar_provider_name(int p);
+/* Name to enum; AR_EINVAL (and *out untouched) for an unknown name. */
+ar_err ar_provider_from_name(const char *s, ar_provider *out);
+
+typedef struct ar_llm_cfg {
+    ar_provider provider;
+    char model[128];          /* e.g. "gpt-4.1-mini"; Gemini: without "models/" */
+    char base_url[512];       /* "" = provider default; http:// works (local servers) */
+    char api_key_env[128];    /* environment variable holding the key; "" = send no key */
+    double temperature; int has_temperature;
+    double top_p; int has_top_p; /* anthropic: never sent together with temperature */
+    int max_tokens;           /* output budget; default 1024 */
+    double timeout_s;         /* per attempt; default 60 */
+    int structured;           /* ask for JSON output (schema below) */
+    const char *schema;       /* borrowed JSON Schema text; NULL = the built-in action list */
+    int reasoning;            /* -1 auto (o1/o3/o4/gpt-5 names), 0 no, 1 yes (openai) */
+    char reasoning_effort[16];/* openai reasoning models: "" = provider default */
+    int disable_thinking;     /* openai-compatible Qwen: send "enable_thinking": false */
+    long long seed; int has_seed;
+    int max_concurrent;       /* per endpoint (provider + base URL); 0 = no limit */
+    double rpm;               /* requests per minute per endpoint; 0 = no limit */
+    int max_retries;          /* retries after the first attempt; default 4, at most 15 */
+    double max_retry_wait_s;  /* a Retry-After longer than this fails the call; default 120 */
+} ar_llm_cfg;
+
+/* Defaults above; provider openai, model "", temperature/top_p/seed unset. */
+void ar_llm_cfg_default(ar_llm_cfg *c);
+
+/* The built-in schema used with structured = 1 and schema = NULL: an object
+ * {"actions": [action...]} in the strict form OpenAI requires. */
+const char *ar_llm_default_schema(void);
+
+/* One HTTP request, built without any I/O. headers[] are "Name: value"
+ * lines; at most one of them carries the key. */
+typedef struct ar_llm_request {
+    char *url;
+    char *body;               /* compact JSON */
+    size_t nheaders;
+    char *headers[8];
+} ar_llm_request;
+
+/* Build the request for cfg. system may be NULL or "" (then not sent); key
+ * may be NULL (no auth header). On AR_OK the caller owns *out (release with
+ * ar_llm_request_cleanup); on error *out is zeroed and eb says why without
+ * echoing the key: AR_EINVAL for an unusable config (model empty or with
+ * characters unsafe in a URL, anthropic temperature outside 0..1,
+ * max_tokens < 1, schema not JSON), AR_ENOMEM. */
+ar_err ar_provider_build_request(const ar_llm_cfg *cfg, const char *system, const char *user,
+                                 const char *key, ar_llm_request *out, ar_errbuf *eb);
+/* Wipes the header bytes (the key) before freeing. NULL and zeroed: no-op. */
+void ar_llm_request_cleanup(ar_llm_request *r);
+
+#define AR_LLM_MAX_ATTEMPTS 16
+typedef struct ar_llm_attempt {  /* one HTTP attempt, for the cassette */
+    int32_t http_status;         /* 0 when no response (timeout, connection) */
+    int32_t reason;              /* ar_reason of this attempt, NONE when it answered */
+    int32_t curl_code;           /* CURLcode, 0 = transfer completed */
+    int32_t retryable;
+    double wait_ms;              /* backoff slept before this attempt */
+    double latency_ms;           /* start to end of this attempt */
+} ar_llm_attempt;
+
+typedef struct ar_llm_call { /* one request's outcome, everything recordable */
+    int32_t status;       /* 0: an answer text (possibly empty or cut at the budget);
+                           * 1: no usable answer, reason says why */
+    int32_t reason;       /* ar_reason: NONE, HTTP, TIMEOUT, TRUNCATED, BAD_JSON,
+                           * REFUSAL, AGENT_ERROR (unusable config) */
+    int32_t http_status;  /* of the last attempt (0 when none answered) */
+    int32_t attempts;
+    double latency_ms;    /* the successful (or last) attempt */
+    double total_ms;      /* first start to end, backoff included */
+    int64_t tokens_in, tokens_out; /* out includes reasoning tokens (all providers bill them) */
+    int64_t tokens_reasoning;
+    char *text;           /* answer text (owned; NULL when none); reasoning text is never kept */
+    char *error;          /* one line, no secrets (owned; NULL when ok) */
+    char finish[16];      /* stop | length | content_filter | refusal | other | "" */
+    int32_t nlog;         /* entries in log (= attempts, at most AR_LLM_MAX_ATTEMPTS) */
+    ar_llm_attempt log[AR_LLM_MAX_ATTEMPTS];
+} ar_llm_call;
+
+/* What the pool should do after one HTTP response. */
+typedef struct ar_llm_verdict {
+    int retry;            /* 1: worth another attempt */
+    double retry_after_s; /* server-requested wait (Retry-After / Gemini retryDelay), -1 none */
+} ar_llm_verdict;
+
+/* Read one HTTP response (status, body, Retry-After header value or NULL)
+ * into call: status, reason, http_status, text, error, finish, tokens. A 200
+ * whose body is not JSON or lacks the answer fields is an invalid answer
+ * (reason bad_json, not retried); 408/409/429/5xx are retried unless the 429
+ * means an exhausted quota; every other status is final (reason
+ * http_error). Replaces call->text/error (freeing old ones). Only AR_ENOMEM. */
+ar_err ar_provider_parse_response(ar_provider prov, long http_status, const char *body, size_t len,
+                                  const char *retry_after, ar_llm_call *call, ar_llm_verdict *v);
+
+void ar_llm_call_cleanup(ar_llm_call *c); /* frees text and error; NULL: no-op */
+
+/* The request pool: one curl multi handle, backoff jitter from seed, token
+ * buckets per endpoint that persist across runs. Not thread-safe: one thread
+ * runs it at a time. NULL on failure (eb says why). */
+typedef struct ar_llm_pool ar_llm_pool;
+ar_llm_pool *ar_llm_pool_create(uint64_t seed, ar_errbuf *eb);
+void ar_llm_pool_free(ar_llm_pool *p); /* NULL: no-op */
+
+/* Run n requests at once (cfgs[i], system[i] (system may be NULL or hold
+ * NULLs), user[i]) and return when all are done. out[0..n) are
+ * overwritten (not freed first); the caller cleans each with
+ * ar_llm_call_cleanup. A failed request is a recorded outcome, not an
+ * error: returns AR_EINVAL for NULL arguments, AR_ENOMEM, AR_EIO when curl
+ * itself fails; the calls are then still safe to clean up. */
+ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char *const *system,
+                       const char *const *user, size_t n, ar_llm_call *out, ar_errbuf *eb);
 
 #endif

@@ -40,6 +40,10 @@ typedef struct ar_symbol {
     ar_bars bars;
     ar_trades trades;
     ar_funding funding;
+    /* Content hash as stored in a market file: sha256 over the hex sha256 of
+     * its bars, trades and funding records (each "" when absent). Filled by
+     * the market-file reader; "" for markets built in memory. */
+    char sha256[65];
 } ar_symbol;
 
 typedef struct ar_market {

@@ -50,6 +50,13 @@ void ar_tmp_path(const char *path, char *tmp, size_t n);
 /* Lowercase hex sha256 of data (65 bytes with the NUL). */
 void ar_sha256_hex(const void *data, size_t len, char out[65]);
 
+/* Streaming sha256: begin (NULL on ENOMEM), update any number of times, end
+ * writes the hex digest and frees the context. */
+typedef struct ar_sha256 ar_sha256;
+ar_sha256 *ar_sha256_begin(void);
+void ar_sha256_update(ar_sha256 *h, const void *data, size_t len);
+void ar_sha256_end(ar_sha256 *h, char out[65]);
+
 /* 64-bit mixing hash (splitmix64 finaliser) used to derive seeds per
  * (episode, agent) so that streams never depend on scheduling order. */
 uint64_t ar_mix64(uint64_t x);

@@ -32,7 +32,7 @@ static const char import_help[] =
     "Times: ISO-8601 (date, date time, fraction, Z or +HH:MM) or epoch s/ms/us/ns.\n";
 
 static const char synth_help[] =
-    "usage: arena data synth -o MARKET.h5 [--symbols BTC,ETH,SOL,BNB,DOGE,XRP] [--days N]\n"
+    "usage: arena data synth -o MARKET.h5 [--symbols BTC,ETH,SOL,BNB,DOGE,XRP] [--days N | --bars N]\n"
     "                        [--interval 1m] [--seed S] [--start 2025-01-01] [--funding]\n"
     "\n"
     "Write a seeded synthetic market: correlated Student-t returns, GARCH(1,1)\n"
@@ -41,6 +41,7 @@ static const char synth_help[] =
     "options always give the same file, byte for byte.\n"
     "  --symbols LIST  comma-separated names (default BTC,ETH,SOL,BNB,DOGE,XRP)\n"
     "  --days N        length in days (default 30)\n"
+    "  --bars N        exact number of bars per symbol (overrides --days)\n"
     "  --interval D    bar interval, e.g. 1m, 5m, 1h (default 1m)\n"
     "  --seed S        unsigned integer (default 1)\n"
     "  --start T       first bar open time, ISO-8601 UTC (default 2025-01-01T00:00:00Z)\n"
@@ -149,7 +150,7 @@ static int cmd_import(int argc, char **argv) {
 static int cmd_synth(int argc, char **argv) {
     const char *out = NULL, *syms = "BTC,ETH,SOL,BNB,DOGE,XRP";
     int64_t interval = AR_NS_PER_MIN, start = 0;
-    unsigned long long seed = 1, days = 30;
+    unsigned long long seed = 1, days = 30, bars = 0;
     int funding = 0;
     ar_errbuf eb;
     ar_time_parse("2025-01-01T00:00:00Z", (size_t)-1, &start, NULL);
@@ -164,18 +165,19 @@ static int cmd_synth(int argc, char **argv) {
             continue;
         }
         if (strcmp(a, "-o") && strcmp(a, "--output") && strcmp(a, "--symbols") && strcmp(a, "--days") &&
-            strcmp(a, "--interval") && strcmp(a, "--seed") && strcmp(a, "--start"))
+            strcmp(a, "--bars") && strcmp(a, "--interval") && strcmp(a, "--seed") && strcmp(a, "--start"))
             return usage_err("synth", "unknown option or argument", a);
         if (i + 1 >= argc) return usage_err("synth", "missing value after", a);
         const char *v = argv[++i];
         char *end = NULL;
         if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
         else if (!strcmp(a, "--symbols")) syms = v;
-        else if (!strcmp(a, "--days") || !strcmp(a, "--seed")) {
+        else if (!strcmp(a, "--days") || !strcmp(a, "--seed") || !strcmp(a, "--bars")) {
             if (v[0] < '0' || v[0] > '9') return usage_err("synth", a, "expects a non-negative integer");
             unsigned long long x = strtoull(v, &end, 10);
             if (*end != '\0') return usage_err("synth", a, "expects a non-negative integer");
             if (a[2] == 'd') days = x;
+            else if (a[2] == 'b') bars = x;
             else seed = x;
         } else if (!strcmp(a, "--interval")) {
             if (ar_duration_parse(v, &interval, &eb) != AR_OK) return usage_err("synth", "--interval:", eb.msg);
@@ -185,6 +187,7 @@ static int cmd_synth(int argc, char **argv) {
     }
     if (out == NULL) return usage_err("synth", "-o MARKET.h5 is required", NULL);
     if (days == 0 || days > 36500) return usage_err("synth", "--days must be 1..36500", NULL);
+    if (bars > 100000000ULL) return usage_err("synth", "--bars must be at most 100000000", NULL);
     if ((int64_t)days * AR_NS_PER_DAY / interval < 1)
         return usage_err("synth", "--interval is longer than --days", NULL);
     /* split the symbol list in a private copy */
@@ -208,7 +211,7 @@ static int cmd_synth(int argc, char **argv) {
         names[n++] = tok;
     }
     ar_synth_params p = {.symbols = names, .nsym = n, .start = start, .interval = interval,
-                         .nbars = (size_t)((int64_t)days * AR_NS_PER_DAY / interval), .seed = seed,
+                         .nbars = bars ? (size_t)bars : (size_t)((int64_t)days * AR_NS_PER_DAY / interval), .seed = seed,
                          .funding = funding};
     ar_market *m = NULL;
     int rc = AR_EXIT_OK;

@@ -38,12 +38,16 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
     ar_err e = ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
     free((void *)names);
     if (e) return e;
-    /* The manifest names the exact data: sha256 of the market file's bytes. */
-    char *bytes;
-    size_t len;
-    if ((e = ar_read_file(cfg->data, &bytes, &len, eb))) return e;
-    ar_sha256_hex(bytes, len, sha);
-    free(bytes);
+    /* The manifest names the exact data by content: sha256 over each used
+     * symbol's name and stored content hash (the market file keeps one per
+     * dataset, so this costs nothing however large the data). */
+    char *list = malloc((*m)->nsym * (AR_SYM_MAX + 66) + 1);
+    if (list == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    size_t len = 0;
+    for (size_t s = 0; s < (*m)->nsym; s++)
+        len += (size_t)sprintf(list + len, "%s:%s\n", (*m)->sym[s].name, (*m)->sym[s].sha256);
+    ar_sha256_hex(list, len, sha);
+    free(list);
     return AR_OK;
 }
 

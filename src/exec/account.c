@@ -559,6 +559,12 @@ void ar_account_on_bar(ar_account *a, int32_t s, size_t i) {
     do_funding(a, s, t0, O);
     st->seen = 1;
     st->last_t = t0;
+    if (a->npend == 0 && a->pos[s].qty == 0) {
+        /* Nothing can trigger: the common case of a flat agent between
+         * decisions costs only this check. */
+        st->last_close = C;
+        return;
+    }
 
     run_move(a, s, i, O, O, 1);
     const ar_position *p = &a->pos[s];

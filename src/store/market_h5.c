@@ -134,10 +134,12 @@ static hid_t write_table(hid_t grp, const char *name, hid_t ftype, hid_t mtype, 
     hid_t d = H5Dcreate2(grp, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     H5Pclose(dcpl);
     void *buf = d >= 0 && n ? malloc((n < CHUNK_ROWS ? n : CHUNK_ROWS) * recsz) : NULL;
-    int ok = d >= 0 && (n == 0 || buf != NULL);
+    ar_sha256 *h = ar_sha256_begin();
+    int ok = d >= 0 && (n == 0 || buf != NULL) && h != NULL;
     for (size_t from = 0; ok && from < n; from += CHUNK_ROWS) {
         size_t cnt = n - from < CHUNK_ROWS ? n - from : CHUNK_ROWS;
         fill(s, from, cnt, buf);
+        ar_sha256_update(h, buf, cnt * recsz);
         hsize_t off = from, c = cnt;
         hid_t ms = H5Screate_simple(1, &c, NULL);
         H5Sselect_hyperslab(sp, H5S_SELECT_SET, &off, NULL, &c, NULL);
@@ -146,6 +148,11 @@ static hid_t write_table(hid_t grp, const char *name, hid_t ftype, hid_t mtype, 
     }
     free(buf);
     H5Sclose(sp);
+    /* The content hash lets a run name its data exactly without re-reading
+     * the whole file (docs/DATA.md, "sha256"). */
+    char hex[65];
+    ar_sha256_end(h, hex);
+    if (ok && write_str_attr(d, "sha256", hex) < 0) ok = 0;
     if (!ok) {
         if (d >= 0) H5Dclose(d);
         return -1;
@@ -394,7 +401,10 @@ static hid_t open_table(hid_t f, const char *grp, const char *name, size_t *n) {
  * (docs/DATA.md): faster than one H5Dread of the whole table (a 24 MB
  * temporary, whose first-touch page faults dominate) and much faster than
  * one read per field (a gather through the conversion buffer per field). */
-static ar_err read_bars(hid_t d, size_t n, ar_bars *b) {
+/* The dataset's "sha256" attribute, or "" when the file has none. */
+static void dataset_sha(hid_t d, char out[65]);
+
+static ar_err read_bars(hid_t d, size_t n, ar_bars *b, ar_sha256 *h) {
     if (ar_bars_reserve(b, n) != AR_OK) return AR_ENOMEM;
     size_t blk = n < CHUNK_ROWS ? n : CHUNK_ROWS;
     bar_rec *r = malloc(blk * sizeof *r + 1);
@@ -407,6 +417,7 @@ static ar_err read_bars(hid_t d, size_t n, ar_bars *b) {
         H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
         if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, r) < 0) e = AR_EFORMAT;
         H5Sclose(ms);
+        if (e == AR_OK && h) ar_sha256_update(h, r, cnt * sizeof *r);
         for (size_t i = 0; e == AR_OK && i < cnt; i++) {
             size_t k = from + i;
             b->t[k] = r[i].t;
@@ -424,26 +435,28 @@ static ar_err read_bars(hid_t d, size_t n, ar_bars *b) {
     return e;
 }
 
-static ar_err read_trades(hid_t d, size_t n, ar_trades *tr) {
-    trade_rec *r = malloc(n * sizeof *r + 1);
+static ar_err read_trades(hid_t d, size_t n, ar_trades *tr, ar_sha256 *h) {
+    trade_rec *r = calloc(n + 1, sizeof *r); /* zeroed: padding is hashed */
     if (r == NULL) return AR_ENOMEM;
     hid_t mt = trade_type(0);
     herr_t st = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, r) : 0;
     H5Tclose(mt);
     ar_err e = st < 0 ? AR_EFORMAT : AR_OK;
+    if (e == AR_OK && h) ar_sha256_update(h, r, n * sizeof *r);
     for (size_t i = 0; e == AR_OK && i < n; i++)
         e = ar_trades_push(tr, r[i].t, r[i].price, r[i].qty, r[i].side);
     free(r);
     return e;
 }
 
-static ar_err read_funding(hid_t d, size_t n, ar_funding *fu) {
+static ar_err read_funding(hid_t d, size_t n, ar_funding *fu, ar_sha256 *h) {
     funding_rec *r = malloc(n * sizeof *r + 1);
     if (r == NULL) return AR_ENOMEM;
     hid_t mt = funding_type(0);
     herr_t st = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, r) : 0;
     H5Tclose(mt);
     ar_err e = st < 0 ? AR_EFORMAT : AR_OK;
+    if (e == AR_OK && h) ar_sha256_update(h, r, n * sizeof *r);
     for (size_t i = 0; e == AR_OK && i < n; i++) e = ar_funding_push(fu, r[i].t, r[i].rate);
     free(r);
     return e;
@@ -459,16 +472,31 @@ static ar_err check_order(const char *path, const char *what, const char *name, 
     return AR_OK;
 }
 
+static void dataset_sha(hid_t d, char out[65]) {
+    out[0] = '\0';
+    if (read_str_attr(d, "sha256", out, 65) != 0 || strlen(out) != 64) out[0] = '\0';
+}
+
+/* Use the stored hash when there is one, else hash the records as read. */
+static ar_sha256 *maybe_hash(hid_t d, char sha[65]) {
+    dataset_sha(d, sha);
+    return sha[0] ? NULL : ar_sha256_begin();
+}
+
 static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, ar_errbuf *eb) {
     size_t n = 0;
     ar_err e;
+    char sha[3][65] = {"", "", ""};
+    ar_sha256 *h;
     if (link_exists(f, "bars", s->name)) {
         hid_t d = open_table(f, "bars", s->name, &n);
         if (d < 0) return ar_errf(eb, AR_EFORMAT, "%s: /bars/%s is not a 1-D table", path, s->name);
         int64_t iv = 0;
         read_int_attr(d, "interval_ns", &iv);
         s->interval = iv;
-        e = read_bars(d, n, &s->bars);
+        h = maybe_hash(d, sha[0]);
+        e = read_bars(d, n, &s->bars, h);
+        if (h) ar_sha256_end(h, sha[0]);
         H5Dclose(d);
         if (e != AR_OK)
             return ar_errf(eb, e, "%s: cannot read /bars/%s (expected fields t,open,high,low,close,volume)", path, s->name);
@@ -477,7 +505,9 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, ar_errbuf *eb
     if (link_exists(f, "trades", s->name)) {
         hid_t d = open_table(f, "trades", s->name, &n);
         if (d < 0) return ar_errf(eb, AR_EFORMAT, "%s: /trades/%s is not a 1-D table", path, s->name);
-        e = read_trades(d, n, &s->trades);
+        h = maybe_hash(d, sha[1]);
+        e = read_trades(d, n, &s->trades, h);
+        if (h) ar_sha256_end(h, sha[1]);
         H5Dclose(d);
         if (e != AR_OK)
             return ar_errf(eb, e, "%s: cannot read /trades/%s (expected fields t,price,qty,side)", path, s->name);
@@ -486,11 +516,16 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, ar_errbuf *eb
     if (link_exists(f, "funding", s->name)) {
         hid_t d = open_table(f, "funding", s->name, &n);
         if (d < 0) return ar_errf(eb, AR_EFORMAT, "%s: /funding/%s is not a 1-D table", path, s->name);
-        e = read_funding(d, n, &s->funding);
+        h = maybe_hash(d, sha[2]);
+        e = read_funding(d, n, &s->funding, h);
+        if (h) ar_sha256_end(h, sha[2]);
         H5Dclose(d);
         if (e != AR_OK) return ar_errf(eb, e, "%s: cannot read /funding/%s (expected fields t,rate)", path, s->name);
         if ((e = check_order(path, "funding", s->name, s->funding.t, s->funding.n, 1, eb)) != AR_OK) return e;
     }
+    char all[3 * 64 + 1];
+    snprintf(all, sizeof all, "%s%s%s", sha[0], sha[1], sha[2]);
+    ar_sha256_hex(all, strlen(all), s->sha256);
     return AR_OK;
 }
 

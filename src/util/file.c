@@ -63,6 +63,42 @@ void ar_sha256_hex(const void *data, size_t len, char out[65]) {
     out[64] = '\0';
 }
 
+struct ar_sha256 {
+    EVP_MD_CTX *ctx;
+};
+
+ar_sha256 *ar_sha256_begin(void) {
+    ar_sha256 *h = malloc(sizeof *h);
+    if (h == NULL) return NULL;
+    h->ctx = EVP_MD_CTX_new();
+    if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(h->ctx);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void ar_sha256_update(ar_sha256 *h, const void *data, size_t len) {
+    if (h != NULL && len) EVP_DigestUpdate(h->ctx, data, len);
+}
+
+void ar_sha256_end(ar_sha256 *h, char out[65]) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    out[0] = '\0';
+    if (h == NULL) return;
+    EVP_DigestFinal_ex(h->ctx, md, &mdlen);
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+    EVP_MD_CTX_free(h->ctx);
+    free(h);
+}
+
 uint64_t ar_mix64(uint64_t x) {
     x += UINT64_C(0x9e3779b97f4a7c15);
     x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);

@@ -1,0 +1,64 @@
+/* bench/bench_engine.c - time the engine loop alone, in one process.
+ *
+ *   bench_engine CONFIG [REPS]
+ *
+ * Loads the config and its market once, then runs the tournament REPS times
+ * (default 5) and prints each run's wall time and bars/s. glibc is told to
+ * keep freed memory, so from the second repetition on the loop runs on
+ * memory that is already mapped: the first line shows the cost of first
+ * touch of fresh pages (large on virtual machines), the best line the loop
+ * itself. Not a test: numbers go to docs/BENCHMARKS.md. */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "arena/config.h"
+#include "arena/engine.h"
+#include "arena/store.h"
+#include "arena/util.h"
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_engine CONFIG [REPS]\n");
+        return 2;
+    }
+    int reps = argc > 2 ? atoi(argv[2]) : 5;
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    ar_store_init();
+    ar_errbuf eb = {{0}};
+    ar_config *cfg = NULL;
+    ar_market *m = NULL;
+    if (ar_config_load(argv[1], &cfg, &eb) || ar_market_h5_read(cfg->data, NULL, 0, &m, &eb)) {
+        fprintf(stderr, "bench_engine: %s\n", eb.msg);
+        return 1;
+    }
+    if (cfg->cadence == 0) cfg->cadence = m->sym[0].interval;
+    size_t bars = 0;
+    for (size_t s = 0; s < m->nsym; s++) bars += m->sym[s].bars.n;
+    double best = 1e300;
+    for (int r = 0; r < reps; r++) {
+        ar_run *run = NULL;
+        double t0 = now_ms();
+        if (ar_tournament_run(cfg, m, NULL, NULL, &run, &eb)) {
+            fprintf(stderr, "bench_engine: %s\n", eb.msg);
+            return 1;
+        }
+        double dt = now_ms() - t0;
+        if (dt < best) best = dt;
+        printf("rep %d: %.2f ms, %.1f M bars/s (%zu bars x %zu agents)\n", r, dt, (double)bars / dt / 1e3, bars,
+               cfg->nagents);
+        ar_run_free(run);
+    }
+    printf("best: %.2f ms, %.1f M bars/s, %.1f M agent-bars/s\n", best, (double)bars / best / 1e3,
+           (double)bars * (double)cfg->nagents / best / 1e3);
+    ar_market_free(m);
+    ar_config_free(cfg);
+    return 0;
+}

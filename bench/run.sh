@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bench/run.sh [BUILD_DIR] - reproduce docs/BENCHMARKS.md: generates the
+# benchmark markets in bench/out/ (not committed), then times
+#   1. sma_cross alone on 500,000 1-minute bars (end to end and in-process),
+#   2. six agents (3 strategies + 3 baselines) on 10,000,000 1-minute bars.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+arena=$build/arena
+out=$here/out
+mkdir -p "$out"
+cd "$out"
+[ -f m500k.h5 ] || "$arena" data synth -o m500k.h5 --symbols BTC --bars 500000 --seed 1
+cat >sma.json <<'JSON'
+{"name": "bench-sma", "seed": 1, "market": {"data": "m500k.h5"}, "cadence": "1m", "baselines": [],
+ "execution": {"fees": {"taker_bps": 4.5, "maker_bps": 1.5}},
+ "agents": [{"name": "sma", "strategy": "sma_cross", "params": {"fast": 10, "slow": 30}}]}
+JSON
+echo "== 1 agent (sma_cross), 500,000 bars: arena run, 5 times"
+for i in 1 2 3 4 5; do
+  /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run sma.json -o run.h5 --quiet --timing
+done
+echo "== same, engine only, in one process (first rep cold, later reps on reused memory)"
+"$build/bench_engine" sma.json 5
+if [ "${BENCH_LARGE:-1}" = 1 ]; then
+  [ -f m10m.h5 ] || "$arena" data synth -o m10m.h5 --symbols BTC --bars 10000000 --seed 2
+  cat >six.json <<'JSON'
+{"name": "bench-six", "seed": 1, "market": {"data": "m10m.h5"}, "cadence": "1m",
+ "execution": {"fees": {"taker_bps": 4.5, "maker_bps": 1.5}, "slippage": {"model": "fixed", "bps": 1}},
+ "baselines": ["flat", "buy_hold", "random"],
+ "agents": [{"name": "sma", "strategy": "sma_cross"},
+            {"name": "momentum", "strategy": "momentum"},
+            {"name": "mean_revert", "strategy": "mean_revert"}]}
+JSON
+  echo "== 6 agents, 10,000,000 bars: arena run"
+  /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run six.json -o six.h5 --quiet --timing
+fi

@@ -1,0 +1,511 @@
+/* src/llm/pool.c - the concurrent request pool: one curl multi handle.
+ *
+ * All requests of a decision round are in flight at once, so a round costs
+ * the slowest answer rather than the sum. Each request gets a per-attempt
+ * timeout, bounded retries with exponential backoff (250 ms doubling, plus
+ * up to 25 % jitter drawn from the pool's seed through ar_mix64, never
+ * rand()), and honours Retry-After / Gemini retryDelay exactly when the
+ * server sends one. Per endpoint (provider + base URL) an optional cap on
+ * concurrent requests and a token bucket for requests per minute keep us
+ * inside provider limits; buckets live in the pool so they persist across
+ * rounds.
+ *
+ * Which outcomes are retried is decided in provider.c for HTTP responses
+ * and here for transport failures (timeouts, resets, truncated bodies).
+ * Keys are read from the environment when a round starts, copied only into
+ * the one header line that needs them, wiped before being freed, and
+ * scrubbed from anything a server might echo back (error text, answers).
+ *
+ * Threading: a pool is driven by one thread at a time; nothing global
+ * besides curl_global_init (reference counted by curl). The wall clock
+ * (CLOCK_MONOTONIC) is read only to schedule and to measure latency. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <curl/curl.h>
+#include "arena/exec.h"
+#include "arena/llm.h"
+#include "arena/util.h"
+
+#define BODY_CAP ((size_t)8 << 20)
+#define BACKOFF_BASE_MS 250.0
+#define BACKOFF_CAP_MS 30000.0
+#define MAX_RETRIES 15
+
+typedef struct limiter {
+    char key[700];     /* provider|base url */
+    int max_conc;      /* 0 none */
+    double rpm;        /* 0 none */
+    int active;
+    double tokens, last_ms;
+} limiter;
+
+struct ar_llm_pool {
+    CURLM *multi;
+    uint64_t seed, runs;
+    limiter *lim;
+    size_t nlim, caplim;
+};
+
+enum { ST_WAIT, ST_RUN, ST_DONE };
+
+typedef struct job {
+    size_t idx;
+    const ar_llm_cfg *cfg;
+    ar_llm_call *call;
+    int state, max_attempts;
+    size_t lim;
+    double due_ms, start_ms, first_ms, wait_ms;
+    ar_llm_request req;
+    struct curl_slist *hdrs;
+    CURL *easy;
+    char *key;
+    char *buf;
+    size_t len, cap;
+    int overflow;
+    char retry_after[64];
+    char curl_err[CURL_ERROR_SIZE];
+} job;
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void wipe(char *s) {
+    if (s == NULL) return;
+    volatile char *v = s;
+    for (size_t i = 0; v[i] != '\0'; i++) v[i] = 0;
+}
+
+ar_llm_pool *ar_llm_pool_create(uint64_t seed, ar_errbuf *eb) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ar_errf(eb, AR_EIO, "llm pool: curl_global_init failed");
+        return NULL;
+    }
+    ar_llm_pool *p = calloc(1, sizeof *p);
+    if (p == NULL || (p->multi = curl_multi_init()) == NULL) {
+        free(p);
+        curl_global_cleanup();
+        ar_errf(eb, AR_ENOMEM, "llm pool: out of memory");
+        return NULL;
+    }
+    p->seed = seed;
+    return p;
+}
+
+void ar_llm_pool_free(ar_llm_pool *p) {
+    if (p == NULL) return;
+    curl_multi_cleanup(p->multi);
+    free(p->lim);
+    free(p);
+    curl_global_cleanup();
+}
+
+/* ---- limits ---- */
+
+static int limiter_for(ar_llm_pool *p, const ar_llm_cfg *c, size_t *out) {
+    char key[700];
+    snprintf(key, sizeof key, "%s|%.600s", ar_provider_name(c->provider), c->base_url);
+    for (size_t i = 0; i < p->nlim; i++)
+        if (strcmp(p->lim[i].key, key) == 0) {
+            *out = i;
+            return 0;
+        }
+    if (p->nlim == p->caplim) {
+        size_t nc = p->caplim ? 2 * p->caplim : 4;
+        limiter *nl = realloc(p->lim, nc * sizeof *nl);
+        if (nl == NULL) return -1;
+        p->lim = nl;
+        p->caplim = nc;
+    }
+    limiter *l = &p->lim[p->nlim];
+    memset(l, 0, sizeof *l);
+    snprintf(l->key, sizeof l->key, "%s", key);
+    l->tokens = -1; /* full on first use */
+    *out = p->nlim++;
+    return 0;
+}
+
+/* Burst of one second's worth (at least one request), refilled evenly. */
+static double bucket_cap(const limiter *l) { return l->rpm >= 120 ? floor(l->rpm / 60) : 1; }
+
+/* Take a slot if the limits allow; otherwise *wake_ms says when a token
+ * will be there (INFINITY when only a finishing request frees a slot). */
+static int limiter_take(limiter *l, double now, double *wake_ms) {
+    if (l->rpm > 0) {
+        double cap = bucket_cap(l);
+        if (l->tokens < 0) l->tokens = cap;
+        else l->tokens = fmin(cap, l->tokens + (now - l->last_ms) * l->rpm / 60000.0);
+        l->last_ms = now;
+    }
+    if (l->max_conc > 0 && l->active >= l->max_conc) {
+        *wake_ms = INFINITY;
+        return 0;
+    }
+    if (l->rpm > 0 && l->tokens < 1) {
+        *wake_ms = now + (1 - l->tokens) * 60000.0 / l->rpm;
+        return 0;
+    }
+    if (l->rpm > 0) l->tokens -= 1;
+    l->active++;
+    return 1;
+}
+
+/* ---- curl callbacks ---- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
+    job *j = ud;
+    size_t n = size * nmemb;
+    if (n > BODY_CAP - j->len) {
+        j->overflow = 1;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (j->len + n + 1 > j->cap) {
+        size_t nc = j->cap ? j->cap : 4096;
+        while (nc < j->len + n + 1) nc *= 2;
+        char *nb = realloc(j->buf, nc);
+        if (nb == NULL) return 0;
+        j->buf = nb;
+        j->cap = nc;
+    }
+    memcpy(j->buf + j->len, data, n);
+    j->len += n;
+    j->buf[j->len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
+    job *j = ud;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+    if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+        size_t k = sizeof name - 1;
+        while (k < n && (data[k] == ' ' || data[k] == '\t')) k++;
+        size_t m = 0;
+        while (k < n && data[k] != '\r' && data[k] != '\n' && m + 1 < sizeof j->retry_after)
+            j->retry_after[m++] = data[k++];
+        j->retry_after[m] = '\0';
+    }
+    return n;
+}
+
+/* ---- scheduling ---- */
+
+static double backoff_ms(const ar_llm_pool *p, const job *j, int failed) {
+    uint64_t h = ar_mix64(ar_mix64(ar_mix64(p->seed) ^ p->runs) ^ (uint64_t)j->idx);
+    h = ar_mix64(h ^ (uint64_t)failed);
+    double u = (double)(h >> 11) * 0x1.0p-53;
+    double d = BACKOFF_BASE_MS * pow(2.0, failed - 1) * (1.0 + 0.25 * u);
+    return fmin(d, BACKOFF_CAP_MS);
+}
+
+/* Replace every occurrence of the key in s by "***" (in place: the mask is
+ * never longer than a key worth masking). */
+static void scrub(char *s, const char *key) {
+    if (s == NULL || key == NULL) return;
+    size_t kl = strlen(key);
+    if (kl < 4) return; /* too short to be a key; masking would mangle text */
+    char *hit;
+    while ((hit = strstr(s, key)) != NULL) {
+        memcpy(hit, "***", 3);
+        memmove(hit + 3, hit + kl, strlen(hit + kl) + 1);
+    }
+}
+
+static int set_err(ar_llm_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int set_err(ar_llm_call *c, const char *fmt, ...) {
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    for (char *q = tmp; *q; q++)
+        if ((unsigned char)*q < 0x20) *q = ' ';
+    free(c->error);
+    c->error = strdup(tmp);
+    return c->error == NULL ? -1 : 0;
+}
+
+static void job_cleanup(ar_llm_pool *p, job *j) {
+    if (j->easy != NULL) {
+        if (j->state == ST_RUN) curl_multi_remove_handle(p->multi, j->easy);
+        curl_easy_cleanup(j->easy);
+    }
+    for (struct curl_slist *s = j->hdrs; s != NULL; s = s->next) wipe(s->data);
+    curl_slist_free_all(j->hdrs);
+    ar_llm_request_cleanup(&j->req);
+    wipe(j->key);
+    free(j->key);
+    free(j->buf);
+    memset(j, 0, sizeof *j);
+}
+
+/* Build the request and the easy handle once; attempts re-add the handle. */
+static ar_err job_prepare(job *j, const char *system, const char *user) {
+    const ar_llm_cfg *c = j->cfg;
+    ar_llm_call *call = j->call;
+    if (c->api_key_env[0] != '\0') {
+        const char *k = getenv(c->api_key_env);
+        if (k == NULL || *k == '\0') {
+            call->status = 1;
+            call->reason = AR_R_HTTP;
+            j->state = ST_DONE;
+            return set_err(call, "environment variable %.127s is not set", c->api_key_env) ? AR_ENOMEM
+                                                                                              : AR_OK;
+        }
+        if ((j->key = strdup(k)) == NULL) return AR_ENOMEM;
+    }
+    ar_errbuf eb;
+    ar_err e = ar_provider_build_request(c, system, user, j->key, &j->req, &eb);
+    if (e == AR_ENOMEM) return e;
+    if (e != AR_OK) {
+        call->status = 1;
+        call->reason = AR_R_AGENT_ERROR;
+        j->state = ST_DONE;
+        scrub(eb.msg, j->key);
+        return set_err(call, "%s", eb.msg) ? AR_ENOMEM : AR_OK;
+    }
+    for (size_t i = 0; i < j->req.nheaders; i++) {
+        struct curl_slist *n = curl_slist_append(j->hdrs, j->req.headers[i]);
+        if (n == NULL) return AR_ENOMEM;
+        j->hdrs = n;
+    }
+    /* No "Expect: 100-continue" round trip on large prompts. */
+    struct curl_slist *n = curl_slist_append(j->hdrs, "Expect:");
+    if (n == NULL) return AR_ENOMEM;
+    j->hdrs = n;
+    CURL *h = j->easy = curl_easy_init();
+    if (h == NULL) return AR_ENOMEM;
+    double t = c->timeout_s > 0 ? c->timeout_s : 60;
+    long tmo = t * 1000 > 86400000.0 ? 86400000L : (long)(t * 1000);
+    if (tmo < 1) tmo = 1;
+    int rc = 0;
+    rc |= curl_easy_setopt(h, CURLOPT_URL, j->req.url);
+    rc |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->req.body);
+    rc |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(j->req.body));
+    rc |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->hdrs);
+    rc |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, tmo);
+    rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, tmo < 10000 ? tmo : 10000L);
+    rc |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    /* Never follow redirects: the key header would go wherever they point. */
+    rc |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    rc |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    rc |= curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    rc |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    rc |= curl_easy_setopt(h, CURLOPT_USERAGENT, "arena/0.1");
+    rc |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    rc |= curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
+    rc |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    rc |= curl_easy_setopt(h, CURLOPT_HEADERDATA, j);
+    rc |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->curl_err);
+    rc |= curl_easy_setopt(h, CURLOPT_PRIVATE, j);
+    if (rc != 0) {
+        call->status = 1;
+        call->reason = AR_R_AGENT_ERROR;
+        j->state = ST_DONE;
+        return set_err(call, "%s: curl rejected an option", ar_provider_name(c->provider)) ? AR_ENOMEM
+                                                                                            : AR_OK;
+    }
+    j->max_attempts = 1 + (c->max_retries < 0 ? 0 : c->max_retries > MAX_RETRIES ? MAX_RETRIES
+                                                                                    : c->max_retries);
+    j->state = ST_WAIT;
+    return AR_OK;
+}
+
+static ar_err job_start(ar_llm_pool *p, job *j, double now) {
+    j->len = 0;
+    j->overflow = 0;
+    j->retry_after[0] = '\0';
+    j->curl_err[0] = '\0';
+    if (curl_multi_add_handle(p->multi, j->easy) != CURLM_OK) return AR_EIO;
+    j->state = ST_RUN;
+    j->start_ms = now;
+    if (j->call->attempts == 0) j->first_ms = now;
+    ar_llm_call *c = j->call;
+    if (c->nlog < AR_LLM_MAX_ATTEMPTS) {
+        ar_llm_attempt *a = &c->log[c->nlog++];
+        memset(a, 0, sizeof *a);
+        a->wait_ms = j->wait_ms;
+    }
+    c->attempts++;
+    return AR_OK;
+}
+
+/* A transfer ended: read it, then either finish or schedule another try. */
+static ar_err job_done(ar_llm_pool *p, job *j, CURLcode rc, double now) {
+    ar_llm_call *c = j->call;
+    curl_multi_remove_handle(p->multi, j->easy);
+    p->lim[j->lim].active--;
+    long http = 0;
+    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
+    const char *pn = ar_provider_name(j->cfg->provider);
+    ar_llm_verdict v = {0, -1};
+    c->latency_ms = now - j->start_ms;
+    if (rc == CURLE_OK) {
+        if (ar_provider_parse_response(j->cfg->provider, http, j->buf, j->len,
+                                       j->retry_after[0] ? j->retry_after : NULL, c, &v) != AR_OK)
+            return AR_ENOMEM;
+    } else {
+        free(c->text);
+        c->text = NULL;
+        c->status = 1;
+        c->http_status = (int32_t)http;
+        c->finish[0] = '\0';
+        const char *detail = j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc);
+        int bad = 0;
+        if (j->overflow) {
+            c->reason = AR_R_TRUNCATED;
+            bad = set_err(c, "%s: response larger than %zu MiB", pn, BODY_CAP >> 20);
+        } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+            c->reason = AR_R_TIMEOUT;
+            v.retry = 1;
+            bad = set_err(c, "%s: no complete answer within %.3g s", pn, j->cfg->timeout_s > 0 ? j->cfg->timeout_s : 60);
+        } else if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+                   rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM) {
+            c->reason = AR_R_TRUNCATED;
+            v.retry = 1;
+            bad = set_err(c, "%s: answer cut off (%s)", pn, detail);
+        } else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                   rc == CURLE_SEND_ERROR || rc == CURLE_SSL_CONNECT_ERROR) {
+            c->reason = AR_R_HTTP;
+            v.retry = 1;
+            bad = set_err(c, "%s: connection failed (%s)", pn, detail);
+        } else {
+            c->reason = AR_R_HTTP;
+            bad = set_err(c, "%s: transfer failed (%s)", pn, detail);
+        }
+        if (bad) return AR_ENOMEM;
+    }
+    if (c->nlog > 0 && c->nlog <= AR_LLM_MAX_ATTEMPTS && c->nlog == c->attempts) {
+        ar_llm_attempt *a = &c->log[c->nlog - 1];
+        a->http_status = (int32_t)http;
+        a->reason = c->status == 0 ? AR_R_NONE : c->reason;
+        a->curl_code = (int32_t)rc;
+        a->retryable = v.retry;
+        a->latency_ms = c->latency_ms;
+    }
+    if (c->status != 0 && v.retry && c->attempts < j->max_attempts) {
+        double wait = v.retry_after_s >= 0 ? v.retry_after_s * 1000 : backoff_ms(p, j, c->attempts);
+        double limit = j->cfg->max_retry_wait_s > 0 ? j->cfg->max_retry_wait_s : 120;
+        if (wait > limit * 1000) {
+            char *old = c->error;
+            c->error = NULL;
+            int bad = set_err(c, "%s (server asks to wait %.0f s, more than max_retry_wait_s %.0f)",
+                              old ? old : pn, wait / 1000, limit);
+            free(old);
+            if (bad) return AR_ENOMEM;
+        } else {
+            j->state = ST_WAIT;
+            j->wait_ms = wait;
+            j->due_ms = now + wait;
+            return AR_OK;
+        }
+    }
+    j->state = ST_DONE;
+    c->total_ms = now - j->first_ms;
+    return AR_OK;
+}
+
+ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char *const *system,
+                       const char *const *user, size_t n, ar_llm_call *out, ar_errbuf *eb) {
+    if (n == 0) return AR_OK;
+    if (out == NULL) return ar_errf(eb, AR_EINVAL, "llm pool: no output array");
+    memset(out, 0, n * sizeof *out);
+    if (p == NULL || cfgs == NULL || user == NULL) return ar_errf(eb, AR_EINVAL, "llm pool: NULL argument");
+    for (size_t i = 0; i < n; i++)
+        if (cfgs[i] == NULL || user[i] == NULL)
+            return ar_errf(eb, AR_EINVAL, "llm pool: request %zu has no config or user prompt", i);
+    job *jobs = calloc(n, sizeof *jobs);
+    if (jobs == NULL) return ar_errf(eb, AR_ENOMEM, "llm pool: out of memory");
+    p->runs++;
+    ar_err e = AR_OK;
+    /* Limits of this round: the strictest configured value per endpoint. */
+    for (size_t i = 0; i < p->nlim; i++) {
+        p->lim[i].max_conc = 0;
+        p->lim[i].rpm = 0;
+        p->lim[i].active = 0;
+    }
+    for (size_t i = 0; i < n && e == AR_OK; i++) {
+        job *j = &jobs[i];
+        j->idx = i;
+        j->cfg = cfgs[i];
+        j->call = &out[i];
+        if (limiter_for(p, j->cfg, &j->lim) != 0) {
+            e = AR_ENOMEM;
+            break;
+        }
+        limiter *l = &p->lim[j->lim];
+        if (j->cfg->max_concurrent > 0 && (l->max_conc == 0 || j->cfg->max_concurrent < l->max_conc))
+            l->max_conc = j->cfg->max_concurrent;
+        if (j->cfg->rpm > 0 && isfinite(j->cfg->rpm) && (l->rpm == 0 || j->cfg->rpm < l->rpm))
+            l->rpm = j->cfg->rpm;
+        e = job_prepare(j, system ? system[i] : NULL, user[i]);
+    }
+    double t0 = now_ms();
+    for (size_t i = 0; i < n; i++) {
+        jobs[i].due_ms = t0;
+        if (jobs[i].state == ST_DONE) jobs[i].call->total_ms = 0;
+    }
+    while (e == AR_OK) {
+        double now = now_ms(), wake = INFINITY;
+        size_t pending = 0;
+        for (size_t i = 0; i < n && e == AR_OK; i++) {
+            job *j = &jobs[i];
+            if (j->state == ST_DONE) continue;
+            pending++;
+            if (j->state != ST_WAIT) continue;
+            if (j->due_ms > now) {
+                wake = fmin(wake, j->due_ms);
+                continue;
+            }
+            double w;
+            if (limiter_take(&p->lim[j->lim], now, &w)) e = job_start(p, j, now);
+            else wake = fmin(wake, w);
+        }
+        if (e != AR_OK || pending == 0) break;
+        int running = 0;
+        if (curl_multi_perform(p->multi, &running) != CURLM_OK) {
+            e = AR_EIO;
+            break;
+        }
+        CURLMsg *m;
+        int left;
+        while (e == AR_OK && (m = curl_multi_info_read(p->multi, &left)) != NULL) {
+            if (m->msg != CURLMSG_DONE) continue;
+            job *j = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+            if (j != NULL) e = job_done(p, j, m->data.result, now_ms());
+        }
+        if (e != AR_OK) break;
+        /* Sleep in curl until a socket is ready or the next retry is due;
+         * recheck at least every 100 ms (cheap, and bounds any drift). */
+        now = now_ms();
+        double tmo = wake - now;
+        int ms = !(tmo < 100) ? 100 : tmo <= 0 ? 0 : (int)ceil(tmo);
+        if (curl_multi_poll(p->multi, NULL, 0, ms, NULL) != CURLM_OK) e = AR_EIO;
+    }
+    for (size_t i = 0; i < n; i++) {
+        job *j = &jobs[i];
+        ar_llm_call *c = &out[i];
+        scrub(c->error, j->key);
+        scrub(c->text, j->key);
+        if (e == AR_OK && c->status == 0) {
+            free(c->error);
+            c->error = NULL;
+        }
+        job_cleanup(p, j);
+    }
+    free(jobs);
+    if (e != AR_OK)
+        return ar_errf(eb, e, "llm pool: %s", e == AR_ENOMEM ? "out of memory" : "curl multi failed");
+    return AR_OK;
+}
