@@ -1,2 +1,0 @@
-/* placeholder: keeps the module library non-empty */
-typedef int ar__llm_placeholder;
