@@ -111,7 +111,7 @@ void ar_llm_pool_free(ar_llm_pool *p) {
 
 static int limiter_for(ar_llm_pool *p, const ar_llm_cfg *c, size_t *out) {
     char key[700];
-    snprintf(key, sizeof key, "%s|%.600s", ar_provider_name(c->provider), c->base_url);
+    snprintf(key, sizeof key, "%s|%.*s", ar_provider_name(c->provider), (int)sizeof c->base_url - 1, c->base_url);
     for (size_t i = 0; i < p->nlim; i++)
         if (strcmp(p->lim[i].key, key) == 0) {
             *out = i;
@@ -250,6 +250,12 @@ static void job_cleanup(ar_llm_pool *p, job *j) {
 static ar_err job_prepare(job *j, const char *system, const char *user) {
     const ar_llm_cfg *c = j->cfg;
     ar_llm_call *call = j->call;
+    if (memchr(c->api_key_env, '\0', sizeof c->api_key_env) == NULL) {
+        call->status = 1;
+        call->reason = AR_R_AGENT_ERROR;
+        j->state = ST_DONE;
+        return set_err(call, "api_key_env is not terminated") ? AR_ENOMEM : AR_OK;
+    }
     if (c->api_key_env[0] != '\0') {
         const char *k = getenv(c->api_key_env);
         if (k == NULL || *k == '\0') {
@@ -478,14 +484,19 @@ ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char
             break;
         }
         CURLMsg *m;
-        int left;
+        int left, finished = 0;
         while (e == AR_OK && (m = curl_multi_info_read(p->multi, &left)) != NULL) {
             if (m->msg != CURLMSG_DONE) continue;
             job *j = NULL;
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
             if (j != NULL) e = job_done(p, j, m->data.result, now_ms());
+            finished = 1;
         }
         if (e != AR_OK) break;
+        size_t open = 0;
+        for (size_t i = 0; i < n; i++) open += jobs[i].state != ST_DONE;
+        if (open == 0) break;
+        if (finished) continue; /* a freed slot or a Retry-After 0 may start something now */
         /* Sleep in curl until a socket is ready or the next retry is due;
          * recheck at least every 100 ms (cheap, and bounds any drift). */
         now = now_ms();

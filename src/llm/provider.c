@@ -225,6 +225,10 @@ ar_err ar_provider_build_request(const ar_llm_cfg *c, const char *system, const 
     if (c == NULL || user == NULL || (int)c->provider < 0 || c->provider > AR_PROV_GEMINI)
         return ar_errf(eb, AR_EINVAL, "llm request: no config, user prompt or unknown provider");
     const char *pn = ar_provider_name(c->provider);
+    if (memchr(c->model, '\0', sizeof c->model) == NULL ||
+        memchr(c->base_url, '\0', sizeof c->base_url) == NULL ||
+        memchr(c->reasoning_effort, '\0', sizeof c->reasoning_effort) == NULL)
+        return ar_errf(eb, AR_EINVAL, "%s: model, base_url or reasoning_effort not terminated", pn);
     if (!model_ok(c->model))
         return ar_errf(eb, AR_EINVAL, "%s: model must be non-empty letters, digits and -._~:;=,%%/@+",
                        pn);
@@ -235,8 +239,6 @@ ar_err ar_provider_build_request(const ar_llm_cfg *c, const char *system, const 
         return ar_errf(eb, AR_EINVAL, "anthropic %s: temperature must be within 0..1", c->model);
     if (c->has_top_p && !(c->top_p >= 0 && c->top_p <= 1))
         return ar_errf(eb, AR_EINVAL, "%s %s: top_p must be within 0..1", pn, c->model);
-    if (memchr(c->base_url, '\0', sizeof c->base_url) == NULL)
-        return ar_errf(eb, AR_EINVAL, "%s %s: base_url not terminated", pn, c->model);
 
     json_t *schema = NULL;
     if (c->structured && c->provider != AR_PROV_GEMINI) {
@@ -294,7 +296,8 @@ void ar_llm_call_cleanup(ar_llm_call *c) {
 static int64_t int_at(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
     if (json_is_integer(v)) return (int64_t)json_integer_value(v);
-    if (json_is_real(v) && isfinite(json_real_value(v))) return (int64_t)json_real_value(v);
+    /* Some servers send counts as reals; out-of-range ones are nonsense. */
+    if (json_is_real(v) && fabs(json_real_value(v)) < 9e18) return (int64_t)json_real_value(v);
     return 0;
 }
 
