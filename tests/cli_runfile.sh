@@ -35,12 +35,15 @@ if command -v h5dump >/dev/null; then
   h5dump -H "$fx" >"$work/header.txt" 2>&1 || bad "h5dump -H failed"
   for f in '"t_decision"' '"t_active"' '"reduce_only"' '"fill_price"' '"order_id"' '"realized_pnl"' \
            '"t_open"' '"t_close"' '"side"' '"entry"' '"exit"' '"pnl"' '"amount"' '"gross_exposure"' \
-           '"n_actions"' '"n_rejected"' '"status"' '"reason"'; do
+           '"n_actions"' '"n_rejected"' '"status"' '"reason"' \
+           '"prompt_system"' '"prompt_user"' '"http_status"' '"attempts"' '"n_accepted"' '"cached"' \
+           '"latency_ms"' '"cost_usd"' '"tokens_in"' '"tokens_out"' '"answer_off"' '"answer_len"' \
+           '"actions_off"' '"actions_len"' '"offset"' '"length"'; do
     grep -q "$f" "$work/header.txt" || bad "h5dump -H: field $f missing"
   done
   ok
   grep -q pad_ "$work/header.txt" && bad "padding member pad_ reached the file"
-  for d in orders fills trades funding equity decisions; do
+  for d in orders fills trades funding equity decisions llm answers text index; do
     grep -q "DATASET \"$d\"" "$work/header.txt" || bad "dataset $d missing"
   done
   h5dump -p -H -d /episodes/0/agents/zeta-sma/funding "$fx" >"$work/funding.txt" 2>&1
@@ -51,6 +54,17 @@ if command -v h5dump >/dev/null; then
   check "no compression" sh -c "grep -A1 FILTERS '$work/funding.txt' | grep -q NONE"
   check "format attribute" sh -c "h5dump -a /format '$fx' | grep -q '\"arena-run\"'"
   check "version attribute" sh -c "h5dump -a /version '$fx' | grep -q '(0): 1$'"
+  check "rescored attribute" sh -c "h5dump -a /rescored '$fx' | grep -q '(0): 1$'"
+  # llm: 3 rows x (8 + 9 x 4 + 8 x 8) = 324 bytes, pad_ not stored.
+  h5dump -p -H -d /episodes/0/agents/alpha_llm/llm "$fx" >"$work/llm.txt" 2>&1
+  check "llm is packed (SIZE 324)" grep -q "SIZE 324" "$work/llm.txt"
+  check "llm unlimited" grep -q "( 3 ) / ( H5S_UNLIMITED )" "$work/llm.txt"
+  h5dump -p -H -d /episodes/0/agents/zeta-sma/llm "$fx" >"$work/llm0.txt" 2>&1
+  check "builtin agent: llm with 0 rows" grep -q "( 0 ) / ( H5S_UNLIMITED )" "$work/llm0.txt"
+  h5dump -p -H -d /prompts/text "$fx" >"$work/text.txt" 2>&1
+  check "prompts/text is uint8, unlimited" sh -c "grep -q H5T_STD_U8LE '$work/text.txt' && grep -q 'H5S_UNLIMITED' '$work/text.txt'"
+  h5dump -H -d /episodes/1/agents/alpha_llm/answers "$fx" >"$work/ans.txt" 2>&1
+  check "answers is uint8" grep -q H5T_STD_U8LE "$work/ans.txt"
 else
   echo "SKIP: h5dump not installed (Debian package hdf5-tools)"
 fi
@@ -65,9 +79,9 @@ check "text: undefined shown as en dash" sh -c "printf '%s' \"\$1\" | grep -q 'â
 check "text: baseline footnote" sh -c "printf '%s\n' \"\$1\" | tail -1 | grep -qx '\* baseline'" _ "$out"
 
 csvh=$("$arena" table "$fx" --format csv | head -1)
-check "csv header" test "$csvh" = "rank,agent,kind,detail,baseline,episodes,final_equity,total_return,cagr,volatility,sharpe,sortino,max_drawdown,max_drawdown_duration,calmar,win_rate_periods,profit_factor_periods,trades,fills,win_rate,trade_profit_factor,expectancy,fees,funding,exposure,decisions,invalid_answers"
+check "csv header" test "$csvh" = "rank,agent,kind,detail,baseline,episodes,final_equity,total_return,cagr,volatility,sharpe,sortino,max_drawdown,max_drawdown_duration,calmar,win_rate_periods,profit_factor_periods,trades,fills,win_rate,trade_profit_factor,expectancy,fees,funding,exposure,decisions,invalid_answers,llm_calls,tokens_in,tokens_out,cost_usd,mean_latency_ms"
 mdh=$("$arena" table --format=md "$fx" | head -1)
-check "md header" test "$mdh" = "| # | agent | kind | eps | return | sharpe | sortino | max_dd | calmar | win% | trades | fills | fees | funding | final_equity | exposure | invalid |"
+check "md header" test "$mdh" = "| # | agent | kind | eps | return | sharpe | sortino | max_dd | calmar | win% | trades | fills | fees | funding | final_equity | exposure | invalid | tokens_in | tokens_out | cost_usd | latency_ms |"
 
 "$arena" table "$fx" --format json >"$work/t.json"
 check "json: rows, nulls and counts" python3 - "$work/t.json" <<'EOF'
@@ -77,7 +91,8 @@ assert [r["agent"] for r in rows] == ["zeta-sma", "alpha_llm"], rows
 z = rows[0]
 for k in ("agent", "final_equity", "total_return", "sharpe", "sortino", "max_drawdown", "calmar",
           "win_rate", "trades", "fills", "fees", "funding", "kind", "episodes", "exposure",
-          "decisions", "invalid_answers"):
+          "decisions", "invalid_answers", "llm_calls", "tokens_in", "tokens_out", "cost_usd",
+          "mean_latency_ms"):
     assert k in z, k
 assert z["sortino"] is None and z["calmar"] is None, z   # no losing period: undefined
 assert z["trades"] == 4 and z["fills"] == 4 and z["episodes"] == 2, z
@@ -85,6 +100,10 @@ assert z["decisions"] == 6 and z["invalid_answers"] == 2, z
 assert z["fees"] == 2.0 and z["win_rate"] == 0.5, z
 # final equity 10000 + 100.25 (e+1): mean over episodes 0 and 1
 assert z["final_equity"] == 10150.375, z
+assert z["llm_calls"] == 0 and z["tokens_in"] == 0 and z["cost_usd"] is None and z["mean_latency_ms"] is None, z
+a = rows[1]   # 3 calls per episode (tests/test_run_h5.c fill_agent)
+assert a["llm_calls"] == 6 and a["tokens_in"] == 3810 and a["tokens_out"] == 81, a
+assert abs(a["cost_usd"] - 0.00375) < 1e-15 and a["mean_latency_ms"] == 913.0, a
 EOF
 
 # Errors: one line naming the file; exit 1. Usage: exit 2.
@@ -130,6 +149,23 @@ assert fu.maxshape == (None,)
 g = f["episodes/1/agents/alpha_llm"]
 assert g.attrs["kind"] == "llm" and g.attrs["detail"] == "openai/gpt-4o" and g.attrs["baseline"] == 1
 assert f["episodes/1"].attrs["seed"] == 0xfedcba9876543211
+assert f.attrs["rescored"] == 1
+# As in docs/RUNFILE.md: the prompts and answer of one call.
+text, index = f["prompts/text"], f["prompts/index"]
+def prompt(k):
+    off, n = index[k]
+    return text[off:off + n].tobytes().decode()
+agent = f["episodes/1/agents/alpha_llm"]
+llm, answers = agent["llm"], agent["answers"]
+row = llm[1]
+answer = answers[row["answer_off"]:row["answer_off"] + row["answer_len"]].tobytes().decode()
+actions = answers[row["actions_off"]:row["actions_off"] + row["actions_len"]].tobytes().decode()
+assert prompt(row["prompt_system"]) == "You are a trader. Answer with JSON only.", prompt(row["prompt_system"])
+assert prompt(row["prompt_user"]).startswith("Zweite Runde: \u00e4\u00f6\u00fc"), prompt(row["prompt_user"])
+assert answer == "Kaufe \u20ac-Paar?\n{\"actions\":[]}" and actions == "[]", (answer, actions)
+assert prompt(2) == "" and len(index) == 4
+assert llm.dtype.names[:3] == ("t", "prompt_system", "prompt_user") and "pad_" not in llm.dtype.names
+assert len(f["episodes/1/agents/zeta-sma/llm"]) == 0 and len(f["episodes/1/agents/zeta-sma/answers"]) == 0
 EOF
   # A foreign HDF5 file, a future version, and a run from another config.
   "$py" - "$fx" "$work" <<'EOF'
@@ -153,6 +189,27 @@ with h5py.File(w + "/nofee.h5", "r+") as f:
     keep = [n for n in old.dtype.names if n != "fee"]
     del g["fills"]
     g.create_dataset("fills", data=old[keep].astype([(n, old.dtype[n]) for n in keep]))
+# A file from a writer before /prompts, llm, answers and @rescored.
+shutil.copy(fx, w + "/old.h5")
+with h5py.File(w + "/old.h5", "r+") as f:
+    del f["prompts"]
+    del f.attrs["rescored"]
+    for k in f["episodes"]:
+        for a in f["episodes"][k]["agents"].values():
+            del a["llm"], a["answers"]
+EOF
+  "$arena" table "$work/old.h5" --format csv >"$work/old.csv" 2>"$work/err.txt"
+  check "file without llm parts reads" test $? = 0
+  check "file without llm parts: no calls, same rows" "$py" - "$work/old.csv" "$fx" "$arena" <<'EOF'
+import csv, subprocess, sys
+old = list(csv.DictReader(open(sys.argv[1])))
+new = list(csv.DictReader(subprocess.run([sys.argv[3], "table", sys.argv[2], "--format", "csv"],
+                                         capture_output=True, text=True, check=True).stdout.splitlines()))
+assert [r["agent"] for r in old] == ["zeta-sma", "alpha_llm"], old
+for o, n in zip(old, new):
+    assert o["llm_calls"] == "0" and o["cost_usd"] == "" and o["mean_latency_ms"] == "", o
+    for k in ("total_return", "sharpe", "fees", "trades", "invalid_answers"):
+        assert o[k] == n[k], (k, o[k], n[k])
 EOF
   "$arena" table "$work/nofee.h5" 2>"$work/err.txt"
   check "missing field exits 1" test $? = 1

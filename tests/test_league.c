@@ -222,7 +222,8 @@ static void csv_md_text_output(void **state) {
     const char *header =
         "rank,agent,kind,detail,baseline,episodes,final_equity,total_return,cagr,volatility,sharpe,sortino,"
         "max_drawdown,max_drawdown_duration,calmar,win_rate_periods,profit_factor_periods,trades,fills,"
-        "win_rate,trade_profit_factor,expectancy,fees,funding,exposure,decisions,invalid_answers\n";
+        "win_rate,trade_profit_factor,expectancy,fees,funding,exposure,decisions,invalid_answers,llm_calls,"
+        "tokens_in,tokens_out,cost_usd,mean_latency_ms\n";
     assert_memory_equal(csv, header, strlen(header));
     const char *row1 = csv + strlen(header), *row3 = strchr(strchr(row1, '\n') + 1, '\n') + 1;
     char f[64];
@@ -251,6 +252,7 @@ static void csv_md_text_output(void **state) {
     assert_non_null(strstr(md, "| -10.00% |"));
     assert_non_null(strstr(md, "| 66.7% | 3 | 5 | 1.50 | 0.50 | 108.00 | 0.29x | 3/5 |\n"));
     assert_non_null(strstr(md, "| 3 | beta | builtin | 2 | +0.00% | \xe2\x80\x93 |"));
+    assert_null(strstr(md, "tokens_in")); /* no model calls: no model columns */
     free(md);
 
     char *txt = print_to_string(l, AR_FMT_TEXT);
@@ -273,6 +275,141 @@ static void csv_md_text_output(void **state) {
     assert_non_null(beta);
     assert_non_null(strstr(beta, "\xe2\x80\x93"));
     assert_non_null(strstr(txt, "+8.00%"));
+    assert_null(strstr(txt, "tokens_in"));
+    free(txt);
+    ar_league_free(l);
+    ar_run_free(r);
+}
+
+/* Model calls (tokens_in, tokens_out, latency_ms, cost_usd; NAN: no price):
+ *   alpha  e0: (100, 20, 200, .01) (150, 30, 400, .02) | e1: (250, 50, 900, .03)
+ *          tokens per episode 250 | 250 -> 250; out 50 | 50 -> 50
+ *          cost .03 | .03 -> .03; latency (200+400+900)/3 = 500; 3 calls
+ *   aaa    e0: none | e1: (40, 4, 60, .5)
+ *          tokens 0 | 40 -> 20; out 0 | 4 -> 2; cost 0 | .5 -> .25 (an
+ *          episode without calls costs nothing); latency 60; 1 call
+ *   beta   e0: (10, 5, 100, NAN) | e1: none
+ *          tokens 5, out 2.5, cost undefined (no price), latency 100
+ *   gamma  no calls: tokens 0, cost and latency undefined */
+static void add_calls(ar_run_agent *a, const double (*c)[4], size_t n) {
+    a->nllm = n;
+    a->llm = xcalloc(n, sizeof *a->llm);
+    for (size_t k = 0; k < n; k++) {
+        a->llm[k].tokens_in = (int64_t)c[k][0];
+        a->llm[k].tokens_out = (int64_t)c[k][1];
+        a->llm[k].latency_ms = c[k][2];
+        a->llm[k].cost_usd = c[k][3];
+        a->llm[k].prompt_system = a->llm[k].prompt_user = -1;
+    }
+}
+
+static ar_run *make_llm_run(void) {
+    ar_run *r = make_run(CONFIG);
+    /* agents: 0 gamma, 1 beta, 2 alpha, 3 aaa */
+    add_calls(&r->episodes[0].agents[2], (const double[][4]){{100, 20, 200, .01}, {150, 30, 400, .02}}, 2);
+    add_calls(&r->episodes[1].agents[2], (const double[][4]){{250, 50, 900, .03}}, 1);
+    add_calls(&r->episodes[1].agents[3], (const double[][4]){{40, 4, 60, .5}}, 1);
+    add_calls(&r->episodes[0].agents[1], (const double[][4]){{10, 5, 100, NAN}}, 1);
+    return r;
+}
+
+static void llm_columns(void **state) {
+    (void)state;
+    ar_run *r = make_llm_run();
+    ar_league *l = compute1(r);
+    const ar_league_row *a = &l->rows[0], *aa = &l->rows[1], *b = &l->rows[2], *g = &l->rows[3];
+    assert_string_equal(a->agent, "alpha");
+    assert_string_equal(aa->agent, "aaa");
+    assert_string_equal(b->agent, "beta");
+    assert_string_equal(g->agent, "gamma");
+    assert_int_equal(a->llm_calls, 3);
+    assert_float_equal(a->tokens_in, 250, 0);
+    assert_float_equal(a->tokens_out, 50, 0);
+    assert_float_equal(a->cost_usd, 0.03, 1e-15);
+    assert_float_equal(a->mean_latency_ms, 500, 1e-12);
+    assert_int_equal(aa->llm_calls, 1);
+    assert_float_equal(aa->tokens_in, 20, 0);
+    assert_float_equal(aa->tokens_out, 2, 0);
+    assert_float_equal(aa->cost_usd, 0.25, 0);
+    assert_float_equal(aa->mean_latency_ms, 60, 0);
+    assert_int_equal(b->llm_calls, 1);
+    assert_float_equal(b->tokens_in, 5, 0);
+    assert_float_equal(b->tokens_out, 2.5, 0);
+    assert_true(isnan(b->cost_usd));
+    assert_float_equal(b->mean_latency_ms, 100, 0);
+    assert_int_equal(g->llm_calls, 0);
+    assert_float_equal(g->tokens_in, 0, 0);
+    assert_float_equal(g->tokens_out, 0, 0);
+    assert_true(isnan(g->cost_usd));
+    assert_true(isnan(g->mean_latency_ms));
+    /* The other columns do not move. */
+    assert_int_equal(a->invalid_answers, 3);
+    assert_float_equal(a->fees, 1.5, 0);
+
+    char *s = print_to_string(l, AR_FMT_JSON);
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je);
+    assert_non_null(j);
+    json_t *ja = json_array_get(j, 0), *jb = json_array_get(j, 2), *jg = json_array_get(j, 3);
+    assert_int_equal(json_integer_value(json_object_get(ja, "llm_calls")), 3);
+    assert_int_equal(json_integer_value(json_object_get(ja, "invalid_answers")), 3);
+    assert_true(json_number_value(json_object_get(ja, "tokens_in")) == 250);
+    assert_true(json_number_value(json_object_get(ja, "tokens_out")) == 50);
+    assert_true(json_number_value(json_object_get(ja, "cost_usd")) == a->cost_usd);
+    assert_true(json_number_value(json_object_get(ja, "mean_latency_ms")) == 500);
+    assert_true(json_is_null(json_object_get(jb, "cost_usd")));
+    assert_true(json_number_value(json_object_get(jb, "mean_latency_ms")) == 100);
+    assert_true(json_is_null(json_object_get(jg, "cost_usd")));
+    assert_true(json_is_null(json_object_get(jg, "mean_latency_ms")));
+    assert_true(json_number_value(json_object_get(jg, "tokens_in")) == 0);
+    json_decref(j);
+    free(s);
+
+    /* CSV: the five columns after invalid_answers (fields 26..31). */
+    char *csv = print_to_string(l, AR_FMT_CSV);
+    const char *row1 = strchr(csv, '\n') + 1, *row3 = strchr(strchr(row1, '\n') + 1, '\n') + 1;
+    char f[64];
+    csv_field(row1, 27, f, sizeof f);
+    assert_string_equal(f, "3");
+    csv_field(row1, 28, f, sizeof f);
+    assert_string_equal(f, "250");
+    csv_field(row1, 31, f, sizeof f);
+    assert_string_equal(f, "500");
+    csv_field(row3, 30, f, sizeof f); /* beta: no price */
+    assert_string_equal(f, "");
+    csv_field(row3, 29, f, sizeof f);
+    assert_string_equal(f, "2.5");
+    free(csv);
+
+    char *md = print_to_string(l, AR_FMT_MD);
+    assert_non_null(strstr(md, "| exposure | invalid | tokens_in | tokens_out | cost_usd | latency_ms |\n"
+                               "|---:|:---|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                               "---:|---:|---:|---:|\n"));
+    assert_non_null(strstr(md, "| 3/5 | 250 | 50 | 0.0300 | 500 |\n"));
+    assert_non_null(strstr(md, "| 2 | aaa | builtin |"));
+    assert_non_null(strstr(md, "| 0/0 | 20 | 2 | 0.2500 | 60 |\n"));
+    assert_non_null(strstr(md, "| 0/0 | 5 | 2 | \xe2\x80\x93 | 100 |\n")); /* 2.5 rounds to even */
+    assert_non_null(strstr(md, "| 0/0 | 0 | 0 | \xe2\x80\x93 | \xe2\x80\x93 |\n"));
+    free(md);
+
+    char *txt = print_to_string(l, AR_FMT_TEXT);
+    size_t w0 = 0, lines = 0;
+    for (char *p = txt; *p; lines++) {
+        char *e = strchr(p, '\n');
+        assert_non_null(e);
+        size_t w = 0;
+        for (char *q = p; q < e; q++)
+            if (((unsigned char)*q & 0xC0) != 0x80) w++;
+        if (lines == 0) w0 = w;
+        assert_int_equal(w, w0);
+        p = e + 1;
+    }
+    assert_int_equal(lines, 5);
+    char *nl = strchr(txt, '\n');
+    *nl = '\0';
+    assert_non_null(strstr(txt, "invalid  tokens_in  tokens_out  cost_usd  latency_ms"));
+    *nl = '\n';
+    assert_non_null(strstr(txt, "3/5        250          50    0.0300         500\n"));
     free(txt);
     ar_league_free(l);
     ar_run_free(r);
@@ -349,6 +486,7 @@ int main(void) {
         cmocka_unit_test(rows_by_hand),
         cmocka_unit_test(json_output),
         cmocka_unit_test(csv_md_text_output),
+        cmocka_unit_test(llm_columns),
         cmocka_unit_test(merge_checks_configs),
         cmocka_unit_test(formats_parse),
     };

@@ -21,6 +21,19 @@
 #include "arena/store.h"
 #include "arena/util.h"
 
+/* The old-layout test edits a written file with the HDF5 C API. The store
+ * keeps HDF5's include directory private, so find the header where Debian
+ * (hdf5/serial) or a plain install puts it; without it that test skips. */
+#if defined(__has_include)
+#if __has_include(<hdf5.h>)
+#include <hdf5.h>
+#define HAVE_HDF5_H 1
+#elif __has_include(<hdf5/serial/hdf5.h>)
+#include <hdf5/serial/hdf5.h>
+#define HAVE_HDF5_H 1
+#endif
+#endif
+
 static void *xcalloc(size_t n, size_t s) {
     void *p = calloc(n ? n : 1, s);
     assert_non_null(p);
@@ -125,7 +138,57 @@ static void fill_agent(ar_run_agent *a, const char *name, const char *kind, cons
         d->reason = k == 2 ? AR_R_BAD_JSON : 0;
         d->equity = 10000 - (double)k * 0.5;
     }
+    if (strcmp(kind, "llm") != 0) return;
+    /* Model calls: per decision the answer text, then its parsed actions,
+     * laid end to end in the answers blob. The last call failed (no price,
+     * no answer: cost NAN, empty slices). */
+    static const char *const answers[] = {"{\"actions\":[{\"op\":\"buy\",\"coin\":\"BTC\",\"qty\":0.5}]}",
+                                          "Kaufe \xe2\x82\xac-Paar?\n{\"actions\":[]}"};
+    static const char *const actions[] = {"[{\"coin\":\"BTC\",\"op\":\"buy\",\"qty\":0.5}]", "[]"};
+    a->nllm = 3;
+    a->llm = xcalloc(a->nllm, sizeof *a->llm);
+    a->answers = xcalloc(512, 1);
+    for (size_t k = 0; k < a->nllm; k++) {
+        ar_llm_rec *l = &a->llm[k];
+        l->t = t0 + (int64_t)k * 180 * AR_NS_PER_S;
+        l->prompt_system = k == 2 ? -1 : 0;
+        l->prompt_user = (int32_t)(1 + (k + (size_t)e) % 3);
+        l->status = k == 2;
+        l->reason = k == 2 ? AR_R_TIMEOUT : 0;
+        l->http_status = k == 2 ? 0 : 200;
+        l->attempts = (int32_t)k + 1;
+        l->n_actions = k == 0;
+        l->n_accepted = k == 0;
+        l->cached = (int32_t)(e + (int)k) % 2;
+        l->latency_ms = 812.5 + 100 * (double)k + e;
+        l->cost_usd = k == 2 ? NAN : 0.00125 * (double)(k + 1);
+        l->tokens_in = INT64_C(1200) + 10 * (int64_t)k + base;
+        l->tokens_out = k == 2 ? 0 : 40 + (int64_t)k;
+        if (k < 2) {
+            size_t al = strlen(answers[k]), cl = strlen(actions[k]);
+            l->answer_off = (int64_t)a->answers_len;
+            l->answer_len = (int64_t)al;
+            memcpy(a->answers + a->answers_len, answers[k], al);
+            a->answers_len += al;
+            l->actions_off = (int64_t)a->answers_len;
+            l->actions_len = (int64_t)cl;
+            memcpy(a->answers + a->answers_len, actions[k], cl);
+            a->answers_len += cl;
+        } else {
+            l->answer_off = l->actions_off = (int64_t)a->answers_len;
+        }
+    }
 }
+
+/* Prompt texts: a system prompt, user prompts with newlines and UTF-8, and
+ * an empty one (a zero-length span in /prompts/text). */
+static const char *const PROMPTS[] = {
+    "You are a trader. Answer with JSON only.",
+    "t=2023-11-14T22:13:20Z\nBTC 37000.5 \xe2\x86\x91 +1.2%\nETH-PERP 2000.125\nequity 10000 \xe2\x82\xac\n",
+    "",
+    "Zweite Runde: \xc3\xa4\xc3\xb6\xc3\xbc \xf0\x9f\x93\x88\n\nWhat now?",
+};
+#define NPROMPTS (sizeof PROMPTS / sizeof PROMPTS[0])
 
 static ar_run *make_run(void) {
     ar_run *r = xcalloc(1, sizeof *r);
@@ -154,6 +217,10 @@ static ar_run *make_run(void) {
         fill_agent(&ep->agents[0], "zeta-sma", "builtin", "sma_cross", e, 0);
         fill_agent(&ep->agents[1], "alpha_llm", "llm", "openai/gpt-4o", e, 1);
     }
+    r->nprompts = NPROMPTS;
+    r->prompts = xcalloc(NPROMPTS, sizeof *r->prompts);
+    for (size_t i = 0; i < NPROMPTS; i++) assert_non_null(r->prompts[i] = strdup(PROMPTS[i]));
+    r->rescored = 1;
     return r;
 }
 
@@ -179,6 +246,9 @@ static void assert_runs_equal(const ar_run *a, const ar_run *b) {
     assert_int_equal(a->mode, b->mode);
     assert_int_equal(a->nsym, b->nsym);
     for (size_t i = 0; i < a->nsym; i++) assert_string_equal(a->symbols[i], b->symbols[i]);
+    assert_int_equal(a->rescored, b->rescored);
+    assert_int_equal(a->nprompts, b->nprompts);
+    for (size_t i = 0; i < a->nprompts; i++) assert_string_equal(a->prompts[i], b->prompts[i]);
     assert_int_equal(a->nepisodes, b->nepisodes);
     for (size_t e = 0; e < a->nepisodes; e++) {
         const ar_run_episode *x = &a->episodes[e], *y = &b->episodes[e];
@@ -210,6 +280,10 @@ static void assert_runs_equal(const ar_run *a, const ar_run *b) {
             CMP_ARR(p->funding_log, q->funding_log, p->nfunding);
             CMP_ARR(p->equity, q->equity, p->nequity);
             CMP_ARR(p->decisions, q->decisions, p->ndecisions);
+            assert_int_equal(p->nllm, q->nllm);
+            CMP_ARR(p->llm, q->llm, p->nllm);
+            assert_int_equal(p->answers_len, q->answers_len);
+            CMP_ARR(p->answers, q->answers, p->answers_len);
         }
     }
 }
@@ -240,6 +314,25 @@ static void roundtrip(void **state) {
     assert_int_equal(back->episodes[0].agents[1].decisions[2].reason, AR_R_BAD_JSON);
     assert_true(back->episodes[0].agents[1].funding_log[1].amount == -0.30);
     assert_string_equal(back->symbols[1], "ETH-PERP");
+    assert_int_equal(back->rescored, 1);
+    assert_int_equal(back->nprompts, 4);
+    assert_string_equal(back->prompts[2], "");
+    assert_string_equal(back->prompts[3], "Zweite Runde: \xc3\xa4\xc3\xb6\xc3\xbc \xf0\x9f\x93\x88\n\nWhat now?");
+    /* An answer and its parsed actions by their slices of the blob. */
+    const ar_run_agent *al = &back->episodes[1].agents[1];
+    assert_int_equal(al->nllm, 3);
+    assert_int_equal(back->episodes[1].agents[0].nllm, 0);
+    assert_int_equal(back->episodes[1].agents[0].answers_len, 0);
+    const ar_llm_rec *c1 = &al->llm[1];
+    assert_string_equal(back->prompts[c1->prompt_user], PROMPTS[3]);
+    assert_int_equal(c1->answer_len, strlen("Kaufe \xe2\x82\xac-Paar?\n{\"actions\":[]}"));
+    assert_memory_equal(al->answers + c1->answer_off, "Kaufe \xe2\x82\xac-Paar?\n{", 17);
+    assert_memory_equal(al->answers + c1->actions_off, "[]", 2);
+    assert_true(isnan(al->llm[2].cost_usd));
+    assert_true(al->llm[0].cost_usd == 0.00125);
+    assert_int_equal(al->llm[2].prompt_system, -1);
+    assert_int_equal(al->llm[2].reason, AR_R_TIMEOUT);
+    assert_int_equal(al->llm[0].tokens_in, 1200 + 110);
     ar_run_free(back);
     ar_run_free(r);
     unlink(path);
@@ -259,7 +352,10 @@ static void empty_logs_roundtrip(void **state) {
     assert_string_equal(back->config_json, "");
     const ar_run_agent *a = &back->episodes[0].agents[1];
     assert_int_equal(a->norders + a->nfills + a->ntrades + a->nfunding + a->nequity + a->ndecisions, 0);
+    assert_int_equal(a->nllm + a->answers_len, 0);
     assert_null(a->equity);
+    assert_null(a->llm);
+    assert_null(a->answers);
     assert_int_equal(back->episodes[1].agents[1].nequity, 4);
     ar_run_free(back);
     ar_run_free(r);
@@ -276,6 +372,7 @@ static void identical_bytes(void **state) {
     r->symbols[0][AR_SYM_MAX - 1] = '\0';
     r->symbols[0][3] = '\0';
     r->episodes[0].agents[0].funding_log[0].pad_ = 12345;
+    r->episodes[1].agents[1].llm[2].pad_ = -7;
     OK(ar_run_h5_write("test_run_h5_b.h5", r, &eb));
     size_t na, nb;
     unsigned char *a = slurp("test_run_h5_a.h5", &na), *b = slurp("test_run_h5_b.h5", &nb);
@@ -376,6 +473,129 @@ static void read_rejects_foreign_files(void **state) {
     ar_run_free(r);
 }
 
+/* A run without prompts or model calls writes no /prompts group, and the
+ * llm and answers datasets with 0 rows (like every other log). */
+static void no_prompts_roundtrip(void **state) {
+    (void)state;
+    ar_run *r = make_run();
+    for (size_t i = 0; i < r->nprompts; i++) free(r->prompts[i]);
+    free(r->prompts);
+    r->prompts = NULL;
+    r->nprompts = 0;
+    r->rescored = 0;
+    for (int e = 0; e < 2; e++) {
+        ar_run_agent *a = &r->episodes[e].agents[1];
+        free(a->llm);
+        free(a->answers);
+        a->llm = NULL;
+        a->answers = NULL;
+        a->nllm = a->answers_len = 0;
+    }
+    ar_errbuf eb = {{0}};
+    const char *path = "test_run_h5_noprompts.h5";
+    OK(ar_run_h5_write(path, r, &eb));
+    ar_run *back = NULL;
+    OK(ar_run_h5_read(path, &back, &eb));
+    assert_runs_equal(r, back);
+    assert_null(back->prompts);
+    ar_run_free(back);
+    ar_run_free(r);
+    unlink(path);
+}
+
+/* Records that point outside the prompts or the answers blob would make a
+ * file no reader can slice: refused, and no file is left. */
+static void bad_llm_refs_refused(void **state) {
+    (void)state;
+    ar_run *r = make_run();
+    ar_errbuf eb = {{0}};
+    const char *path = "test_run_h5_badllm.h5";
+    ar_llm_rec *l = &r->episodes[1].agents[1].llm[1];
+    l->prompt_user = 4; /* 4 prompts: 0..3 */
+    assert_int_equal(ar_run_h5_write(path, r, &eb), AR_EINVAL);
+    assert_string_equal(eb.msg, "test_run_h5_badllm.h5: /episodes/1/agents/alpha_llm/llm: row 1: "
+                                "prompt_user out of range");
+    l->prompt_user = 3;
+    l->actions_len = (int64_t)r->episodes[1].agents[1].answers_len; /* runs past the end */
+    assert_int_equal(ar_run_h5_write(path, r, &eb), AR_EINVAL);
+    assert_non_null(strstr(eb.msg, "row 1: actions_off/actions_len outside answers"));
+    l->actions_len = 2;
+    l->answer_off = -1;
+    assert_int_equal(ar_run_h5_write(path, r, &eb), AR_EINVAL);
+    assert_non_null(strstr(eb.msg, "row 1: answer_off/answer_len outside answers"));
+    assert_int_equal(access(path, F_OK), -1);
+    assert_false(has_tmp(path));
+    l->answer_off = 0;
+    free(r->prompts[2]);
+    r->prompts[2] = NULL;
+    assert_int_equal(ar_run_h5_write(path, r, &eb), AR_EINVAL);
+    assert_string_equal(eb.msg, "test_run_h5_badllm.h5: /prompts: prompt 2 is NULL");
+    assert_int_equal(access(path, F_OK), -1);
+    ar_run_free(r);
+}
+
+/* A file from before /prompts, llm, answers and @rescored existed (layout
+ * v1 as first written): made by deleting them from a new file. It reads,
+ * with those parts empty and everything else as written. */
+static void reads_file_without_llm_parts(void **state) {
+    (void)state;
+#ifndef HAVE_HDF5_H
+    skip();
+#else
+    ar_run *r = make_run();
+    ar_errbuf eb = {{0}};
+    const char *path = "test_run_h5_old.h5";
+    OK(ar_run_h5_write(path, r, &eb));
+
+    /* First only /prompts: the llm records now point at prompts that are
+     * not there, and the reader says so. */
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Ldelete(f, "prompts", H5P_DEFAULT) >= 0);
+    assert_true(H5Fclose(f) >= 0);
+    ar_run *back = (ar_run *)&eb;
+    assert_int_equal(ar_run_h5_read(path, &back, &eb), AR_EFORMAT);
+    assert_null(back);
+    assert_string_equal(eb.msg, "test_run_h5_old.h5: /episodes/0/agents/alpha_llm/llm: row 0: "
+                                "prompt_system out of range");
+
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Adelete(f, "rescored") >= 0);
+    char name[128];
+    for (int e = 0; e < 2; e++)
+        for (int i = 0; i < 2; i++) {
+            snprintf(name, sizeof name, "episodes/%d/agents/%s/llm", e, r->episodes[e].agents[i].name);
+            assert_true(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
+            snprintf(name, sizeof name, "episodes/%d/agents/%s/answers", e, r->episodes[e].agents[i].name);
+            assert_true(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
+        }
+    assert_true(H5Fclose(f) >= 0);
+    OK(ar_run_h5_read(path, &back, &eb));
+    assert_int_equal(back->rescored, 0);
+    assert_int_equal(back->nprompts, 0);
+    assert_null(back->prompts);
+    /* The same run without its model calls compares equal. */
+    r->rescored = 0;
+    for (size_t i = 0; i < r->nprompts; i++) free(r->prompts[i]);
+    free(r->prompts);
+    r->prompts = NULL;
+    r->nprompts = 0;
+    for (int e = 0; e < 2; e++) {
+        ar_run_agent *a = &r->episodes[e].agents[1];
+        free(a->llm);
+        free(a->answers);
+        a->llm = NULL;
+        a->answers = NULL;
+        a->nllm = a->answers_len = 0;
+    }
+    assert_runs_equal(r, back);
+    ar_run_free(back);
+    ar_run_free(r);
+    unlink(path);
+#endif
+}
+
 static void large_equity_round_trip(void **state) {
     (void)state;
     ar_run *r = make_run();
@@ -414,6 +634,9 @@ int main(int argc, char **argv) {
         cmocka_unit_test(identical_bytes),
         cmocka_unit_test(failures_leave_no_file),
         cmocka_unit_test(read_rejects_foreign_files),
+        cmocka_unit_test(no_prompts_roundtrip),
+        cmocka_unit_test(bad_llm_refs_refused),
+        cmocka_unit_test(reads_file_without_llm_parts),
         cmocka_unit_test(large_equity_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,7 +24,12 @@ typedef struct ar_league_row {
     size_t trades, fills;
     double win_rate, trade_profit_factor, expectancy;
     double fees, funding, exposure; /* exposure: mean gross exposure / equity */
-    size_t decisions, invalid_answers;
+    size_t decisions, invalid_answers; /* invalid: decisions with status != 0 */
+    /* model calls (llm, exec, http agents); 0 / NAN for builtin agents */
+    size_t llm_calls;               /* total over episodes */
+    double tokens_in, tokens_out;   /* per-episode totals, mean over episodes */
+    double cost_usd;                /* per-episode totals, mean over episodes; NAN when no call has a price */
+    double mean_latency_ms;         /* mean over all calls; NAN when no calls */
 } ar_league_row;
 
 typedef struct ar_league {
@@ -39,6 +44,9 @@ typedef enum { AR_FMT_TEXT, AR_FMT_MD, AR_FMT_CSV, AR_FMT_JSON } ar_format;
  * AR_ECONFIG naming the fields that differ. */
 ar_err ar_league_compute(const ar_run *const *runs, size_t nruns, ar_league **out, ar_errbuf *eb);
 void ar_league_free(ar_league *l);
+/* Text and Markdown add tokens_in, tokens_out, cost_usd and latency_ms
+ * columns only when some row has model calls; CSV and JSON always carry
+ * every field. */
 ar_err ar_league_print(const ar_league *l, ar_format fmt, FILE *f);
 ar_err ar_format_parse(const char *s, ar_format *out);
 

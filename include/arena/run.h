@@ -26,6 +26,27 @@ typedef struct ar_decision_rec {
     double equity;      /* equity at the decision */
 } ar_decision_rec;
 
+/* One model call of an llm (or exec/http) agent at one decision. Prompt
+ * texts live once per run in ar_run.prompts (deduplicated); the answer text
+ * lives in the agent's answers blob. */
+typedef struct ar_llm_rec {
+    int64_t t;              /* decision time */
+    int32_t prompt_system;  /* index into ar_run.prompts, -1 none */
+    int32_t prompt_user;    /* index into ar_run.prompts */
+    int32_t status;         /* 0 answer used; 1 invalid or failed: treated as hold */
+    int32_t reason;         /* ar_reason */
+    int32_t http_status, attempts;
+    int32_t n_actions;      /* actions in the answer */
+    int32_t n_accepted;     /* of which became orders */
+    int32_t cached;         /* reserved, always 0: a replayed run must equal the recorded one */
+    int32_t pad_;
+    double latency_ms;
+    double cost_usd;        /* NAN when the agent has no price */
+    int64_t tokens_in, tokens_out;
+    int64_t answer_off, answer_len; /* bytes in ar_run_agent.answers */
+    int64_t actions_off, actions_len; /* parsed actions (canonical JSON) in answers */
+} ar_llm_rec;
+
 typedef struct ar_run_agent {
     char name[AR_NAME_MAX];
     char kind[16];            /* builtin, llm, exec, http */
@@ -39,6 +60,10 @@ typedef struct ar_run_agent {
     ar_funding_rec *funding_log;
     ar_equity_rec *equity;       /* one sample per decision time, plus the final mark */
     ar_decision_rec *decisions;
+    size_t nllm;
+    ar_llm_rec *llm;          /* one per model call (llm/exec/http agents) */
+    size_t answers_len;
+    char *answers;            /* answer texts and parsed actions, concatenated (not NUL-separated) */
 } ar_run_agent;
 
 typedef struct ar_run_episode {
@@ -60,6 +85,9 @@ typedef struct ar_run {
     char (*symbols)[AR_SYM_MAX];
     size_t nepisodes;
     ar_run_episode *episodes;
+    size_t nprompts;
+    char **prompts;      /* distinct prompt texts, in first-use order */
+    int32_t rescored;    /* 1: answers replayed from a cassette under other execution settings */
 } ar_run;
 
 void ar_run_free(ar_run *r);         /* NULL: no-op */

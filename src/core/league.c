@@ -9,7 +9,11 @@
  * win rate over 3 trades per episode is noise while the pooled one is not.
  * Runs can only be merged when their configs agree apart from seeds, names
  * and the market's time windows; otherwise the rows would mix different
- * games. Pure computation over borrowed runs: thread-safe. */
+ * games. Model calls (the llm records) count like fees: tokens and cost are
+ * per-episode totals averaged over episodes, so an agent's cost reads as
+ * "per episode" next to its return; latency is the mean over all calls,
+ * because a per-episode mean would weigh a 3-call episode like a 300-call
+ * one. Pure computation over borrowed runs: thread-safe. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +36,8 @@ static const size_t mean_off[] = {
     offsetof(ar_league_row, max_drawdown),  offsetof(ar_league_row, max_drawdown_duration),
     offsetof(ar_league_row, calmar),        offsetof(ar_league_row, win_rate_periods),
     offsetof(ar_league_row, profit_factor_periods), offsetof(ar_league_row, fees),
-    offsetof(ar_league_row, funding),
+    offsetof(ar_league_row, funding),       offsetof(ar_league_row, tokens_in),
+    offsetof(ar_league_row, tokens_out),
 };
 #define NMEAN (sizeof mean_off / sizeof mean_off[0])
 
@@ -44,6 +49,9 @@ typedef struct {
     size_t npnl, cappnl;
     double expo_sum;
     size_t expo_n;
+    double cost_sum, lat_sum;
+    size_t lat_n;
+    int priced; /* some call had a cost */
 } acc;
 
 static double *fld(ar_league_row *r, size_t i) { return (double *)((char *)r + mean_off[i]); }
@@ -85,7 +93,23 @@ static ar_err add_episode(acc *a, const ar_run_agent *ag, double ppy, double **e
         ok ? m.profit_factor_periods : NAN,
         ag->fees,
         ag->funding,
+        0,
+        0,
     };
+    for (size_t k = 0; k < ag->nllm; k++) {
+        const ar_llm_rec *c = &ag->llm[k];
+        v[NMEAN - 2] += (double)c->tokens_in;
+        v[NMEAN - 1] += (double)c->tokens_out;
+        if (!isnan(c->cost_usd)) {
+            a->cost_sum += c->cost_usd;
+            a->priced = 1;
+        }
+        if (isfinite(c->latency_ms)) {
+            a->lat_sum += c->latency_ms;
+            a->lat_n++;
+        }
+    }
+    a->row.llm_calls += ag->nllm;
     for (size_t i = 0; i < NMEAN; i++) add_mean(a, i, v[i]);
 
     if (a->npnl + ag->ntrades > a->cappnl) {
@@ -121,6 +145,8 @@ static void finish_row(acc *a) {
     a->row.trade_profit_factor = ts.profit_factor;
     a->row.expectancy = ts.expectancy;
     a->row.exposure = a->expo_n ? a->expo_sum / (double)a->expo_n : NAN;
+    a->row.cost_usd = a->priced && a->row.episodes ? a->cost_sum / (double)a->row.episodes : NAN;
+    a->row.mean_latency_ms = a->lat_n ? a->lat_sum / (double)a->lat_n : NAN;
 }
 
 static int row_cmp(const void *x, const void *y) {
@@ -361,11 +387,22 @@ ar_err ar_format_parse(const char *s, ar_format *out) {
 #define UNDEF "\xe2\x80\x93" /* "–" U+2013: undefined in text and Markdown */
 
 /* Human columns (text and Markdown). Fractions print as percentages. */
+/* The model columns (C_TOK_IN on) show only when some agent made calls: a
+ * table of coded strategies keeps its width. */
 typedef enum { C_RANK, C_AGENT, C_KIND, C_EPS, C_RET, C_SHARPE, C_SORTINO, C_MDD, C_CALMAR, C_WIN,
-               C_TRADES, C_FILLS, C_FEES, C_FUNDING, C_FINAL, C_EXPO, C_INVALID, C_NCOL } hcol;
+               C_TRADES, C_FILLS, C_FEES, C_FUNDING, C_FINAL, C_EXPO, C_INVALID, C_TOK_IN, C_TOK_OUT,
+               C_COST, C_LAT, C_NCOL } hcol;
 static const char *const hhead[C_NCOL] = {"#", "agent", "kind", "eps", "return", "sharpe", "sortino",
                                           "max_dd", "calmar", "win%", "trades", "fills", "fees",
-                                          "funding", "final_equity", "exposure", "invalid"};
+                                          "funding", "final_equity", "exposure", "invalid", "tokens_in",
+                                          "tokens_out", "cost_usd", "latency_ms"};
+
+/* Columns to print: all when any row has model calls, else up to invalid. */
+static int human_ncol(const ar_league *l) {
+    for (size_t i = 0; i < l->nrows; i++)
+        if (l->rows[i].llm_calls) return C_NCOL;
+    return C_TOK_IN;
+}
 
 static void fmt_num(char *buf, size_t n, const char *fmt, double v) {
     if (!isfinite(v)) snprintf(buf, n, "%s", UNDEF);
@@ -391,6 +428,10 @@ static void human_cell(const ar_league_row *r, size_t rank, int c, char *b, size
     case C_FINAL: fmt_num(b, n, "%.2f", r->final_equity); break;
     case C_EXPO: fmt_num(b, n, "%.2fx", r->exposure); break;
     case C_INVALID: snprintf(b, n, "%zu/%zu", r->invalid_answers, r->decisions); break;
+    case C_TOK_IN: fmt_num(b, n, "%.0f", r->tokens_in); break;
+    case C_TOK_OUT: fmt_num(b, n, "%.0f", r->tokens_out); break;
+    case C_COST: fmt_num(b, n, "%.4f", r->cost_usd); break;
+    case C_LAT: fmt_num(b, n, "%.0f", r->mean_latency_ms); break;
     default: b[0] = '\0';
     }
 }
@@ -411,15 +452,16 @@ static void pad(FILE *f, size_t k) {
 static void print_text(const ar_league *l, FILE *f) {
     size_t w[C_NCOL];
     char cell[160];
-    for (int c = 0; c < C_NCOL; c++) w[c] = width(hhead[c]);
+    int ncol = human_ncol(l);
+    for (int c = 0; c < ncol; c++) w[c] = width(hhead[c]);
     for (size_t i = 0; i < l->nrows; i++)
-        for (int c = 0; c < C_NCOL; c++) {
+        for (int c = 0; c < ncol; c++) {
             human_cell(&l->rows[i], i + 1, c, cell, sizeof cell);
             if (width(cell) > w[c]) w[c] = width(cell);
         }
     /* Names and kinds left-aligned, numbers right-aligned so digits line up. */
     for (size_t i = 0; i <= l->nrows; i++) {
-        for (int c = 0; c < C_NCOL; c++) {
+        for (int c = 0; c < ncol; c++) {
             if (i == 0) snprintf(cell, sizeof cell, "%s", hhead[c]);
             else human_cell(&l->rows[i - 1], i, c, cell, sizeof cell);
             size_t gap = w[c] - width(cell);
@@ -427,7 +469,7 @@ static void print_text(const ar_league *l, FILE *f) {
             if (c) fputs("  ", f);
             if (!left) pad(f, gap);
             fputs(cell, f);
-            if (left && c != C_NCOL - 1) pad(f, gap);
+            if (left && c != ncol - 1) pad(f, gap);
         }
         fputc('\n', f);
     }
@@ -445,14 +487,15 @@ static void md_escaped(FILE *f, const char *s) {
 
 static void print_md(const ar_league *l, FILE *f) {
     char cell[160];
+    int ncol = human_ncol(l);
     fputc('|', f);
-    for (int c = 0; c < C_NCOL; c++) fprintf(f, " %s |", hhead[c]);
+    for (int c = 0; c < ncol; c++) fprintf(f, " %s |", hhead[c]);
     fputs("\n|", f);
-    for (int c = 0; c < C_NCOL; c++) fputs(c == C_AGENT || c == C_KIND ? ":---|" : "---:|", f);
+    for (int c = 0; c < ncol; c++) fputs(c == C_AGENT || c == C_KIND ? ":---|" : "---:|", f);
     fputc('\n', f);
     for (size_t i = 0; i < l->nrows; i++) {
         fputc('|', f);
-        for (int c = 0; c < C_NCOL; c++) {
+        for (int c = 0; c < ncol; c++) {
             human_cell(&l->rows[i], i + 1, c, cell, sizeof cell);
             fputc(' ', f);
             md_escaped(f, cell);
@@ -485,6 +528,9 @@ static const mcol mcols[] = {
     MC(expectancy, M_DBL),      MC(fees, M_DBL),
     MC(funding, M_DBL),         MC(exposure, M_DBL),
     MC(decisions, M_SIZE),      MC(invalid_answers, M_SIZE),
+    MC(llm_calls, M_SIZE),      MC(tokens_in, M_DBL),
+    MC(tokens_out, M_DBL),      MC(cost_usd, M_DBL),
+    MC(mean_latency_ms, M_DBL),
 };
 #define NMCOL (sizeof mcols / sizeof mcols[0])
 

@@ -4,7 +4,10 @@
  * manifest/cadence_ns/capital/mode, a /symbols dataset, and per episode
  * /episodes/<k> with attributes and an agents group whose members keep the
  * run's agent order (link creation order is tracked and indexed). Each agent
- * holds six compound datasets whose fields carry the C struct member names.
+ * holds seven compound datasets whose fields carry the C struct member names
+ * and an answers byte dataset; /prompts keeps the run's distinct prompt texts
+ * as one byte dataset plus an (offset, length) index. llm, answers, /prompts
+ * and @rescored came later within v1: readers take their absence as empty.
  *
  * Two promises shape the code. Identical input gives identical bytes: object
  * time tracking is off on the root group (file creation plist), on every
@@ -87,13 +90,36 @@ static const field decision_fields[] = {
     FLD(ar_decision_rec, reason, K_I32),     FLD(ar_decision_rec, equity, K_F64),
 };
 
+static const field llm_fields[] = {
+    FLD(ar_llm_rec, t, K_I64),            FLD(ar_llm_rec, prompt_system, K_I32),
+    FLD(ar_llm_rec, prompt_user, K_I32),  FLD(ar_llm_rec, status, K_I32),
+    FLD(ar_llm_rec, reason, K_I32),       FLD(ar_llm_rec, http_status, K_I32),
+    FLD(ar_llm_rec, attempts, K_I32),     FLD(ar_llm_rec, n_actions, K_I32),
+    FLD(ar_llm_rec, n_accepted, K_I32),   FLD(ar_llm_rec, cached, K_I32),
+    FLD(ar_llm_rec, latency_ms, K_F64),   FLD(ar_llm_rec, cost_usd, K_F64),
+    FLD(ar_llm_rec, tokens_in, K_I64),    FLD(ar_llm_rec, tokens_out, K_I64),
+    FLD(ar_llm_rec, answer_off, K_I64),   FLD(ar_llm_rec, answer_len, K_I64),
+    FLD(ar_llm_rec, actions_off, K_I64),  FLD(ar_llm_rec, actions_len, K_I64),
+};
+
+/* One row of /prompts/index: where prompt k sits in /prompts/text. */
+typedef struct {
+    int64_t offset, length;
+} prompt_span;
+static const field span_fields[] = {
+    FLD(prompt_span, offset, K_I64), FLD(prompt_span, length, K_I64),
+};
+
 typedef struct {
     const char *name; /* dataset name */
     const field *f;
     size_t nf, size;  /* fields, sizeof the C struct */
 } table;
 
-enum { T_ORDERS, T_FILLS, T_TRADES, T_FUNDING, T_EQUITY, T_DECISIONS, T_COUNT };
+/* The first T_AGENT tables are an agent's record logs; llm is optional on
+ * reading (files from before it existed have none). */
+enum { T_ORDERS, T_FILLS, T_TRADES, T_FUNDING, T_EQUITY, T_DECISIONS, T_LLM,
+       T_AGENT, T_INDEX = T_AGENT, T_COUNT };
 #define NF(a) (sizeof(a) / sizeof(a)[0])
 static const table tables[T_COUNT] = {
     {"orders", order_fields, NF(order_fields), sizeof(ar_order_rec)},
@@ -102,6 +128,8 @@ static const table tables[T_COUNT] = {
     {"funding", funding_fields, NF(funding_fields), sizeof(ar_funding_rec)},
     {"equity", equity_fields, NF(equity_fields), sizeof(ar_equity_rec)},
     {"decisions", decision_fields, NF(decision_fields), sizeof(ar_decision_rec)},
+    {"llm", llm_fields, NF(llm_fields), sizeof(ar_llm_rec)},
+    {"index", span_fields, NF(span_fields), sizeof(prompt_span)},
 };
 
 /* The record arrays of an agent, in table order. */
@@ -112,6 +140,7 @@ static void agent_arrays(ar_run_agent *a, void ***rows, size_t **n) {
     rows[T_FUNDING] = (void **)&a->funding_log;  n[T_FUNDING] = &a->nfunding;
     rows[T_EQUITY] = (void **)&a->equity;        n[T_EQUITY] = &a->nequity;
     rows[T_DECISIONS] = (void **)&a->decisions;  n[T_DECISIONS] = &a->ndecisions;
+    rows[T_LLM] = (void **)&a->llm;              n[T_LLM] = &a->nllm;
 }
 
 static hid_t native_of(kind k) {
@@ -169,6 +198,27 @@ static hid_t file_type(const table *t) {
     return ty;
 }
 
+/* The llm records point into the run's prompts and the agent's answers
+ * blob; readers slice with these numbers, so a record that points outside
+ * is refused both when writing (a file we could not read back) and when
+ * reading (a file from elsewhere). NULL when all are in range, else what is
+ * wrong, and the row in *row. */
+static const char *llm_bad(const ar_llm_rec *l, size_t n, size_t nprompts, size_t answers_len, size_t *row) {
+    int64_t np = (int64_t)nprompts, alen = (int64_t)answers_len;
+    for (size_t k = 0; k < n; k++) {
+        const ar_llm_rec *x = &l[k];
+        *row = k;
+        if (x->prompt_system < -1 || x->prompt_system >= np) return "prompt_system out of range";
+        if (x->prompt_user < -1 || x->prompt_user >= np) return "prompt_user out of range";
+        if (x->answer_off < 0 || x->answer_len < 0 || x->answer_off > alen || x->answer_len > alen - x->answer_off)
+            return "answer_off/answer_len outside answers";
+        if (x->actions_off < 0 || x->actions_len < 0 || x->actions_off > alen ||
+            x->actions_len > alen - x->actions_off)
+            return "actions_off/actions_len outside answers";
+    }
+    return NULL;
+}
+
 /* ---- freeing ------------------------------------------------------------ */
 
 void ar_run_agent_cleanup(ar_run_agent *a) {
@@ -179,13 +229,18 @@ void ar_run_agent_cleanup(ar_run_agent *a) {
     free(a->funding_log);
     free(a->equity);
     free(a->decisions);
+    free(a->llm);
+    free(a->answers);
     a->orders = NULL;
     a->fills = NULL;
     a->trades = NULL;
     a->funding_log = NULL;
     a->equity = NULL;
     a->decisions = NULL;
+    a->llm = NULL;
+    a->answers = NULL;
     a->norders = a->nfills = a->ntrades = a->nfunding = a->nequity = a->ndecisions = 0;
+    a->nllm = a->answers_len = 0;
 }
 
 void ar_run_free(ar_run *r) {
@@ -196,6 +251,8 @@ void ar_run_free(ar_run *r) {
         free(ep->agents);
     }
     free(r->episodes);
+    for (size_t i = 0; i < r->nprompts && r->prompts; i++) free(r->prompts[i]);
+    free(r->prompts);
     free(r->symbols);
     free(r->config_json);
     free(r->manifest_json);
@@ -212,6 +269,7 @@ typedef struct {
     hid_t str;        /* variable-length UTF-8 string */
     hid_t scalar;     /* scalar dataspace for attributes */
     hid_t mt[T_COUNT], ft[T_COUNT];
+    size_t nprompts;  /* for checking the llm records' prompt indices */
 } wctx;
 
 static ar_err werr(wctx *w, const char *where, const char *what) {
@@ -283,6 +341,20 @@ static ar_err write_table(wctx *w, hid_t loc, const char *where, int ti, const v
     return st < 0 ? werr(w, at, "cannot write dataset") : AR_OK;
 }
 
+/* A byte blob as a 1-D uint8 dataset: chunked like the record logs, since
+ * HDF5 1.10 SWMR can append to fixed-size types only, never to variable-
+ * length strings. */
+static ar_err write_bytes(wctx *w, hid_t loc, const char *where, const char *name, const void *p, size_t n) {
+    char at[512];
+    snprintf(at, sizeof at, "%s/%s", where, name);
+    if (n > 0 && p == NULL) return ar_errf(w->eb, AR_EINVAL, "%s: %s: %zu bytes but no data", w->path, at, n);
+    hid_t ds = make_dataset(loc, name, H5T_STD_U8LE, n);
+    if (ds < 0) return werr(w, at, "cannot create dataset");
+    herr_t st = n ? H5Dwrite(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, p) : 0;
+    H5Dclose(ds);
+    return st < 0 ? werr(w, at, "cannot write dataset") : AR_OK;
+}
+
 /* Agent names become group names: HDF5 would read '/' as a path and '.' as
  * the group itself, so refuse those rather than write a different layout. */
 static int bad_group_name(const char *s, size_t max) {
@@ -312,7 +384,11 @@ static ar_err write_agent(wctx *w, hid_t agents, const char *epwhere, const ar_r
     void **rows[T_COUNT];
     size_t *n[T_COUNT];
     agent_arrays((ar_run_agent *)a, rows, n); /* read only: nothing is written through */
-    for (int ti = 0; ti < T_COUNT && !e; ti++) e = write_table(w, g, where, ti, *rows[ti], *n[ti]);
+    size_t row = 0;
+    const char *bad = a->nllm && a->llm ? llm_bad(a->llm, a->nllm, w->nprompts, a->answers_len, &row) : NULL;
+    if (bad) e = ar_errf(w->eb, AR_EINVAL, "%s: %s/llm: row %zu: %s", w->path, where, row, bad);
+    for (int ti = 0; ti < T_AGENT && !e; ti++) e = write_table(w, g, where, ti, *rows[ti], *n[ti]);
+    if (!e) e = write_bytes(w, g, where, "answers", a->answers, a->answers_len);
     H5Gclose(g);
     return e;
 }
@@ -369,6 +445,40 @@ static ar_err write_symbols(wctx *w, hid_t file, const ar_run *r) {
     return e;
 }
 
+/* /prompts: every text laid end to end in one byte dataset plus an index of
+ * (offset, length) rows, rather than a dataset of variable-length strings
+ * (not appendable under SWMR, and stored in the global heap). */
+static ar_err write_prompts(wctx *w, hid_t file, const ar_run *r) {
+    if (r->nprompts == 0) return AR_OK;
+    if (r->prompts == NULL)
+        return ar_errf(w->eb, AR_EINVAL, "%s: /prompts: %zu prompts but no data", w->path, r->nprompts);
+    size_t total = 0;
+    for (size_t i = 0; i < r->nprompts; i++) {
+        if (r->prompts[i] == NULL) return ar_errf(w->eb, AR_EINVAL, "%s: /prompts: prompt %zu is NULL", w->path, i);
+        total += strlen(r->prompts[i]);
+    }
+    char *text = malloc(total ? total : 1);
+    prompt_span *idx = calloc(r->nprompts, sizeof *idx);
+    ar_err e = AR_OK;
+    if (text == NULL || idx == NULL) e = ar_errf(w->eb, AR_ENOMEM, "%s: /prompts: out of memory", w->path);
+    size_t off = 0;
+    for (size_t i = 0; i < r->nprompts && !e; i++) {
+        size_t len = strlen(r->prompts[i]);
+        memcpy(text + off, r->prompts[i], len);
+        idx[i] = (prompt_span){(int64_t)off, (int64_t)len};
+        off += len;
+    }
+    hid_t g = -1;
+    if (!e && (g = H5Gcreate2(file, "prompts", H5P_DEFAULT, w->gcpl, H5P_DEFAULT)) < 0)
+        e = werr(w, "/prompts", "cannot create group");
+    if (!e) e = write_bytes(w, g, "/prompts", "text", text, total);
+    if (!e) e = write_table(w, g, "/prompts", T_INDEX, idx, r->nprompts);
+    if (g >= 0) H5Gclose(g);
+    free(text);
+    free(idx);
+    return e;
+}
+
 static ar_err write_file(wctx *w, hid_t file, const ar_run *r) {
     ar_err e;
     int32_t version = RUN_VERSION;
@@ -382,7 +492,8 @@ static ar_err write_file(wctx *w, hid_t file, const ar_run *r) {
         (e = put_i64(w, file, "/", "cadence_ns", r->cadence)) ||
         (e = put_f64(w, file, "/", "capital", r->capital)) ||
         (e = put_str(w, file, "/", "mode", r->mode == AR_MODE_SPOT ? "spot" : "perp", SIZE_MAX)) ||
-        (e = write_symbols(w, file, r)))
+        (e = put_i32(w, file, "/", "rescored", r->rescored)) || (e = write_symbols(w, file, r)) ||
+        (e = write_prompts(w, file, r)))
         return e;
     if (r->nepisodes > 0 && r->episodes == NULL)
         return ar_errf(w->eb, AR_EINVAL, "%s: /episodes: %zu episodes but no data", w->path, r->nepisodes);
@@ -410,7 +521,8 @@ ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb) {
     }
     close(fd);
 
-    wctx w = {.path = path, .eb = eb, .gcpl = -1, .gcpl_order = -1, .str = -1, .scalar = -1};
+    wctx w = {.path = path, .eb = eb, .gcpl = -1, .gcpl_order = -1, .str = -1, .scalar = -1,
+              .nprompts = r->nprompts};
     for (int i = 0; i < T_COUNT; i++) w.mt[i] = w.ft[i] = -1;
     hid_t fcpl = -1, fapl = -1, file = -1;
     ar_err e = AR_OK;
@@ -469,6 +581,7 @@ done:
 typedef struct {
     const char *path;
     ar_errbuf *eb;
+    size_t nprompts; /* read before the episodes: llm records index them */
 } rctx;
 
 static ar_err rerr(rctx *c, const char *where, const char *what) {
@@ -612,6 +725,10 @@ static hid_t open_rows(rctx *c, hid_t loc, const char *where, const char *name, 
     return ds;
 }
 
+/* Tables added to layout v1 later (llm, answers, /prompts) are optional:
+ * a file from an older writer has none, which reads as empty. */
+static int absent(hid_t loc, const char *name) { return H5Lexists(loc, name, H5P_DEFAULT) <= 0; }
+
 static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **rows, size_t *nrows) {
     const table *t = &tables[ti];
     char at[512];
@@ -620,6 +737,7 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
     size_t n = 0;
     *rows = NULL;
     *nrows = 0;
+    if (ti == T_LLM && absent(loc, t->name)) return AR_OK;
     hid_t ds = open_rows(c, loc, where, t->name, &n, &e);
     if (ds < 0) return e;
     /* Every field must be present by name: HDF5 would otherwise leave the
@@ -658,6 +776,42 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
     return AR_OK;
 }
 
+/* A 1-D dataset of single-byte integers into a new buffer of n bytes plus a
+ * NUL (not counted), so texts in it can be printed directly; NULL when empty. */
+static ar_err read_bytes(rctx *c, hid_t loc, const char *where, const char *name, char **out, size_t *nout) {
+    char at[512];
+    snprintf(at, sizeof at, "%s/%s", where, name);
+    ar_err e = AR_OK;
+    size_t n = 0;
+    *out = NULL;
+    *nout = 0;
+    hid_t ds = open_rows(c, loc, where, name, &n, &e);
+    if (ds < 0) return e;
+    hid_t ft = H5Dget_type(ds);
+    int good = ft >= 0 && H5Tget_class(ft) == H5T_INTEGER && H5Tget_size(ft) == 1;
+    if (ft >= 0) H5Tclose(ft);
+    if (!good) {
+        H5Dclose(ds);
+        return rerr(c, at, "not a dataset of bytes (uint8)");
+    }
+    char *buf = malloc(n + 1);
+    herr_t st = (buf && n) ? H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+    H5Dclose(ds);
+    if (buf == NULL) return ar_errf(c->eb, AR_ENOMEM, "%s: %s: out of memory (%zu bytes)", c->path, at, n);
+    if (st < 0) {
+        free(buf);
+        return rerr(c, at, "cannot read dataset");
+    }
+    if (n == 0) {
+        free(buf);
+        return AR_OK;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *nout = n;
+    return AR_OK;
+}
+
 static ar_err read_agent(rctx *c, hid_t g, const char *where, ar_run_agent *a) {
     ar_err e;
     if ((e = get_strn(c, g, where, "kind", a->kind, sizeof a->kind)) ||
@@ -671,8 +825,16 @@ static ar_err read_agent(rctx *c, hid_t g, const char *where, ar_run_agent *a) {
     void **rows[T_COUNT];
     size_t *n[T_COUNT];
     agent_arrays(a, rows, n);
-    for (int ti = 0; ti < T_COUNT; ti++)
+    for (int ti = 0; ti < T_AGENT; ti++)
         if ((e = read_table(c, g, where, ti, rows[ti], n[ti]))) return e;
+    if (!absent(g, "answers") && (e = read_bytes(c, g, where, "answers", &a->answers, &a->answers_len))) return e;
+    size_t row = 0;
+    const char *bad = llm_bad(a->llm, a->nllm, c->nprompts, a->answers_len, &row);
+    if (bad) {
+        char at[512];
+        snprintf(at, sizeof at, "%s/llm", where);
+        return ar_errf(c->eb, AR_EFORMAT, "%s: %s: row %zu: %s", c->path, at, row, bad);
+    }
     return AR_OK;
 }
 
@@ -763,6 +925,45 @@ static ar_err read_symbols(rctx *c, hid_t file, ar_run *r) {
     return AR_OK;
 }
 
+/* /prompts back into NUL-terminated strings. A text with a NUL byte inside
+ * could not round-trip through a C string, so it is refused. */
+static ar_err read_prompts(rctx *c, hid_t file, ar_run *r) {
+    if (absent(file, "prompts")) return AR_OK;
+    hid_t g = H5Gopen2(file, "prompts", H5P_DEFAULT);
+    if (g < 0) return rerr(c, "/prompts", "not a group");
+    char *text = NULL;
+    size_t ntext = 0, nidx = 0;
+    prompt_span *idx = NULL;
+    ar_err e = read_bytes(c, g, "/prompts", "text", &text, &ntext);
+    if (!e) e = read_table(c, g, "/prompts", T_INDEX, (void **)&idx, &nidx);
+    H5Gclose(g);
+    if (!e && nidx && (r->prompts = calloc(nidx, sizeof *r->prompts)) == NULL)
+        e = ar_errf(c->eb, AR_ENOMEM, "%s: /prompts: out of memory", c->path);
+    for (size_t i = 0; i < nidx && !e; i++) {
+        int64_t off = idx[i].offset, len = idx[i].length, nt = (int64_t)ntext;
+        char msg[96];
+        if (off < 0 || len < 0 || off > nt || len > nt - off) {
+            snprintf(msg, sizeof msg, "row %zu: offset/length outside text", i);
+            e = rerr(c, "/prompts/index", msg);
+        } else if (len > 0 && memchr(text + off, '\0', (size_t)len) != NULL) {
+            snprintf(msg, sizeof msg, "prompt %zu contains a NUL byte", i);
+            e = rerr(c, "/prompts/text", msg);
+        } else if ((r->prompts[i] = malloc((size_t)len + 1)) == NULL) {
+            e = ar_errf(c->eb, AR_ENOMEM, "%s: /prompts: out of memory", c->path);
+        } else {
+            if (len) memcpy(r->prompts[i], text + off, (size_t)len);
+            r->prompts[i][len] = '\0';
+            r->nprompts = i + 1;
+        }
+    }
+    /* On failure r->nprompts counts the strings made, so ar_run_free frees
+     * exactly those; c->nprompts is set only once all are in. */
+    if (!e) c->nprompts = r->nprompts = nidx;
+    free(text);
+    free(idx);
+    return e;
+}
+
 static ar_err read_file(rctx *c, hid_t file, ar_run *r) {
     ar_err e;
     char *fmt = NULL, *mode = NULL;
@@ -787,7 +988,9 @@ static ar_err read_file(rctx *c, hid_t file, ar_run *r) {
     else if (!strcmp(mode, "perp")) r->mode = AR_MODE_PERP;
     else e = ar_errf(c->eb, AR_EFORMAT, "%s: mode: expected \"spot\" or \"perp\", got \"%.32s\"", c->path, mode);
     free(mode);
-    if (e || (e = read_symbols(c, file, r))) return e;
+    if (e || (H5Aexists(file, "rescored") > 0 && (e = get_i32(c, file, "/", "rescored", &r->rescored))) ||
+        (e = read_symbols(c, file, r)) || (e = read_prompts(c, file, r)))
+        return e;
 
     H5G_info_t info;
     hid_t eps = -1;
