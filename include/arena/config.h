@@ -10,15 +10,20 @@
 #include <stddef.h>
 #include "arena/agent.h"
 #include "arena/exec.h"
+#include "arena/llm.h"
 #include "arena/run.h"
 
 typedef struct ar_agent_cfg {
     char name[AR_NAME_MAX];
-    char kind[16];                /* "builtin" */
+    char kind[16];                /* "builtin" or "llm" */
     char strategy[AR_NAME_MAX];   /* builtin: strategy name */
     double params[AR_MAX_PARAMS]; /* builtin: validated, in definition order */
     const ar_strategy_def *def;
     int baseline;                 /* added by `baselines` */
+    /* llm agents */
+    ar_llm_cfg llm;
+    double price_in, price_out;   /* USD per million tokens; NAN = unknown */
+    double budget_usd;            /* 0 = none */
 } ar_agent_cfg;
 
 typedef struct ar_window {
@@ -38,6 +43,10 @@ typedef struct ar_config {
     ar_exec_cfg exec;
     size_t nagents;
     ar_agent_cfg *agents; /* configured agents first, then baselines */
+    size_t nllm;          /* how many agents are llm agents */
+    double budget_usd;    /* llm.budget_usd: whole run, 0 = none */
+    char *prompt_system;  /* template texts (owned), from prompts/ or files */
+    char *prompt_user;
     char *canonical_json; /* the config as given, keys sorted, compact */
 } ar_config;
 

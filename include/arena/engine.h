@@ -11,12 +11,14 @@
 #define ARENA_ENGINE_H
 
 #include <stdio.h>
+#include "arena/cassette.h"
 #include "arena/config.h"
 #include "arena/market.h"
 #include "arena/run.h"
 
 typedef struct ar_engine_opts {
-    FILE *progress; /* non-NULL: draw a progress bar there */
+    FILE *progress;         /* non-NULL: draw a progress bar there */
+    ar_cassette *cassette;  /* NULL: ask the models; else per its mode (cassette.h) */
 } ar_engine_opts;
 
 /* Run every episode of cfg on market m (holding exactly cfg's symbols, in

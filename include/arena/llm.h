@@ -128,7 +128,7 @@ ar_err ar_provider_from_name(const char *s, ar_provider *out);
 
 typedef struct ar_llm_cfg {
     ar_provider provider;
-    char model[128];          /* e.g. "gpt-4.1-mini"; Gemini: without "models/" */
+    char model[1024];         /* e.g. "gpt-4.1-mini"; Gemini: without "models/" */
     char base_url[512];       /* "" = provider default; http:// works (local servers) */
     char api_key_env[128];    /* environment variable holding the key; "" = send no key */
     double temperature; int has_temperature;

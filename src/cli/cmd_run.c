@@ -17,9 +17,14 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: arena run CONFIG [-o RUN.h5] [--format text|md|csv|json] [--quiet] [--timing]\n"
+            "                 [--cassette FILE [--record|--replay|--auto|--rescore]]\n"
             "  Runs the tournament described by CONFIG (docs/CONFIG.md), writes the run\n"
             "  file (default: run.h5) and prints the league table. --timing prints the\n"
-            "  time of each phase and the engine's bars/s to stderr.\n");
+            "  time of each phase and the engine's bars/s to stderr.\n"
+            "  --cassette FILE records model answers (--record), replays them without any\n"
+            "  network or key (--replay; byte-identical run file), asks only on a miss\n"
+            "  (--auto, the default with --cassette), or replays them by agent and\n"
+            "  decision under changed execution settings (--rescore).\n");
 }
 
 static double now_ms(void) {
@@ -52,8 +57,9 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
 }
 
 int ar_cmd_run(int argc, char **argv) {
-    const char *cfg_path = NULL, *out_path = "run.h5", *fmt_s = "text";
+    const char *cfg_path = NULL, *out_path = "run.h5", *fmt_s = "text", *cas_path = NULL;
     int quiet = 0, timing = 0;
+    ar_cassette_mode cas_mode = AR_CASSETTE_OFF;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -62,6 +68,19 @@ int ar_cmd_run(int argc, char **argv) {
             out_path = argv[++i];
         } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
             fmt_s = argv[++i];
+        } else if (!strcmp(argv[i], "--cassette") && i + 1 < argc) {
+            cas_path = argv[++i];
+        } else if (!strcmp(argv[i], "--record") || !strcmp(argv[i], "--replay") || !strcmp(argv[i], "--auto") ||
+                   !strcmp(argv[i], "--rescore")) {
+            ar_cassette_mode m = argv[i][2] == 'a'   ? AR_CASSETTE_AUTO
+                                 : argv[i][4] == 'c' ? AR_CASSETTE_RECORD
+                                 : argv[i][4] == 'p' ? AR_CASSETTE_REPLAY
+                                                     : AR_CASSETTE_RESCORE;
+            if (cas_mode != AR_CASSETTE_OFF && cas_mode != m) {
+                fprintf(stderr, "arena run: --record, --replay, --auto and --rescore exclude each other\n");
+                return AR_EXIT_USAGE;
+            }
+            cas_mode = m;
         } else if (!strcmp(argv[i], "--timing")) {
             timing = 1;
         } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
@@ -78,6 +97,11 @@ int ar_cmd_run(int argc, char **argv) {
         usage(stderr);
         return AR_EXIT_USAGE;
     }
+    if (cas_mode != AR_CASSETTE_OFF && cas_path == NULL) {
+        fprintf(stderr, "arena run: --record/--replay/--auto/--rescore need --cassette FILE\n");
+        return AR_EXIT_USAGE;
+    }
+    if (cas_path != NULL && cas_mode == AR_CASSETTE_OFF) cas_mode = AR_CASSETTE_AUTO;
     ar_format fmt;
     if (ar_format_parse(fmt_s, &fmt) != AR_OK) {
         fprintf(stderr, "arena run: --format: expected text, md, csv or json\n");
@@ -88,6 +112,7 @@ int ar_cmd_run(int argc, char **argv) {
     ar_market *m = NULL;
     ar_run *run = NULL;
     ar_league *lg = NULL;
+    ar_cassette *cas = NULL;
     int rc = AR_EXIT_FAIL;
     double t0 = now_ms(), t_load = 0, t_run = 0, t_write = 0;
     ar_err e = ar_config_load(cfg_path, &cfg, &eb);
@@ -119,14 +144,22 @@ int ar_cmd_run(int argc, char **argv) {
             sy->interval = cfg->cadence;
         }
     }
+    if (cas_path && (cas = ar_cassette_open(cas_path, cas_mode, &eb)) == NULL) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        goto out;
+    }
     t_load = now_ms();
-    ar_engine_opts opts = {(!quiet && isatty(STDERR_FILENO)) ? stderr : NULL};
+    ar_engine_opts opts = {(!quiet && isatty(STDERR_FILENO)) ? stderr : NULL, cas};
     if ((e = ar_tournament_run(cfg, m, sha, &opts, &run, &eb))) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
         rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
         goto out;
     }
     t_run = now_ms();
+    if (cas && (e = ar_cassette_save(cas, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        goto out;
+    }
     if ((e = ar_run_h5_write(out_path, run, &eb))) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
         goto out;
@@ -151,6 +184,7 @@ int ar_cmd_run(int argc, char **argv) {
     }
     rc = AR_EXIT_OK;
 out:
+    ar_cassette_free(cas);
     ar_league_free(lg);
     ar_run_free(run);
     ar_market_free(m);

@@ -164,15 +164,112 @@ static ar_err parse_params(pctx *p, json_t *params, const char *path, ar_agent_c
     return AR_OK;
 }
 
+static ar_err get_bool(pctx *p, json_t *obj, const char *path, const char *key, int *out) {
+    char full[256];
+    join(full, sizeof full, path, key);
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL) return AR_OK;
+    if (!json_is_boolean(v)) return fail(p, full, "expected true or false");
+    *out = json_is_true(v);
+    return AR_OK;
+}
+
+static ar_err copy_str(pctx *p, json_t *obj, const char *path, const char *key, char *dst, size_t n) {
+    const char *v = NULL;
+    char full[256];
+    ar_err e = get_str(p, obj, path, key, &v);
+    if (e || v == NULL) return e;
+    join(full, sizeof full, path, key);
+    if (strlen(v) >= n) return fail(p, full, "too long");
+    snprintf(dst, n, "%s", v);
+    return AR_OK;
+}
+
+static ar_err parse_llm_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a) {
+    static const char *const keys[] = {"name", "kind", "provider", "model", "base_url", "api_key_env",
+                                       "temperature", "top_p", "max_tokens", "timeout_s", "structured",
+                                       "reasoning", "reasoning_effort", "disable_thinking", "seed",
+                                       "max_concurrent", "rpm", "max_retries", "price", "budget_usd", NULL};
+    ar_err e = check_keys(p, o, path, keys);
+    if (e) return e;
+    ar_llm_cfg *c = &a->llm;
+    ar_llm_cfg_default(c);
+    char full[256];
+    const char *prov = NULL;
+    if ((e = get_str(p, o, path, "provider", &prov))) return e;
+    join(full, sizeof full, path, "provider");
+    if (prov == NULL) return fail(p, full, "missing (expected \"openai\", \"anthropic\" or \"gemini\")");
+    if (ar_provider_from_name(prov, &c->provider) != AR_OK)
+        return fail(p, full, "expected \"openai\", \"anthropic\" or \"gemini\"");
+    if ((e = copy_str(p, o, path, "model", c->model, sizeof c->model)) ||
+        (e = copy_str(p, o, path, "base_url", c->base_url, sizeof c->base_url)) ||
+        (e = copy_str(p, o, path, "api_key_env", c->api_key_env, sizeof c->api_key_env)) ||
+        (e = copy_str(p, o, path, "reasoning_effort", c->reasoning_effort, sizeof c->reasoning_effort)))
+        return e;
+    join(full, sizeof full, path, "model");
+    if (c->model[0] == '\0') return fail(p, full, "missing (the provider's model id)");
+    if (c->base_url[0] && strncmp(c->base_url, "http://", 7) && strncmp(c->base_url, "https://", 8)) {
+        join(full, sizeof full, path, "base_url");
+        return fail(p, full, "expected an http:// or https:// URL");
+    }
+    double x;
+    int has = 0;
+    if ((e = get_num(p, o, path, "temperature", &c->temperature, 0, 2, &c->has_temperature)) ||
+        (e = get_num(p, o, path, "top_p", &c->top_p, 0, 1, &c->has_top_p)) ||
+        (e = get_num(p, o, path, "timeout_s", &c->timeout_s, 0.001, 3600, NULL)) ||
+        (e = get_num(p, o, path, "rpm", &c->rpm, 0, 1e6, NULL)))
+        return e;
+    x = c->max_tokens;
+    if ((e = get_num(p, o, path, "max_tokens", &x, 1, 1e6, NULL))) return e;
+    c->max_tokens = (int)x;
+    x = c->max_concurrent;
+    if ((e = get_num(p, o, path, "max_concurrent", &x, 0, 1e4, NULL))) return e;
+    c->max_concurrent = (int)x;
+    x = c->max_retries;
+    if ((e = get_num(p, o, path, "max_retries", &x, 0, 15, NULL))) return e;
+    c->max_retries = (int)x;
+    x = 0;
+    if ((e = get_num(p, o, path, "seed", &x, 0, 9e15, &has))) return e;
+    if (has) {
+        c->seed = (long long)x;
+        c->has_seed = 1;
+    }
+    int b = -1;
+    if ((e = get_bool(p, o, path, "structured", &c->structured)) ||
+        (e = get_bool(p, o, path, "disable_thinking", &c->disable_thinking)) ||
+        (e = get_bool(p, o, path, "reasoning", &b)))
+        return e;
+    if (b >= 0) c->reasoning = b;
+    a->price_in = a->price_out = NAN;
+    json_t *price;
+    if ((e = get_obj(p, o, path, "price", &price))) return e;
+    if (price) {
+        static const char *const pk[] = {"input_per_mtok", "output_per_mtok", NULL};
+        join(full, sizeof full, path, "price");
+        int h1 = 0, h2 = 0;
+        if ((e = check_keys(p, price, full, pk)) ||
+            (e = get_num(p, price, full, "input_per_mtok", &a->price_in, 0, 1e6, &h1)) ||
+            (e = get_num(p, price, full, "output_per_mtok", &a->price_out, 0, 1e6, &h2)))
+            return e;
+        if (!h1 || !h2) return fail(p, full, "expected both input_per_mtok and output_per_mtok");
+    }
+    if ((e = get_num(p, o, path, "budget_usd", &a->budget_usd, 0, 1e9, NULL))) return e;
+    /* detail shown in tables: provider/model, cut to fit */
+    if (snprintf(a->strategy, sizeof a->strategy, "%s/%s", ar_provider_name(c->provider), c->model) >=
+        (int)sizeof a->strategy)
+        a->strategy[sizeof a->strategy - 1] = '\0';
+    return AR_OK;
+}
+
 static ar_err parse_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a) {
     static const char *const keys[] = {"name", "kind", "strategy", "params", NULL};
     if (!json_is_object(o)) return fail(p, path, "expected an object");
-    ar_err e = check_keys(p, o, path, keys);
-    if (e) return e;
     const char *name = NULL, *kind = "builtin", *strategy = NULL;
-    if ((e = get_str(p, o, path, "name", &name)) || (e = get_str(p, o, path, "kind", &kind)) ||
-        (e = get_str(p, o, path, "strategy", &strategy)))
-        return e;
+    ar_err e;
+    if ((e = get_str(p, o, path, "kind", &kind))) return e;
+    if (kind == NULL) kind = "builtin";
+    if (strcmp(kind, "llm") && (e = check_keys(p, o, path, keys))) return e;
+    if ((e = get_str(p, o, path, "name", &name)) || (e = get_str(p, o, path, "strategy", &strategy))) return e;
     char full[256];
     join(full, sizeof full, path, "name");
     if (name == NULL) return fail(p, full, "missing (every agent needs a name)");
@@ -180,9 +277,10 @@ static ar_err parse_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a)
         return fail(p, full, "expected 1 to 63 characters, no '/', not starting with '.'");
     snprintf(a->name, sizeof a->name, "%s", name);
     join(full, sizeof full, path, "kind");
-    if (strcmp(kind, "builtin"))
-        return fail(p, full, "expected \"builtin\" (llm, exec and http agents are not available in this build)");
+    if (strcmp(kind, "builtin") && strcmp(kind, "llm"))
+        return fail(p, full, "expected \"builtin\" or \"llm\"");
     snprintf(a->kind, sizeof a->kind, "%s", kind);
+    if (!strcmp(kind, "llm")) return parse_llm_agent(p, o, path, a);
     join(full, sizeof full, path, "strategy");
     if (strategy == NULL) return fail(p, full, "missing (a builtin agent names a strategy)");
     a->def = ar_strategy_find(strategy);
@@ -267,6 +365,59 @@ static ar_err parse_exec(pctx *p, json_t *x, ar_exec_cfg *c) {
     return AR_OK;
 }
 
+/* Template: a name of the built-in prompts/ set, or a file path (contains a
+ * '/' or ends in .txt; relative to the config's folder). */
+static ar_err load_template(pctx *p, const char *path, const char *spec, char **out) {
+    const char *b = ar_prompt_builtin(spec);
+    if (b != NULL) {
+        *out = strdup(b);
+        return *out ? AR_OK : AR_ENOMEM;
+    }
+    char file[4096];
+    if (spec[0] == '/' || strchr(p->file, '/') == NULL)
+        snprintf(file, sizeof file, "%s", spec);
+    else {
+        const char *slash = strrchr(p->file, '/');
+        snprintf(file, sizeof file, "%.*s/%s", (int)(slash - p->file), p->file, spec);
+    }
+    ar_errbuf tmp;
+    if (ar_read_file(file, out, NULL, &tmp) != AR_OK) {
+        char msg[4400];
+        if (snprintf(msg, sizeof msg, "cannot read template %s (expected a built-in name such as "
+                                      "\"alpha_arena_user\" or a file)", file) >= (int)sizeof msg)
+            msg[sizeof msg - 1] = '\0';
+        return fail(p, path, msg);
+    }
+    if (ar_prompt_check(*out, &tmp) != AR_OK) {
+        char msg[5200];
+        if (snprintf(msg, sizeof msg, "%s: %s", file, tmp.msg) >= (int)sizeof msg) msg[sizeof msg - 1] = '\0';
+        free(*out);
+        *out = NULL;
+        return fail(p, path, msg);
+    }
+    return AR_OK;
+}
+
+static ar_err parse_llm_section(pctx *p, json_t *root, ar_config *c) {
+    json_t *l;
+    ar_err e;
+    if ((e = get_obj(p, root, "", "llm", &l))) return e;
+    const char *sys = "alpha_arena_system", *user = "alpha_arena_user";
+    if (l) {
+        static const char *const lk[] = {"budget_usd", "prompt_system", "prompt_user", NULL};
+        if ((e = check_keys(p, l, "llm", lk)) || (e = get_num(p, l, "llm", "budget_usd", &c->budget_usd, 0, 1e9, NULL)) ||
+            (e = get_str(p, l, "llm", "prompt_system", &sys)) || (e = get_str(p, l, "llm", "prompt_user", &user)))
+            return e;
+        if (sys == NULL) sys = "alpha_arena_system";
+        if (user == NULL) user = "alpha_arena_user";
+    }
+    if (c->nllm == 0) return AR_OK;
+    if ((e = load_template(p, "llm.prompt_system", sys, &c->prompt_system)) ||
+        (e = load_template(p, "llm.prompt_user", user, &c->prompt_user)))
+        return e;
+    return AR_OK;
+}
+
 static ar_err add_agent(ar_config *c, const ar_agent_cfg *a) {
     ar_agent_cfg *na = realloc(c->agents, (c->nagents + 1) * sizeof *na);
     if (na == NULL) return AR_ENOMEM;
@@ -277,7 +428,7 @@ static ar_err add_agent(ar_config *c, const ar_agent_cfg *a) {
 
 static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
     static const char *const keys[] = {"name", "seed", "capital", "market", "cadence",
-                                       "execution", "baselines", "agents", NULL};
+                                       "execution", "baselines", "agents", "llm", NULL};
     ar_err e;
     if (!json_is_object(root)) return ar_errf(p->eb, AR_ECONFIG, "%s: expected a JSON object at the top", p->file);
     if ((e = check_keys(p, root, "", keys))) return e;
@@ -381,6 +532,8 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
         if ((e = add_agent(c, &a))) return e;
     }
     if (c->nagents == 0) return fail(p, "agents", "no agents and no baselines: nothing to run");
+    for (size_t i = 0; i < c->nagents; i++) c->nllm += !strcmp(c->agents[i].kind, "llm");
+    if ((e = parse_llm_section(p, root, c))) return e;
     c->canonical_json = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
     if (c->canonical_json == NULL) return AR_ENOMEM;
     return AR_OK;
@@ -426,5 +579,7 @@ void ar_config_free(ar_config *c) {
     free(c->symbols);
     free(c->agents);
     free(c->canonical_json);
+    free(c->prompt_system);
+    free(c->prompt_user);
     free(c);
 }

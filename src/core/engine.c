@@ -17,15 +17,89 @@
 #include <jansson.h>
 #include "arena/agent.h"
 #include "arena/engine.h"
+#include "arena/llm.h"
 #include "arena/util.h"
 
 #ifndef ARENA_VERSION
 #define ARENA_VERSION "0.1.0"
 #endif
 
+/* Distinct prompt texts of a run, found by hash (open addressing). */
+typedef struct prompt_table {
+    size_t n, cap;
+    char **text;
+    size_t hcap;
+    int32_t *slot; /* -1 empty, else index into text */
+} prompt_table;
+
+static uint64_t text_hash(const char *s) {
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    return ar_mix64(h);
+}
+
+/* Index of text in the table, adding a copy when new; -1 on ENOMEM. */
+static int32_t pt_add(prompt_table *pt, const char *text) {
+    if (2 * (pt->n + 1) > pt->hcap) {
+        size_t hcap = pt->hcap ? pt->hcap * 2 : 1024;
+        int32_t *slot = malloc(hcap * sizeof *slot);
+        if (slot == NULL) return -1;
+        for (size_t i = 0; i < hcap; i++) slot[i] = -1;
+        for (size_t i = 0; i < pt->n; i++) {
+            size_t h = (size_t)text_hash(pt->text[i]) & (hcap - 1);
+            while (slot[h] >= 0) h = (h + 1) & (hcap - 1);
+            slot[h] = (int32_t)i;
+        }
+        free(pt->slot);
+        pt->slot = slot;
+        pt->hcap = hcap;
+    }
+    size_t h = (size_t)text_hash(text) & (pt->hcap - 1);
+    while (pt->slot[h] >= 0) {
+        if (!strcmp(pt->text[pt->slot[h]], text)) return pt->slot[h];
+        h = (h + 1) & (pt->hcap - 1);
+    }
+    if (pt->n == pt->cap) {
+        size_t cap = pt->cap ? pt->cap * 2 : 256;
+        char **t = realloc(pt->text, cap * sizeof *t);
+        if (t == NULL) return -1;
+        pt->text = t;
+        pt->cap = cap;
+    }
+    if ((pt->text[pt->n] = strdup(text)) == NULL) return -1;
+    pt->slot[h] = (int32_t)pt->n;
+    return (int32_t)pt->n++;
+}
+
+static void pt_cleanup(prompt_table *pt) {
+    for (size_t i = 0; i < pt->n; i++) free(pt->text[i]);
+    free(pt->text);
+    free(pt->slot);
+}
+
+/* What a tournament shares across its episodes. */
+typedef struct shared {
+    prompt_table prompts;
+    ar_llm_pool *pool;
+    ar_cassette *cassette;
+    double spent; /* USD over the whole run */
+} shared;
+
 typedef struct ep_agent {
     const ar_agent_cfg *cfg;
     ar_agent *agent;
+    /* llm agents */
+    int llm, state; /* state per round: 0 ask, 1 have an answer, 2 over budget */
+    ar_buf user;
+    int32_t user_id;
+    char sha[65];
+    ar_llm_call call;
+    int cached;
+    double *eqv; /* equity at each decision so far, for the prompt's Sharpe */
+    ar_llm_rec *recs;
+    size_t nrec, caprec;
+    ar_buf answers;
+    double spent;
     ar_account *acct;
     ar_actions acts;
     ar_equity_rec *eq;
@@ -36,6 +110,16 @@ typedef struct ep_agent {
 
 typedef struct episode {
     const ar_config *cfg;
+    shared *sh;
+    uint32_t index;
+    ar_buf sys;
+    int32_t sys_id;
+    const char **coins;
+    double *posq;
+    ar_llm_call *calls;
+    const ar_llm_cfg **rcfg;
+    const char **rsys, **ruser;
+    size_t *ridx;
     const ar_market *m;
     int64_t start, end;
     uint64_t seed;
@@ -85,6 +169,7 @@ static void sample(episode *ep, int64_t t) {
         r->equity = ar_account_equity(g->acct, ep->marks);
         r->cash = ar_account_cash(g->acct);
         r->gross_exposure = ar_account_gross_exposure(g->acct, ep->marks);
+        if (g->eqv) g->eqv[g->neq - 1] = r->equity;
     }
 }
 
@@ -100,32 +185,195 @@ static ar_err record_decision(ep_agent *g, const ar_decision_rec *d) {
     return AR_OK;
 }
 
-static ar_err decide(episode *ep, int64_t t, size_t k) {
+static ar_err submit_all(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d) {
+    for (size_t i = 0; i < g->acts.n; i++) {
+        ar_order_rec rec;
+        ar_account_submit(g->acct, t, &g->acts.v[i], ep->marks, &rec);
+        if (rec.status == AR_OS_REJECTED) {
+            d->n_rejected++;
+            if (d->reason == 0) d->reason = rec.reason;
+        }
+    }
+    return AR_OK;
+}
+
+static ar_err push_rec(ep_agent *g, const ar_llm_rec *r) {
+    if (g->nrec == g->caprec) {
+        size_t cap = g->caprec ? g->caprec * 2 : 256;
+        ar_llm_rec *v = realloc(g->recs, cap * sizeof *v);
+        if (v == NULL) return AR_ENOMEM;
+        g->recs = v;
+        g->caprec = cap;
+    }
+    g->recs[g->nrec++] = *r;
+    return AR_OK;
+}
+
+/* Render this round's prompts for every llm agent, answer what the cassette
+ * knows, and ask the models for the rest all at once. */
+static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
+    const ar_config *cfg = ep->cfg;
+    ar_prompt_opts po = {ep->coins, 0, cfg->cadence, NULL, 0, k + 1};
+    ar_buf_reset(&ep->sys);
+    ar_err e = ar_prompt_render(cfg->prompt_system, o, &po, &ep->sys, eb);
+    if (e) return e;
+    if ((ep->sys_id = pt_add(&ep->sh->prompts, ep->sys.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    size_t nreq = 0;
+    for (size_t a = 0; a < ep->nagents; a++) {
+        ep_agent *g = &ep->ag[a];
+        if (!g->llm) continue;
+        o->acct = g->acct;
+        po.equity = g->eqv;
+        po.nequity = g->neq;
+        ar_buf_reset(&g->user);
+        if ((e = ar_prompt_render(cfg->prompt_user, o, &po, &g->user, eb))) return e;
+        if ((g->user_id = pt_add(&ep->sh->prompts, g->user.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
+        /* the cassette key: provider, model and both prompts */
+        ar_sha256 *h = ar_sha256_begin();
+        if (h == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+        ar_sha256_update(h, g->cfg->strategy, strlen(g->cfg->strategy) + 1);
+        ar_sha256_update(h, ep->sys.p, ep->sys.n + 1);
+        ar_sha256_update(h, g->user.p, g->user.n);
+        ar_sha256_end(h, g->sha);
+        g->cached = 0;
+        memset(&g->call, 0, sizeof g->call);
+        if ((g->cfg->budget_usd > 0 && g->spent >= g->cfg->budget_usd) ||
+            (cfg->budget_usd > 0 && ep->sh->spent >= cfg->budget_usd)) {
+            g->state = 2;
+            continue;
+        }
+        int hit = ar_cassette_find(ep->sh->cassette, ep->index, g->cfg->name, (uint32_t)k, g->sha, &g->call, eb);
+        if (hit < 0) return AR_ENOTFOUND;
+        if (hit > 0) {
+            g->state = 1;
+            g->cached = 1;
+            continue;
+        }
+        ar_cassette_mode mode = ar_cassette_get_mode(ep->sh->cassette);
+        if (mode == AR_CASSETTE_REPLAY || mode == AR_CASSETTE_RESCORE)
+            return ar_errf(eb, AR_ENOTFOUND, "cassette has no answer for agent %s, episode %u, decision %zu",
+                           g->cfg->name, ep->index, k);
+        g->state = 0;
+        ep->rcfg[nreq] = &g->cfg->llm;
+        ep->rsys[nreq] = ep->sys.p;
+        ep->ruser[nreq] = g->user.p;
+        ep->ridx[nreq] = a;
+        nreq++;
+    }
+    if (nreq == 0) return AR_OK;
+    if (ep->sh->pool == NULL) return ar_errf(eb, AR_ESTATE, "no request pool");
+    if ((e = ar_llm_pool_run(ep->sh->pool, ep->rcfg, ep->rsys, ep->ruser, nreq, ep->calls, eb))) return e;
+    for (size_t i = 0; i < nreq; i++) {
+        ep_agent *g = &ep->ag[ep->ridx[i]];
+        g->call = ep->calls[i];
+        g->state = 1;
+        if (ep->sh->cassette &&
+            ar_cassette_put(ep->sh->cassette, ep->index, g->cfg->name, (uint32_t)k, o->t, g->sha, &g->call))
+            return ar_errf(eb, AR_ENOMEM, "out of memory");
+    }
+    return AR_OK;
+}
+
+/* Turn an llm agent's answer (or failure) into orders and records. */
+static ar_err llm_finish(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d) {
+    const ar_config *cfg = ep->cfg;
+    ar_llm_rec r;
+    memset(&r, 0, sizeof r);
+    r.t = t;
+    r.prompt_system = ep->sys_id;
+    r.prompt_user = g->user_id;
+    /* r.cached stays 0: whether an answer came from the cassette must not
+     * change the run file, or --replay could not reproduce it byte for byte. */
+    r.cost_usd = NAN;
+    ar_err e = AR_OK;
+    if (g->state == 2) {
+        r.status = 1;
+        r.reason = AR_R_BUDGET;
+    } else {
+        ar_llm_call *c = &g->call;
+        r.http_status = c->http_status;
+        r.attempts = c->attempts;
+        r.latency_ms = c->latency_ms;
+        r.tokens_in = c->tokens_in;
+        r.tokens_out = c->tokens_out;
+        if (isfinite(g->cfg->price_in)) {
+            r.cost_usd = (double)c->tokens_in * g->cfg->price_in / 1e6 + (double)c->tokens_out * g->cfg->price_out / 1e6;
+            g->spent += r.cost_usd;
+            ep->sh->spent += r.cost_usd;
+        }
+        if (c->text) {
+            r.answer_off = (int64_t)g->answers.n;
+            r.answer_len = (int64_t)strlen(c->text);
+            if (ar_buf_append(&g->answers, c->text, (size_t)r.answer_len)) e = AR_ENOMEM;
+        }
+        if (c->status != 0) {
+            r.status = 1;
+            r.reason = c->reason ? c->reason : AR_R_HTTP;
+        } else {
+            double *pq = ep->posq, *pm = pq + ep->nsym, *pe = pm + ep->nsym;
+            for (size_t s = 0; s < ep->nsym; s++) {
+                const ar_position *p = ar_account_position(g->acct, (int32_t)s);
+                pq[s] = p->qty;
+                pm[s] = p->margin;
+                pe[s] = p->entry;
+            }
+            ar_answer_ctx ctx = {ep->nsym, ep->coins, ep->marks, pq, ar_account_cash(g->acct),
+                                 cfg->exec.max_leverage, cfg->exec.mode == AR_MODE_SPOT, cfg->exec.taker_bps / 1e4,
+                                 pm, pe};
+            ar_answer ans;
+            memset(&ans, 0, sizeof ans);
+            const char *text = c->text ? c->text : "";
+            if (ar_answer_parse(text, strlen(text), &ctx, &ans, &g->acts)) e = AR_ENOMEM;
+            r.status = ans.status;
+            r.reason = ans.reason;
+            r.n_actions = (int32_t)ans.nactions;
+            r.n_accepted = (int32_t)g->acts.n;
+            if (ans.canonical_json) {
+                r.actions_off = (int64_t)g->answers.n;
+                r.actions_len = (int64_t)strlen(ans.canonical_json);
+                if (ar_buf_append(&g->answers, ans.canonical_json, (size_t)r.actions_len)) e = AR_ENOMEM;
+            }
+            ar_answer_cleanup(&ans);
+        }
+    }
+    d->status = r.status;
+    d->reason = r.reason;
+    d->n_actions = r.n_actions;
+    if (e == AR_OK) e = submit_all(ep, g, t, d);
+    if (e == AR_OK) e = push_rec(g, &r);
+    ar_llm_call_cleanup(&g->call);
+    return e;
+}
+
+static ar_err decide(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
     ar_obs o = {t, ep->start, ep->end, k, ep->m, ep->ptr, ep->marks, NULL, &ep->cfg->exec, ep->cfg->capital};
+    ar_err e;
+    if (ep->cfg->nllm > 0 && (e = ask_models(ep, &o, k, eb))) return e;
     for (size_t a = 0; a < ep->nagents; a++) {
         ep_agent *g = &ep->ag[a];
         o.acct = g->acct;
         ar_actions_clear(&g->acts);
-        ar_err e = g->agent->vt->decide(g->agent, &o, &g->acts);
-        ar_decision_rec d = {t, (int32_t)g->acts.n, 0, g->acts.status, g->acts.reason, g->eq[g->neq - 1].equity};
-        if (e == AR_ENOMEM) return e;
+        ar_decision_rec d = {t, 0, 0, 0, 0, g->eq[g->neq - 1].equity};
+        if (g->llm) {
+            if ((e = llm_finish(ep, g, t, &d))) return ar_errf(eb, e, "out of memory");
+            if ((e = record_decision(g, &d))) return ar_errf(eb, e, "out of memory");
+            continue;
+        }
+        e = g->agent->vt->decide(g->agent, &o, &g->acts);
+        d.n_actions = (int32_t)g->acts.n;
+        d.status = g->acts.status;
+        d.reason = g->acts.reason;
+        if (e == AR_ENOMEM) return ar_errf(eb, e, "out of memory");
         if (e != AR_OK) {
             d.status = 1;
             d.reason = AR_R_AGENT_ERROR;
             g->acts.n = 0;
         }
-        for (size_t i = 0; i < g->acts.n; i++) {
-            ar_order_rec rec;
-            ar_account_submit(g->acct, t, &g->acts.v[i], ep->marks, &rec);
-            if (rec.status == AR_OS_REJECTED) {
-                d.n_rejected++;
-                if (d.reason == 0) d.reason = rec.reason;
-            }
-        }
+        submit_all(ep, g, t, &d);
         /* Holds of coded agents carry nothing the equity rows do not; only
          * decisions with actions or problems are recorded. */
         if (d.n_actions > 0 || d.status != 0) {
-            if ((e = record_decision(g, &d))) return e;
+            if ((e = record_decision(g, &d))) return ar_errf(eb, e, "out of memory");
         }
     }
     return AR_OK;
@@ -162,6 +410,13 @@ static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital) {
     ra->decisions = g->dec;
     ra->ndecisions = g->ndec;
     g->dec = NULL;
+    ra->llm = g->recs;
+    ra->nllm = g->nrec;
+    g->recs = NULL;
+    ra->answers = g->answers.p;
+    ra->answers_len = g->answers.n;
+    g->answers.p = NULL;
+    g->answers.n = g->answers.cap = 0;
     if ((ra->norders && !ra->orders) || (ra->nfills && !ra->fills) || (ra->ntrades && !ra->trades) ||
         (ra->nfunding && !ra->funding_log))
         return AR_ENOMEM;
@@ -175,8 +430,21 @@ static void episode_cleanup(episode *ep) {
         ar_actions_cleanup(&ep->ag[a].acts);
         free(ep->ag[a].eq);
         free(ep->ag[a].dec);
+        free(ep->ag[a].eqv);
+        free(ep->ag[a].recs);
+        ar_buf_cleanup(&ep->ag[a].user);
+        ar_buf_cleanup(&ep->ag[a].answers);
+        ar_llm_call_cleanup(&ep->ag[a].call);
     }
     free(ep->ag);
+    ar_buf_cleanup(&ep->sys);
+    free(ep->coins);
+    free(ep->posq);
+    free(ep->calls);
+    free((void *)ep->rcfg);
+    free((void *)ep->rsys);
+    free((void *)ep->ruser);
+    free(ep->ridx);
     free(ep->ptr);
     free(ep->marks);
 }
@@ -196,11 +464,13 @@ static void progress(FILE *f, size_t done, size_t total, int64_t *last_pct) {
 }
 
 static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t start, int64_t end,
-                          int32_t window, uint64_t seed, const ar_engine_opts *opts, ar_run_episode *out,
-                          ar_errbuf *eb) {
+                          int32_t window, uint64_t seed, const ar_engine_opts *opts, shared *sh,
+                          ar_run_episode *out, ar_errbuf *eb) {
     episode ep;
     memset(&ep, 0, sizeof ep);
     ep.cfg = cfg;
+    ep.sh = sh;
+    ep.index = (uint32_t)window;
     ep.m = m;
     ep.start = start;
     ep.end = end;
@@ -212,13 +482,22 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t star
     ep.ptr = calloc(ep.nsym, sizeof *ep.ptr);
     ep.marks = calloc(ep.nsym, sizeof *ep.marks);
     ep.ag = calloc(ep.nagents, sizeof *ep.ag);
+    ep.coins = calloc(ep.nsym, sizeof *ep.coins);
+    ep.posq = calloc(3 * ep.nsym, sizeof *ep.posq);
+    ep.calls = calloc(ep.nagents, sizeof *ep.calls);
+    ep.rcfg = calloc(ep.nagents, sizeof *ep.rcfg);
+    ep.rsys = calloc(ep.nagents, sizeof *ep.rsys);
+    ep.ruser = calloc(ep.nagents, sizeof *ep.ruser);
+    ep.ridx = calloc(ep.nagents, sizeof *ep.ridx);
     ar_err e = AR_OK;
-    if (!ep.ptr || !ep.marks || !ep.ag) {
+    if (!ep.ptr || !ep.marks || !ep.ag || !ep.coins || !ep.posq || !ep.calls || !ep.rcfg || !ep.rsys || !ep.ruser ||
+        !ep.ridx) {
         e = ar_errf(eb, AR_ENOMEM, "out of memory");
         goto done;
     }
     for (size_t s = 0; s < ep.nsym; s++) {
         const ar_symbol *sy = &m->sym[s];
+        ep.coins[s] = sy->name;
         /* Bars that closed by the start are warm-up history: visible, not traded. */
         ep.ptr[s] = ar_bars_lower_bound(&sy->bars, start - sy->interval + 1);
         ep.marks[s] = ep.ptr[s] ? sy->bars.close[ep.ptr[s] - 1] : NAN;
@@ -233,8 +512,14 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t star
             goto done;
         }
         ar_strategy_ctx sc = {ep.nsym, cfg->capital, &cfg->exec, aseed};
-        e = g->cfg->def->create(&sc, g->cfg->params, &g->agent);
-        if (e) {
+        if (!strcmp(g->cfg->kind, "llm")) {
+            g->llm = 1;
+            g->eqv = malloc((ndec + 1) * sizeof *g->eqv);
+            if (g->eqv == NULL) {
+                e = ar_errf(eb, AR_ENOMEM, "out of memory");
+                goto done;
+            }
+        } else if ((e = g->cfg->def->create(&sc, g->cfg->params, &g->agent))) {
             e = ar_errf(eb, AR_ECONFIG, "%s: agent %s: strategy %s rejects its parameters", cfg->path,
                         g->cfg->name, g->cfg->strategy);
             goto done;
@@ -251,10 +536,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t star
         int64_t t = start + (int64_t)k * cad;
         advance(&ep, t);
         sample(&ep, t);
-        if ((e = decide(&ep, t, k))) {
-            ar_errf(eb, e, "out of memory while recording decisions");
-            goto done;
-        }
+        if ((e = decide(&ep, t, k, eb))) goto done;
         if (opts && opts->progress && k % step == 0) progress(opts->progress, k, ndec, &last_pct);
     }
     advance(&ep, end);
@@ -335,7 +617,25 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
         return ar_errf(eb, AR_ENOMEM, "out of memory");
     }
     for (size_t s = 0; s < m->nsym; s++) snprintf(r->symbols[s], AR_SYM_MAX, "%s", m->sym[s].name);
-    e = run_episode(cfg, m, start, end, 0, cfg->seed, opts, &r->episodes[0], eb);
+    shared sh;
+    memset(&sh, 0, sizeof sh);
+    sh.cassette = opts ? opts->cassette : NULL;
+    ar_cassette_mode mode = ar_cassette_get_mode(sh.cassette);
+    r->rescored = mode == AR_CASSETTE_RESCORE;
+    if (cfg->nllm > 0 && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE) {
+        sh.pool = ar_llm_pool_create(ar_mix64(cfg->seed ^ UINT64_C(0x11a)), eb);
+        if (sh.pool == NULL) {
+            ar_run_free(r);
+            return AR_EIO;
+        }
+    }
+    e = run_episode(cfg, m, start, end, 0, cfg->seed, opts, &sh, &r->episodes[0], eb);
+    ar_llm_pool_free(sh.pool);
+    r->prompts = sh.prompts.text;
+    r->nprompts = sh.prompts.n;
+    sh.prompts.text = NULL;
+    sh.prompts.n = 0;
+    pt_cleanup(&sh.prompts);
     if (e) {
         ar_run_free(r);
         return e;
