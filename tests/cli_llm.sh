@@ -127,6 +127,62 @@ if command -v h5dump >/dev/null; then
   h5dump -a /rescored "$work/d.h5" | grep -q "(0): 1" || fail "rescored flag not set"
 fi
 
+# ---- faults: each failure path gives its recorded reason, the run completes ----
+"$py" "$src/tests/llm_server.py" 0 --log "$work/requests2.jsonl" --idle 120 >"$work/port2" 2>"$work/server2.err" &
+srv_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/port2" ] && break; sleep 0.05; done
+port=$(head -1 "$work/port2")
+base="http://127.0.0.1:$port"
+unk=$(enc '[{"signal":"buy_to_enter","coin":"DOGE","quantity":1,"leverage":1}]')
+nanq=$(enc '[{"signal":"buy_to_enter","coin":"BTC","quantity":"NaN","leverage":1}]')
+cat >"$work/faults.json" <<JSON
+{"name": "faults", "seed": 3, "capital": 10000,
+ "market": {"data": "m.h5", "start": "2025-01-01T06:00:00Z", "end": "2025-01-01T10:00:00Z"},
+ "cadence": "1h", "baselines": [],
+ "agents": [
+  {"name": "overloaded", "kind": "llm", "provider": "anthropic", "model": "script;id=ov;seq=e529,ok;answer=$hold", "base_url": "$base", "api_key_env": "ARENA_TEST_KEY"},
+  {"name": "hang", "kind": "llm", "provider": "openai", "model": "script;id=hang;seq=hang;hang=3000", "base_url": "$base/v1",
+   "timeout_s": 0.3, "max_retries": 1},
+  {"name": "trunc", "kind": "llm", "provider": "gemini", "model": "script;id=tr;seq=trunc", "base_url": "$base", "max_retries": 1,
+   "api_key_env": "ARENA_TEST_KEY"},
+  {"name": "nofields", "kind": "llm", "provider": "openai", "model": "script;id=nf;seq=nofields", "base_url": "$base/v1"},
+  {"name": "unknown", "kind": "llm", "provider": "openai", "model": "script;id=uk;answer=$unk", "base_url": "$base/v1"},
+  {"name": "nan", "kind": "llm", "provider": "gemini", "model": "script;id=nan;answer=$nanq", "base_url": "$base", "api_key_env": "ARENA_TEST_KEY"},
+  {"name": "refuses", "kind": "llm", "provider": "anthropic", "model": "script;id=rf;seq=blocked", "base_url": "$base", "api_key_env": "ARENA_TEST_KEY"},
+  {"name": "auth", "kind": "llm", "provider": "openai", "model": "script;id=au;seq=e401", "base_url": "$base/v1"},
+  {"name": "spender", "kind": "llm", "provider": "openai", "model": "script;id=sp;answer=$hold;tin=100000;tout=1000",
+   "base_url": "$base/v1", "price": {"input_per_mtok": 10, "output_per_mtok": 10}, "budget_usd": 1.5}]}
+JSON
+ARENA_TEST_KEY=$key "$arena" run "$work/faults.json" -o "$work/f.h5" --format json >"$work/f.json" 2>"$work/f.err"
+[ $? = 0 ] || fail "faults run: $(cat "$work/f.err")"
+kill "$srv_pid" 2>/dev/null
+wait "$srv_pid" 2>/dev/null
+srv_pid=""
+if [ -n "${hp:-}" ]; then
+  "$hp" - "$work/f.h5" "$src/include/arena/exec.h" <<'PY' || fail "fault reasons"
+import re, sys, h5py
+names = re.findall(r'X\((\w+), "(\w+)"\)', open(sys.argv[2]).read())
+code = {n: i for i, (_, n) in enumerate(names)}
+A = h5py.File(sys.argv[1], "r")["episodes/0/agents"]
+def col(agent, field):
+    return [int(x) for x in A[agent]["llm"][field]]
+assert all(len(col(a, "status")) == 4 for a in A.keys()), {a: len(col(a, "status")) for a in A.keys()}
+assert col("overloaded", "attempts")[0] == 2 and col("overloaded", "status") == [0, 0, 0, 0]
+assert set(col("hang", "reason")) == {code["timeout"]}, col("hang", "reason")
+assert set(col("trunc", "reason")) == {code["truncated"]}, col("trunc", "reason")
+assert set(col("nofields", "reason")) == {code["bad_json"]}, col("nofields", "reason")
+assert set(col("unknown", "reason")) == {code["unknown_coin"]}, col("unknown", "reason")
+assert set(col("nan", "reason")) == {code["bad_quantity"]}, col("nan", "reason")
+assert set(col("refuses", "reason")) == {code["refusal"]}, col("refuses", "reason")
+assert set(col("auth", "reason")) == {code["http_error"]} and set(col("auth", "attempts")) == {1}
+# 101000 tokens at $10/Mtok = $1.01 a call: two calls, then the budget holds
+assert col("spender", "reason") == [0, 0, code["budget"], code["budget"]], col("spender", "reason")
+for a in ("hang", "trunc", "nofields", "unknown", "nan", "refuses", "auth"):
+    assert col(a, "status") == [1, 1, 1, 1], (a, col(a, "status"))
+    assert A[a]["fills"].shape[0] == 0, a
+PY
+fi
+
 # ---- the key never reaches any output ----
 for f in "$work"/*.h5 "$work"/*.json "$work"/*.err "$work/c.jsonl"; do
   if grep -q -a "$key" "$f"; then fail "API key found in $(basename "$f")"; fi
