@@ -17,14 +17,15 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: arena run CONFIG [-o RUN.h5] [--format text|md|csv|json] [--quiet] [--timing]\n"
-            "                 [--cassette FILE [--record|--replay|--auto|--rescore]]\n"
+            "                 [--cassette FILE [--record|--replay|--auto|--rescore]] [--check]\n"
             "  Runs the tournament described by CONFIG (docs/CONFIG.md), writes the run\n"
             "  file (default: run.h5) and prints the league table. --timing prints the\n"
             "  time of each phase and the engine's bars/s to stderr.\n"
             "  --cassette FILE records model answers (--record), replays them without any\n"
             "  network or key (--replay; byte-identical run file), asks only on a miss\n"
             "  (--auto, the default with --cassette), or replays them by agent and\n"
-            "  decision under changed execution settings (--rescore).\n");
+            "  decision under changed execution settings (--rescore). --check validates\n"
+            "  the config and its market data and exits without running.\n");
 }
 
 static double now_ms(void) {
@@ -58,7 +59,7 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
 
 int ar_cmd_run(int argc, char **argv) {
     const char *cfg_path = NULL, *out_path = "run.h5", *fmt_s = "text", *cas_path = NULL;
-    int quiet = 0, timing = 0;
+    int quiet = 0, timing = 0, check = 0;
     ar_cassette_mode cas_mode = AR_CASSETTE_OFF;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -81,6 +82,8 @@ int ar_cmd_run(int argc, char **argv) {
                 return AR_EXIT_USAGE;
             }
             cas_mode = m;
+        } else if (!strcmp(argv[i], "--check")) {
+            check = 1;
         } else if (!strcmp(argv[i], "--timing")) {
             timing = 1;
         } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
@@ -143,6 +146,27 @@ int ar_cmd_run(int argc, char **argv) {
             }
             sy->interval = cfg->cadence;
         }
+    }
+    if (cas_mode != AR_CASSETTE_REPLAY && cas_mode != AR_CASSETTE_RESCORE) {
+        /* A key that is not there would turn a whole tournament into holds:
+         * say so before starting (naming the variable, never a value). */
+        for (size_t i = 0; i < cfg->nagents; i++) {
+            const char *k = cfg->agents[i].llm.api_key_env;
+            if (!strcmp(cfg->agents[i].kind, "llm") && k[0] && (getenv(k) == NULL || getenv(k)[0] == '\0')) {
+                fprintf(stderr, "arena run: %s: agents: %s needs the environment variable %s (not set); "
+                                "--replay or --rescore with a cassette need no keys\n",
+                        cfg_path, cfg->agents[i].name, k);
+                rc = AR_EXIT_USAGE;
+                goto out;
+            }
+        }
+    }
+    if (check) {
+        /* Validate only: config, market file and symbols, window. */
+        printf("%s: ok: %zu agents (%zu llm), %zu symbols, cadence %lld s\n", cfg_path, cfg->nagents, cfg->nllm,
+               m->nsym, (long long)(cfg->cadence / AR_NS_PER_S));
+        rc = AR_EXIT_OK;
+        goto out;
     }
     if (cas_path && (cas = ar_cassette_open(cas_path, cas_mode, &eb)) == NULL) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
