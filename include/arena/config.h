@@ -15,7 +15,7 @@
 
 typedef struct ar_agent_cfg {
     char name[AR_NAME_MAX];
-    char kind[16];                /* "builtin" or "llm" */
+    char kind[16];                /* "builtin", "llm", "exec" or "http" */
     char strategy[AR_NAME_MAX];   /* builtin: strategy name */
     double params[AR_MAX_PARAMS]; /* builtin: validated, in definition order */
     const ar_strategy_def *def;
@@ -24,6 +24,10 @@ typedef struct ar_agent_cfg {
     ar_llm_cfg llm;
     double price_in, price_out;   /* USD per million tokens; NAN = unknown */
     double budget_usd;            /* 0 = none */
+    /* exec agents: the command (argv, NULL-terminated, owned); http: url */
+    char **argv;
+    char url[1024];
+    double ext_timeout_s;         /* exec/http answer timeout, default 10 s */
 } ar_agent_cfg;
 
 typedef struct ar_window {
@@ -43,7 +47,7 @@ typedef struct ar_config {
     ar_exec_cfg exec;
     size_t nagents;
     ar_agent_cfg *agents; /* configured agents first, then baselines */
-    size_t nllm;          /* how many agents are llm agents */
+    size_t nllm;          /* how many agents are llm, exec or http agents (asked each round) */
     double budget_usd;    /* llm.budget_usd: whole run, 0 = none */
     char *prompt_system;  /* template texts (owned), from prompts/ or files */
     char *prompt_user;

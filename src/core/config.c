@@ -261,6 +261,40 @@ static ar_err parse_llm_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg
     return AR_OK;
 }
 
+static ar_err parse_ext_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a) {
+    static const char *const xk[] = {"name", "kind", "command", "timeout_s", NULL};
+    static const char *const hk[] = {"name", "kind", "url", "timeout_s", NULL};
+    int is_exec = !strcmp(a->kind, "exec");
+    ar_err e = check_keys(p, o, path, is_exec ? xk : hk);
+    if (e) return e;
+    char full[256];
+    a->ext_timeout_s = 10;
+    if ((e = get_num(p, o, path, "timeout_s", &a->ext_timeout_s, 0.001, 3600, NULL))) return e;
+    a->price_in = a->price_out = NAN;
+    if (is_exec) {
+        json_t *cmd = json_object_get(o, "command");
+        join(full, sizeof full, path, "command");
+        if (!json_is_array(cmd) || json_array_size(cmd) == 0 || json_array_size(cmd) > 64)
+            return fail(p, full, "expected the program and its arguments as a list of strings");
+        size_t n = json_array_size(cmd);
+        a->argv = calloc(n + 1, sizeof *a->argv);
+        if (a->argv == NULL) return AR_ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+            json_t *v = json_array_get(cmd, i);
+            if (!json_is_string(v)) return fail(p, full, "expected a list of strings");
+            if ((a->argv[i] = strdup(json_string_value(v))) == NULL) return AR_ENOMEM;
+        }
+        snprintf(a->strategy, sizeof a->strategy, "%.60s", a->argv[0]);
+    } else {
+        if ((e = copy_str(p, o, path, "url", a->url, sizeof a->url))) return e;
+        join(full, sizeof full, path, "url");
+        if (strncmp(a->url, "http://", 7) && strncmp(a->url, "https://", 8))
+            return fail(p, full, "expected an http:// or https:// URL");
+        snprintf(a->strategy, sizeof a->strategy, "%.60s", a->url);
+    }
+    return AR_OK;
+}
+
 static ar_err parse_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a) {
     static const char *const keys[] = {"name", "kind", "strategy", "params", NULL};
     if (!json_is_object(o)) return fail(p, path, "expected an object");
@@ -268,7 +302,8 @@ static ar_err parse_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a)
     ar_err e;
     if ((e = get_str(p, o, path, "kind", &kind))) return e;
     if (kind == NULL) kind = "builtin";
-    if (strcmp(kind, "llm") && (e = check_keys(p, o, path, keys))) return e;
+    int model_kind = !strcmp(kind, "llm") || !strcmp(kind, "exec") || !strcmp(kind, "http");
+    if (!model_kind && (e = check_keys(p, o, path, keys))) return e;
     if ((e = get_str(p, o, path, "name", &name)) || (e = get_str(p, o, path, "strategy", &strategy))) return e;
     char full[256];
     join(full, sizeof full, path, "name");
@@ -277,10 +312,11 @@ static ar_err parse_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a)
         return fail(p, full, "expected 1 to 63 characters, no '/', not starting with '.'");
     snprintf(a->name, sizeof a->name, "%s", name);
     join(full, sizeof full, path, "kind");
-    if (strcmp(kind, "builtin") && strcmp(kind, "llm"))
-        return fail(p, full, "expected \"builtin\" or \"llm\"");
+    if (strcmp(kind, "builtin") && !model_kind)
+        return fail(p, full, "expected \"builtin\", \"llm\", \"exec\" or \"http\"");
     snprintf(a->kind, sizeof a->kind, "%s", kind);
     if (!strcmp(kind, "llm")) return parse_llm_agent(p, o, path, a);
+    if (model_kind) return parse_ext_agent(p, o, path, a);
     join(full, sizeof full, path, "strategy");
     if (strategy == NULL) return fail(p, full, "missing (a builtin agent names a strategy)");
     a->def = ar_strategy_find(strategy);
@@ -418,6 +454,11 @@ static ar_err parse_llm_section(pctx *p, json_t *root, ar_config *c) {
     return AR_OK;
 }
 
+static void free_argv(char **argv) {
+    for (size_t i = 0; argv && argv[i]; i++) free(argv[i]);
+    free(argv);
+}
+
 static ar_err add_agent(ar_config *c, const ar_agent_cfg *a) {
     ar_agent_cfg *na = realloc(c->agents, (c->nagents + 1) * sizeof *na);
     if (na == NULL) return AR_ENOMEM;
@@ -493,14 +534,21 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
         snprintf(path, sizeof path, "agents[%zu]", i);
         ar_agent_cfg a;
         memset(&a, 0, sizeof a);
-        if ((e = parse_agent(p, json_array_get(agents, i), path, &a))) return e;
+        if ((e = parse_agent(p, json_array_get(agents, i), path, &a))) {
+            free_argv(a.argv);
+            return e;
+        }
         for (size_t j = 0; j < c->nagents; j++)
             if (!strcmp(c->agents[j].name, a.name)) {
                 char full[80];
                 snprintf(full, sizeof full, "%s.name", path);
+                free_argv(a.argv);
                 return fail(p, full, "duplicate agent name");
             }
-        if ((e = add_agent(c, &a))) return e;
+        if ((e = add_agent(c, &a))) {
+            free_argv(a.argv);
+            return e;
+        }
     }
     json_t *bl = json_object_get(root, "baselines");
     static const char *const defaults[] = {"flat", "buy_hold", "random"};
@@ -532,7 +580,7 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
         if ((e = add_agent(c, &a))) return e;
     }
     if (c->nagents == 0) return fail(p, "agents", "no agents and no baselines: nothing to run");
-    for (size_t i = 0; i < c->nagents; i++) c->nllm += !strcmp(c->agents[i].kind, "llm");
+    for (size_t i = 0; i < c->nagents; i++) c->nllm += strcmp(c->agents[i].kind, "builtin") != 0;
     if ((e = parse_llm_section(p, root, c))) return e;
     c->canonical_json = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
     if (c->canonical_json == NULL) return AR_ENOMEM;
@@ -577,6 +625,7 @@ ar_err ar_config_load(const char *path, ar_config **out, ar_errbuf *eb) {
 void ar_config_free(ar_config *c) {
     if (c == NULL) return;
     free(c->symbols);
+    for (size_t i = 0; i < c->nagents; i++) free_argv(c->agents[i].argv);
     free(c->agents);
     free(c->canonical_json);
     free(c->prompt_system);

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include "arena/agent.h"
 #include "arena/engine.h"
+#include "arena/ext.h"
 #include "arena/llm.h"
 #include "arena/util.h"
 
@@ -88,7 +89,8 @@ typedef struct shared {
 typedef struct ep_agent {
     const ar_agent_cfg *cfg;
     ar_agent *agent;
-    /* llm agents */
+    ar_ext_agent *ext; /* exec and http agents */
+    /* llm, exec and http agents */
     int llm, state; /* state per round: 0 ask, 1 have an answer, 2 over budget */
     ar_buf user;
     int32_t user_id;
@@ -120,6 +122,10 @@ typedef struct episode {
     const ar_llm_cfg **rcfg;
     const char **rsys, **ruser;
     size_t *ridx;
+    ar_ext_agent **xag;
+    const char **xobs;
+    size_t *xidx;
+    ar_llm_call *xcalls;
     const ar_market *m;
     int64_t start, end;
     uint64_t seed;
@@ -218,7 +224,7 @@ static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
     ar_err e = ar_prompt_render(cfg->prompt_system, o, &po, &ep->sys, eb);
     if (e) return e;
     if ((ep->sys_id = pt_add(&ep->sh->prompts, ep->sys.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
-    size_t nreq = 0;
+    size_t nreq = 0, nx = 0;
     for (size_t a = 0; a < ep->nagents; a++) {
         ep_agent *g = &ep->ag[a];
         if (!g->llm) continue;
@@ -226,13 +232,17 @@ static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
         po.equity = g->eqv;
         po.nequity = g->neq;
         ar_buf_reset(&g->user);
-        if ((e = ar_prompt_render(cfg->prompt_user, o, &po, &g->user, eb))) return e;
+        if (g->ext) {
+            /* exec/http agents get the observation as JSON instead of a prompt */
+            if ((e = ar_obs_json(o, &po, &g->user))) return ar_errf(eb, e, "out of memory");
+        } else if ((e = ar_prompt_render(cfg->prompt_user, o, &po, &g->user, eb)))
+            return e;
         if ((g->user_id = pt_add(&ep->sh->prompts, g->user.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
         /* the cassette key: provider, model and both prompts */
         ar_sha256 *h = ar_sha256_begin();
         if (h == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
         ar_sha256_update(h, g->cfg->strategy, strlen(g->cfg->strategy) + 1);
-        ar_sha256_update(h, ep->sys.p, ep->sys.n + 1);
+        if (!g->ext) ar_sha256_update(h, ep->sys.p, ep->sys.n + 1);
         ar_sha256_update(h, g->user.p, g->user.n);
         ar_sha256_end(h, g->sha);
         g->cached = 0;
@@ -254,11 +264,30 @@ static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
             return ar_errf(eb, AR_ENOTFOUND, "cassette has no answer for agent %s, episode %u, decision %zu",
                            g->cfg->name, ep->index, k);
         g->state = 0;
+        if (g->ext) {
+            ep->xag[nx] = g->ext;
+            ep->xobs[nx] = g->user.p;
+            ep->xidx[nx++] = a;
+            continue;
+        }
         ep->rcfg[nreq] = &g->cfg->llm;
         ep->rsys[nreq] = ep->sys.p;
         ep->ruser[nreq] = g->user.p;
         ep->ridx[nreq] = a;
         nreq++;
+    }
+    if (nx > 0) {
+        /* exec/http agents answer while the models are asked below */
+        if ((e = ar_ext_ask_all(ep->xag, ep->xobs, nx, ep->xcalls)) == AR_ENOMEM)
+            return ar_errf(eb, e, "out of memory");
+        for (size_t i = 0; i < nx; i++) {
+            ep_agent *g = &ep->ag[ep->xidx[i]];
+            g->call = ep->xcalls[i];
+            g->state = 1;
+            if (ep->sh->cassette &&
+                ar_cassette_put(ep->sh->cassette, ep->index, g->cfg->name, (uint32_t)k, o->t, g->sha, &g->call))
+                return ar_errf(eb, AR_ENOMEM, "out of memory");
+        }
     }
     if (nreq == 0) return AR_OK;
     if (ep->sh->pool == NULL) return ar_errf(eb, AR_ESTATE, "no request pool");
@@ -280,7 +309,7 @@ static ar_err llm_finish(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d
     ar_llm_rec r;
     memset(&r, 0, sizeof r);
     r.t = t;
-    r.prompt_system = ep->sys_id;
+    r.prompt_system = g->ext ? -1 : ep->sys_id;
     r.prompt_user = g->user_id;
     /* r.cached stays 0: whether an answer came from the cassette must not
      * change the run file, or --replay could not reproduce it byte for byte. */
@@ -426,6 +455,7 @@ static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital) {
 static void episode_cleanup(episode *ep) {
     for (size_t a = 0; ep->ag && a < ep->nagents; a++) {
         ar_agent_free(ep->ag[a].agent);
+        ar_ext_agent_free(ep->ag[a].ext);
         ar_account_free(ep->ag[a].acct);
         ar_actions_cleanup(&ep->ag[a].acts);
         free(ep->ag[a].eq);
@@ -445,6 +475,10 @@ static void episode_cleanup(episode *ep) {
     free((void *)ep->rsys);
     free((void *)ep->ruser);
     free(ep->ridx);
+    free(ep->xag);
+    free((void *)ep->xobs);
+    free(ep->xidx);
+    free(ep->xcalls);
     free(ep->ptr);
     free(ep->marks);
 }
@@ -489,9 +523,13 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t star
     ep.rsys = calloc(ep.nagents, sizeof *ep.rsys);
     ep.ruser = calloc(ep.nagents, sizeof *ep.ruser);
     ep.ridx = calloc(ep.nagents, sizeof *ep.ridx);
+    ep.xag = calloc(ep.nagents, sizeof *ep.xag);
+    ep.xobs = calloc(ep.nagents, sizeof *ep.xobs);
+    ep.xidx = calloc(ep.nagents, sizeof *ep.xidx);
+    ep.xcalls = calloc(ep.nagents, sizeof *ep.xcalls);
     ar_err e = AR_OK;
     if (!ep.ptr || !ep.marks || !ep.ag || !ep.coins || !ep.posq || !ep.calls || !ep.rcfg || !ep.rsys || !ep.ruser ||
-        !ep.ridx) {
+        !ep.ridx || !ep.xag || !ep.xobs || !ep.xidx || !ep.xcalls) {
         e = ar_errf(eb, AR_ENOMEM, "out of memory");
         goto done;
     }
@@ -512,8 +550,16 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t star
             goto done;
         }
         ar_strategy_ctx sc = {ep.nsym, cfg->capital, &cfg->exec, aseed};
-        if (!strcmp(g->cfg->kind, "llm")) {
+        if (strcmp(g->cfg->kind, "builtin")) {
             g->llm = 1;
+            if (!strcmp(g->cfg->kind, "exec"))
+                g->ext = ar_ext_exec_create((const char *const *)g->cfg->argv, g->cfg->ext_timeout_s, eb);
+            else if (!strcmp(g->cfg->kind, "http"))
+                g->ext = ar_ext_http_create(g->cfg->url, g->cfg->ext_timeout_s, eb);
+            if (strcmp(g->cfg->kind, "llm") && g->ext == NULL) {
+                e = AR_ECONFIG;
+                goto done;
+            }
             g->eqv = malloc((ndec + 1) * sizeof *g->eqv);
             if (g->eqv == NULL) {
                 e = ar_errf(eb, AR_ENOMEM, "out of memory");
