@@ -43,6 +43,14 @@ typedef struct ar_config {
     size_t nsym;
     char (*symbols)[AR_SYM_MAX]; /* NULL/0: every symbol in the file */
     int64_t start, end;   /* 0: defaults from the data */
+    /* episodes = windows x seeds */
+    size_t nwindows;      /* explicit windows (0: one window [start, end]) */
+    ar_window *windows;
+    size_t win_count;     /* {"count": N, "length": L}: N evenly spaced windows */
+    int64_t win_length;
+    size_t nseeds;
+    uint64_t *seeds;      /* at least one (default: [seed]) */
+    int anon_symbols, anon_dates, anon_prices; /* market.anonymize */
     int64_t cadence;
     ar_exec_cfg exec;
     size_t nagents;

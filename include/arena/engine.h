@@ -19,6 +19,7 @@
 typedef struct ar_engine_opts {
     FILE *progress;         /* non-NULL: draw a progress bar there */
     ar_cassette *cassette;  /* NULL: ask the models; else per its mode (cassette.h) */
+    int jobs;               /* episodes run concurrently (threads); results do not depend on it */
 } ar_engine_opts;
 
 /* Run every episode of cfg on market m (holding exactly cfg's symbols, in

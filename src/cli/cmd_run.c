@@ -18,6 +18,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: arena run CONFIG [-o RUN.h5] [--format text|md|csv|json] [--quiet] [--timing]\n"
             "                 [--cassette FILE [--record|--replay|--auto|--rescore]] [--check]\n"
+            "                 [--jobs N]\n"
             "  Runs the tournament described by CONFIG (docs/CONFIG.md), writes the run\n"
             "  file (default: run.h5) and prints the league table. --timing prints the\n"
             "  time of each phase and the engine's bars/s to stderr.\n"
@@ -25,7 +26,8 @@ static void usage(FILE *f) {
             "  network or key (--replay; byte-identical run file), asks only on a miss\n"
             "  (--auto, the default with --cassette), or replays them by agent and\n"
             "  decision under changed execution settings (--rescore). --check validates\n"
-            "  the config and its market data and exits without running.\n");
+            "  the config and its market data and exits without running. --jobs N runs\n"
+            "  episodes (windows x seeds) on N threads; the run file does not change.\n");
 }
 
 static double now_ms(void) {
@@ -59,7 +61,7 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
 
 int ar_cmd_run(int argc, char **argv) {
     const char *cfg_path = NULL, *out_path = "run.h5", *fmt_s = "text", *cas_path = NULL;
-    int quiet = 0, timing = 0, check = 0;
+    int quiet = 0, timing = 0, check = 0, jobs = 1;
     ar_cassette_mode cas_mode = AR_CASSETTE_OFF;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -82,6 +84,14 @@ int ar_cmd_run(int argc, char **argv) {
                 return AR_EXIT_USAGE;
             }
             cas_mode = m;
+        } else if (!strcmp(argv[i], "--jobs") && i + 1 < argc) {
+            char *end = NULL;
+            long j = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || j < 1 || j > 1024) {
+                fprintf(stderr, "arena run: --jobs: expected a number from 1 to 1024\n");
+                return AR_EXIT_USAGE;
+            }
+            jobs = (int)j;
         } else if (!strcmp(argv[i], "--check")) {
             check = 1;
         } else if (!strcmp(argv[i], "--timing")) {
@@ -163,8 +173,8 @@ int ar_cmd_run(int argc, char **argv) {
     }
     if (check) {
         /* Validate only: config, market file and symbols, window. */
-        printf("%s: ok: %zu agents (%zu llm), %zu symbols, cadence %lld s\n", cfg_path, cfg->nagents, cfg->nllm,
-               m->nsym, (long long)(cfg->cadence / AR_NS_PER_S));
+        printf("%s: ok: %zu agents (%zu llm), %zu symbols, cadence %lld s, %zu seeds\n", cfg_path, cfg->nagents,
+               cfg->nllm, m->nsym, (long long)(cfg->cadence / AR_NS_PER_S), cfg->nseeds);
         rc = AR_EXIT_OK;
         goto out;
     }
@@ -173,7 +183,7 @@ int ar_cmd_run(int argc, char **argv) {
         goto out;
     }
     t_load = now_ms();
-    ar_engine_opts opts = {(!quiet && isatty(STDERR_FILENO)) ? stderr : NULL, cas};
+    ar_engine_opts opts = {(!quiet && isatty(STDERR_FILENO)) ? stderr : NULL, cas, jobs};
     if ((e = ar_tournament_run(cfg, m, sha, &opts, &run, &eb))) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
         rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;

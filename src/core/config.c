@@ -468,7 +468,7 @@ static ar_err add_agent(ar_config *c, const ar_agent_cfg *a) {
 }
 
 static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
-    static const char *const keys[] = {"name", "seed", "capital", "market", "cadence",
+    static const char *const keys[] = {"name", "seed", "seeds", "capital", "market", "cadence",
                                        "execution", "baselines", "agents", "llm", NULL};
     ar_err e;
     if (!json_is_object(root)) return ar_errf(p->eb, AR_ECONFIG, "%s: expected a JSON object at the top", p->file);
@@ -482,6 +482,35 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
         if (!json_is_integer(seed) || json_integer_value(seed) < 0) return fail(p, "seed", "expected a non-negative integer");
         c->seed = (uint64_t)json_integer_value(seed);
     }
+    json_t *seeds = json_object_get(root, "seeds");
+    if (seeds && seed) return fail(p, "seeds", "give either seed or seeds, not both");
+    if (seeds) {
+        if (json_is_integer(seeds)) {
+            json_int_t n = json_integer_value(seeds);
+            if (n < 1 || n > 100000) return fail(p, "seeds", "expected a count from 1 to 100000, or a list of seeds");
+            c->nseeds = (size_t)n;
+            if ((c->seeds = malloc(c->nseeds * sizeof *c->seeds)) == NULL) return AR_ENOMEM;
+            for (size_t i = 0; i < c->nseeds; i++) c->seeds[i] = i + 1;
+        } else if (json_is_array(seeds) && json_array_size(seeds) > 0 && json_array_size(seeds) <= 100000) {
+            c->nseeds = json_array_size(seeds);
+            if ((c->seeds = malloc(c->nseeds * sizeof *c->seeds)) == NULL) return AR_ENOMEM;
+            for (size_t i = 0; i < c->nseeds; i++) {
+                json_t *v = json_array_get(seeds, i);
+                char full[64];
+                snprintf(full, sizeof full, "seeds[%zu]", i);
+                if (!json_is_integer(v) || json_integer_value(v) < 0) return fail(p, full, "expected a non-negative integer");
+                c->seeds[i] = (uint64_t)json_integer_value(v);
+                for (size_t j = 0; j < i; j++)
+                    if (c->seeds[j] == c->seeds[i]) return fail(p, full, "duplicate seed");
+            }
+        } else
+            return fail(p, "seeds", "expected a count N (meaning 1..N) or a non-empty list of seeds");
+        c->seed = c->seeds[0];
+    } else {
+        c->nseeds = 1;
+        if ((c->seeds = malloc(sizeof *c->seeds)) == NULL) return AR_ENOMEM;
+        c->seeds[0] = c->seed;
+    }
     c->capital = 10000;
     if ((e = get_num(p, root, "", "capital", &c->capital, 1e-6, 1e15, NULL))) return e;
     if ((e = get_duration(p, root, "", "cadence", &c->cadence))) return e;
@@ -489,7 +518,7 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
     json_t *m;
     if ((e = get_obj(p, root, "", "market", &m))) return e;
     if (m == NULL) return fail(p, "market", "missing (expected {\"data\": \"market.h5\", ...})");
-    static const char *const mk[] = {"data", "symbols", "start", "end", "mode", NULL};
+    static const char *const mk[] = {"data", "symbols", "start", "end", "mode", "windows", "anonymize", NULL};
     if ((e = check_keys(p, m, "market", mk))) return e;
     const char *data = NULL, *mode = NULL;
     if ((e = get_str(p, m, "market", "data", &data)) || (e = get_str(p, m, "market", "mode", &mode))) return e;
@@ -523,6 +552,47 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
     }
     if ((e = get_time(p, m, "market", "start", &c->start)) || (e = get_time(p, m, "market", "end", &c->end))) return e;
     if (c->start && c->end && c->end <= c->start) return fail(p, "market.end", "must be after market.start");
+    json_t *win = json_object_get(m, "windows");
+    if (win && json_is_array(win)) {
+        c->nwindows = json_array_size(win);
+        if (c->nwindows == 0 || c->nwindows > 100000) return fail(p, "market.windows", "expected 1 to 100000 windows");
+        if ((c->windows = calloc(c->nwindows, sizeof *c->windows)) == NULL) return AR_ENOMEM;
+        for (size_t i = 0; i < c->nwindows; i++) {
+            char path[64];
+            snprintf(path, sizeof path, "market.windows[%zu]", i);
+            json_t *w = json_array_get(win, i);
+            static const char *const wk[] = {"start", "end", NULL};
+            if (!json_is_object(w)) return fail(p, path, "expected {\"start\": ..., \"end\": ...}");
+            if ((e = check_keys(p, w, path, wk)) || (e = get_time(p, w, path, "start", &c->windows[i].start)) ||
+                (e = get_time(p, w, path, "end", &c->windows[i].end)))
+                return e;
+            if (!c->windows[i].start || !c->windows[i].end || c->windows[i].end <= c->windows[i].start)
+                return fail(p, path, "expected a start and a later end");
+        }
+    } else if (win && json_is_object(win)) {
+        static const char *const wk[] = {"count", "length", NULL};
+        double cnt = 0;
+        int hc = 0;
+        if ((e = check_keys(p, win, "market.windows", wk)) ||
+            (e = get_num(p, win, "market.windows", "count", &cnt, 1, 100000, &hc)) ||
+            (e = get_duration(p, win, "market.windows", "length", &c->win_length)))
+            return e;
+        if (!hc || cnt != floor(cnt)) return fail(p, "market.windows.count", "expected a whole number of windows");
+        if (c->win_length <= 0) return fail(p, "market.windows.length", "missing (a duration such as \"3d\")");
+        c->win_count = (size_t)cnt;
+    } else if (win) {
+        return fail(p, "market.windows", "expected a list of {\"start\", \"end\"} or {\"count\": N, \"length\": \"3d\"}");
+    }
+    json_t *anon;
+    if ((e = get_obj(p, m, "market", "anonymize", &anon))) return e;
+    if (anon) {
+        static const char *const ak[] = {"symbols", "dates", "prices", NULL};
+        if ((e = check_keys(p, anon, "market.anonymize", ak)) ||
+            (e = get_bool(p, anon, "market.anonymize", "symbols", &c->anon_symbols)) ||
+            (e = get_bool(p, anon, "market.anonymize", "dates", &c->anon_dates)) ||
+            (e = get_bool(p, anon, "market.anonymize", "prices", &c->anon_prices)))
+            return e;
+    }
 
     json_t *x;
     if ((e = get_obj(p, root, "", "execution", &x)) || (e = parse_exec(p, x, &c->exec))) return e;
@@ -625,6 +695,8 @@ ar_err ar_config_load(const char *path, ar_config **out, ar_errbuf *eb) {
 void ar_config_free(ar_config *c) {
     if (c == NULL) return;
     free(c->symbols);
+    free(c->windows);
+    free(c->seeds);
     for (size_t i = 0; i < c->nagents; i++) free_argv(c->agents[i].argv);
     free(c->agents);
     free(c->canonical_json);

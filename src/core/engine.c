@@ -11,6 +11,7 @@
  * Single-threaded; episodes share only the read-only market. */
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,10 +81,11 @@ static void pt_cleanup(prompt_table *pt) {
 
 /* What a tournament shares across its episodes. */
 typedef struct shared {
-    prompt_table prompts;
-    ar_llm_pool *pool;
     ar_cassette *cassette;
-    double spent; /* USD over the whole run */
+    pthread_mutex_t mu; /* guards the cassette, spent and progress */
+    double spent;       /* USD over the whole run */
+    size_t done, total; /* episodes, for the progress bar */
+    int64_t last_pct;
 } shared;
 
 typedef struct ep_agent {
@@ -113,6 +115,9 @@ typedef struct ep_agent {
 typedef struct episode {
     const ar_config *cfg;
     shared *sh;
+    prompt_table *pt;   /* this episode's prompts; merged in episode order later */
+    ar_llm_pool *pool;  /* the worker's request pool */
+    int hide_dates;
     uint32_t index;
     ar_buf sys;
     int32_t sys_id;
@@ -215,15 +220,23 @@ static ar_err push_rec(ep_agent *g, const ar_llm_rec *r) {
     return AR_OK;
 }
 
+static ar_err cassette_put(episode *ep, ep_agent *g, size_t k, int64_t t) {
+    if (ep->sh->cassette == NULL) return AR_OK;
+    pthread_mutex_lock(&ep->sh->mu);
+    ar_err e = ar_cassette_put(ep->sh->cassette, ep->index, g->cfg->name, (uint32_t)k, t, g->sha, &g->call);
+    pthread_mutex_unlock(&ep->sh->mu);
+    return e;
+}
+
 /* Render this round's prompts for every llm agent, answer what the cassette
  * knows, and ask the models for the rest all at once. */
 static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
     const ar_config *cfg = ep->cfg;
-    ar_prompt_opts po = {ep->coins, 0, cfg->cadence, NULL, 0, k + 1};
+    ar_prompt_opts po = {ep->coins, ep->hide_dates, cfg->cadence, NULL, 0, k + 1};
     ar_buf_reset(&ep->sys);
     ar_err e = ar_prompt_render(cfg->prompt_system, o, &po, &ep->sys, eb);
     if (e) return e;
-    if ((ep->sys_id = pt_add(&ep->sh->prompts, ep->sys.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    if ((ep->sys_id = pt_add(ep->pt, ep->sys.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
     size_t nreq = 0, nx = 0;
     for (size_t a = 0; a < ep->nagents; a++) {
         ep_agent *g = &ep->ag[a];
@@ -237,7 +250,7 @@ static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
             if ((e = ar_obs_json(o, &po, &g->user))) return ar_errf(eb, e, "out of memory");
         } else if ((e = ar_prompt_render(cfg->prompt_user, o, &po, &g->user, eb)))
             return e;
-        if ((g->user_id = pt_add(&ep->sh->prompts, g->user.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
+        if ((g->user_id = pt_add(ep->pt, g->user.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
         /* the cassette key: provider, model and both prompts */
         ar_sha256 *h = ar_sha256_begin();
         if (h == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
@@ -247,12 +260,17 @@ static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
         ar_sha256_end(h, g->sha);
         g->cached = 0;
         memset(&g->call, 0, sizeof g->call);
+        pthread_mutex_lock(&ep->sh->mu);
+        double run_spent = ep->sh->spent;
+        pthread_mutex_unlock(&ep->sh->mu);
         if ((g->cfg->budget_usd > 0 && g->spent >= g->cfg->budget_usd) ||
-            (cfg->budget_usd > 0 && ep->sh->spent >= cfg->budget_usd)) {
+            (cfg->budget_usd > 0 && run_spent >= cfg->budget_usd)) {
             g->state = 2;
             continue;
         }
+        pthread_mutex_lock(&ep->sh->mu);
         int hit = ar_cassette_find(ep->sh->cassette, ep->index, g->cfg->name, (uint32_t)k, g->sha, &g->call, eb);
+        pthread_mutex_unlock(&ep->sh->mu);
         if (hit < 0) return AR_ENOTFOUND;
         if (hit > 0) {
             g->state = 1;
@@ -284,21 +302,17 @@ static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
             ep_agent *g = &ep->ag[ep->xidx[i]];
             g->call = ep->xcalls[i];
             g->state = 1;
-            if (ep->sh->cassette &&
-                ar_cassette_put(ep->sh->cassette, ep->index, g->cfg->name, (uint32_t)k, o->t, g->sha, &g->call))
-                return ar_errf(eb, AR_ENOMEM, "out of memory");
+            if (cassette_put(ep, g, k, o->t)) return ar_errf(eb, AR_ENOMEM, "out of memory");
         }
     }
     if (nreq == 0) return AR_OK;
-    if (ep->sh->pool == NULL) return ar_errf(eb, AR_ESTATE, "no request pool");
-    if ((e = ar_llm_pool_run(ep->sh->pool, ep->rcfg, ep->rsys, ep->ruser, nreq, ep->calls, eb))) return e;
+    if (ep->pool == NULL) return ar_errf(eb, AR_ESTATE, "no request pool");
+    if ((e = ar_llm_pool_run(ep->pool, ep->rcfg, ep->rsys, ep->ruser, nreq, ep->calls, eb))) return e;
     for (size_t i = 0; i < nreq; i++) {
         ep_agent *g = &ep->ag[ep->ridx[i]];
         g->call = ep->calls[i];
         g->state = 1;
-        if (ep->sh->cassette &&
-            ar_cassette_put(ep->sh->cassette, ep->index, g->cfg->name, (uint32_t)k, o->t, g->sha, &g->call))
-            return ar_errf(eb, AR_ENOMEM, "out of memory");
+        if (cassette_put(ep, g, k, o->t)) return ar_errf(eb, AR_ENOMEM, "out of memory");
     }
     return AR_OK;
 }
@@ -328,7 +342,9 @@ static ar_err llm_finish(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d
         if (isfinite(g->cfg->price_in)) {
             r.cost_usd = (double)c->tokens_in * g->cfg->price_in / 1e6 + (double)c->tokens_out * g->cfg->price_out / 1e6;
             g->spent += r.cost_usd;
+            pthread_mutex_lock(&ep->sh->mu);
             ep->sh->spent += r.cost_usd;
+            pthread_mutex_unlock(&ep->sh->mu);
         }
         if (c->text) {
             r.answer_off = (int64_t)g->answers.n;
@@ -497,14 +513,26 @@ static void progress(FILE *f, size_t done, size_t total, int64_t *last_pct) {
     fflush(f);
 }
 
-static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t start, int64_t end,
-                          int32_t window, uint64_t seed, const ar_engine_opts *opts, shared *sh,
+typedef struct ep_spec {
+    int64_t start, end;
+    int32_t window;
+    uint64_t seed;
+} ep_spec;
+
+static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
+                          const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
                           ar_run_episode *out, ar_errbuf *eb) {
+    int64_t start = sp->start, end = sp->end;
+    int32_t window = sp->window;
+    uint64_t seed = sp->seed;
     episode ep;
     memset(&ep, 0, sizeof ep);
     ep.cfg = cfg;
     ep.sh = sh;
-    ep.index = (uint32_t)window;
+    ep.pt = pt;
+    ep.pool = pool;
+    ep.hide_dates = cfg->anon_dates;
+    ep.index = index;
     ep.m = m;
     ep.start = start;
     ep.end = end;
@@ -535,7 +563,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t star
     }
     for (size_t s = 0; s < ep.nsym; s++) {
         const ar_symbol *sy = &m->sym[s];
-        ep.coins[s] = sy->name;
+        ep.coins[s] = coins ? coins[s] : sy->name;
         /* Bars that closed by the start are warm-up history: visible, not traded. */
         ep.ptr[s] = ar_bars_lower_bound(&sy->bars, start - sy->interval + 1);
         ep.marks[s] = ep.ptr[s] ? sy->bars.close[ep.ptr[s] - 1] : NAN;
@@ -583,11 +611,11 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, int64_t star
         advance(&ep, t);
         sample(&ep, t);
         if ((e = decide(&ep, t, k, eb))) goto done;
-        if (opts && opts->progress && k % step == 0) progress(opts->progress, k, ndec, &last_pct);
+        if (progress_to && k % step == 0) progress(progress_to, k, ndec, &last_pct);
     }
     advance(&ep, end);
     sample(&ep, end);
-    if (opts && opts->progress) progress(opts->progress, ndec, ndec, &last_pct);
+    if (progress_to) progress(progress_to, ndec, ndec, &last_pct);
     out->window = window;
     out->seed = seed;
     out->start = start;
@@ -633,16 +661,283 @@ static ar_err default_window(const ar_config *cfg, const ar_market *m, int64_t *
     return AR_OK;
 }
 
+/* The episodes of cfg: windows (explicit, N evenly spaced, or the whole
+ * [start, end]) times seeds, window-major. */
+static ar_err make_episodes(const ar_config *cfg, const ar_market *m, ep_spec **out, size_t *n, ar_errbuf *eb) {
+    int64_t start = 0, end = 0;
+    ar_err e = default_window(cfg, m, &start, &end, eb);
+    if (e) return e;
+    size_t nw = cfg->nwindows ? cfg->nwindows : cfg->win_count ? cfg->win_count : 1;
+    ar_window *w = calloc(nw, sizeof *w);
+    if (w == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    if (cfg->nwindows) {
+        memcpy(w, cfg->windows, nw * sizeof *w);
+    } else if (cfg->win_count) {
+        int64_t L = cfg->win_length, span = end - start - L;
+        char a[48], b[48];
+        ar_time_format(start, a, sizeof a);
+        ar_time_format(end, b, sizeof b);
+        if (span < 0) {
+            free(w);
+            return ar_errf(eb, AR_ECONFIG, "%s: market.windows: length is longer than the data window %s to %s",
+                           cfg->path, a, b);
+        }
+        /* starts on the decision grid of the whole window, so that every
+         * window's decisions fall on the same clock; the last one ends at end
+         * when the span is a whole number of cadences */
+        int64_t step = nw > 1 ? span / (int64_t)(nw - 1) : 0;
+        if (nw > 1 && step < L) {
+            free(w);
+            return ar_errf(eb, AR_ECONFIG,
+                           "%s: market.windows: %zu windows of this length would overlap in %s to %s", cfg->path, nw,
+                           a, b);
+        }
+        for (size_t i = 0; i < nw; i++) {
+            int64_t off = i + 1 == nw && nw > 1 ? span : (int64_t)i * step;
+            off -= off % cfg->cadence;
+            w[i].start = start + off;
+            w[i].end = w[i].start + L;
+        }
+    } else {
+        w[0].start = start;
+        w[0].end = end;
+    }
+    ep_spec *sp = calloc(nw * cfg->nseeds, sizeof *sp);
+    if (sp == NULL) {
+        free(w);
+        return ar_errf(eb, AR_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nw; i++)
+        for (size_t j = 0; j < cfg->nseeds; j++) {
+            ep_spec *x = &sp[i * cfg->nseeds + j];
+            x->start = w[i].start;
+            x->end = w[i].end;
+            x->window = (int32_t)i;
+            x->seed = cfg->seeds[j];
+        }
+    free(w);
+    *out = sp;
+    *n = nw * cfg->nseeds;
+    return AR_OK;
+}
+
+/* ---- leakage guards ------------------------------------------------------- */
+
+/* Names ASSET_A, ASSET_B, ... given to the symbols in a seeded order. */
+static char (*anon_names(const ar_config *cfg, size_t nsym, uint64_t seed, int32_t window))[AR_SYM_MAX] {
+    char(*names)[AR_SYM_MAX] = calloc(nsym, sizeof *names);
+    size_t *perm = malloc(nsym * sizeof *perm);
+    if (names == NULL || perm == NULL) {
+        free(names);
+        free(perm);
+        return NULL;
+    }
+    for (size_t i = 0; i < nsym; i++) perm[i] = i;
+    uint64_t x = ar_mix64(ar_mix64(seed ^ UINT64_C(0xa5a5)) ^ (uint64_t)window);
+    for (size_t i = nsym; i > 1; i--) { /* Fisher-Yates with a mixed counter */
+        x = ar_mix64(x);
+        size_t j = (size_t)(x % i), t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+    for (size_t i = 0; i < nsym; i++) {
+        size_t k = perm[i];
+        if (k < 26) snprintf(names[i], AR_SYM_MAX, "ASSET_%c", (char)('A' + k));
+        else snprintf(names[i], AR_SYM_MAX, "ASSET_%c%c", (char)('A' + (k / 26 - 1) % 26), (char)('A' + k % 26));
+    }
+    (void)cfg;
+    free(perm);
+    return names;
+}
+
+/* Factor per symbol, log-uniform in [0.1, 10], from the episode's seed. */
+static double anon_factor(uint64_t seed, int32_t window, size_t s) {
+    uint64_t x = ar_mix64(ar_mix64(seed ^ UINT64_C(0x5ca1e)) ^ ar_mix64((uint64_t)window * 1000003u + s));
+    double u = (double)(x >> 11) * 0x1.0p-53;
+    return pow(10.0, 2 * u - 1);
+}
+
+/* A copy of m with prices x f and volumes / f per symbol (notional values and
+ * therefore equity, fees and PnL in quote currency are unchanged). */
+static ar_market *scaled_market(const ar_market *m, const double *f) {
+    ar_market *c = ar_market_create();
+    if (c == NULL) return NULL;
+    for (size_t s = 0; s < m->nsym; s++) {
+        const ar_symbol *y = &m->sym[s];
+        int k = ar_market_add_symbol(c, y->name);
+        if (k < 0 || ar_bars_reserve(&c->sym[k].bars, y->bars.n)) {
+            ar_market_free(c);
+            return NULL;
+        }
+        ar_symbol *z = &c->sym[k];
+        z->interval = y->interval;
+        for (size_t i = 0; i < y->bars.n; i++)
+            ar_bars_push(&z->bars, y->bars.t[i], y->bars.open[i] * f[s], y->bars.high[i] * f[s], y->bars.low[i] * f[s],
+                         y->bars.close[i] * f[s], y->bars.volume[i] / f[s]);
+        for (size_t i = 0; i < y->funding.n; i++)
+            if (ar_funding_push(&z->funding, y->funding.t[i], y->funding.rate[i])) {
+                ar_market_free(c);
+                return NULL;
+            }
+    }
+    return c;
+}
+
+/* Report an episode run on scaled prices back in real units. */
+static void unscale(ar_run_episode *ep, const double *f) {
+    for (size_t a = 0; a < ep->nagents; a++) {
+        ar_run_agent *g = &ep->agents[a];
+        for (size_t i = 0; i < g->norders; i++) {
+            ar_order_rec *o = &g->orders[i];
+            double k = f[o->sym];
+            o->qty *= k, o->filled_qty *= k, o->price /= k, o->tp /= k, o->sl /= k, o->fill_price /= k;
+        }
+        for (size_t i = 0; i < g->nfills; i++) {
+            ar_fill_rec *x = &g->fills[i];
+            double k = f[x->sym];
+            x->qty *= k, x->price /= k, x->ref_price /= k;
+        }
+        for (size_t i = 0; i < g->ntrades; i++) {
+            ar_trade_rec *x = &g->trades[i];
+            double k = f[x->sym];
+            x->qty *= k, x->entry /= k, x->exit /= k;
+        }
+        for (size_t i = 0; i < g->nfunding; i++) {
+            ar_funding_rec *x = &g->funding_log[i];
+            double k = f[x->sym];
+            x->qty *= k, x->price /= k;
+        }
+    }
+}
+
+/* ---- the driver ------------------------------------------------------------ */
+
+typedef struct driver {
+    const ar_config *cfg;
+    const ar_market *m;
+    const ar_engine_opts *opts;
+    const ep_spec *specs;
+    size_t n, next;
+    ar_run_episode *eps;
+    prompt_table *pts;
+    ar_err *errs;
+    ar_errbuf *ebs;
+    shared *sh;
+    int use_pool;
+    FILE *progress;
+} driver;
+
+static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
+    const ar_config *cfg = d->cfg;
+    const ep_spec *sp = &d->specs[k];
+    const ar_market *m = d->m;
+    ar_market *scaled = NULL;
+    double *f = NULL;
+    char(*names)[AR_SYM_MAX] = NULL;
+    const char **coins = NULL;
+    ar_err e = AR_OK;
+    if (cfg->anon_symbols) {
+        names = anon_names(cfg, m->nsym, sp->seed, sp->window);
+        coins = malloc(m->nsym * sizeof *coins);
+        if (names == NULL || coins == NULL) {
+            e = ar_errf(&d->ebs[k], AR_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t s = 0; s < m->nsym; s++) coins[s] = names[s];
+    }
+    if (cfg->anon_prices) {
+        f = malloc(m->nsym * sizeof *f);
+        if (f == NULL) {
+            e = ar_errf(&d->ebs[k], AR_ENOMEM, "out of memory");
+            goto out;
+        }
+        /* one factor per symbol and window: every seed of a window sees the same market */
+        for (size_t s = 0; s < m->nsym; s++) f[s] = anon_factor(cfg->seed, sp->window, s);
+        if ((scaled = scaled_market(m, f)) == NULL) {
+            e = ar_errf(&d->ebs[k], AR_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    e = run_episode(cfg, scaled ? scaled : m, sp, (uint32_t)k, coins, d->n == 1 ? d->progress : NULL, d->sh,
+                    &d->pts[k], pool, &d->eps[k], &d->ebs[k]);
+    if (e == AR_OK && f) unscale(&d->eps[k], f);
+out:
+    ar_market_free(scaled);
+    free(f);
+    free(names);
+    free(coins);
+    return e;
+}
+
+static void *worker(void *arg) {
+    driver *d = arg;
+    ar_llm_pool *pool = NULL;
+    ar_errbuf peb;
+    if (d->use_pool) pool = ar_llm_pool_create(ar_mix64(d->cfg->seed ^ UINT64_C(0x11a)), &peb);
+    for (;;) {
+        pthread_mutex_lock(&d->sh->mu);
+        size_t k = d->next++;
+        pthread_mutex_unlock(&d->sh->mu);
+        if (k >= d->n) break;
+        if (d->use_pool && pool == NULL) {
+            d->errs[k] = ar_errf(&d->ebs[k], AR_EIO, "%s", peb.msg);
+            continue;
+        }
+        d->errs[k] = one_episode(d, k, pool);
+        pthread_mutex_lock(&d->sh->mu);
+        d->sh->done++;
+        if (d->n > 1) progress(d->progress, d->sh->done, d->n, &d->sh->last_pct);
+        pthread_mutex_unlock(&d->sh->mu);
+    }
+    ar_llm_pool_free(pool);
+    return NULL;
+}
+
+/* Move every episode's prompts into the run's table in episode order and
+ * renumber the calls: the ids do not depend on which thread ran what. */
+static ar_err merge_prompts(ar_run *r, prompt_table *pts, size_t n) {
+    prompt_table all;
+    memset(&all, 0, sizeof all);
+    ar_err e = AR_OK;
+    for (size_t k = 0; k < n && e == AR_OK; k++) {
+        int32_t *map = malloc((pts[k].n + 1) * sizeof *map);
+        if (map == NULL) {
+            e = AR_ENOMEM;
+            break;
+        }
+        for (size_t i = 0; i < pts[k].n; i++)
+            if ((map[i] = pt_add(&all, pts[k].text[i])) < 0) e = AR_ENOMEM;
+        ar_run_episode *ep = &r->episodes[k];
+        for (size_t a = 0; e == AR_OK && a < ep->nagents; a++)
+            for (size_t i = 0; i < ep->agents[a].nllm; i++) {
+                ar_llm_rec *x = &ep->agents[a].llm[i];
+                if (x->prompt_system >= 0) x->prompt_system = map[x->prompt_system];
+                if (x->prompt_user >= 0) x->prompt_user = map[x->prompt_user];
+            }
+        free(map);
+    }
+    r->prompts = all.text;
+    r->nprompts = all.n;
+    all.text = NULL;
+    all.n = 0;
+    pt_cleanup(&all);
+    return e;
+}
+
 ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *data_sha256,
                          const ar_engine_opts *opts, ar_run **out, ar_errbuf *eb) {
     *out = NULL;
     if (m->nsym == 0) return ar_errf(eb, AR_ECONFIG, "%s: no symbols to trade", cfg->path);
-    int64_t start = 0, end = 0;
-    ar_err e = default_window(cfg, m, &start, &end, eb);
-    if (e) return e;
     if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
+    ep_spec *specs = NULL;
+    size_t n = 0;
+    ar_err e = make_episodes(cfg, m, &specs, &n, eb);
+    if (e) return e;
     ar_run *r = calloc(1, sizeof *r);
-    if (r == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    if (r == NULL) {
+        free(specs);
+        return ar_errf(eb, AR_ENOMEM, "out of memory");
+    }
     snprintf(r->name, sizeof r->name, "%s", cfg->name);
     r->cadence = cfg->cadence;
     r->capital = cfg->capital;
@@ -656,32 +951,57 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
                             "data_sha256", data_sha256, "seed", (json_int_t)cfg->seed);
     r->manifest_json = man ? json_dumps(man, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     json_decref(man);
-    r->nepisodes = 1;
-    r->episodes = calloc(1, sizeof *r->episodes);
-    if (!r->symbols || !r->config_json || !r->manifest_json || !r->episodes) {
+    r->nepisodes = n;
+    r->episodes = calloc(n, sizeof *r->episodes);
+    prompt_table *pts = calloc(n, sizeof *pts);
+    ar_err *errs = calloc(n, sizeof *errs);
+    ar_errbuf *ebs = calloc(n, sizeof *ebs);
+    if (!r->symbols || !r->config_json || !r->manifest_json || !r->episodes || !pts || !errs || !ebs) {
+        free(specs);
+        free(pts);
+        free(errs);
+        free(ebs);
         ar_run_free(r);
         return ar_errf(eb, AR_ENOMEM, "out of memory");
     }
     for (size_t s = 0; s < m->nsym; s++) snprintf(r->symbols[s], AR_SYM_MAX, "%s", m->sym[s].name);
     shared sh;
     memset(&sh, 0, sizeof sh);
+    pthread_mutex_init(&sh.mu, NULL);
     sh.cassette = opts ? opts->cassette : NULL;
+    sh.last_pct = -1;
     ar_cassette_mode mode = ar_cassette_get_mode(sh.cassette);
     r->rescored = mode == AR_CASSETTE_RESCORE;
-    if (cfg->nllm > 0 && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE) {
-        sh.pool = ar_llm_pool_create(ar_mix64(cfg->seed ^ UINT64_C(0x11a)), eb);
-        if (sh.pool == NULL) {
-            ar_run_free(r);
-            return AR_EIO;
-        }
+    driver d = {cfg, m, opts, specs, n, 0, r->episodes, pts, errs, ebs, &sh,
+                cfg->nllm > 0 && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE,
+                opts ? opts->progress : NULL};
+    /* A budget shared by the whole run would make results depend on which
+     * episode spends first: such runs go one episode at a time. */
+    size_t jobs = opts && opts->jobs > 1 ? (size_t)opts->jobs : 1;
+    if (cfg->budget_usd > 0 || jobs > n) jobs = cfg->budget_usd > 0 ? 1 : n;
+    if (jobs <= 1) {
+        worker(&d);
+    } else {
+        pthread_t *th = calloc(jobs, sizeof *th);
+        size_t started = 0;
+        for (; th && started < jobs; started++)
+            if (pthread_create(&th[started], NULL, worker, &d) != 0) break;
+        if (started == 0) worker(&d);
+        for (size_t i = 0; i < started; i++) pthread_join(th[i], NULL);
+        free(th);
     }
-    e = run_episode(cfg, m, start, end, 0, cfg->seed, opts, &sh, &r->episodes[0], eb);
-    ar_llm_pool_free(sh.pool);
-    r->prompts = sh.prompts.text;
-    r->nprompts = sh.prompts.n;
-    sh.prompts.text = NULL;
-    sh.prompts.n = 0;
-    pt_cleanup(&sh.prompts);
+    for (size_t k = 0; k < n && e == AR_OK; k++)
+        if (errs[k]) {
+            e = errs[k];
+            ar_errf(eb, e, "%s", ebs[k].msg);
+        }
+    if (e == AR_OK && merge_prompts(r, pts, n)) e = ar_errf(eb, AR_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++) pt_cleanup(&pts[k]);
+    free(pts);
+    free(errs);
+    free(ebs);
+    free(specs);
+    pthread_mutex_destroy(&sh.mu);
     if (e) {
         ar_run_free(r);
         return e;
