@@ -79,9 +79,9 @@ check "text: undefined shown as en dash" sh -c "printf '%s' \"\$1\" | grep -q 'â
 check "text: baseline footnote" sh -c "printf '%s\n' \"\$1\" | tail -1 | grep -qx '\* baseline'" _ "$out"
 
 csvh=$("$arena" table "$fx" --format csv | head -1)
-check "csv header" test "$csvh" = "rank,agent,kind,detail,baseline,episodes,final_equity,total_return,cagr,volatility,sharpe,sortino,max_drawdown,max_drawdown_duration,calmar,win_rate_periods,profit_factor_periods,trades,fills,win_rate,trade_profit_factor,expectancy,fees,funding,exposure,decisions,invalid_answers,llm_calls,tokens_in,tokens_out,cost_usd,mean_latency_ms"
+check "csv header" test "$csvh" = "position,agent,kind,detail,baseline,episodes,final_equity,total_return,cagr,volatility,sharpe,sortino,max_drawdown,max_drawdown_duration,calmar,win_rate_periods,profit_factor_periods,trades,fills,win_rate,trade_profit_factor,expectancy,fees,funding,exposure,decisions,invalid_answers,llm_calls,tokens_in,tokens_out,cost_usd,mean_latency_ms,windows,return_mean,return_median,return_ci_low,return_ci_high,return_median_ci_low,return_median_ci_high,sharpe_ci_low,sharpe_ci_high,psr,dsr,max_drawdown_worst,beat_buy_hold,rating,rating_ci_low,rating_ci_high,rating_fallback,rank,jk_z_vs_best_baseline,jk_p_vs_best_baseline,invalid_rate,avg_leverage,time_long,time_short,time_flat,avg_holding_min,brier,brier_n,exit_plan_adherence"
 mdh=$("$arena" table --format=md "$fx" | head -1)
-check "md header" test "$mdh" = "| # | agent | kind | eps | return | sharpe | sortino | max_dd | calmar | win% | trades | fills | fees | funding | final_equity | exposure | invalid | tokens_in | tokens_out | cost_usd | latency_ms |"
+check "md header" test "$mdh" = "| # | agent | kind | eps | return | rating | rank | sharpe | sortino | max_dd | calmar | win% | trades | fills | fees | funding | final_equity | exposure | invalid | tokens_in | tokens_out | cost_usd | latency_ms | lev | long/short/flat | hold_min | brier | exit_plan |"
 
 "$arena" table "$fx" --format json >"$work/t.json"
 check "json: rows, nulls and counts" python3 - "$work/t.json" <<'EOF'
@@ -105,6 +105,27 @@ a = rows[1]   # 3 calls per episode (tests/test_run_h5.c fill_agent)
 assert a["llm_calls"] == 6 and a["tokens_in"] == 3810 and a["tokens_out"] == 81, a
 assert abs(a["cost_usd"] - 0.00375) < 1e-15 and a["mean_latency_ms"] == 913.0, a
 EOF
+
+# League statistics: intervals by default, null with --bootstrap 0, same bytes twice.
+"$arena" table "$fx" --format json --bootstrap 0 >"$work/t0.json"
+check "bootstrap 0: no intervals, ranks by rating" python3 - "$work/t0.json" "$work/t.json" <<'EOF'
+import json, sys
+z0 = json.load(open(sys.argv[1])); z = json.load(open(sys.argv[2]))
+for r in z0:
+    assert r["return_ci_low"] is None and r["rating_ci_high"] is None and r["sharpe_ci_low"] is None, r
+    assert r["rank"] in (1, 2) and r["position"] in (1, 2), r
+for r in z:
+    assert r["return_ci_low"] is not None and r["rating"] is not None and r["windows"] == 2, r
+    assert r["return_mean"] == r["total_return"], r
+assert z[1]["baseline"] and z[1]["jk_p_vs_best_baseline"] is None, z[1]   # the best baseline itself
+EOF
+"$arena" table "$fx" --format json --bootstrap 200 --seed 7 >"$work/s1.json"
+"$arena" table "$fx" --format json --bootstrap=200 --seed=7 >"$work/s2.json"
+check "same seed, same bytes" cmp -s "$work/s1.json" "$work/s2.json"
+"$arena" table "$fx" --bootstrap x 2>/dev/null
+check "bad --bootstrap exits 2" test $? = 2
+"$arena" table "$fx" --seed -1 2>/dev/null
+check "bad --seed exits 2" test $? = 2
 
 # Errors: one line naming the file; exit 1. Usage: exit 2.
 "$arena" table "$work/missing.h5" 2>"$work/err.txt"

@@ -96,11 +96,14 @@ static const char *CONFIG =
     "\"market\":{\"file\":\"m.h5\",\"start\":\"2024-01-01\",\"end\":\"2024-02-01\"},"
     "\"agents\":[{\"name\":\"a\",\"model\":\"x\"},{\"name\":\"b\",\"model\":\"y\",\"seed\":3}]}";
 
+/* Without the bootstrap: these tests pin the plain columns and cells; the
+ * intervals are tests/test_league_stats.c's business. */
 static ar_league *compute1(ar_run *r) {
     const ar_run *runs[1] = {r};
     ar_league *l = NULL;
     ar_errbuf eb = {{0}};
-    assert_int_equal(ar_league_compute(runs, 1, &l, &eb), AR_OK);
+    ar_league_opts o = {0, AR_LEAGUE_SEED_DEFAULT};
+    assert_int_equal(ar_league_compute_opts(runs, 1, &o, &l, &eb), AR_OK);
     return l;
 }
 
@@ -220,10 +223,14 @@ static void csv_md_text_output(void **state) {
 
     char *csv = print_to_string(l, AR_FMT_CSV);
     const char *header =
-        "rank,agent,kind,detail,baseline,episodes,final_equity,total_return,cagr,volatility,sharpe,sortino,"
+        "position,agent,kind,detail,baseline,episodes,final_equity,total_return,cagr,volatility,sharpe,sortino,"
         "max_drawdown,max_drawdown_duration,calmar,win_rate_periods,profit_factor_periods,trades,fills,"
         "win_rate,trade_profit_factor,expectancy,fees,funding,exposure,decisions,invalid_answers,llm_calls,"
-        "tokens_in,tokens_out,cost_usd,mean_latency_ms\n";
+        "tokens_in,tokens_out,cost_usd,mean_latency_ms,windows,return_mean,return_median,return_ci_low,"
+        "return_ci_high,return_median_ci_low,return_median_ci_high,sharpe_ci_low,sharpe_ci_high,psr,dsr,"
+        "max_drawdown_worst,beat_buy_hold,rating,rating_ci_low,rating_ci_high,rating_fallback,rank,"
+        "jk_z_vs_best_baseline,jk_p_vs_best_baseline,invalid_rate,avg_leverage,time_long,time_short,time_flat,"
+        "avg_holding_min,brier,brier_n,exit_plan_adherence\n";
     assert_memory_equal(csv, header, strlen(header));
     const char *row1 = csv + strlen(header), *row3 = strchr(strchr(row1, '\n') + 1, '\n') + 1;
     char f[64];
@@ -244,14 +251,17 @@ static void csv_md_text_output(void **state) {
     free(csv);
 
     char *md = print_to_string(l, AR_FMT_MD);
-    const char *mdhead = "| # | agent | kind | eps | return | sharpe | sortino | max_dd | calmar | win% | trades | "
-                         "fills | fees | funding | final_equity | exposure | invalid |\n"
-                         "|---:|:---|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    const char *mdhead = "| # | agent | kind | eps | return | rating | rank | sharpe | sortino | max_dd | calmar | "
+                         "win% | trades | fills | fees | funding | final_equity | exposure | invalid |\n"
+                         "|---:|:---|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                         "---:|\n"
                          "| 1 | alpha | builtin | 2 | +8.00% | ";
     assert_memory_equal(md, mdhead, strlen(mdhead));
     assert_non_null(strstr(md, "| -10.00% |"));
     assert_non_null(strstr(md, "| 66.7% | 3 | 5 | 1.50 | 0.50 | 108.00 | 0.29x | 3/5 |\n"));
-    assert_non_null(strstr(md, "| 3 | beta | builtin | 2 | +0.00% | \xe2\x80\x93 |"));
+    assert_non_null(strstr(md, "| 3 | beta | builtin | 2 | +0.00% | 1000 | 1 | \xe2\x80\x93 |"));
+    assert_non_null(strstr(md, "| 4 | gamma | builtin | 2 | \xe2\x80\x93 | \xe2\x80\x93 | \xe2\x80\x93 |"));
+    assert_null(strstr(md, "lev")); /* no llm/exec/http agent: no behaviour columns */
     assert_null(strstr(md, "tokens_in")); /* no model calls: no model columns */
     free(md);
 
@@ -384,7 +394,7 @@ static void llm_columns(void **state) {
     char *md = print_to_string(l, AR_FMT_MD);
     assert_non_null(strstr(md, "| exposure | invalid | tokens_in | tokens_out | cost_usd | latency_ms |\n"
                                "|---:|:---|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-                               "---:|---:|---:|---:|\n"));
+                               "---:|---:|---:|---:|---:|---:|\n"));
     assert_non_null(strstr(md, "| 3/5 | 250 | 50 | 0.0300 | 500 |\n"));
     assert_non_null(strstr(md, "| 2 | aaa | builtin |"));
     assert_non_null(strstr(md, "| 0/0 | 20 | 2 | 0.2500 | 60 |\n"));

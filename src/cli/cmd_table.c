@@ -1,18 +1,23 @@
-/* src/cli/cmd_table.c - `arena table RUN.h5... [--format text|md|csv|json]`:
+/* src/cli/cmd_table.c - `arena table RUN.h5... [--format text|md|csv|json]
+ * [--bootstrap N] [--seed S]`:
  * the league table of one run file, or of several run files of the same
  * tournament (same config apart from seeds and windows) merged. The table
  * goes to stdout; errors are one line on stderr naming the file. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_errno.h>
 #include "arena/err.h"
 #include "arena/league.h"
 #include "arena/run.h"
 #include "cli/cli.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: arena table RUN.h5... [--format text|md|csv|json]\n"
+    fprintf(f, "usage: arena table RUN.h5... [--format text|md|csv|json] [--bootstrap N] [--seed S]\n"
                "  League table of one or more run files (runs of one tournament merge).\n"
+               "  N resamples of windows (default 1000, 0 = no intervals) give 95%% intervals;\n"
+               "  S seeds the resampling (default 42). See docs/STATS.md \"League statistics\".\n"
                "  Undefined values: '\xe2\x80\x93' in text and md, empty in csv, null in json.\n");
 }
 
@@ -32,8 +37,22 @@ static void report_mismatch(ar_run *const *runs, char **files, size_t n) {
     fprintf(stderr, "arena table: %s: runs differ\n", files[0]);
 }
 
+/* Whole-string unsigned decimal; 0 on success. */
+static int parse_u(const char *s, unsigned long long max, unsigned long long *out) {
+    if (s == NULL || *s < '0' || *s > '9') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end != '\0' || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
 int ar_cmd_table(int argc, char **argv) {
+    gsl_set_error_handler_off();
     ar_format fmt = AR_FMT_TEXT;
+    ar_league_opts opts;
+    ar_league_opts_default(&opts);
     char **files = calloc((size_t)(argc > 0 ? argc : 1), sizeof *files);
     if (files == NULL) {
         fprintf(stderr, "arena table: out of memory\n");
@@ -62,6 +81,19 @@ int ar_cmd_table(int argc, char **argv) {
             val = argv[++i];
         } else if (!strncmp(a, "--format=", 9)) {
             val = a + 9;
+        } else if (!strcmp(a, "--bootstrap") || !strncmp(a, "--bootstrap=", 12) || !strcmp(a, "--seed") ||
+                   !strncmp(a, "--seed=", 7)) {
+            int boot = !strncmp(a, "--bootstrap", 11);
+            const char *eq = strchr(a, '='), *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            unsigned long long x, max = boot ? AR_LEAGUE_BOOTSTRAP_MAX : 0xFFFFFFFFull;
+            if (parse_u(v, max, &x)) {
+                fprintf(stderr, "arena table: %s: expected an integer from 0 to %llu, got '%s'\n",
+                        boot ? "--bootstrap" : "--seed", max, v ? v : "");
+                free(files);
+                return AR_EXIT_USAGE;
+            }
+            if (boot) opts.bootstrap = (size_t)x;
+            else opts.seed = x;
         } else {
             fprintf(stderr, "arena table: unknown option '%s'\n", a);
             usage(stderr);
@@ -96,7 +128,7 @@ int ar_cmd_table(int argc, char **argv) {
             rc = AR_EXIT_FAIL;
             goto done;
         }
-    ar_err e = ar_league_compute((const ar_run *const *)runs, nf, &l, &eb);
+    ar_err e = ar_league_compute_opts((const ar_run *const *)runs, nf, &opts, &l, &eb);
     if (e == AR_ECONFIG && nf > 1) {
         report_mismatch(runs, files, nf);
         rc = AR_EXIT_FAIL;

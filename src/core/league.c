@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
 #include <jansson.h>
 #include "arena/league.h"
 #include "arena/stats.h"
@@ -62,6 +64,20 @@ static void add_mean(acc *a, size_t i, double v) {
     a->cnt[i]++;
 }
 
+/* Metrics of one agent's episode curve (eq: scratch of nequity doubles).
+ * Returns 1 when the curve has period returns; *tr is the total return,
+ * defined also for a curve that touches zero (liquidated): it has no period
+ * returns, but its total return (-100% or close) is well defined and must
+ * rank. */
+static int episode_metrics(const ar_run_agent *ag, double ppy, double *eq, ar_metrics *m, double *tr) {
+    for (size_t k = 0; k < ag->nequity; k++) eq[k] = ag->equity[k].equity;
+    int ok = ag->nequity >= 2 && ar_metrics_compute(eq, ag->nequity, ppy, m) == AR_OK;
+    *tr = ok ? m->total_return : NAN;
+    if (!ok && ag->nequity >= 2 && eq[0] > 0 && isfinite(eq[0]) && isfinite(eq[ag->nequity - 1]))
+        *tr = eq[ag->nequity - 1] / eq[0] - 1.0;
+    return ok;
+}
+
 /* Episode values of one agent into the accumulator, in mean_off order. */
 static ar_err add_episode(acc *a, const ar_run_agent *ag, double ppy, double **eqbuf, size_t *eqcap) {
     if (ag->nequity > *eqcap) {
@@ -70,15 +86,9 @@ static ar_err add_episode(acc *a, const ar_run_agent *ag, double ppy, double **e
         *eqbuf = nb;
         *eqcap = ag->nequity;
     }
-    double *eq = *eqbuf;
-    for (size_t k = 0; k < ag->nequity; k++) eq[k] = ag->equity[k].equity;
     ar_metrics m;
-    int ok = ag->nequity >= 2 && ar_metrics_compute(eq, ag->nequity, ppy, &m) == AR_OK;
-    double tr = ok ? m.total_return : NAN;
-    /* A curve that touches zero (liquidated) has no period returns, but its
-     * total return (-100% or close) is still well defined and must rank. */
-    if (!ok && ag->nequity >= 2 && eq[0] > 0 && isfinite(eq[0]) && isfinite(eq[ag->nequity - 1]))
-        tr = eq[ag->nequity - 1] / eq[0] - 1.0;
+    double tr;
+    int ok = episode_metrics(ag, ppy, *eqbuf, &m, &tr);
     double v[NMEAN] = {
         ag->final_equity,
         tr,
@@ -286,8 +296,672 @@ static ar_err check_configs(const ar_run *const *runs, size_t nruns, ar_errbuf *
     return e;
 }
 
+/* ---- league statistics ---------------------------------------------------
+ *
+ * After the plain means, a second pass lays the episodes out as a table:
+ * one cell per (episode, agent) with the episode's total return, Sharpe and
+ * drawdown. Episodes group into windows (clusters): a window is the run
+ * episode's (window index, start, end), so the seeds of one window in one
+ * run, or in several runs of the same tournament, fall together. The
+ * bootstrap draws whole windows, never single episodes: replaying a
+ * deterministic agent over more seeds adds no information and must not
+ * narrow its interval. To make that exact, a window enters the mean
+ * statistics through its own running mean (which is exact for identical
+ * values) and the median through the pooled episodes (a type-7 median of
+ * a multiset with every element repeated k times is the same number). */
+
+typedef struct {
+    const ar_run_agent *ag; /* NULL: the agent did not play this episode */
+    const ar_run *run;
+    double tr, sharpe, mdd;
+    int curve; /* the curve has period returns */
+} cell;
+
+typedef struct {
+    size_t nep, m, ncl;
+    cell *c;         /* nep x m */
+    size_t *cl;      /* window of episode g */
+    size_t *clstart; /* episodes of window w: clep[clstart[w] .. clstart[w+1]) */
+    size_t *clep;
+    ar_battle *bt;   /* battles grouped by window */
+    size_t *btstart; /* battles of window w: bt[btstart[w] .. btstart[w+1]) */
+    size_t nbt;
+} eptab;
+
+static void eptab_free(eptab *t) {
+    free(t->c);
+    free(t->cl);
+    free(t->clstart);
+    free(t->clep);
+    free(t->bt);
+    free(t->btstart);
+}
+
+static cell *at(const eptab *t, size_t g, size_t i) { return &t->c[g * t->m + i]; }
+
+static size_t find_row(const acc *rows, size_t nrows, const char *name) {
+    size_t i = 0;
+    while (i < nrows && strncmp(rows[i].row.agent, name, AR_NAME_MAX) != 0) i++;
+    return i;
+}
+
+/* Simple returns of a valid curve appended to *buf (grown as needed). */
+static ar_err push_returns(const ar_run_agent *ag, double **buf, size_t *n, size_t *cap) {
+    size_t k = ag->nequity ? ag->nequity - 1 : 0;
+    if (*n + k > *cap) {
+        size_t c = *cap ? *cap : 256;
+        while (c < *n + k) c *= 2;
+        double *nb = realloc(*buf, c * sizeof *nb);
+        if (nb == NULL) return AR_ENOMEM;
+        *buf = nb;
+        *cap = c;
+    }
+    for (size_t j = 0; j < k; j++) (*buf)[(*n)++] = ag->equity[j + 1].equity / ag->equity[j].equity - 1.0;
+    return AR_OK;
+}
+
+/* Same decision times: the two curves can be paired period by period. */
+static int aligned(const ar_run_agent *a, const ar_run_agent *b) {
+    if (a->nequity != b->nequity) return 0;
+    for (size_t k = 0; k < a->nequity; k++)
+        if (a->equity[k].t != b->equity[k].t) return 0;
+    return 1;
+}
+
+static ar_err build_table(const ar_run *const *runs, size_t nruns, const acc *rows, size_t m, eptab *t) {
+    memset(t, 0, sizeof *t);
+    t->m = m;
+    for (size_t ri = 0; ri < nruns; ri++) t->nep += runs[ri]->nepisodes;
+    size_t nep = t->nep;
+    t->c = calloc(nep * m > 0 ? nep * m : 1, sizeof *t->c);
+    t->cl = calloc(nep ? nep : 1, sizeof *t->cl);
+    t->clstart = calloc(nep + 1, sizeof *t->clstart);
+    t->clep = calloc(nep ? nep : 1, sizeof *t->clep);
+    const ar_run_episode **key = calloc(nep ? nep : 1, sizeof *key); /* first episode of each window */
+    size_t *cnt = calloc(nep + 1, sizeof *cnt);
+    size_t eqcap = 0;
+    double *eq = NULL;
+    ar_err e = AR_OK;
+    if (!t->c || !t->cl || !t->clstart || !t->clep || !key || !cnt) e = AR_ENOMEM;
+    size_t g = 0;
+    for (size_t ri = 0; ri < nruns && !e; ri++) {
+        const ar_run *r = runs[ri];
+        double ppy = (double)AR_NS_PER_YEAR / (double)r->cadence;
+        for (size_t k = 0; k < r->nepisodes && !e; k++, g++) {
+            const ar_run_episode *ep = &r->episodes[k];
+            size_t w = 0;
+            while (w < t->ncl && !(key[w]->window == ep->window && key[w]->start == ep->start &&
+                                   key[w]->end == ep->end))
+                w++;
+            if (w == t->ncl) key[t->ncl++] = ep;
+            t->cl[g] = w;
+            cnt[w]++;
+            for (size_t j = 0; j < ep->nagents && !e; j++) {
+                const ar_run_agent *ag = &ep->agents[j];
+                size_t i = find_row(rows, m, ag->name);
+                if (i == m) continue; /* cannot happen: the first pass saw every name */
+                if (ag->nequity > eqcap) {
+                    double *nb = realloc(eq, ag->nequity * sizeof *nb);
+                    if (nb == NULL) {
+                        e = AR_ENOMEM;
+                        break;
+                    }
+                    eq = nb;
+                    eqcap = ag->nequity;
+                }
+                ar_metrics mt;
+                cell *c = at(t, g, i);
+                c->ag = ag;
+                c->run = r;
+                c->curve = episode_metrics(ag, ppy, eq, &mt, &c->tr);
+                c->sharpe = c->curve ? mt.sharpe_annualized : NAN;
+                c->mdd = c->curve ? mt.max_drawdown : NAN;
+            }
+        }
+    }
+    free(eq);
+    free(key);
+    if (!e) {
+        for (size_t w = 0; w < t->ncl; w++) t->clstart[w + 1] = t->clstart[w] + cnt[w];
+        memset(cnt, 0, (nep + 1) * sizeof *cnt);
+        for (size_t q = 0; q < nep; q++) t->clep[t->clstart[t->cl[q]] + cnt[t->cl[q]]++] = q;
+        /* Battles: every pair of agents in an episode, by total return. */
+        size_t nb = 0;
+        for (size_t q = 0; q < nep; q++) {
+            size_t k = 0;
+            for (size_t i = 0; i < m; i++) k += at(t, q, i)->ag != NULL && !isnan(at(t, q, i)->tr);
+            nb += k * (k ? k - 1 : 0) / 2;
+        }
+        t->bt = calloc(nb ? nb : 1, sizeof *t->bt);
+        t->btstart = calloc(t->ncl + 1, sizeof *t->btstart);
+        if (!t->bt || !t->btstart) e = AR_ENOMEM;
+        for (size_t w = 0; w < t->ncl && !e; w++) {
+            for (size_t p = t->clstart[w]; p < t->clstart[w + 1]; p++) {
+                size_t q = t->clep[p];
+                for (size_t i = 0; i < m; i++) {
+                    const cell *a = at(t, q, i);
+                    if (a->ag == NULL || isnan(a->tr)) continue;
+                    for (size_t j = i + 1; j < m; j++) {
+                        const cell *b = at(t, q, j);
+                        if (b->ag == NULL || isnan(b->tr)) continue;
+                        double y = a->tr > b->tr ? 1.0 : a->tr < b->tr ? 0.0 : 0.5;
+                        t->bt[t->nbt++] = (ar_battle){(int)i, (int)j, y};
+                    }
+                }
+            }
+            t->btstart[w + 1] = t->nbt;
+        }
+    }
+    free(cnt);
+    return e;
+}
+
+/* -- behaviour -- */
+
+typedef struct {
+    double lev_sum, lev_w;
+    double t_long, t_short, t_flat;
+    size_t nsamp;
+    double hold_sum;
+    size_t nhold;
+    double brier_sum;
+    size_t nbrier;
+    size_t exit_plan, exit_n;
+} behav;
+
+/* "BTC-PERP", "btcusdt", "BTC/USD" -> "BTC": upper-case letters and digits,
+ * then one PERP suffix and one quote-currency suffix removed, as the answer
+ * parser accepts these spellings of a coin (docs/LLM.md). */
+static void coin_norm(const char *s, size_t n, char *out, size_t cap) {
+    size_t k = 0;
+    for (size_t i = 0; i < n && s[i] && k + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 'a' && ch <= 'z') out[k++] = (char)(ch - 'a' + 'A');
+        else if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) out[k++] = (char)ch;
+    }
+    out[k] = '\0';
+    static const char *const suf[] = {"PERP", "USDT", "USDC", "USD"};
+    for (size_t j = 0; j < 4; j++) {
+        size_t l = strlen(suf[j]);
+        if (k > l && !strcmp(out + k - l, suf[j])) {
+            k -= l;
+            out[k] = '\0';
+            if (j == 0) continue; /* after PERP, a quote suffix may follow */
+            break;
+        }
+    }
+}
+
+static int32_t coin_sym(const ar_run *r, const char *coin, size_t n) {
+    char a[AR_SYM_MAX + 64], b[AR_SYM_MAX + 64];
+    coin_norm(coin, n, a, sizeof a);
+    if (!*a) return -1;
+    for (size_t s = 0; s < r->nsym; s++) {
+        coin_norm(r->symbols[s], AR_SYM_MAX, b, sizeof b);
+        if (!strcmp(a, b)) return (int32_t)s;
+    }
+    return -1;
+}
+
+static int is_entry(const json_t *sig, double *side) {
+    if (!json_is_string(sig)) return 0;
+    char buf[32];
+    const char *s = json_string_value(sig);
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    size_t n = 0;
+    for (; s[n] && n + 1 < sizeof buf; n++) buf[n] = (char)((s[n] >= 'A' && s[n] <= 'Z') ? s[n] - 'A' + 'a' : s[n]);
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
+    buf[n] = '\0';
+    if (!strcmp(buf, "buy_to_enter")) return *side = 1, 1;
+    if (!strcmp(buf, "sell_to_enter")) return *side = -1, 1;
+    return 0;
+}
+
+/* A JSON number, or a numeric string as the answer parser accepts. */
+static double num_of(const json_t *v) {
+    if (json_is_number(v)) return json_number_value(v);
+    if (!json_is_string(v)) return NAN;
+    const char *s = json_string_value(v);
+    char *end;
+    double x = strtod(s, &end);
+    while (*end == ' ') end++;
+    return end != s && *end == '\0' && isfinite(x) ? x : NAN;
+}
+
+/* Brier terms of the entries with a stated confidence in one episode. An
+ * entry at decision t on symbol s is matched to the first fill of s at or
+ * after t from an order decided at t (any fill when the order is not in
+ * the log), and then to the round trip that fill opened on the entry's
+ * side; entries that opened nothing (rejected, added to a position) are
+ * not scored. */
+static ar_err brier_episode(const ar_run *r, const ar_run_agent *ag, behav *b) {
+    for (size_t k = 0; k < ag->nllm; k++) {
+        const ar_llm_rec *c = &ag->llm[k];
+        if (c->actions_len <= 0 || c->actions_off < 0 || ag->answers == NULL ||
+            (uint64_t)c->actions_off + (uint64_t)c->actions_len > ag->answers_len)
+            continue;
+        json_error_t je;
+        json_t *list = json_loadb(ag->answers + c->actions_off, (size_t)c->actions_len, 0, &je);
+        if (list == NULL) continue; /* not ours to judge: the record is what it is */
+        size_t ai;
+        json_t *a;
+        json_array_foreach(list, ai, a) {
+            double side, conf = num_of(json_object_get(a, "confidence"));
+            const json_t *coin = json_object_get(a, "coin");
+            if (!json_is_object(a) || !is_entry(json_object_get(a, "signal"), &side) || !(conf >= 0 && conf <= 1) ||
+                !json_is_string(coin))
+                continue;
+            int32_t s = coin_sym(r, json_string_value(coin), json_string_length(coin));
+            if (s < 0) continue;
+            const ar_fill_rec *f = NULL;
+            for (size_t j = 0; j < ag->nfills && f == NULL; j++) {
+                const ar_fill_rec *x = &ag->fills[j];
+                if (x->sym != s || x->t < c->t) continue;
+                if (x->order_id >= 0 && (size_t)x->order_id < ag->norders && ag->orders[x->order_id].t_decision != c->t)
+                    continue;
+                if (x->order_id < 0) continue; /* TP / SL / liquidation: opens nothing */
+                f = x;
+            }
+            if (f == NULL) continue;
+            for (size_t j = 0; j < ag->ntrades; j++) {
+                const ar_trade_rec *tr = &ag->trades[j];
+                if (tr->sym == s && tr->t_open == f->t && tr->side == (int32_t)side) {
+                    double win = tr->pnl > 0 ? 1.0 : 0.0;
+                    b->brier_sum += (conf - win) * (conf - win);
+                    b->nbrier++;
+                    break;
+                }
+            }
+        }
+        json_decref(list);
+    }
+    return AR_OK;
+}
+
+typedef struct {
+    int32_t sym;
+    int64_t t;
+    int32_t kind;
+    int used;
+} closing;
+
+/* Replay the agent's fills per symbol: leverage of the opening parts, the
+ * side of the book at each equity sample (fills before the sample's time:
+ * an order decided at t fills at t or later, after the mark at t), and the
+ * kind of fill that closed each round trip. */
+static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, behav *b) {
+    size_t nsym = r->nsym;
+    for (size_t k = 0; k < ag->nfills; k++)
+        if (ag->fills[k].sym >= 0 && (size_t)ag->fills[k].sym + 1 > nsym) nsym = (size_t)ag->fills[k].sym + 1;
+    double *pos = calloc(nsym ? nsym : 1, sizeof *pos);
+    closing *cl = calloc(ag->nfills ? ag->nfills : 1, sizeof *cl);
+    if (pos == NULL || cl == NULL) {
+        free(pos);
+        free(cl);
+        return AR_ENOMEM;
+    }
+    size_t ncl = 0, f = 0;
+    for (size_t si = 0; si <= ag->nequity; si++) {
+        /* si == nequity: apply the fills after the last sample too */
+        int64_t ts = si < ag->nequity ? ag->equity[si].t : INT64_MAX;
+        for (; f < ag->nfills && (ag->fills[f].t < ts || si == ag->nequity); f++) {
+            const ar_fill_rec *x = &ag->fills[f];
+            if (x->sym < 0 || !isfinite(x->qty) || x->qty == 0) continue;
+            double q0 = pos[x->sym], dq = x->qty, rest = fabs(dq);
+            if (q0 != 0 && (q0 > 0) != (dq > 0)) rest = fabs(dq) > fabs(q0) ? fabs(dq) - fabs(q0) : 0;
+            double q1 = q0 + dq, scale = fabs(q0) > fabs(dq) ? fabs(q0) : fabs(dq);
+            if (fabs(q1) <= 1e-9 * scale) q1 = 0;
+            if (q0 != 0 && (q1 == 0 || (q1 > 0) != (q0 > 0))) cl[ncl++] = (closing){x->sym, x->t, x->kind, 0};
+            if (rest > 0 && x->order_id >= 0) {
+                double lev = (size_t)x->order_id < ag->norders ? ag->orders[x->order_id].leverage : NAN;
+                if (!(isfinite(lev) && lev >= 1)) lev = 1; /* spot orders record 0 or 1 */
+                double w = rest * fabs(x->price);
+                if (isfinite(w) && w > 0) {
+                    b->lev_sum += lev * w;
+                    b->lev_w += w;
+                }
+            }
+            pos[x->sym] = q1;
+        }
+        if (si == ag->nequity) break;
+        const ar_equity_rec *e = &ag->equity[si];
+        if (!isfinite(e->gross_exposure)) continue;
+        b->nsamp++;
+        if (!(e->gross_exposure > 0)) {
+            b->t_flat += 1;
+            continue;
+        }
+        int lg = 0, sh = 0;
+        for (size_t s = 0; s < nsym; s++) {
+            lg |= pos[s] > 0;
+            sh |= pos[s] < 0;
+        }
+        if (lg && !sh) b->t_long += 1;
+        else if (sh && !lg) b->t_short += 1;
+        else { /* both sides, or exposure the fills do not explain: half each */
+            b->t_long += 0.5;
+            b->t_short += 0.5;
+        }
+    }
+    for (size_t k = 0; k < ag->ntrades; k++) {
+        const ar_trade_rec *tr = &ag->trades[k];
+        double d = (double)(tr->t_close - tr->t_open) / (double)AR_NS_PER_MIN;
+        if (tr->t_close >= tr->t_open) {
+            b->hold_sum += d;
+            b->nhold++;
+        }
+        for (size_t j = 0; j < ncl; j++)
+            if (!cl[j].used && cl[j].sym == tr->sym && cl[j].t == tr->t_close) {
+                cl[j].used = 1;
+                b->exit_n++;
+                b->exit_plan += cl[j].kind == AR_FK_TP || cl[j].kind == AR_FK_SL || cl[j].kind == AR_FK_LIQ;
+                break;
+            }
+    }
+    free(pos);
+    free(cl);
+    return brier_episode(r, ag, b);
+}
+
+/* -- bootstrap -- */
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 2.5 % / 97.5 % of the finite values among v[0..n-1] (sorted in place). */
+static void interval(double *v, size_t n, double *lo, double *hi) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i])) v[k++] = v[i];
+    if (k == 0) {
+        *lo = *hi = NAN;
+        return;
+    }
+    qsort(v, k, sizeof *v, cmp_dbl);
+    *lo = ar_quantile_sorted(v, k, 0.025);
+    *hi = ar_quantile_sorted(v, k, 0.975);
+}
+
+static double median_of(double *v, size_t n) {
+    if (n == 0) return NAN;
+    qsort(v, n, sizeof *v, cmp_dbl);
+    return ar_quantile_sorted(v, n, 0.5);
+}
+
+/* Window means (running means: exact for identical values) of agent i. */
+static double window_mean(const eptab *t, size_t w, size_t i, int sharpe) {
+    double mu = 0;
+    size_t n = 0;
+    for (size_t p = t->clstart[w]; p < t->clstart[w + 1]; p++) {
+        const cell *c = at(t, t->clep[p], i);
+        double v = sharpe ? c->sharpe : c->tr;
+        if (c->ag == NULL || isnan(v)) continue;
+        n++;
+        mu += (v - mu) / (double)n;
+    }
+    return n ? mu : NAN;
+}
+
+typedef struct {
+    double *ret, *med, *sh, *rat; /* m x B replicates */
+} boot;
+
+/* fit: rated agents (those with a battle); fmap[i] their index, or m. */
+static ar_err run_bootstrap(const eptab *t, size_t B, uint64_t seed, size_t fit, const size_t *fmap, boot *bs) {
+    size_t m = t->m, W = t->ncl;
+    ar_err e = AR_OK;
+    double *wm_tr = malloc((W * m > 0 ? W * m : 1) * sizeof *wm_tr);
+    double *wm_sh = malloc((W * m > 0 ? W * m : 1) * sizeof *wm_sh);
+    size_t *draw = malloc((W ? W : 1) * sizeof *draw);
+    double *pool = malloc((t->nep ? t->nep : 1) * sizeof *pool);
+    ar_battle *rs = malloc((t->nbt ? t->nbt : 1) * sizeof *rs);
+    double *R = malloc((fit ? fit : 1) * sizeof *R);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!wm_tr || !wm_sh || !draw || !pool || !rs || !R || !rng) {
+        e = AR_ENOMEM;
+        goto out;
+    }
+    gsl_rng_set(rng, (unsigned long)seed);
+    for (size_t w = 0; w < W; w++)
+        for (size_t i = 0; i < m; i++) {
+            wm_tr[w * m + i] = window_mean(t, w, i, 0);
+            wm_sh[w * m + i] = window_mean(t, w, i, 1);
+        }
+    for (size_t b = 0; b < B; b++) {
+        for (size_t k = 0; k < W; k++) draw[k] = gsl_rng_uniform_int(rng, W);
+        for (size_t i = 0; i < m; i++) {
+            double s1 = 0, s2 = 0;
+            size_t n1 = 0, n2 = 0, np = 0;
+            for (size_t k = 0; k < W; k++) {
+                size_t w = draw[k];
+                double a = wm_tr[w * m + i], c = wm_sh[w * m + i];
+                if (!isnan(a)) s1 += a, n1++;
+                if (!isnan(c)) s2 += c, n2++;
+                for (size_t p = t->clstart[w]; p < t->clstart[w + 1]; p++) {
+                    const cell *x = at(t, t->clep[p], i);
+                    if (x->ag != NULL && !isnan(x->tr)) pool[np++] = x->tr;
+                }
+            }
+            bs->ret[i * B + b] = n1 ? s1 / (double)n1 : NAN;
+            bs->sh[i * B + b] = n2 ? s2 / (double)n2 : NAN;
+            bs->med[i * B + b] = median_of(pool, np);
+        }
+        size_t nr = 0;
+        for (size_t k = 0; k < W; k++)
+            for (size_t q = t->btstart[draw[k]]; q < t->btstart[draw[k] + 1]; q++) rs[nr++] = t->bt[q];
+        /* A resample may leave the MLE undefined: its fallback fit enters
+         * as is, as in `arena rank`. */
+        ar_err fe = fit ? ar_bt_fit(rs, nr, fit, R, NULL) : AR_EINVAL;
+        if (fe == AR_ENOMEM) {
+            e = fe;
+            goto out;
+        }
+        for (size_t i = 0; i < m; i++)
+            bs->rat[i * B + b] = fmap[i] < m && (fe == AR_OK || fe == AR_EUNDEF) ? R[fmap[i]] : NAN;
+    }
+out:
+    free(wm_tr);
+    free(wm_sh);
+    free(draw);
+    free(pool);
+    free(rs);
+    free(R);
+    gsl_rng_free(rng);
+    return e;
+}
+
+/* Everything beyond the plain means, into rows[0..m-1] (first-seen order). */
+static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, size_t m,
+                           const ar_league_opts *o, ar_league *l) {
+    eptab t;
+    ar_err e = build_table(runs, nruns, rows, m, &t);
+    size_t B = o->bootstrap;
+    double **ret = calloc(m ? m : 1, sizeof *ret); /* concatenated per-period returns */
+    size_t *nret = calloc(m ? m : 1, sizeof *nret), *capret = calloc(m ? m : 1, sizeof *capret);
+    double *R = malloc((m ? m : 1) * sizeof *R), *pool = malloc((t.nep ? t.nep : 1) * sizeof *pool);
+    double *r1 = NULL, *r2 = NULL;
+    size_t n12 = 0, c1 = 0, c2 = 0;
+    boot bs = {0};
+    if (!e && (!ret || !nret || !capret || !R || !pool)) e = AR_ENOMEM;
+    if (!e && B > 0) {
+        bs.ret = malloc(m * B * sizeof *bs.ret);
+        bs.med = malloc(m * B * sizeof *bs.med);
+        bs.sh = malloc(m * B * sizeof *bs.sh);
+        bs.rat = malloc(m * B * sizeof *bs.rat);
+        if (!bs.ret || !bs.med || !bs.sh || !bs.rat) e = AR_ENOMEM;
+    }
+    l->windows = t.ncl;
+    /* per agent: windows, median, worst drawdown, returns, behaviour, buy_hold */
+    size_t bh = find_row(rows, m, "buy_hold");
+    for (size_t i = 0; i < m && !e; i++) {
+        ar_league_row *w = &rows[i].row;
+        behav bv = {0};
+        size_t np = 0, nwin = 0, beat = 0, both = 0;
+        double worst = NAN;
+        for (size_t c = 0; c < t.ncl; c++) {
+            int in = 0;
+            for (size_t p = t.clstart[c]; p < t.clstart[c + 1]; p++) in |= at(&t, t.clep[p], i)->ag != NULL;
+            nwin += in;
+        }
+        for (size_t g = 0; g < t.nep && !e; g++) {
+            const cell *x = at(&t, g, i);
+            if (x->ag == NULL) continue;
+            if (!isnan(x->tr)) pool[np++] = x->tr;
+            if (!isnan(x->mdd) && (isnan(worst) || x->mdd < worst)) worst = x->mdd;
+            if (x->curve) e = push_returns(x->ag, &ret[i], &nret[i], &capret[i]);
+            if (!e) e = behaviour_episode(x->run, x->ag, &bv);
+            if (bh < m && bh != i) {
+                const cell *y = at(&t, g, bh);
+                if (y->ag != NULL && !isnan(y->tr) && !isnan(x->tr)) {
+                    both++;
+                    beat += x->tr > y->tr;
+                }
+            }
+        }
+        w->windows = nwin;
+        w->return_median = median_of(pool, np);
+        w->max_drawdown_worst = worst;
+        w->beat_buy_hold = both ? (double)beat / (double)both : NAN;
+        w->psr = nret[i] >= 2 ? ar_psr(ret[i], nret[i], 0.0, NULL) : NAN;
+        w->invalid_rate = w->decisions ? (double)w->invalid_answers / (double)w->decisions : NAN;
+        w->avg_leverage = bv.lev_w > 0 ? bv.lev_sum / bv.lev_w : NAN;
+        w->time_long = bv.nsamp ? bv.t_long / (double)bv.nsamp : NAN;
+        w->time_short = bv.nsamp ? bv.t_short / (double)bv.nsamp : NAN;
+        w->time_flat = bv.nsamp ? bv.t_flat / (double)bv.nsamp : NAN;
+        w->avg_holding_min = bv.nhold ? bv.hold_sum / (double)bv.nhold : NAN;
+        w->brier = bv.nbrier ? bv.brier_sum / (double)bv.nbrier : NAN;
+        w->brier_n = bv.nbrier;
+        w->exit_plan_adherence = bv.exit_n ? (double)bv.exit_plan / (double)bv.exit_n : NAN;
+    }
+    /* DSR: trials = agents, V = sample variance of their per-period Sharpe. */
+    if (!e) {
+        double mu = 0, m2 = 0;
+        size_t k = 0;
+        for (size_t i = 0; i < m; i++) {
+            double sr = nret[i] >= 2 ? ar_sharpe_pp(ret[i], nret[i]) : NAN;
+            if (!isfinite(sr)) continue;
+            k++;
+            double d = sr - mu;
+            mu += d / (double)k;
+            m2 += d * (sr - mu);
+        }
+        double V = k >= 2 ? m2 / (double)(k - 1) : NAN;
+        for (size_t i = 0; i < m; i++)
+            rows[i].row.dsr = nret[i] >= 2 && !isnan(V) ? ar_dsr(ret[i], nret[i], (double)m, V, NULL, NULL) : NAN;
+    }
+    /* Memmel-JK against the baseline with the highest mean Sharpe. */
+    size_t best = m;
+    for (size_t i = 0; i < m && !e; i++) {
+        const ar_league_row *w = &rows[i].row;
+        if (!w->baseline || isnan(w->sharpe)) continue;
+        if (best == m || w->sharpe > rows[best].row.sharpe ||
+            (w->sharpe == rows[best].row.sharpe && strcmp(w->agent, rows[best].row.agent) < 0))
+            best = i;
+    }
+    if (best < m) snprintf(l->best_baseline, sizeof l->best_baseline, "%s", rows[best].row.agent);
+    for (size_t i = 0; i < m && !e; i++) {
+        ar_league_row *w = &rows[i].row;
+        w->jk_z_vs_best_baseline = w->jk_p_vs_best_baseline = NAN;
+        if (best == m || i == best) continue;
+        n12 = 0;
+        size_t n2 = 0;
+        for (size_t g = 0; g < t.nep && !e; g++) {
+            const cell *x = at(&t, g, i), *y = at(&t, g, best);
+            if (x->ag == NULL || y->ag == NULL || !x->curve || !y->curve || !aligned(x->ag, y->ag)) continue;
+            if (!(e = push_returns(x->ag, &r1, &n12, &c1))) e = push_returns(y->ag, &r2, &n2, &c2);
+        }
+        if (e || n12 < 2) continue;
+        ar_jk jk;
+        ar_memmel_jk(r1, r2, n12, &jk);
+        w->jk_z_vs_best_baseline = jk.z;
+        w->jk_p_vs_best_baseline = jk.p_two_sided;
+    }
+    /* Ratings: the fit, then the bootstrap (GSL's handler off meanwhile).
+     * Only agents with at least one comparison are rated: one that never
+     * had a defined return has no rating, and must not force the fallback
+     * on everyone else. */
+    size_t *fmap = malloc((m ? m : 1) * sizeof *fmap), fit = 0;
+    if (!e && fmap == NULL) e = AR_ENOMEM;
+    if (!e) {
+        for (size_t i = 0; i < m; i++) fmap[i] = m;
+        for (size_t k = 0; k < t.nbt; k++) fmap[t.bt[k].a] = fmap[t.bt[k].b] = 0;
+        for (size_t i = 0; i < m; i++)
+            if (fmap[i] == 0) fmap[i] = fit++;
+        for (size_t k = 0; k < t.nbt; k++) {
+            t.bt[k].a = (int)fmap[t.bt[k].a];
+            t.bt[k].b = (int)fmap[t.bt[k].b];
+        }
+        gsl_error_handler_t *old = gsl_set_error_handler_off();
+        ar_err fe = fit ? ar_bt_fit(t.bt, t.nbt, fit, R, NULL) : AR_EINVAL;
+        if (fe == AR_ENOMEM) e = fe;
+        l->rating_fallback = fe == AR_EUNDEF;
+        if (!e && B > 0) e = run_bootstrap(&t, B, o->seed, fit, fmap, &bs);
+        gsl_set_error_handler(old);
+        for (size_t i = 0; i < m && !e; i++) {
+            ar_league_row *w = &rows[i].row;
+            w->rating = fmap[i] < m && (fe == AR_OK || fe == AR_EUNDEF) ? R[fmap[i]] : NAN;
+            w->rating_fallback = l->rating_fallback && !isnan(w->rating);
+            if (B > 0) {
+                interval(bs.ret + i * B, B, &w->return_ci_low, &w->return_ci_high);
+                interval(bs.med + i * B, B, &w->return_median_ci_low, &w->return_median_ci_high);
+                interval(bs.sh + i * B, B, &w->sharpe_ci_low, &w->sharpe_ci_high);
+                interval(bs.rat + i * B, B, &w->rating_ci_low, &w->rating_ci_high);
+            } else {
+                w->return_ci_low = w->return_ci_high = w->return_median_ci_low = w->return_median_ci_high = NAN;
+                w->sharpe_ci_low = w->sharpe_ci_high = w->rating_ci_low = w->rating_ci_high = NAN;
+            }
+        }
+        /* LMArena's rule; without intervals it compares the point ratings.
+         * An unrated agent has no rank (0: printed as undefined). */
+        for (size_t i = 0; i < m && !e; i++) {
+            size_t above = 0;
+            if (isnan(rows[i].row.rating)) {
+                rows[i].row.rank = 0;
+                continue;
+            }
+            for (size_t j = 0; j < m; j++)
+                above += B > 0 ? rows[j].row.rating_ci_low > rows[i].row.rating_ci_high
+                               : rows[j].row.rating > rows[i].row.rating;
+            rows[i].row.rank = 1 + above;
+        }
+    }
+    for (size_t i = 0; ret && i < m; i++) free(ret[i]);
+    free(ret);
+    free(nret);
+    free(capret);
+    free(R);
+    free(fmap);
+    free(pool);
+    free(r1);
+    free(r2);
+    free(bs.ret);
+    free(bs.med);
+    free(bs.sh);
+    free(bs.rat);
+    eptab_free(&t);
+    return e;
+}
+
+void ar_league_opts_default(ar_league_opts *o) {
+    o->bootstrap = AR_LEAGUE_BOOTSTRAP_DEFAULT;
+    o->seed = AR_LEAGUE_SEED_DEFAULT;
+}
+
 ar_err ar_league_compute(const ar_run *const *runs, size_t nruns, ar_league **out, ar_errbuf *eb) {
+    return ar_league_compute_opts(runs, nruns, NULL, out, eb);
+}
+
+ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_league_opts *opts,
+                              ar_league **out, ar_errbuf *eb) {
     *out = NULL;
+    ar_league_opts o;
+    if (opts) o = *opts;
+    else ar_league_opts_default(&o);
+    if (o.bootstrap > AR_LEAGUE_BOOTSTRAP_MAX)
+        return ar_errf(eb, AR_EINVAL, "league: bootstrap: at most %d resamples, got %zu", AR_LEAGUE_BOOTSTRAP_MAX,
+                       o.bootstrap);
     if (runs == NULL || nruns == 0) return ar_errf(eb, AR_EINVAL, "league: no runs");
     for (size_t i = 0; i < nruns; i++) {
         if (runs[i] == NULL) return ar_errf(eb, AR_EINVAL, "league: run %zu missing", i + 1);
@@ -343,11 +1017,19 @@ ar_err ar_league_compute(const ar_run *const *runs, size_t nruns, ar_league **ou
             e = AR_ENOMEM;
         }
     }
-    for (size_t i = 0; i < nrows; i++) {
-        if (l) {
-            finish_row(&rows[i]);
-            l->rows[i] = rows[i].row;
+    if (l) {
+        for (size_t i = 0; i < nrows; i++) finish_row(&rows[i]);
+        l->bootstrap = o.bootstrap;
+        l->seed = o.seed;
+        e = league_stats(runs, nruns, rows, nrows, &o, l);
+        if (e) {
+            free(l->rows);
+            free(l);
+            l = NULL;
         }
+    }
+    for (size_t i = 0; i < nrows; i++) {
+        if (l) l->rows[i] = rows[i].row;
         free(rows[i].pnl);
     }
     free(rows);
@@ -385,23 +1067,36 @@ ar_err ar_format_parse(const char *s, ar_format *out) {
 /* ---- printing ----------------------------------------------------------- */
 
 #define UNDEF "\xe2\x80\x93" /* "–" U+2013: undefined in text and Markdown */
+#define DAGGER "\xe2\x80\xa0" /* "†" U+2020: a fallback rating */
 
-/* Human columns (text and Markdown). Fractions print as percentages. */
-/* The model columns (C_TOK_IN on) show only when some agent made calls: a
- * table of coded strategies keeps its width. */
-typedef enum { C_RANK, C_AGENT, C_KIND, C_EPS, C_RET, C_SHARPE, C_SORTINO, C_MDD, C_CALMAR, C_WIN,
-               C_TRADES, C_FILLS, C_FEES, C_FUNDING, C_FINAL, C_EXPO, C_INVALID, C_TOK_IN, C_TOK_OUT,
-               C_COST, C_LAT, C_NCOL } hcol;
-static const char *const hhead[C_NCOL] = {"#", "agent", "kind", "eps", "return", "sharpe", "sortino",
-                                          "max_dd", "calmar", "win%", "trades", "fills", "fees",
+/* Human columns (text and Markdown). Fractions print as percentages.
+ * The model columns (C_TOK_IN..C_LAT) show only when some agent made calls,
+ * the behaviour columns (C_LEV on) only when some agent is an llm, exec or
+ * http agent: a table of coded strategies keeps its width. */
+typedef enum { C_RANK, C_AGENT, C_KIND, C_EPS, C_RET, C_RATING, C_RRANK, C_SHARPE, C_SORTINO, C_MDD, C_CALMAR,
+               C_WIN, C_TRADES, C_FILLS, C_FEES, C_FUNDING, C_FINAL, C_EXPO, C_INVALID, C_TOK_IN, C_TOK_OUT,
+               C_COST, C_LAT, C_LEV, C_LSF, C_HOLD, C_BRIER, C_EXIT, C_NCOL } hcol;
+static const char *const hhead[C_NCOL] = {"#", "agent", "kind", "eps", "return", "rating", "rank", "sharpe",
+                                          "sortino", "max_dd", "calmar", "win%", "trades", "fills", "fees",
                                           "funding", "final_equity", "exposure", "invalid", "tokens_in",
-                                          "tokens_out", "cost_usd", "latency_ms"};
+                                          "tokens_out", "cost_usd", "latency_ms", "lev", "long/short/flat",
+                                          "hold_min", "brier", "exit_plan"};
 
-/* Columns to print: all when any row has model calls, else up to invalid. */
-static int human_ncol(const ar_league *l) {
-    for (size_t i = 0; i < l->nrows; i++)
-        if (l->rows[i].llm_calls) return C_NCOL;
-    return C_TOK_IN;
+static int model_kind(const char *k) { return !strcmp(k, "llm") || !strcmp(k, "exec") || !strcmp(k, "http"); }
+
+/* The columns to print, in order, into cols; returns how many. */
+static int human_cols(const ar_league *l, int *cols) {
+    int calls = 0, models = 0, n = 0;
+    for (size_t i = 0; i < l->nrows; i++) {
+        calls |= l->rows[i].llm_calls > 0;
+        models |= model_kind(l->rows[i].kind);
+    }
+    for (int c = 0; c < C_NCOL; c++) {
+        if (c >= C_TOK_IN && c <= C_LAT && !calls) continue;
+        if (c >= C_LEV && !models) continue;
+        cols[n++] = c;
+    }
+    return n;
 }
 
 static void fmt_num(char *buf, size_t n, const char *fmt, double v) {
@@ -415,7 +1110,25 @@ static void human_cell(const ar_league_row *r, size_t rank, int c, char *b, size
     case C_AGENT: snprintf(b, n, "%s%s", r->agent, r->baseline ? "*" : ""); break;
     case C_KIND: snprintf(b, n, "%s", r->kind); break;
     case C_EPS: snprintf(b, n, "%zu", r->episodes); break;
-    case C_RET: fmt_num(b, n, "%+.2f%%", 100 * r->total_return); break;
+    case C_RET:
+        fmt_num(b, n, "%+.2f%%", 100 * r->total_return);
+        if (isfinite(r->total_return) && isfinite(r->return_ci_low) && isfinite(r->return_ci_high)) {
+            size_t k = strlen(b);
+            snprintf(b + k, n - k, " [%+.2f, %+.2f]", 100 * r->return_ci_low, 100 * r->return_ci_high);
+        }
+        break;
+    case C_RATING: {
+        fmt_num(b, n, "%.0f", r->rating);
+        size_t k = strlen(b);
+        if (isfinite(r->rating) && isfinite(r->rating_ci_low) && isfinite(r->rating_ci_high))
+            k += (size_t)snprintf(b + k, n - k, " [%.0f, %.0f]", r->rating_ci_low, r->rating_ci_high);
+        if (r->rating_fallback && k < n) snprintf(b + k, n - k, "%s", DAGGER);
+        break;
+    }
+    case C_RRANK:
+        if (r->rank) snprintf(b, n, "%zu", r->rank);
+        else snprintf(b, n, "%s", UNDEF);
+        break;
     case C_SHARPE: fmt_num(b, n, "%.2f", r->sharpe); break;
     case C_SORTINO: fmt_num(b, n, "%.2f", r->sortino); break;
     case C_MDD: fmt_num(b, n, "%.2f%%", 100 * r->max_drawdown); break;
@@ -432,6 +1145,15 @@ static void human_cell(const ar_league_row *r, size_t rank, int c, char *b, size
     case C_TOK_OUT: fmt_num(b, n, "%.0f", r->tokens_out); break;
     case C_COST: fmt_num(b, n, "%.4f", r->cost_usd); break;
     case C_LAT: fmt_num(b, n, "%.0f", r->mean_latency_ms); break;
+    case C_LEV: fmt_num(b, n, "%.1fx", r->avg_leverage); break;
+    case C_LSF:
+        if (isfinite(r->time_long) && isfinite(r->time_short) && isfinite(r->time_flat))
+            snprintf(b, n, "%.0f/%.0f/%.0f", 100 * r->time_long, 100 * r->time_short, 100 * r->time_flat);
+        else snprintf(b, n, "%s", UNDEF);
+        break;
+    case C_HOLD: fmt_num(b, n, "%.0f", r->avg_holding_min); break;
+    case C_BRIER: fmt_num(b, n, "%.3f", r->brier); break;
+    case C_EXIT: fmt_num(b, n, "%.0f%%", 100 * r->exit_plan_adherence); break;
     default: b[0] = '\0';
     }
 }
@@ -449,33 +1171,47 @@ static void pad(FILE *f, size_t k) {
     while (k--) fputc(' ', f);
 }
 
+/* Footnotes under the text table; under the Markdown one, a paragraph
+ * after a blank line (and no "* baseline": Markdown has no such marker). */
+static void footnotes(const ar_league *l, FILE *f, int md) {
+    int base = 0, ci = l->nrows && l->bootstrap;
+    for (size_t i = 0; i < l->nrows; i++) base |= l->rows[i].baseline;
+    if (md && (ci || l->rating_fallback)) fputc('\n', f);
+    if (ci)
+        fprintf(f, "[lo, hi]: 95%% bootstrap intervals, %zu resamples of %zu windows, seed %llu\n", l->bootstrap,
+                l->windows, (unsigned long long)l->seed);
+    if (l->rating_fallback)
+        fprintf(f, "%s rating: the maximum-likelihood fit does not exist (an agent won or lost every "
+                   "comparison); regularised fallback, see docs/STATS.md\n", DAGGER);
+    if (base && !md) fputs("* baseline\n", f);
+}
+
 static void print_text(const ar_league *l, FILE *f) {
     size_t w[C_NCOL];
     char cell[160];
-    int ncol = human_ncol(l);
-    for (int c = 0; c < ncol; c++) w[c] = width(hhead[c]);
+    int cols[C_NCOL], ncol = human_cols(l, cols);
+    for (int k = 0; k < ncol; k++) w[k] = width(hhead[cols[k]]);
     for (size_t i = 0; i < l->nrows; i++)
-        for (int c = 0; c < ncol; c++) {
-            human_cell(&l->rows[i], i + 1, c, cell, sizeof cell);
-            if (width(cell) > w[c]) w[c] = width(cell);
+        for (int k = 0; k < ncol; k++) {
+            human_cell(&l->rows[i], i + 1, cols[k], cell, sizeof cell);
+            if (width(cell) > w[k]) w[k] = width(cell);
         }
     /* Names and kinds left-aligned, numbers right-aligned so digits line up. */
     for (size_t i = 0; i <= l->nrows; i++) {
-        for (int c = 0; c < ncol; c++) {
+        for (int k = 0; k < ncol; k++) {
+            int c = cols[k];
             if (i == 0) snprintf(cell, sizeof cell, "%s", hhead[c]);
             else human_cell(&l->rows[i - 1], i, c, cell, sizeof cell);
-            size_t gap = w[c] - width(cell);
+            size_t gap = w[k] - width(cell);
             int left = c == C_AGENT || c == C_KIND;
-            if (c) fputs("  ", f);
+            if (k) fputs("  ", f);
             if (!left) pad(f, gap);
             fputs(cell, f);
-            if (left && c != ncol - 1) pad(f, gap);
+            if (left && k != ncol - 1) pad(f, gap);
         }
         fputc('\n', f);
     }
-    int base = 0;
-    for (size_t i = 0; i < l->nrows; i++) base |= l->rows[i].baseline;
-    if (base) fputs("* baseline\n", f);
+    footnotes(l, f, 0);
 }
 
 static void md_escaped(FILE *f, const char *s) {
@@ -487,26 +1223,27 @@ static void md_escaped(FILE *f, const char *s) {
 
 static void print_md(const ar_league *l, FILE *f) {
     char cell[160];
-    int ncol = human_ncol(l);
+    int cols[C_NCOL], ncol = human_cols(l, cols);
     fputc('|', f);
-    for (int c = 0; c < ncol; c++) fprintf(f, " %s |", hhead[c]);
+    for (int k = 0; k < ncol; k++) fprintf(f, " %s |", hhead[cols[k]]);
     fputs("\n|", f);
-    for (int c = 0; c < ncol; c++) fputs(c == C_AGENT || c == C_KIND ? ":---|" : "---:|", f);
+    for (int k = 0; k < ncol; k++) fputs(cols[k] == C_AGENT || cols[k] == C_KIND ? ":---|" : "---:|", f);
     fputc('\n', f);
     for (size_t i = 0; i < l->nrows; i++) {
         fputc('|', f);
-        for (int c = 0; c < ncol; c++) {
-            human_cell(&l->rows[i], i + 1, c, cell, sizeof cell);
+        for (int k = 0; k < ncol; k++) {
+            human_cell(&l->rows[i], i + 1, cols[k], cell, sizeof cell);
             fputc(' ', f);
             md_escaped(f, cell);
             fputs(" |", f);
         }
         fputc('\n', f);
     }
+    footnotes(l, f, 1);
 }
 
 /* Machine columns (CSV and JSON): raw values, fractions as fractions. */
-typedef enum { M_STR, M_BOOL, M_SIZE, M_DBL } mkind;
+typedef enum { M_STR, M_BOOL, M_SIZE, M_DBL, M_RANK } mkind; /* M_RANK: a size, 0 undefined */
 typedef struct {
     const char *name;
     mkind k;
@@ -514,7 +1251,7 @@ typedef struct {
 } mcol;
 #define MC(n, k) {#n, k, offsetof(ar_league_row, n)}
 static const mcol mcols[] = {
-    {"rank", M_SIZE, (size_t)-1},
+    {"position", M_SIZE, (size_t)-1},
     MC(agent, M_STR),           MC(kind, M_STR),
     MC(detail, M_STR),          MC(baseline, M_BOOL),
     MC(episodes, M_SIZE),       MC(final_equity, M_DBL),
@@ -531,6 +1268,23 @@ static const mcol mcols[] = {
     MC(llm_calls, M_SIZE),      MC(tokens_in, M_DBL),
     MC(tokens_out, M_DBL),      MC(cost_usd, M_DBL),
     MC(mean_latency_ms, M_DBL),
+    MC(windows, M_SIZE),
+    {"return_mean", M_DBL, offsetof(ar_league_row, total_return)},
+    MC(return_median, M_DBL),
+    MC(return_ci_low, M_DBL),   MC(return_ci_high, M_DBL),
+    MC(return_median_ci_low, M_DBL), MC(return_median_ci_high, M_DBL),
+    MC(sharpe_ci_low, M_DBL),   MC(sharpe_ci_high, M_DBL),
+    MC(psr, M_DBL),             MC(dsr, M_DBL),
+    MC(max_drawdown_worst, M_DBL), MC(beat_buy_hold, M_DBL),
+    MC(rating, M_DBL),          MC(rating_ci_low, M_DBL),
+    MC(rating_ci_high, M_DBL),  MC(rating_fallback, M_BOOL),
+    MC(rank, M_RANK),
+    MC(jk_z_vs_best_baseline, M_DBL), MC(jk_p_vs_best_baseline, M_DBL),
+    MC(invalid_rate, M_DBL),    MC(avg_leverage, M_DBL),
+    MC(time_long, M_DBL),       MC(time_short, M_DBL),
+    MC(time_flat, M_DBL),       MC(avg_holding_min, M_DBL),
+    MC(brier, M_DBL),           MC(brier_n, M_SIZE),
+    MC(exit_plan_adherence, M_DBL),
 };
 #define NMCOL (sizeof mcols / sizeof mcols[0])
 
@@ -565,6 +1319,9 @@ static void print_csv(const ar_league *l, FILE *f) {
             case M_STR: csv_str(f, (const char *)mptr(r, m)); break;
             case M_BOOL: fputs(*(const int *)mptr(r, m) ? "1" : "0", f); break;
             case M_SIZE: fprintf(f, "%zu", *(const size_t *)mptr(r, m)); break;
+            case M_RANK:
+                if (*(const size_t *)mptr(r, m)) fprintf(f, "%zu", *(const size_t *)mptr(r, m));
+                break;
             case M_DBL: {
                 double v = *(const double *)mptr(r, m);
                 if (isfinite(v)) fprintf(f, "%.17g", v);
@@ -592,6 +1349,11 @@ static ar_err print_json(const ar_league *l, FILE *f) {
                 case M_STR: v = json_string((const char *)mptr(r, m)); break;
                 case M_BOOL: v = json_boolean(*(const int *)mptr(r, m)); break;
                 case M_SIZE: v = json_integer((json_int_t) * (const size_t *)mptr(r, m)); break;
+                case M_RANK: {
+                    size_t k = *(const size_t *)mptr(r, m);
+                    v = k ? json_integer((json_int_t)k) : json_null();
+                    break;
+                }
                 default: {
                     double d = *(const double *)mptr(r, m);
                     v = isfinite(d) ? json_real(d) : json_null();
