@@ -8,5 +8,6 @@ int ar_cmd_table(int argc, char **argv);
 int ar_cmd_stats(int argc, char **argv);
 int ar_cmd_rank(int argc, char **argv);
 int ar_cmd_data(int argc, char **argv);
+int ar_cmd_report(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
     {"stats", ar_cmd_stats, "stats EQUITY.csv --periods-per-year N [--format json]   metrics of an equity curve"},
     {"rank", ar_cmd_rank, "rank BATTLES.csv [--format json|text]   Bradley-Terry ratings from battles"},
     {"data", ar_cmd_data, "data import|synth|info ...      market files"},
+    {"report", ar_cmd_report, "report RUN.h5... -o REPORT.html   static HTML report: league, charts, trades, decisions"},
 };
 
 static void usage(FILE *f) {
