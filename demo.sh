@@ -12,5 +12,6 @@ mkdir -p demo
 ./build/arena data synth -o demo/market.h5 --symbols BTC,ETH,SOL,BNB,DOGE,XRP --days 7 --interval 1m --seed 7
 ./build/arena data info demo/market.h5
 ./build/arena run examples/demo.json -o demo/run.h5
+./build/arena report demo/run.h5 -o demo/report.html
 echo
-echo "Next: ./build/arena table demo/run.h5 --format md    (docs/ for more)"
+echo "Report: demo/report.html    Next: ./build/arena table demo/run.h5 --format md    (docs/ for more)"
