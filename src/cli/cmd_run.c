@@ -10,6 +10,7 @@
 #include "arena/config.h"
 #include "arena/engine.h"
 #include "arena/league.h"
+#include "arena/shard.h"
 #include "arena/store.h"
 #include "arena/util.h"
 #include "cli/cli.h"
@@ -18,7 +19,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: arena run CONFIG [-o RUN.h5] [--format text|md|csv|json] [--quiet] [--timing]\n"
             "                 [--cassette FILE [--record|--replay|--auto|--rescore]] [--check]\n"
-            "                 [--jobs N]\n"
+            "                 [--jobs N] [--episodes LIST] [--resume]\n"
             "  Runs the tournament described by CONFIG (docs/CONFIG.md), writes the run\n"
             "  file (default: run.h5) and prints the league table. --timing prints the\n"
             "  time of each phase and the engine's bars/s to stderr.\n"
@@ -27,7 +28,12 @@ static void usage(FILE *f) {
             "  (--auto, the default with --cassette), or replays them by agent and\n"
             "  decision under changed execution settings (--rescore). --check validates\n"
             "  the config and its market data and exits without running. --jobs N runs\n"
-            "  episodes (windows x seeds) on N threads; the run file does not change.\n");
+            "  episodes (windows x seeds) on N threads; the run file does not change.\n"
+            "  --episodes LIST (e.g. 0-3,7) runs only those episodes (window-major\n"
+            "  indices) into the shard file RUN.h5.shard-0; --resume keeps the episodes\n"
+            "  already in RUN.h5.shard-*, runs the rest, merges them into RUN.h5 and\n"
+            "  removes the shards. Under mpirun the ranks share the episodes, each keeping\n"
+            "  its own in RUN.h5.shard-<rank>; rank 0 writes RUN.h5 (docs/MPI.md).\n");
 }
 
 static double now_ms(void) {
@@ -59,9 +65,163 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
     return AR_OK;
 }
 
+/* The episodes of this process (rank of size) in a run kept in shards:
+ * skip what the shards hold (resume), share the rest by expected cost, keep
+ * each finished episode in RUN.h5.shard-<rank>; then rank 0 merges every
+ * shard. Returns -1 with *merged set when rank 0 has the whole run (the
+ * caller writes it and removes *shards), else an exit code. */
+static int run_sharded(ar_config *cfg, const ar_market *m, const char *sha, ar_engine_opts *opts,
+                       ar_cassette_mode cas_mode, const char *out_path, const char *episodes, int resume, int rank,
+                       int size, ar_run **merged, char ***shards, size_t *nshards) {
+    ar_errbuf eb = {{0}};
+    ar_episode_info *info = NULL;
+    unsigned char *sel = NULL, *done = NULL, *only = NULL;
+    int *owner = NULL;
+    char **paths = NULL;
+    size_t n = 0, np = 0;
+    ar_shard *sh = NULL;
+    ar_run *part = NULL;
+    int rc = AR_EXIT_FAIL;
+    size_t mine = 0;
+    char spath[4096] = "";
+    ar_err e;
+    int requests = cas_mode != AR_CASSETTE_REPLAY && cas_mode != AR_CASSETTE_RESCORE;
+    if (cfg->budget_usd > 0) {
+        fprintf(stderr, "arena run: %s: llm.budget_usd: a run-wide budget needs the whole run in one process "
+                        "(no --episodes, --resume or mpirun)\n", cfg->path);
+        rc = AR_EXIT_USAGE;
+        goto sync;
+    }
+    if (size > 1 && (cas_mode == AR_CASSETTE_RECORD || cas_mode == AR_CASSETTE_AUTO)) {
+        fprintf(stderr, "arena run: --record and --auto cannot share one cassette across %d ranks: record in one "
+                        "process, or replay (--replay, --rescore) under mpirun\n", size);
+        rc = AR_EXIT_USAGE;
+        goto sync;
+    }
+    if (requests && (e = ar_shard_split_limits(cfg, size, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        rc = AR_EXIT_USAGE;
+        goto sync;
+    }
+    if ((e = ar_tournament_episodes(cfg, m, &info, &n, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
+        goto sync;
+    }
+    sel = calloc(n ? n : 1, 1);
+    done = calloc(n ? n : 1, 1);
+    only = calloc(n ? n : 1, 1);
+    owner = calloc(n ? n : 1, sizeof *owner);
+    if (!sel || !done || !only || !owner) {
+        fprintf(stderr, "arena run: out of memory\n");
+        goto sync;
+    }
+    if (episodes) {
+        if ((e = ar_shard_parse_list(episodes, n, sel, &eb))) {
+            fprintf(stderr, "arena run: %s\n", eb.msg);
+            rc = AR_EXIT_USAGE;
+            goto sync;
+        }
+    } else {
+        memset(sel, 1, n);
+    }
+    if ((e = ar_shard_find(out_path, &paths, &np, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        goto sync;
+    }
+    if (resume) {
+        if ((e = ar_shard_done(paths, np, cfg->canonical_json, sha, done, n, &eb))) {
+            fprintf(stderr, "arena run: %s\n", eb.msg);
+            rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
+            goto sync;
+        }
+    } else if (rank == 0) {
+        /* a fresh run: shards of an earlier run must not be merged into it
+         * (no rank writes before the barrier below) */
+        for (size_t i = 0; i < np; i++) unlink(paths[i]);
+    }
+    for (size_t k = 0; k < n; k++) sel[k] = sel[k] && !done[k];
+    ar_shard_assign(info, sel, n, size, owner);
+    for (size_t k = 0; k < n; k++) mine += (only[k] = owner[k] == rank);
+    ar_shard_path(out_path, rank, spath, sizeof spath);
+    rc = AR_EXIT_OK;
+sync:
+    /* every rank has read the shards before any rank writes one */
+    if ((rc = ar_mpi_max(rc)) != AR_EXIT_OK) goto out;
+    rc = AR_EXIT_FAIL;
+    if ((e = ar_shard_open(spath, n, resume, &sh, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        goto done;
+    }
+    opts->only = only;
+    opts->on_episode = ar_shard_add;
+    opts->on_episode_ctx = sh;
+    if (mine > 0 && (e = ar_tournament_run(cfg, m, sha, opts, &part, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
+        goto done;
+    }
+    if ((e = ar_shard_finish(sh, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        goto done;
+    }
+    rc = AR_EXIT_OK;
+done:
+    ar_shard_free(sh);
+    sh = NULL;
+    ar_run_free(part);
+    part = NULL;
+    /* every shard is complete before rank 0 reads them */
+    if ((rc = ar_mpi_max(rc)) != AR_EXIT_OK) {
+        if (rank == 0)
+            fprintf(stderr, "arena run: finished episodes are kept in %s" AR_SHARD_SUFFIX "*; rerun with --resume "
+                            "to run only the rest\n", out_path);
+        goto out;
+    }
+    if (rank != 0) goto out;
+    ar_shard_paths_free(paths, np);
+    paths = NULL;
+    if ((e = ar_shard_find(out_path, &paths, &np, &eb))) {
+        fprintf(stderr, "arena run: %s\n", eb.msg);
+        rc = AR_EXIT_FAIL;
+        goto out;
+    }
+    size_t missing = 0;
+    if ((e = ar_shard_merge(paths, np, merged, &missing, &eb))) {
+        if (e == AR_ENOTFOUND && episodes) {
+            /* only some episodes were asked for: the rest comes later */
+            fprintf(stderr, "arena run: %zu of %zu episodes are in %s" AR_SHARD_SUFFIX "*; --resume runs the rest "
+                            "and writes %s\n", n - missing, n, out_path, out_path);
+            rc = AR_EXIT_OK;
+        } else {
+            fprintf(stderr, "arena run: %s\n", eb.msg);
+            rc = AR_EXIT_FAIL;
+        }
+        goto out;
+    }
+    *shards = paths;
+    *nshards = np;
+    paths = NULL;
+    np = 0;
+    rc = -1;
+out:
+    ar_shard_paths_free(paths, np);
+    free(info);
+    free(sel);
+    free(done);
+    free(only);
+    free(owner);
+    return rc;
+}
+
+static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *out_path, ar_format fmt,
+                       const char *cas_path, ar_cassette_mode cas_mode, int quiet, int timing, int check, int jobs,
+                       const char *episodes, int resume, int mpi, int rank, int size);
+
 int ar_cmd_run(int argc, char **argv) {
     const char *cfg_path = NULL, *out_path = "run.h5", *fmt_s = "text", *cas_path = NULL;
-    int quiet = 0, timing = 0, check = 0, jobs = 1;
+    const char *episodes = NULL;
+    int quiet = 0, timing = 0, check = 0, jobs = 1, resume = 0;
     ar_cassette_mode cas_mode = AR_CASSETTE_OFF;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -92,6 +252,10 @@ int ar_cmd_run(int argc, char **argv) {
                 return AR_EXIT_USAGE;
             }
             jobs = (int)j;
+        } else if (!strcmp(argv[i], "--episodes") && i + 1 < argc) {
+            episodes = argv[++i];
+        } else if (!strcmp(argv[i], "--resume")) {
+            resume = 1;
         } else if (!strcmp(argv[i], "--check")) {
             check = 1;
         } else if (!strcmp(argv[i], "--timing")) {
@@ -120,12 +284,40 @@ int ar_cmd_run(int argc, char **argv) {
         fprintf(stderr, "arena run: --format: expected text, md, csv or json\n");
         return AR_EXIT_USAGE;
     }
+    /* MPI only when an MPI launcher started us: a plain run never calls it */
+    int rank = 0, size = 1, mpi = 0;
+    if (ar_mpi_launched()) {
+        if (ar_mpi_built()) {
+            if (ar_mpi_init(&rank, &size) != 0) {
+                fprintf(stderr, "arena run: MPI_Init failed\n");
+                return AR_EXIT_FAIL;
+            }
+            mpi = 1;
+        } else if (ar_mpi_launch_size() > 1) {
+            fprintf(stderr, "arena run: started by an MPI launcher, but this arena was built without ARENA_MPI "
+                            "(every process would run the whole tournament): rebuild with -DARENA_MPI=ON\n");
+            return AR_EXIT_USAGE;
+        }
+    }
+    int rc = ar_cmd_run_(argc, argv, cfg_path, out_path, fmt, cas_path, cas_mode, quiet, timing, check, jobs,
+                         episodes, resume, mpi, rank, size);
+    ar_mpi_finalize();
+    return rc;
+}
+
+static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *out_path, ar_format fmt,
+                       const char *cas_path, ar_cassette_mode cas_mode, int quiet, int timing, int check, int jobs,
+                       const char *episodes, int resume, int mpi, int rank, int size) {
+    (void)argc;
+    (void)argv;
     ar_errbuf eb = {{0}};
     ar_config *cfg = NULL;
     ar_market *m = NULL;
     ar_run *run = NULL;
     ar_league *lg = NULL;
     ar_cassette *cas = NULL;
+    char **shards = NULL;
+    size_t nshards = 0;
     int rc = AR_EXIT_FAIL;
     double t0 = now_ms(), t_load = 0, t_run = 0, t_write = 0;
     ar_err e = ar_config_load(cfg_path, &cfg, &eb);
@@ -138,6 +330,14 @@ int ar_cmd_run(int argc, char **argv) {
         fprintf(stderr, "arena run: %s (market.data in %s)\n", eb.msg, cfg_path);
         rc = e == AR_ENOTFOUND ? AR_EXIT_USAGE : AR_EXIT_FAIL;
         goto out;
+    }
+    if (cfg->exec.mode == AR_MODE_PERP && cfg->exec.funding_interval > 0) {
+        /* the market's own funding wins; execution.funding fills its gaps (docs/ENGINE.md) */
+        size_t nf = 0;
+        for (size_t s = 0; s < m->nsym; s++) nf += m->sym[s].funding.n > 0;
+        if (nf > 0)
+            fprintf(stderr, "arena run: note: %zu of %zu symbols have funding in the market file; "
+                            "execution.funding is charged only in its gaps\n", nf, m->nsym);
     }
     if (cfg->cadence == 0) {
         int64_t iv = 0;
@@ -183,8 +383,20 @@ int ar_cmd_run(int argc, char **argv) {
         goto out;
     }
     t_load = now_ms();
-    ar_engine_opts opts = {(!quiet && isatty(STDERR_FILENO)) ? stderr : NULL, cas, jobs};
-    if ((e = ar_tournament_run(cfg, m, sha, &opts, &run, &eb))) {
+    ar_engine_opts opts = {(!quiet && rank == 0 && isatty(STDERR_FILENO)) ? stderr : NULL, cas, jobs, NULL, NULL,
+                           NULL};
+    if (mpi || episodes || resume) {
+        int r = run_sharded(cfg, m, sha, &opts, cas_mode, out_path, episodes, resume, rank, size, &run, &shards,
+                            &nshards);
+        if (r >= 0 && cas && rank == 0 && r == AR_EXIT_OK && (e = ar_cassette_save(cas, &eb))) {
+            fprintf(stderr, "arena run: %s\n", eb.msg);
+            r = AR_EXIT_FAIL;
+        }
+        if (r >= 0) {
+            rc = r;
+            goto out;
+        }
+    } else if ((e = ar_tournament_run(cfg, m, sha, &opts, &run, &eb))) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
         rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
         goto out;
@@ -199,6 +411,7 @@ int ar_cmd_run(int argc, char **argv) {
         goto out;
     }
     t_write = now_ms();
+    for (size_t i = 0; i < nshards; i++) unlink(shards[i]); /* merged into out_path */
     const ar_run *runs[1] = {run};
     if ((e = ar_league_compute(runs, 1, &lg, &eb))) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
@@ -206,7 +419,9 @@ int ar_cmd_run(int argc, char **argv) {
     }
     if (!quiet) {
         ar_league_print(lg, fmt, stdout);
-        if (fmt == AR_FMT_TEXT) printf("run file: %s\n", out_path);
+        if (fmt == AR_FMT_TEXT && mpi) printf("run file: %s (ranks: %d)\n", out_path, size);
+        else if (fmt == AR_FMT_TEXT) printf("run file: %s\n", out_path);
+        else if (mpi) fprintf(stderr, "run file: %s (ranks: %d)\n", out_path, size);
     }
     if (timing) {
         size_t bars = 0;
@@ -218,6 +433,7 @@ int ar_cmd_run(int argc, char **argv) {
     }
     rc = AR_EXIT_OK;
 out:
+    ar_shard_paths_free(shards, nshards);
     ar_cassette_free(cas);
     ar_league_free(lg);
     ar_run_free(run);

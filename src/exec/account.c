@@ -41,6 +41,7 @@ typedef struct sym_state {
     int seen;           /* a bar of this symbol was processed */
     int64_t last_t;     /* open time of that bar: funding instants <= it are done */
     size_t fcur;        /* next funding-series instant to process */
+    int64_t fgap;       /* config instants closer than this to a series instant are covered */
     double last_close;  /* mark fallback when the caller has none */
     ar__slip_hist hist; /* sqrt slippage statistics */
 } sym_state;
@@ -118,6 +119,14 @@ ar_account *ar_account_create(const ar_exec_cfg *cfg, const ar_market *m, double
         ar_position *p = &a->pos[s];
         p->tp = p->sl = p->liq = NAN;
         a->ss[s].last_close = NAN;
+        /* with a funding series the config's instants only fill its gaps:
+         * an instant is covered when a series instant lies within
+         * max(config interval, the series' smallest step) of it */
+        const ar_funding *fs = &m->sym[s].funding;
+        int64_t minstep = INT64_MAX;
+        for (size_t k = 1; k < fs->n; k++)
+            if (fs->t[k] - fs->t[k - 1] < minstep) minstep = fs->t[k] - fs->t[k - 1];
+        a->ss[s].fgap = fs->n > 1 && minstep > cfg->funding_interval ? minstep : cfg->funding_interval;
         /* precompute what the data holds now; live bars extend it lazily */
         if (cfg->slip == AR_SLIP_SQRT &&
             ar__slip_hist_extend(&a->ss[s].hist, &m->sym[s].bars, m->sym[s].bars.n) != AR_OK)
@@ -525,15 +534,39 @@ static void charge_funding(ar_account *a, int32_t s, int64_t f, double rate, dou
     (void)LOG_PUSH(a->funding, r);
 }
 
+/* A series instant lies strictly within gap of f. */
+static int funding_covered(const ar_funding *fs, int64_t f, int64_t gap) {
+    size_t lo = 0, hi = fs->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fs->t[mid] < f) lo = mid + 1;
+        else hi = mid;
+    }
+    return (lo < fs->n && fs->t[lo] - f < gap) || (lo > 0 && f - fs->t[lo - 1] < gap);
+}
+
 static void do_funding(ar_account *a, int32_t s, int64_t t0, double open) {
     sym_state *st = &a->ss[s];
     const ar_funding *fs = &a->m->sym[s].funding;
     if (a->cfg.mode != AR_MODE_PERP) return;
     if (fs->n > 0) {
-        while (st->fcur < fs->n && fs->t[st->fcur] <= t0) {
-            if (!st->seen || fs->t[st->fcur] > st->last_t)
-                charge_funding(a, s, fs->t[st->fcur], fs->rate[st->fcur], open);
-            st->fcur++;
+        /* series instants, and (time-ordered with them) the config's instants
+         * that fall in a gap of the series */
+        int64_t I = a->cfg.funding_interval;
+        int cfg_on = I > 0 && st->seen;
+        int64_t k = cfg_on ? floor_div(st->last_t, I) + 1 : 0, kend = cfg_on ? floor_div(t0, I) : -1;
+        for (;;) {
+            while (k <= kend && funding_covered(fs, k * I, st->fgap)) k++;
+            int have_s = st->fcur < fs->n && fs->t[st->fcur] <= t0, have_c = k <= kend;
+            if (!have_s && !have_c) break;
+            if (have_s && (!have_c || fs->t[st->fcur] <= k * I)) {
+                if (!st->seen || fs->t[st->fcur] > st->last_t)
+                    charge_funding(a, s, fs->t[st->fcur], fs->rate[st->fcur], open);
+                st->fcur++;
+            } else {
+                charge_funding(a, s, k * I, a->cfg.funding_rate, open);
+                k++;
+            }
         }
     } else if (a->cfg.funding_interval > 0 && st->seen && a->pos[s].qty != 0) {
         int64_t I = a->cfg.funding_interval;
