@@ -31,6 +31,7 @@
 #include <hdf5.h>
 #include "arena/run.h"
 #include "arena/util.h"
+#include "store/store_int.h"
 
 #define RUN_FORMAT "arena-run"
 #define RUN_VERSION 1
@@ -42,84 +43,75 @@
  * same list laid end to end; both come from this single description so they
  * cannot drift apart. Padding members (ar_funding_rec.pad_) are left out. */
 
-typedef enum { K_I32, K_I64, K_U64, K_F64 } kind;
-typedef struct {
-    const char *name;
-    size_t off;
-    kind k;
-} field;
-
-#define FLD(S, m, k) {#m, offsetof(S, m), k}
+typedef ar__kind kind;
+typedef ar__field field;
+#define FLD AR__FLD
 
 static const field order_fields[] = {
-    FLD(ar_order_rec, t_decision, K_I64), FLD(ar_order_rec, t_active, K_I64),
-    FLD(ar_order_rec, t_done, K_I64),     FLD(ar_order_rec, id, K_I32),
-    FLD(ar_order_rec, sym, K_I32),        FLD(ar_order_rec, type, K_I32),
-    FLD(ar_order_rec, status, K_I32),     FLD(ar_order_rec, reason, K_I32),
-    FLD(ar_order_rec, reduce_only, K_I32), FLD(ar_order_rec, qty, K_F64),
-    FLD(ar_order_rec, price, K_F64),      FLD(ar_order_rec, leverage, K_F64),
-    FLD(ar_order_rec, tp, K_F64),         FLD(ar_order_rec, sl, K_F64),
-    FLD(ar_order_rec, filled_qty, K_F64), FLD(ar_order_rec, fill_price, K_F64),
+    FLD(ar_order_rec, t_decision, AR__K_I64), FLD(ar_order_rec, t_active, AR__K_I64),
+    FLD(ar_order_rec, t_done, AR__K_I64),     FLD(ar_order_rec, id, AR__K_I32),
+    FLD(ar_order_rec, sym, AR__K_I32),        FLD(ar_order_rec, type, AR__K_I32),
+    FLD(ar_order_rec, status, AR__K_I32),     FLD(ar_order_rec, reason, AR__K_I32),
+    FLD(ar_order_rec, reduce_only, AR__K_I32), FLD(ar_order_rec, qty, AR__K_F64),
+    FLD(ar_order_rec, price, AR__K_F64),      FLD(ar_order_rec, leverage, AR__K_F64),
+    FLD(ar_order_rec, tp, AR__K_F64),         FLD(ar_order_rec, sl, AR__K_F64),
+    FLD(ar_order_rec, filled_qty, AR__K_F64), FLD(ar_order_rec, fill_price, AR__K_F64),
 };
 static const field fill_fields[] = {
-    FLD(ar_fill_rec, t, K_I64),         FLD(ar_fill_rec, order_id, K_I32),
-    FLD(ar_fill_rec, sym, K_I32),       FLD(ar_fill_rec, kind, K_I32),
-    FLD(ar_fill_rec, maker, K_I32),     FLD(ar_fill_rec, qty, K_F64),
-    FLD(ar_fill_rec, price, K_F64),     FLD(ar_fill_rec, ref_price, K_F64),
-    FLD(ar_fill_rec, fee, K_F64),       FLD(ar_fill_rec, realized_pnl, K_F64),
+    FLD(ar_fill_rec, t, AR__K_I64),         FLD(ar_fill_rec, order_id, AR__K_I32),
+    FLD(ar_fill_rec, sym, AR__K_I32),       FLD(ar_fill_rec, kind, AR__K_I32),
+    FLD(ar_fill_rec, maker, AR__K_I32),     FLD(ar_fill_rec, qty, AR__K_F64),
+    FLD(ar_fill_rec, price, AR__K_F64),     FLD(ar_fill_rec, ref_price, AR__K_F64),
+    FLD(ar_fill_rec, fee, AR__K_F64),       FLD(ar_fill_rec, realized_pnl, AR__K_F64),
 };
 static const field trade_fields[] = {
-    FLD(ar_trade_rec, t_open, K_I64), FLD(ar_trade_rec, t_close, K_I64),
-    FLD(ar_trade_rec, sym, K_I32),    FLD(ar_trade_rec, side, K_I32),
-    FLD(ar_trade_rec, qty, K_F64),    FLD(ar_trade_rec, entry, K_F64),
-    FLD(ar_trade_rec, exit, K_F64),   FLD(ar_trade_rec, pnl, K_F64),
-    FLD(ar_trade_rec, fees, K_F64),   FLD(ar_trade_rec, funding, K_F64),
+    FLD(ar_trade_rec, t_open, AR__K_I64), FLD(ar_trade_rec, t_close, AR__K_I64),
+    FLD(ar_trade_rec, sym, AR__K_I32),    FLD(ar_trade_rec, side, AR__K_I32),
+    FLD(ar_trade_rec, qty, AR__K_F64),    FLD(ar_trade_rec, entry, AR__K_F64),
+    FLD(ar_trade_rec, exit, AR__K_F64),   FLD(ar_trade_rec, pnl, AR__K_F64),
+    FLD(ar_trade_rec, fees, AR__K_F64),   FLD(ar_trade_rec, funding, AR__K_F64),
 };
 static const field funding_fields[] = {
-    FLD(ar_funding_rec, t, K_I64),     FLD(ar_funding_rec, sym, K_I32),
-    FLD(ar_funding_rec, rate, K_F64),  FLD(ar_funding_rec, price, K_F64),
-    FLD(ar_funding_rec, qty, K_F64),   FLD(ar_funding_rec, amount, K_F64),
+    FLD(ar_funding_rec, t, AR__K_I64),     FLD(ar_funding_rec, sym, AR__K_I32),
+    FLD(ar_funding_rec, rate, AR__K_F64),  FLD(ar_funding_rec, price, AR__K_F64),
+    FLD(ar_funding_rec, qty, AR__K_F64),   FLD(ar_funding_rec, amount, AR__K_F64),
 };
 static const field equity_fields[] = {
-    FLD(ar_equity_rec, t, K_I64), FLD(ar_equity_rec, equity, K_F64),
-    FLD(ar_equity_rec, cash, K_F64), FLD(ar_equity_rec, gross_exposure, K_F64),
+    FLD(ar_equity_rec, t, AR__K_I64), FLD(ar_equity_rec, equity, AR__K_F64),
+    FLD(ar_equity_rec, cash, AR__K_F64), FLD(ar_equity_rec, gross_exposure, AR__K_F64),
 };
 static const field decision_fields[] = {
-    FLD(ar_decision_rec, t, K_I64),          FLD(ar_decision_rec, n_actions, K_I32),
-    FLD(ar_decision_rec, n_rejected, K_I32), FLD(ar_decision_rec, status, K_I32),
-    FLD(ar_decision_rec, reason, K_I32),     FLD(ar_decision_rec, equity, K_F64),
+    FLD(ar_decision_rec, t, AR__K_I64),          FLD(ar_decision_rec, n_actions, AR__K_I32),
+    FLD(ar_decision_rec, n_rejected, AR__K_I32), FLD(ar_decision_rec, status, AR__K_I32),
+    FLD(ar_decision_rec, reason, AR__K_I32),     FLD(ar_decision_rec, equity, AR__K_F64),
 };
 
 static const field llm_fields[] = {
-    FLD(ar_llm_rec, t, K_I64),            FLD(ar_llm_rec, prompt_system, K_I32),
-    FLD(ar_llm_rec, prompt_user, K_I32),  FLD(ar_llm_rec, status, K_I32),
-    FLD(ar_llm_rec, reason, K_I32),       FLD(ar_llm_rec, http_status, K_I32),
-    FLD(ar_llm_rec, attempts, K_I32),     FLD(ar_llm_rec, n_actions, K_I32),
-    FLD(ar_llm_rec, n_accepted, K_I32),   FLD(ar_llm_rec, cached, K_I32),
-    FLD(ar_llm_rec, latency_ms, K_F64),   FLD(ar_llm_rec, cost_usd, K_F64),
-    FLD(ar_llm_rec, tokens_in, K_I64),    FLD(ar_llm_rec, tokens_out, K_I64),
-    FLD(ar_llm_rec, answer_off, K_I64),   FLD(ar_llm_rec, answer_len, K_I64),
-    FLD(ar_llm_rec, actions_off, K_I64),  FLD(ar_llm_rec, actions_len, K_I64),
+    FLD(ar_llm_rec, t, AR__K_I64),            FLD(ar_llm_rec, prompt_system, AR__K_I32),
+    FLD(ar_llm_rec, prompt_user, AR__K_I32),  FLD(ar_llm_rec, status, AR__K_I32),
+    FLD(ar_llm_rec, reason, AR__K_I32),       FLD(ar_llm_rec, http_status, AR__K_I32),
+    FLD(ar_llm_rec, attempts, AR__K_I32),     FLD(ar_llm_rec, n_actions, AR__K_I32),
+    FLD(ar_llm_rec, n_accepted, AR__K_I32),   FLD(ar_llm_rec, cached, AR__K_I32),
+    FLD(ar_llm_rec, latency_ms, AR__K_F64),   FLD(ar_llm_rec, cost_usd, AR__K_F64),
+    FLD(ar_llm_rec, tokens_in, AR__K_I64),    FLD(ar_llm_rec, tokens_out, AR__K_I64),
+    FLD(ar_llm_rec, answer_off, AR__K_I64),   FLD(ar_llm_rec, answer_len, AR__K_I64),
+    FLD(ar_llm_rec, actions_off, AR__K_I64),  FLD(ar_llm_rec, actions_len, AR__K_I64),
 };
 
 /* One row of /prompts/index: where prompt k sits in /prompts/text. */
-typedef struct {
-    int64_t offset, length;
-} prompt_span;
+typedef ar__prompt_span prompt_span;
 static const field span_fields[] = {
-    FLD(prompt_span, offset, K_I64), FLD(prompt_span, length, K_I64),
+    FLD(prompt_span, offset, AR__K_I64), FLD(prompt_span, length, AR__K_I64),
 };
 
-typedef struct {
-    const char *name; /* dataset name */
-    const field *f;
-    size_t nf, size;  /* fields, sizeof the C struct */
-} table;
+typedef ar__table table;
 
 /* The first T_AGENT tables are an agent's record logs; llm is optional on
  * reading (files from before it existed have none). */
 enum { T_ORDERS, T_FILLS, T_TRADES, T_FUNDING, T_EQUITY, T_DECISIONS, T_LLM,
        T_AGENT, T_INDEX = T_AGENT, T_COUNT };
+_Static_assert((int)T_LLM == (int)AR__RT_LLM && (int)T_INDEX == (int)AR__RT_INDEX && (int)T_COUNT == (int)AR__RT_COUNT,
+               "store_int.h table ids");
 #define NF(a) (sizeof(a) / sizeof(a)[0])
 static const table tables[T_COUNT] = {
     {"orders", order_fields, NF(order_fields), sizeof(ar_order_rec)},
@@ -131,6 +123,8 @@ static const table tables[T_COUNT] = {
     {"llm", llm_fields, NF(llm_fields), sizeof(ar_llm_rec)},
     {"index", span_fields, NF(span_fields), sizeof(prompt_span)},
 };
+
+const table *ar__run_table(int id) { return id >= 0 && id < T_COUNT ? &tables[id] : NULL; }
 
 /* The record arrays of an agent, in table order. */
 static void agent_arrays(ar_run_agent *a, void ***rows, size_t **n) {
@@ -145,9 +139,9 @@ static void agent_arrays(ar_run_agent *a, void ***rows, size_t **n) {
 
 static hid_t native_of(kind k) {
     switch (k) {
-    case K_I32: return H5T_NATIVE_INT32;
-    case K_I64: return H5T_NATIVE_INT64;
-    case K_U64: return H5T_NATIVE_UINT64;
+    case AR__K_I32: return H5T_NATIVE_INT32;
+    case AR__K_I64: return H5T_NATIVE_INT64;
+    case AR__K_U64: return H5T_NATIVE_UINT64;
     default: return H5T_NATIVE_DOUBLE;
     }
 }
@@ -156,16 +150,16 @@ static hid_t native_of(kind k) {
  * bytes do not depend on where it was made. */
 static hid_t file_of(kind k) {
     switch (k) {
-    case K_I32: return H5T_STD_I32LE;
-    case K_I64: return H5T_STD_I64LE;
-    case K_U64: return H5T_STD_U64LE;
+    case AR__K_I32: return H5T_STD_I32LE;
+    case AR__K_I64: return H5T_STD_I64LE;
+    case AR__K_U64: return H5T_STD_U64LE;
     default: return H5T_IEEE_F64LE;
     }
 }
 
-static size_t kind_size(kind k) { return k == K_I32 ? 4 : 8; }
+static size_t kind_size(kind k) { return k == AR__K_I32 ? 4 : 8; }
 
-static hid_t mem_type(const table *t) {
+hid_t ar__mem_type(const table *t) {
     hid_t ty = H5Tcreate(H5T_COMPOUND, t->size);
     if (ty < 0) return -1;
     for (size_t i = 0; i < t->nf; i++)
@@ -176,7 +170,7 @@ static hid_t mem_type(const table *t) {
     return ty;
 }
 
-static hid_t file_type(const table *t) {
+hid_t ar__file_type(const table *t) {
     size_t total = 0;
     for (size_t i = 0; i < t->nf; i++) total += kind_size(t->f[i].k);
     hid_t ty = H5Tcreate(H5T_COMPOUND, total);
@@ -270,6 +264,7 @@ typedef struct {
     hid_t scalar;     /* scalar dataspace for attributes */
     hid_t mt[T_COUNT], ft[T_COUNT];
     size_t nprompts;  /* for checking the llm records' prompt indices */
+    size_t chunk;     /* live files: rows per chunk of every dataset; 0: by size */
 } wctx;
 
 static ar_err werr(wctx *w, const char *where, const char *what) {
@@ -315,10 +310,11 @@ static ar_err put_f64(wctx *w, hid_t obj, const char *where, const char *name, d
     return put_attr(w, obj, where, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
-/* A rank-1 chunked dataset of n rows, maximum size unlimited. */
-static hid_t make_dataset(hid_t loc, const char *name, hid_t ftype, size_t n) {
+/* A rank-1 chunked dataset of n rows, maximum size unlimited; chunk_rows
+ * rows per chunk, or (0) as many as there are up to CHUNK_ROWS. */
+static hid_t make_dataset(hid_t loc, const char *name, hid_t ftype, size_t n, size_t chunk_rows) {
     hsize_t dims[1] = {n}, maxd[1] = {H5S_UNLIMITED};
-    hsize_t chunk[1] = {n < 1 ? 1 : (n > CHUNK_ROWS ? CHUNK_ROWS : n)};
+    hsize_t chunk[1] = {chunk_rows ? chunk_rows : n < 1 ? 1 : (n > CHUNK_ROWS ? CHUNK_ROWS : n)};
     hid_t sp = H5Screate_simple(1, dims, maxd);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t ds = -1;
@@ -334,7 +330,7 @@ static ar_err write_table(wctx *w, hid_t loc, const char *where, int ti, const v
     char at[512];
     snprintf(at, sizeof at, "%s/%s", where, t->name);
     if (n > 0 && rows == NULL) return ar_errf(w->eb, AR_EINVAL, "%s: %s: %zu rows but no data", w->path, at, n);
-    hid_t ds = make_dataset(loc, t->name, w->ft[ti], n);
+    hid_t ds = make_dataset(loc, t->name, w->ft[ti], n, w->chunk);
     if (ds < 0) return werr(w, at, "cannot create dataset");
     herr_t st = n ? H5Dwrite(ds, w->mt[ti], H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) : 0;
     H5Dclose(ds);
@@ -348,7 +344,7 @@ static ar_err write_bytes(wctx *w, hid_t loc, const char *where, const char *nam
     char at[512];
     snprintf(at, sizeof at, "%s/%s", where, name);
     if (n > 0 && p == NULL) return ar_errf(w->eb, AR_EINVAL, "%s: %s: %zu bytes but no data", w->path, at, n);
-    hid_t ds = make_dataset(loc, name, H5T_STD_U8LE, n);
+    hid_t ds = make_dataset(loc, name, H5T_STD_U8LE, n, w->chunk ? w->chunk * 16 : 0);
     if (ds < 0) return werr(w, at, "cannot create dataset");
     herr_t st = n ? H5Dwrite(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, p) : 0;
     H5Dclose(ds);
@@ -432,7 +428,7 @@ static ar_err write_symbols(wctx *w, hid_t file, const ar_run *r) {
         H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
         e = werr(w, "/symbols", "cannot make string type");
     } else {
-        hid_t ds = make_dataset(file, "symbols", t, r->nsym);
+        hid_t ds = make_dataset(file, "symbols", t, r->nsym, 0);
         if (ds < 0) e = werr(w, "/symbols", "cannot create dataset");
         else {
             if (r->nsym && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
@@ -449,8 +445,8 @@ static ar_err write_symbols(wctx *w, hid_t file, const ar_run *r) {
  * (offset, length) rows, rather than a dataset of variable-length strings
  * (not appendable under SWMR, and stored in the global heap). */
 static ar_err write_prompts(wctx *w, hid_t file, const ar_run *r) {
-    if (r->nprompts == 0) return AR_OK;
-    if (r->prompts == NULL)
+    if (r->nprompts == 0 && !w->chunk) return AR_OK;
+    if (r->nprompts > 0 && r->prompts == NULL)
         return ar_errf(w->eb, AR_EINVAL, "%s: /prompts: %zu prompts but no data", w->path, r->nprompts);
     size_t total = 0;
     for (size_t i = 0; i < r->nprompts; i++) {
@@ -504,6 +500,9 @@ static ar_err write_file(wctx *w, hid_t file, const ar_run *r) {
     return e;
 }
 
+static int wctx_init(wctx *w, const char *path, const ar_run *r, size_t chunk, ar_errbuf *eb);
+static void wctx_cleanup(wctx *w);
+
 ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb) {
     if (path == NULL || r == NULL) return ar_errf(eb, AR_EINVAL, "run file: no path or no run");
     size_t tn = strlen(path) + 32;
@@ -521,29 +520,15 @@ ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb) {
     }
     close(fd);
 
-    wctx w = {.path = path, .eb = eb, .gcpl = -1, .gcpl_order = -1, .str = -1, .scalar = -1,
-              .nprompts = r->nprompts};
-    for (int i = 0; i < T_COUNT; i++) w.mt[i] = w.ft[i] = -1;
+    wctx w;
     hid_t fcpl = -1, fapl = -1, file = -1;
     ar_err e = AR_OK;
+    int ok = wctx_init(&w, path, r, 0, eb);
 
     fcpl = H5Pcreate(H5P_FILE_CREATE);
     fapl = H5Pcreate(H5P_FILE_ACCESS);
-    w.gcpl = H5Pcreate(H5P_GROUP_CREATE);
-    w.gcpl_order = H5Pcreate(H5P_GROUP_CREATE);
-    w.str = H5Tcopy(H5T_C_S1);
-    w.scalar = H5Screate(H5S_SCALAR);
-    int ok = fcpl >= 0 && fapl >= 0 && w.gcpl >= 0 && w.gcpl_order >= 0 && w.str >= 0 && w.scalar >= 0 &&
-             H5Pset_obj_track_times(fcpl, 0) >= 0 && H5Pset_obj_track_times(w.gcpl, 0) >= 0 &&
-             H5Pset_obj_track_times(w.gcpl_order, 0) >= 0 &&
-             H5Pset_link_creation_order(w.gcpl_order, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0 &&
-             H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0 && H5Tset_size(w.str, H5T_VARIABLE) >= 0 &&
-             H5Tset_cset(w.str, H5T_CSET_UTF8) >= 0;
-    for (int i = 0; i < T_COUNT && ok; i++) {
-        w.mt[i] = mem_type(&tables[i]);
-        w.ft[i] = file_type(&tables[i]);
-        ok = w.mt[i] >= 0 && w.ft[i] >= 0;
-    }
+    ok = ok && fcpl >= 0 && fapl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0 &&
+         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0;
     if (!ok) {
         e = ar_errf(eb, AR_EIO, "%s: cannot set up HDF5 types and property lists", path);
         goto done;
@@ -561,19 +546,54 @@ ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb) {
 
 done:
     if (file >= 0) H5Fclose(file);
-    for (int i = 0; i < T_COUNT; i++) {
-        if (w.mt[i] >= 0) H5Tclose(w.mt[i]);
-        if (w.ft[i] >= 0) H5Tclose(w.ft[i]);
-    }
-    if (w.scalar >= 0) H5Sclose(w.scalar);
-    if (w.str >= 0) H5Tclose(w.str);
-    if (w.gcpl_order >= 0) H5Pclose(w.gcpl_order);
-    if (w.gcpl >= 0) H5Pclose(w.gcpl);
+    wctx_cleanup(&w);
     if (fapl >= 0) H5Pclose(fapl);
     if (fcpl >= 0) H5Pclose(fcpl);
     if (e) unlink(tmp);
     free(tmp);
     return e;
+}
+
+ar_err ar__run_write_layout(hid_t file, const char *path, const ar_run *r, size_t chunk_rows, ar_errbuf *eb) {
+    if (r == NULL) return ar_errf(eb, AR_EINVAL, "%s: no run", path);
+    wctx w;
+    ar_err e = wctx_init(&w, path, r, chunk_rows, eb) ? write_file(&w, file, r)
+                                                      : ar_errf(eb, AR_EIO, "%s: cannot set up HDF5 types", path);
+    wctx_cleanup(&w);
+    return e;
+}
+
+/* Property lists and types every writer needs; 0 when HDF5 refused one
+ * (what was made is still released by wctx_cleanup). */
+static int wctx_init(wctx *w, const char *path, const ar_run *r, size_t chunk, ar_errbuf *eb) {
+    *w = (wctx){.path = path, .eb = eb, .gcpl = -1, .gcpl_order = -1, .str = -1, .scalar = -1,
+                .nprompts = r->nprompts, .chunk = chunk};
+    for (int i = 0; i < T_COUNT; i++) w->mt[i] = w->ft[i] = -1;
+    w->gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    w->gcpl_order = H5Pcreate(H5P_GROUP_CREATE);
+    w->str = H5Tcopy(H5T_C_S1);
+    w->scalar = H5Screate(H5S_SCALAR);
+    int ok = w->gcpl >= 0 && w->gcpl_order >= 0 && w->str >= 0 && w->scalar >= 0 &&
+             H5Pset_obj_track_times(w->gcpl, 0) >= 0 && H5Pset_obj_track_times(w->gcpl_order, 0) >= 0 &&
+             H5Pset_link_creation_order(w->gcpl_order, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0 &&
+             H5Tset_size(w->str, H5T_VARIABLE) >= 0 && H5Tset_cset(w->str, H5T_CSET_UTF8) >= 0;
+    for (int i = 0; i < T_COUNT && ok; i++) {
+        w->mt[i] = ar__mem_type(&tables[i]);
+        w->ft[i] = ar__file_type(&tables[i]);
+        ok = w->mt[i] >= 0 && w->ft[i] >= 0;
+    }
+    return ok;
+}
+
+static void wctx_cleanup(wctx *w) {
+    for (int i = 0; i < T_COUNT; i++) {
+        if (w->mt[i] >= 0) H5Tclose(w->mt[i]);
+        if (w->ft[i] >= 0) H5Tclose(w->ft[i]);
+    }
+    if (w->scalar >= 0) H5Sclose(w->scalar);
+    if (w->str >= 0) H5Tclose(w->str);
+    if (w->gcpl_order >= 0) H5Pclose(w->gcpl_order);
+    if (w->gcpl >= 0) H5Pclose(w->gcpl);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -582,6 +602,7 @@ typedef struct {
     const char *path;
     ar_errbuf *eb;
     size_t nprompts; /* read before the episodes: llm records index them */
+    int live_open;   /* @live = 1: a live file not closed (yet): totals come from the records */
 } rctx;
 
 static ar_err rerr(rctx *c, const char *where, const char *what) {
@@ -758,7 +779,7 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
         }
     H5Tclose(ft);
     void *buf = calloc(n ? n : 1, t->size);
-    hid_t mt = mem_type(t);
+    hid_t mt = ar__mem_type(t);
     herr_t st = (buf && mt >= 0 && n) ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
     if (mt >= 0) H5Tclose(mt);
     H5Dclose(ds);
@@ -828,6 +849,20 @@ static ar_err read_agent(rctx *c, hid_t g, const char *where, ar_run_agent *a) {
     for (int ti = 0; ti < T_AGENT; ti++)
         if ((e = read_table(c, g, where, ti, rows[ti], n[ti]))) return e;
     if (!absent(g, "answers") && (e = read_bytes(c, g, where, "answers", &a->answers, &a->answers_len))) return e;
+    /* A live writer can only append under SWMR, so the totals it set at
+     * creation stay stale until its clean close rewrites them; until then
+     * (and forever after a crash) they are what the records say. */
+    if (c->live_open) {
+        /* Rows past a crashed writer's last flush may be allocated but
+         * unwritten (zeros); every record starts with a time, never 0. */
+        for (int ti = 0; ti < T_AGENT; ti++)
+            while (*n[ti] > 0 && *(const int64_t *)((const char *)*rows[ti] + (*n[ti] - 1) * tables[ti].size) == 0)
+                (*n[ti])--;
+        if (a->nequity) a->final_equity = a->equity[a->nequity - 1].equity;
+        a->fees = a->funding = 0;
+        for (size_t k = 0; k < a->nfills; k++) a->fees += a->fills[k].fee;
+        for (size_t k = 0; k < a->nfunding; k++) a->funding += a->funding_log[k].amount;
+    }
     size_t row = 0;
     const char *bad = llm_bad(a->llm, a->nllm, c->nprompts, a->answers_len, &row);
     if (bad) {
@@ -988,6 +1023,8 @@ static ar_err read_file(rctx *c, hid_t file, ar_run *r) {
     else if (!strcmp(mode, "perp")) r->mode = AR_MODE_PERP;
     else e = ar_errf(c->eb, AR_EFORMAT, "%s: mode: expected \"spot\" or \"perp\", got \"%.32s\"", c->path, mode);
     free(mode);
+    int32_t live = 0;
+    if (!e && H5Aexists(file, "live") > 0 && !(e = get_i32(c, file, "/", "live", &live))) c->live_open = live == 1;
     if (e || (H5Aexists(file, "rescored") > 0 && (e = get_i32(c, file, "/", "rescored", &r->rescored))) ||
         (e = read_symbols(c, file, r)) || (e = read_prompts(c, file, r)))
         return e;
@@ -1012,6 +1049,30 @@ static ar_err read_file(rctx *c, hid_t file, ar_run *r) {
     return e;
 }
 
+ar_err ar__run_open_read(const char *path, hid_t *out, int *swmr, ar_errbuf *eb) {
+    *out = -1;
+    if (swmr) *swmr = 0;
+    if (H5Fis_hdf5(path) <= 0) return ar_errf(eb, AR_EFORMAT, "%s: not an HDF5 file", path);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        if (fapl >= 0) H5Pclose(fapl);
+        return ar_errf(eb, AR_EIO, "%s: cannot set up HDF5", path);
+    }
+    /* HDF5 1.10 refuses a plain open of a file whose superblock says it is
+     * open for writing: a live run's file while the run goes on, and after
+     * a crash until `h5clear -s`. SWMR readers may open both (only files of
+     * superblock version 3, which live files are), so try that second. */
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (file < 0) {
+        file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+        if (file >= 0 && swmr) *swmr = 1;
+    }
+    H5Pclose(fapl);
+    if (file < 0) return ar_errf(eb, AR_EIO, "%s: cannot open HDF5 file", path);
+    *out = file;
+    return AR_OK;
+}
+
 ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb) {
     *out = NULL;
     if (path == NULL) return ar_errf(eb, AR_EINVAL, "run file: no path");
@@ -1019,15 +1080,9 @@ ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb) {
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) return ar_errf(eb, AR_EIO, "%s: %s", path, strerror(errno));
     fclose(fp);
-    if (H5Fis_hdf5(path) <= 0) return ar_errf(eb, AR_EFORMAT, "%s: not an HDF5 file", path);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
-        if (fapl >= 0) H5Pclose(fapl);
-        return ar_errf(eb, AR_EIO, "%s: cannot set up HDF5", path);
-    }
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
-    if (file < 0) return ar_errf(eb, AR_EIO, "%s: cannot open HDF5 file", path);
+    hid_t file = -1;
+    ar_err oe = ar__run_open_read(path, &file, NULL, eb);
+    if (oe) return oe;
     ar_run *r = calloc(1, sizeof *r);
     if (r == NULL) {
         H5Fclose(file);
