@@ -16,11 +16,44 @@
 #include "arena/market.h"
 #include "arena/run.h"
 
+/* Called when episode `index` has finished, from the worker thread that ran
+ * it, one call at a time (the engine serialises them). `run` has its header
+ * filled (name, config, manifest, cadence, capital, mode, symbols, rescored)
+ * but not its episodes; `ep` is the finished episode, whose llm records index
+ * `prompts` (that episode's own prompt table, in first-use order). Nothing
+ * passed may be kept past the call. A non-zero return fails the run with the
+ * message put into eb. Used to keep finished episodes in shard files
+ * (include/arena/shard.h). */
+typedef ar_err (*ar_episode_fn)(void *ctx, const ar_run *run, size_t index, const ar_run_episode *ep,
+                                char *const *prompts, size_t nprompts, ar_errbuf *eb);
+
 typedef struct ar_engine_opts {
     FILE *progress;         /* non-NULL: draw a progress bar there */
     ar_cassette *cassette;  /* NULL: ask the models; else per its mode (cassette.h) */
     int jobs;               /* episodes run concurrently (threads); results do not depend on it */
+    /* NULL: run every episode. Else an array of ar_tournament_episodes' n
+     * flags: only episodes k with only[k] != 0 run, and the returned run holds
+     * just those, in episode order (prompt table merged over them). An
+     * episode's results do not depend on which others run, except through
+     * llm.budget_usd (callers refuse subsets of runs with a run budget). */
+    const unsigned char *only;
+    ar_episode_fn on_episode; /* NULL: none */
+    void *on_episode_ctx;
 } ar_engine_opts;
+
+/* One episode of a run, as ar_tournament_run will play it. */
+typedef struct ar_episode_info {
+    int32_t window;
+    uint64_t seed;
+    int64_t start, end;
+    double cost; /* expected cost: decisions x agents */
+} ar_episode_info;
+
+/* The episodes of cfg on m in run order (windows x seeds, window-major), as
+ * a new array (free it) of *n entries. Same errors as ar_tournament_run for
+ * a bad window. */
+ar_err ar_tournament_episodes(const ar_config *cfg, const ar_market *m, ar_episode_info **out, size_t *n,
+                              ar_errbuf *eb);
 
 /* Run every episode of cfg on market m (holding exactly cfg's symbols, in
  * cfg order) and return the results. The run's config_json/manifest_json

@@ -9,5 +9,16 @@ int ar_cmd_stats(int argc, char **argv);
 int ar_cmd_rank(int argc, char **argv);
 int ar_cmd_data(int argc, char **argv);
 int ar_cmd_report(int argc, char **argv);
+int ar_cmd_serve(int argc, char **argv);
+int ar_cmd_feed(int argc, char **argv);
+int ar_cmd_merge(int argc, char **argv);
+
+/* MPI glue (src/cli/mpi.c); without ARENA_MPI init fails and max is v. */
+int ar_mpi_launched(void);    /* the environment says mpirun/srun started us */
+int ar_mpi_built(void);       /* built with ARENA_MPI */
+int ar_mpi_launch_size(void); /* processes the launcher started (1 if unknown) */
+int ar_mpi_init(int *rank, int *size);
+int ar_mpi_max(int v);        /* maximum over all ranks; also a barrier */
+void ar_mpi_finalize(void);
 
 #endif

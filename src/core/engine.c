@@ -702,6 +702,21 @@ static ar_err make_episodes(const ar_config *cfg, const ar_market *m, ep_spec **
         w[0].start = start;
         w[0].end = end;
     }
+    /* Every episode holds (decisions + 1) equity samples per agent, sized
+     * up front: refuse an absurd cadence / window before allocating. */
+    double samples = 0, maxdec = 0;
+    for (size_t i = 0; i < nw; i++) {
+        double nd = w[i].end > w[i].start ? ceil((double)(w[i].end - w[i].start) / (double)cfg->cadence) : 0;
+        if (nd > maxdec) maxdec = nd;
+        samples += (nd + 1) * (double)cfg->nagents * (double)cfg->nseeds;
+    }
+    if (samples > AR_MAX_EQUITY_SAMPLES) {
+        free(w);
+        return ar_errf(eb, AR_ECONFIG,
+                       "%s: cadence: up to %.0f decisions per episode x %zu agents x %zu episodes = %.3g equity "
+                       "samples, at most %.3g (use a longer cadence or shorter or fewer windows)",
+                       cfg->path, maxdec, cfg->nagents, nw * cfg->nseeds, samples, AR_MAX_EQUITY_SAMPLES);
+    }
     ep_spec *sp = calloc(nw * cfg->nseeds, sizeof *sp);
     if (sp == NULL) {
         free(w);
@@ -718,6 +733,32 @@ static ar_err make_episodes(const ar_config *cfg, const ar_market *m, ep_spec **
     free(w);
     *out = sp;
     *n = nw * cfg->nseeds;
+    return AR_OK;
+}
+
+ar_err ar_tournament_episodes(const ar_config *cfg, const ar_market *m, ar_episode_info **out, size_t *n,
+                              ar_errbuf *eb) {
+    *out = NULL;
+    *n = 0;
+    if (m->nsym == 0) return ar_errf(eb, AR_ECONFIG, "%s: no symbols to trade", cfg->path);
+    if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
+    ep_spec *sp = NULL;
+    size_t ns = 0;
+    ar_err e = make_episodes(cfg, m, &sp, &ns, eb);
+    if (e) return e;
+    ar_episode_info *v = calloc(ns ? ns : 1, sizeof *v);
+    if (v == NULL) {
+        free(sp);
+        return ar_errf(eb, AR_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < ns; k++) {
+        int64_t ndec = (sp[k].end - sp[k].start + cfg->cadence - 1) / cfg->cadence;
+        v[k] = (ar_episode_info){sp[k].window, sp[k].seed, sp[k].start, sp[k].end,
+                                 (double)(ndec > 0 ? ndec : 0) * (double)cfg->nagents};
+    }
+    free(sp);
+    *out = v;
+    *n = ns;
     return AR_OK;
 }
 
@@ -825,6 +866,10 @@ typedef struct driver {
     shared *sh;
     int use_pool;
     FILE *progress;
+    const unsigned char *only; /* NULL: all episodes */
+    size_t nsel;               /* episodes selected */
+    ar_run *run;               /* header for on_episode */
+    pthread_mutex_t cb_mu;     /* one on_episode call at a time */
 } driver;
 
 static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
@@ -858,7 +903,7 @@ static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
             goto out;
         }
     }
-    e = run_episode(cfg, scaled ? scaled : m, sp, (uint32_t)k, coins, d->n == 1 ? d->progress : NULL, d->sh,
+    e = run_episode(cfg, scaled ? scaled : m, sp, (uint32_t)k, coins, d->nsel == 1 ? d->progress : NULL, d->sh,
                     &d->pts[k], pool, &d->eps[k], &d->ebs[k]);
     if (e == AR_OK && f) unscale(&d->eps[k], f);
 out:
@@ -879,14 +924,21 @@ static void *worker(void *arg) {
         size_t k = d->next++;
         pthread_mutex_unlock(&d->sh->mu);
         if (k >= d->n) break;
+        if (d->only && !d->only[k]) continue;
         if (d->use_pool && pool == NULL) {
             d->errs[k] = ar_errf(&d->ebs[k], AR_EIO, "%s", peb.msg);
             continue;
         }
         d->errs[k] = one_episode(d, k, pool);
+        if (d->errs[k] == AR_OK && d->opts && d->opts->on_episode) {
+            pthread_mutex_lock(&d->cb_mu);
+            d->errs[k] = d->opts->on_episode(d->opts->on_episode_ctx, d->run, k, &d->eps[k], d->pts[k].text,
+                                             d->pts[k].n, &d->ebs[k]);
+            pthread_mutex_unlock(&d->cb_mu);
+        }
         pthread_mutex_lock(&d->sh->mu);
         d->sh->done++;
-        if (d->n > 1) progress(d->progress, d->sh->done, d->n, &d->sh->last_pct);
+        if (d->nsel > 1) progress(d->progress, d->sh->done, d->nsel, &d->sh->last_pct);
         pthread_mutex_unlock(&d->sh->mu);
     }
     ar_llm_pool_free(pool);
@@ -974,11 +1026,15 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     r->rescored = mode == AR_CASSETTE_RESCORE;
     driver d = {cfg, m, opts, specs, n, 0, r->episodes, pts, errs, ebs, &sh,
                 cfg->nllm > 0 && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE,
-                opts ? opts->progress : NULL};
+                opts ? opts->progress : NULL, opts ? opts->only : NULL, n, r, PTHREAD_MUTEX_INITIALIZER};
+    if (d.only) {
+        d.nsel = 0;
+        for (size_t k = 0; k < n; k++) d.nsel += d.only[k] != 0;
+    }
     /* A budget shared by the whole run would make results depend on which
      * episode spends first: such runs go one episode at a time. */
     size_t jobs = opts && opts->jobs > 1 ? (size_t)opts->jobs : 1;
-    if (cfg->budget_usd > 0 || jobs > n) jobs = cfg->budget_usd > 0 ? 1 : n;
+    if (cfg->budget_usd > 0 || jobs > d.nsel) jobs = cfg->budget_usd > 0 || d.nsel == 0 ? 1 : d.nsel;
     if (jobs <= 1) {
         worker(&d);
     } else {
@@ -995,13 +1051,29 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
             e = errs[k];
             ar_errf(eb, e, "%s", ebs[k].msg);
         }
-    if (e == AR_OK && merge_prompts(r, pts, n)) e = ar_errf(eb, AR_ENOMEM, "out of memory");
+    if (e == AR_OK && d.only) {
+        /* keep only the episodes that ran, in episode order (the others
+         * were never started: nothing to free) */
+        size_t j = 0;
+        for (size_t k = 0; k < n; k++)
+            if (d.only[k]) {
+                prompt_table t = pts[k];
+                ar_run_episode x = r->episodes[k];
+                memset(&r->episodes[k], 0, sizeof x);
+                r->episodes[j] = x;
+                pts[k] = pts[j];
+                pts[j++] = t;
+            }
+        r->nepisodes = j;
+    }
+    if (e == AR_OK && merge_prompts(r, pts, r->nepisodes)) e = ar_errf(eb, AR_ENOMEM, "out of memory");
     for (size_t k = 0; k < n; k++) pt_cleanup(&pts[k]);
     free(pts);
     free(errs);
     free(ebs);
     free(specs);
     pthread_mutex_destroy(&sh.mu);
+    pthread_mutex_destroy(&d.cb_mu);
     if (e) {
         ar_run_free(r);
         return e;

@@ -715,8 +715,15 @@ static ar_err run_bootstrap(const eptab *t, size_t B, uint64_t seed, size_t fit,
     double *wm_tr = malloc((W * m > 0 ? W * m : 1) * sizeof *wm_tr);
     double *wm_sh = malloc((W * m > 0 ? W * m : 1) * sizeof *wm_sh);
     size_t *draw = malloc((W ? W : 1) * sizeof *draw);
-    double *pool = malloc((t->nep ? t->nep : 1) * sizeof *pool);
-    ar_battle *rs = malloc((t->nbt ? t->nbt : 1) * sizeof *rs);
+    /* a resample draws W windows with replacement: up to W x the largest
+     * window's episodes (more than nep when windows differ in size) */
+    size_t maxcl = 0, maxbt = 0;
+    for (size_t w = 0; w < W; w++) {
+        if (t->clstart[w + 1] - t->clstart[w] > maxcl) maxcl = t->clstart[w + 1] - t->clstart[w];
+        if (t->btstart[w + 1] - t->btstart[w] > maxbt) maxbt = t->btstart[w + 1] - t->btstart[w];
+    }
+    double *pool = malloc((W * maxcl > 0 ? W * maxcl : 1) * sizeof *pool);
+    ar_battle *rs = malloc((W * maxbt > 0 ? W * maxbt : 1) * sizeof *rs);
     double *R = malloc((fit ? fit : 1) * sizeof *R);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!wm_tr || !wm_sh || !draw || !pool || !rs || !R || !rng) {
@@ -865,12 +872,36 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
         ar_league_row *w = &rows[i].row;
         w->jk_z_vs_best_baseline = w->jk_p_vs_best_baseline = NAN;
         if (best == m || i == best) continue;
+        /* One series per window: the per-period returns averaged (running
+         * mean, exact for identical values) over the window's episodes, so
+         * the seeds of a window, which share the market's moves, count as
+         * one observation per decision time, not as independent ones (a
+         * deterministic baseline replayed over S seeds made z ~ sqrt(S)
+         * too large: docs/HARDENING.md "Honest intervals"). */
         n12 = 0;
         size_t n2 = 0;
-        for (size_t g = 0; g < t.nep && !e; g++) {
-            const cell *x = at(&t, g, i), *y = at(&t, g, best);
-            if (x->ag == NULL || y->ag == NULL || !x->curve || !y->curve || !aligned(x->ag, y->ag)) continue;
-            if (!(e = push_returns(x->ag, &r1, &n12, &c1))) e = push_returns(y->ag, &r2, &n2, &c2);
+        for (size_t wi = 0; wi < t.ncl && !e; wi++) {
+            const ar_run_agent *ref = NULL;
+            size_t base = n12, k = 0;
+            for (size_t p = t.clstart[wi]; p < t.clstart[wi + 1] && !e; p++) {
+                size_t g = t.clep[p];
+                const cell *x = at(&t, g, i), *y = at(&t, g, best);
+                if (x->ag == NULL || y->ag == NULL || !x->curve || !y->curve || !aligned(x->ag, y->ag)) continue;
+                if (ref == NULL) {
+                    ref = x->ag;
+                    k = 1;
+                    if (!(e = push_returns(x->ag, &r1, &n12, &c1))) e = push_returns(y->ag, &r2, &n2, &c2);
+                    continue;
+                }
+                if (!aligned(ref, x->ag)) continue;
+                k++;
+                for (size_t j = 0; j + 1 < x->ag->nequity; j++) {
+                    double a = x->ag->equity[j + 1].equity / x->ag->equity[j].equity - 1.0;
+                    double b = y->ag->equity[j + 1].equity / y->ag->equity[j].equity - 1.0;
+                    r1[base + j] += (a - r1[base + j]) / (double)k;
+                    r2[base + j] += (b - r2[base + j]) / (double)k;
+                }
+            }
         }
         if (e || n12 < 2) continue;
         ar_jk jk;
