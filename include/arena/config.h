@@ -13,6 +13,15 @@
 #include "arena/llm.h"
 #include "arena/run.h"
 
+/* Limits (docs/HARDENING.md "Limits"): a config past one is refused with
+ * one line naming the key (AR_ECONFIG, exit 2), before anything is sized
+ * by it. */
+#define AR_MAX_AGENTS 1000                  /* agents + baselines */
+#define AR_MAX_EPISODES 1000000             /* windows x seeds */
+#define AR_MAX_EQUITY_SAMPLES 250000000.0   /* sum over episodes of (decisions + 1) x agents */
+#define AR_MAX_TEMPLATE_BYTES ((size_t)1 << 20) /* a prompt template file */
+#define AR_MAX_CONFIG_BYTES ((size_t)64 << 20)  /* the config file */
+
 typedef struct ar_agent_cfg {
     char name[AR_NAME_MAX];
     char kind[16];                /* "builtin", "llm", "exec" or "http" */

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "arena/config.h"
 #include "arena/util.h"
 
@@ -417,6 +418,14 @@ static ar_err load_template(pctx *p, const char *path, const char *spec, char **
         snprintf(file, sizeof file, "%.*s/%s", (int)(slash - p->file), p->file, spec);
     }
     ar_errbuf tmp;
+    struct stat st;
+    if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > AR_MAX_TEMPLATE_BYTES) {
+        char msg[4400];
+        if (snprintf(msg, sizeof msg, "template %s is %llu bytes, at most %zu", file, (unsigned long long)st.st_size,
+                     AR_MAX_TEMPLATE_BYTES) >= (int)sizeof msg)
+            msg[sizeof msg - 1] = '\0';
+        return fail(p, path, msg);
+    }
     if (ar_read_file(file, out, NULL, &tmp) != AR_OK) {
         char msg[4400];
         if (snprintf(msg, sizeof msg, "cannot read template %s (expected a built-in name such as "
@@ -583,6 +592,13 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
     } else if (win) {
         return fail(p, "market.windows", "expected a list of {\"start\", \"end\"} or {\"count\": N, \"length\": \"3d\"}");
     }
+    size_t nw = c->nwindows ? c->nwindows : c->win_count ? c->win_count : 1;
+    if ((double)nw * (double)c->nseeds > AR_MAX_EPISODES) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%zu windows x %zu seeds = %.0f episodes, at most %d", nw, c->nseeds,
+                 (double)nw * (double)c->nseeds, AR_MAX_EPISODES);
+        return fail(p, c->nwindows || c->win_count ? "market.windows" : "seeds", msg);
+    }
     json_t *anon;
     if ((e = get_obj(p, m, "market", "anonymize", &anon))) return e;
     if (anon) {
@@ -599,6 +615,16 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
 
     json_t *agents = json_object_get(root, "agents");
     if (agents && !json_is_array(agents)) return fail(p, "agents", "expected a list of agents");
+    {
+        /* before anything per agent: the duplicate-name check is quadratic */
+        json_t *b = json_object_get(root, "baselines");
+        size_t na = (agents ? json_array_size(agents) : 0) + (b ? json_array_size(b) : 3);
+        if (na > AR_MAX_AGENTS) {
+            char msg[120];
+            snprintf(msg, sizeof msg, "at most %d agents (baselines included), got %zu", AR_MAX_AGENTS, na);
+            return fail(p, "agents", msg);
+        }
+    }
     for (size_t i = 0; agents && i < json_array_size(agents); i++) {
         char path[64];
         snprintf(path, sizeof path, "agents[%zu]", i);
@@ -685,6 +711,10 @@ ar_err ar_config_parse(const char *text, const char *path, ar_config **out, ar_e
 ar_err ar_config_load(const char *path, ar_config **out, ar_errbuf *eb) {
     char *text;
     *out = NULL;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > AR_MAX_CONFIG_BYTES)
+        return ar_errf(eb, AR_ECONFIG, "%s: config file is %llu bytes, at most %zu", path,
+                       (unsigned long long)st.st_size, AR_MAX_CONFIG_BYTES);
     ar_err e = ar_read_file(path, &text, NULL, eb);
     if (e) return e;
     e = ar_config_parse(text, path, out, eb);
