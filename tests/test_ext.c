@@ -622,42 +622,48 @@ static void test_exec_restart(void **state) {
     ar_ext_agent_free(a);
 }
 
+/* Concurrency without a clock: each of the two agents, on every line, drops
+ * a marker and waits (up to 3 s) for the other's marker of the same round
+ * before answering. Asked one after the other, the first would give up and
+ * answer "alone"; only a concurrent round gets both real answers. */
 static void test_exec_concurrent(void **state) {
     (void)state;
-    ar_ext_agent *a = sh_agent("while read l; do sleep 0.2; echo '[\"a\"]'; done", 5);
-    ar_ext_agent *b = sh_agent("while read l; do sleep 0.2; echo '[\"b\"]'; done", 5);
+    char dir[] = "/tmp/arena_ext_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sa[1024], sb[1024];
+    const char *fmt = "while read l; do touch %s/%s$l; i=0; "
+                      "while [ ! -e %s/%s$l ] && [ $i -lt 150 ]; do sleep 0.02; i=$((i+1)); done; "
+                      "if [ -e %s/%s$l ]; then echo '[\"%s\"]'; else echo '[\"alone\"]'; fi; done";
+    snprintf(sa, sizeof sa, fmt, dir, "a", dir, "b", dir, "b", "a");
+    snprintf(sb, sizeof sb, fmt, dir, "b", dir, "a", dir, "a", "b");
+    ar_ext_agent *a = sh_agent(sa, 20), *b = sh_agent(sb, 20);
     ar_ext_agent *slow = sh_agent("while read l; do sleep 10; done", 0.3);
-    const char *const ob[3] = {"{}", "{}", "{}"};
     ar_llm_call cs[3];
-    /* two 200 ms agents: about 200 ms, not 400 (the first round includes
-     * starting them) */
     for (int round = 0; round < 3; round++) {
+        char obs[8];
+        snprintf(obs, sizeof obs, "%d", round);
+        const char *const ob[2] = {obs, obs};
         ar_ext_agent *const ag[2] = {a, b};
-        double t = now_ms();
         assert_int_equal(ar_ext_ask_all(ag, ob, 2, cs), AR_OK);
-        double ms = now_ms() - t;
         expect_text(&cs[0], "[\"a\"]");
         expect_text(&cs[1], "[\"b\"]");
-        assert_true(cs[0].latency_ms >= 190 && cs[1].latency_ms >= 190);
-        print_message("two 200 ms agents, round %d: %.0f ms\n", round, ms);
-        if (!(ms < 330)) fail_msg("round %d took %.0f ms: not concurrent", round, ms);
         for (int i = 0; i < 2; i++) ar_llm_call_cleanup(&cs[i]);
     }
-    /* with one that times out at 300 ms: the round costs the timeout (the
-     * sum would be 700 ms) and the others still answer */
+    /* with one that times out: the others still answer, the slow one is a
+     * timeout, and the round does not wait for it beyond its timeout */
+    const char *const ob3[3] = {"9", "9", "9"};
     ar_ext_agent *const ag[3] = {a, slow, b};
-    double t = now_ms();
-    assert_int_equal(ar_ext_ask_all(ag, ob, 3, cs), AR_OK);
-    double ms = now_ms() - t;
+    assert_int_equal(ar_ext_ask_all(ag, ob3, 3, cs), AR_OK);
     expect_text(&cs[0], "[\"a\"]");
     expect_fail(&cs[1], AR_R_TIMEOUT);
     expect_text(&cs[2], "[\"b\"]");
-    print_message("with a 300 ms timeout: %.0f ms\n", ms);
-    if (!(ms >= 295 && ms < 480)) fail_msg("round took %.0f ms", ms);
     for (int i = 0; i < 3; i++) ar_llm_call_cleanup(&cs[i]);
     ar_ext_agent_free(a);
     ar_ext_agent_free(b);
     ar_ext_agent_free(slow);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 static void test_exec_python(void **state) {
