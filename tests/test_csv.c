@@ -174,6 +174,19 @@ static void write_file(const char *path, const char *text) {
     fclose(f);
 }
 
+/* Bar times 338 years apart: their difference does not fit in int64 ns
+ * (found by fuzz_csv: was signed overflow); the step gets no vote. */
+static void far_apart_times(void **state) {
+    (void)state;
+    write_file("far.csv", "time,open,high,low,close\n1687-05-30,1,1,1,1\n2025-05-30,1,1,1,1\n");
+    ar_symbol s = {0};
+    ar_errbuf eb = {{0}};
+    assert_int_equal(ar_csv_import("far.csv", AR_CSV_AUTO, &s, &eb), AR_OK);
+    assert_int_equal(s.bars.n, 2);
+    assert_int_equal(s.interval, 0);
+    ar_bars_free(&s.bars);
+}
+
 static void errors(void **state) {
     (void)state;
     static const struct { const char *text; ar_csv_kind kind; const char *msg; } cases[] = {
@@ -221,6 +234,11 @@ static void errors(void **state) {
          "bad.csv:2: 11 fields, expected at least 12"},
         {"1735689600000,1,2,1,1,5,0,0,0,0,0,0\n17356896x0000,1,2,1,1,5,0,0,0,0,0,0\n", AR_CSV_AUTO,
          "bad.csv:2: open time '17356896x0000' is not an integer (expected epoch milliseconds or microseconds)"},
+        /* past int64 ns (found by fuzz_csv: was signed overflow) */
+        {"9300000000000,1,2,1,1,5,0,0,0,0,0,0\n", AR_CSV_AUTO,
+         "bad.csv:1: open time '9300000000000' is out of range (expected epoch milliseconds or microseconds)"},
+        {"1152921504606846975,1,2,1,1,5,0,0,0,0,0,0\n", AR_CSV_KLINE,
+         "bad.csv:1: open time '1152921504606846975' is out of range (expected epoch milliseconds or microseconds)"},
         {"timestamp,price,amount,side\n1582329602111000,9682,0.1,buy\n1582329602000000,9682,0.1,sell\n", AR_CSV_AUTO,
          "bad.csv:3: trade time 2020-02-22T00:00:02Z is before the previous 2020-02-22T00:00:02.111Z (expected non-decreasing times)"},
         {"timestamp,price,amount,side\n1582329602111000,9682,0.1,up\n", AR_CSV_AUTO,
@@ -361,7 +379,7 @@ static void throughput(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ohlcv_bybit),       cmocka_unit_test(ohlcv_daily_no_volume),
-        cmocka_unit_test(append_continues_order), cmocka_unit_test(kline),
+        cmocka_unit_test(append_continues_order), cmocka_unit_test(kline), cmocka_unit_test(far_apart_times),
         cmocka_unit_test(trades),            cmocka_unit_test(errors),
         cmocka_unit_test(interval_mismatch), cmocka_unit_test(market_container),
         cmocka_unit_test(throughput),

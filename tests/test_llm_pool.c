@@ -385,6 +385,22 @@ static void parse_answers(void **state) {
     assert_int_equal(c.reason, AR_R_REFUSAL);
     assert_string_equal(c.finish, "content_filter");
 
+    /* Nonsense token counts count as 0: a negative one would refund the
+     * budget, huge ones overflowed the sums (found by fuzz_openai). */
+    parse(AR_PROV_OPENAI, 200,
+          "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}],"
+          "\"usage\":{\"prompt_tokens\":-11,\"completion_tokens\":-2.5e3}}",
+          NULL, &c, &v);
+    assert_int_equal(c.status, 0);
+    assert_int_equal(c.tokens_in, 0);
+    assert_int_equal(c.tokens_out, 0);
+    parse(AR_PROV_ANTHROPIC, 200,
+          "{\"content\":[],\"usage\":{\"input_tokens\":9000000000000000000,"
+          "\"cache_read_input_tokens\":9000000000000000000,\"cache_creation_input_tokens\":7,\"output_tokens\":1e300}}",
+          NULL, &c, &v);
+    assert_int_equal(c.tokens_in, 7);
+    assert_int_equal(c.tokens_out, 0);
+
     /* 200s we cannot read: an invalid answer, reason bad_json, not retried. */
     parse(AR_PROV_OPENAI, 200, "{\"choices\":[{\"message\":{\"content\":\"x\"", NULL, &c, &v);
     assert_int_equal(c.status, 1);

@@ -54,6 +54,9 @@ static void accepted_forms(void **state) {
     assert_int_equal(parse_ok("0"), 0);
     assert_int_equal(parse_ok("9000000000"), INT64_C(9000000000) * S); /* year 2255 */
     assert_int_equal(parse_ok("100000000000"), INT64_C(100000000000) * AR_NS_PER_MS);
+    /* the ends of int64 ns */
+    assert_int_equal(parse_ok("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
+    assert_int_equal(parse_ok("1677-09-21T00:12:44Z"), INT64_C(-9223372036) * S);
     /* explicit length: only the first len bytes count */
     int64_t t;
     assert_int_equal(ar_time_parse("2025-06-01,99", 10, &t, NULL), AR_OK);
@@ -91,6 +94,12 @@ static void rejected_forms(void **state) {
         {"99999999999999999999", "too large"},
         {"9300000000000000000", "out of range"},
         {"99999999999", "out of range"}, /* seconds past year 2262 */
+        /* dates past int64 ns (found by fuzz_config: was signed overflow) */
+        {"4048-02-01", "out of range"},
+        {"2262-04-11T23:47:17Z", "out of range"},
+        {"1677-09-21T00:12:43Z", "out of range"},
+        {"0000-01-01", "out of range"},
+        {"9999-12-31T23:59:59.999999999+23:59", "out of range"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t t = 42;

@@ -28,6 +28,7 @@
 #include "arena/stats.h"
 #include "arena/util.h"
 #include "cli/cli.h"
+#include "cli/rank_int.h"
 
 /* ------------------------------------------------------------ CSV reader */
 
@@ -177,16 +178,10 @@ static int find_column(char **f, size_t nf, const char *name) {
     return -1;
 }
 
-/* Reads path into L. On failure prints one "arena rank: FILE:LINE: ..." line
- * and returns AR_EXIT_FAIL. */
-static int load_battles(const char *path, league *L) {
-    ar_errbuf eb;
-    char *buf;
-    size_t len;
-    if (ar_read_file(path, &buf, &len, &eb) != AR_OK) {
-        fprintf(stderr, "arena rank: %s\n", eb.msg);
-        return AR_EXIT_FAIL;
-    }
+/* Parses the battle CSV text buf (len bytes plus a NUL, writable: consumed)
+ * read from path into L. On failure prints one "arena rank: FILE:LINE: ..."
+ * line and returns AR_EXIT_FAIL. Does not free buf. */
+static int parse_battles(const char *path, char *buf, size_t len, league *L) {
     int rc = AR_EXIT_FAIL;
     char *cur = buf, *f[RANK_MAX_FIELDS];
     size_t line = 1, rline = 1, nf;
@@ -268,7 +263,31 @@ static int load_battles(const char *path, league *L) {
     }
     rc = AR_EXIT_OK;
 out:
+    return rc;
+}
+
+/* Reads path into L. On failure prints one "arena rank: FILE:LINE: ..." line
+ * and returns AR_EXIT_FAIL. */
+static int load_battles(const char *path, league *L) {
+    ar_errbuf eb;
+    char *buf;
+    size_t len;
+    if (ar_read_file(path, &buf, &len, &eb) != AR_OK) {
+        fprintf(stderr, "arena rank: %s\n", eb.msg);
+        return AR_EXIT_FAIL;
+    }
+    int rc = parse_battles(path, buf, len, L);
     free(buf);
+    return rc;
+}
+
+/* rank_int.h: the battle parser over a buffer, for the fuzz target. */
+int ar__rank_parse(const char *name, char *text, size_t len, size_t *nmodels, size_t *nbattles) {
+    league L = {0};
+    int rc = parse_battles(name, text, len, &L);
+    if (nmodels) *nmodels = L.m;
+    if (nbattles) *nbattles = L.n;
+    league_free(&L);
     return rc;
 }
 

@@ -293,11 +293,16 @@ void ar_llm_call_cleanup(ar_llm_call *c) {
     c->text = c->error = NULL;
 }
 
+/* A token count, 0 when absent or nonsense: negative (it would refund the
+ * budget) or above 1e15 (a sum of three must not overflow). Some servers
+ * send counts as reals. */
 static int64_t int_at(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
-    if (json_is_integer(v)) return (int64_t)json_integer_value(v);
-    /* Some servers send counts as reals; out-of-range ones are nonsense. */
-    if (json_is_real(v) && fabs(json_real_value(v)) < 9e18) return (int64_t)json_real_value(v);
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        return i >= 0 && i <= (json_int_t)1000000000000000 ? (int64_t)i : 0;
+    }
+    if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) <= 1e15) return (int64_t)json_real_value(v);
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <zlib.h>
 #include "arena/market.h"
 #include "arena/util.h"
+#include "market/csv_int.h"
 
 #define MAXF 64               /* fields kept per line; more are counted only */
 #define BLOCK (1u << 22)      /* read size: big blocks keep the parse loop hot */
@@ -354,7 +355,10 @@ static ar_err get_time(ctx *c, const field *f, int64_t *t) {
             v = v * 10 + (uint64_t)(f->s[i] - '0');
         if (f->n == 0 || i != f->n || v >= UINT64_C(1) << 60)
             return fail(c, AR_EFORMAT, "open time '%.60s' is not an integer (expected epoch milliseconds or microseconds)%s", f->s, "");
-        *t = v > UINT64_C(100000000000000) ? (int64_t)v * AR_NS_PER_US : (int64_t)v * AR_NS_PER_MS;
+        int64_t unit = v > UINT64_C(100000000000000) ? AR_NS_PER_US : AR_NS_PER_MS;
+        if (v > (uint64_t)(INT64_MAX / unit)) /* past 2262-04-11 in int64 ns */
+            return fail(c, AR_EFORMAT, "open time '%.60s' is out of range (expected epoch milliseconds or microseconds)%s", f->s, "");
+        *t = (int64_t)v * unit;
         return AR_OK;
     }
     ar_errbuf teb;
@@ -411,7 +415,10 @@ static ar_err bar_row(ctx *c, field *f, size_t nf) {
     }
     if (c->have_prev) {
         if (t <= c->prev) return order_error(c, t, "bar", "strictly increasing");
-        if (c->prev_in_file) vote_step(c, t - c->prev);
+        /* t > prev, but the difference of two int64 times may not fit:
+         * a step of more than 292 years gets no vote */
+        uint64_t step = (uint64_t)t - (uint64_t)c->prev;
+        if (c->prev_in_file && step <= (uint64_t)INT64_MAX) vote_step(c, (int64_t)step);
     }
     if (ar_bars_push(&c->sym->bars, t, o, h, l, cl, v[4]) != AR_OK)
         return ar_errf(c->eb, AR_ENOMEM, "%s:%zu: out of memory", c->path, c->line);
@@ -478,8 +485,10 @@ static void setup_kline(ctx *c) {
     if (c->sym->bars.n) c->prev = c->sym->bars.t[c->sym->bars.n - 1], c->have_prev = 1;
 }
 
-ar_err ar_csv_import(const char *path, ar_csv_kind kind, ar_symbol *sym, ar_errbuf *eb) {
-    if (path == NULL || sym == NULL) return ar_errf(eb, AR_EINVAL, "ar_csv_import: NULL argument");
+/* The parse proper, over an opened reader (a file, or a buffer with eof set).
+ * Closes r->gz when there is one and frees r->buf. */
+static ar_err import(reader *rp, const char *path, ar_csv_kind kind, ar_symbol *sym, ar_errbuf *eb) {
+    reader r = *rp;
     ctx c;
     memset(&c, 0, sizeof c);
     c.path = path;
@@ -488,18 +497,6 @@ ar_err ar_csv_import(const char *path, ar_csv_kind kind, ar_symbol *sym, ar_errb
     c.eb = eb;
     for (int k = 0; k < C_NCOL; k++) c.col[k] = -1;
 
-    reader r = {0};
-    errno = 0;
-    r.gz = gzopen(path, "rb");
-    if (r.gz == NULL)
-        return ar_errf(eb, AR_EIO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
-    gzbuffer(r.gz, 1u << 20);
-    r.cap = BLOCK;
-    r.buf = malloc(r.cap);
-    if (r.buf == NULL) {
-        gzclose(r.gz);
-        return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
-    }
     size_t nb0 = sym->bars.n, nt0 = sym->trades.n;
     int64_t iv0 = sym->interval;
     field f[MAXF];
@@ -550,7 +547,7 @@ ar_err ar_csv_import(const char *path, ar_csv_kind kind, ar_symbol *sym, ar_errb
         if (e != AR_OK) break;
     }
     if (rc < 0) e = AR_EIO;
-    gzclose(r.gz);
+    if (r.gz != NULL) gzclose(r.gz);
     free(r.buf);
     if (e == AR_OK && !started) e = ar_errf(eb, AR_EFORMAT, "%s: empty file (expected a header and rows)", path);
     if (e == AR_OK && c.kind != AR_CSV_TRADES) {
@@ -570,4 +567,38 @@ ar_err ar_csv_import(const char *path, ar_csv_kind kind, ar_symbol *sym, ar_errb
         sym->interval = iv0;
     }
     return e;
+}
+
+ar_err ar_csv_import(const char *path, ar_csv_kind kind, ar_symbol *sym, ar_errbuf *eb) {
+    if (path == NULL || sym == NULL) return ar_errf(eb, AR_EINVAL, "ar_csv_import: NULL argument");
+    reader r = {0};
+    errno = 0;
+    r.gz = gzopen(path, "rb");
+    if (r.gz == NULL)
+        return ar_errf(eb, AR_EIO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+    gzbuffer(r.gz, 1u << 20);
+    r.cap = BLOCK;
+    r.buf = malloc(r.cap);
+    if (r.buf == NULL) {
+        gzclose(r.gz);
+        return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
+    }
+    return import(&r, path, kind, sym, eb);
+}
+
+/* csv_int.h: the same parse over bytes already in memory (plain text, no
+ * zlib). The whole input is one block at end of file, so next_line never
+ * reads. */
+ar_err ar__csv_import_mem(const char *name, const char *data, size_t len, ar_csv_kind kind, ar_symbol *sym,
+                          ar_errbuf *eb) {
+    if (name == NULL || (data == NULL && len > 0) || sym == NULL)
+        return ar_errf(eb, AR_EINVAL, "ar__csv_import_mem: NULL argument");
+    reader r = {0};
+    r.cap = len + 1; /* room for the NUL of a last line without '\n' */
+    r.buf = malloc(r.cap);
+    if (r.buf == NULL) return ar_errf(eb, AR_ENOMEM, "%s: out of memory", name);
+    if (len > 0) memcpy(r.buf, data, len);
+    r.len = len;
+    r.eof = 1;
+    return import(&r, name, kind, sym, eb);
 }

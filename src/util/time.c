@@ -166,7 +166,12 @@ ar_err ar_time_parse(const char *s, size_t len, int64_t *out, ar_errbuf *eb) {
     }
     if (i != len)
         return bad_time(eb, s, len, "unexpected text after the time (expected Z or +HH:MM)");
-    *out = (days * 86400 + secs) * AR_NS_PER_S + ns;
+    /* int64 ns spans 1677-09-21 to 2262-04-11; days and secs are small
+     * (4-digit years), only the scaling to ns can overflow */
+    int64_t total = days * 86400 + secs;
+    if (total > (INT64_MAX - ns) / AR_NS_PER_S || total < INT64_MIN / AR_NS_PER_S)
+        return bad_time(eb, s, len, "out of range (expected a time from 1677-09-21 to 2262-04-11)");
+    *out = total * AR_NS_PER_S + ns;
     return AR_OK;
 }
 
