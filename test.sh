@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build and run every test: a Release build with gcc, then the same suite
-# under AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing
+# under AddressSanitizer + UndefinedBehaviorSanitizer (clang), then each
+# libFuzzer target for a few seconds. Installs missing
 # Debian packages first when run as root (or with sudo available).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,4 +14,8 @@ if [ "${ARENA_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DARENA_SANITIZE=ON -DCMAKE_C_COMPILER=clang >/dev/null
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j "$jobs")
+fi
+# Every libFuzzer target for a short fixed time (long runs: docs/HARDENING.md).
+if [ "${ARENA_SKIP_FUZZ:-0}" != 1 ]; then
+  ./scripts/fuzz.sh "${ARENA_FUZZ_SECONDS:-3}"
 fi
