@@ -2,9 +2,8 @@
  * (a program speaking JSON lines) and http agents (a URL).
  *
  * The observation JSON carries the numbers of the LLM prompt (prompt.c),
- * computed the same way: indicators over the same bounded windows (INTRA_WIN
- * points sampled at the cadence, LONG_WIN buckets of LONG_FACTOR bars), the
- * same last-visible-bar anchoring, the same Sharpe. Only bars [0, nvis) and
+ * computed by the same code (src/llm/features.c): the same bounded windows,
+ * the same last-visible-bar anchoring, the same Sharpe. Only bars [0, nvis) and
  * funding with time <= t are read. jansson writes every byte (sorted keys,
  * 17 significant digits, NaN as null), so the document is deterministic and
  * an agent can be replayed from it.
@@ -43,6 +42,7 @@
 #include <sys/wait.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include "llm/features_int.h"
 #include "arena/ext.h"
 #include "arena/indicators.h"
 #include "arena/util.h"
@@ -50,58 +50,15 @@
 extern char **environ;
 
 #define SERIES_N 10     /* as prompt.c */
-#define INTRA_WIN 256
-#define LONG_WIN 200
-#define LONG_FACTOR 240
 
 /* ---- observation JSON ----------------------------------------------------- */
 
-typedef struct scratch {
-    double px[INTRA_WIN], ema20[INTRA_WIN], macd[INTRA_WIN], rsi7[INTRA_WIN], rsi14[INTRA_WIN], tmp[INTRA_WIN];
-    double hi[LONG_WIN], lo[LONG_WIN], cl[LONG_WIN], vol[LONG_WIN];
-    double lema20[LONG_WIN], lema50[LONG_WIN], latr3[LONG_WIN], latr14[LONG_WIN], lmacd[LONG_WIN],
-        lrsi14[LONG_WIN], ltmp[LONG_WIN];
-} scratch;
 
-static double last(const double *v, size_t n) {
-    return n > 0 ? v[n - 1] : NAN;
-}
 
-static int64_t floor_div(int64_t a, int64_t b) {
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
-static double funding_at(const ar_funding *f, int64_t t) {
-    size_t lo = 0, hi = f->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (f->t[mid] <= t) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo > 0 ? f->rate[lo - 1] : NAN;
-}
 
 /* as prompt.c: sample standard deviation of simple returns, annualised with
  * the cadence when known; NAN when undefined */
-static double sharpe_of(const double *eq, size_t n, int64_t cadence) {
-    if (eq == NULL || n < 3) return NAN;
-    double mean = 0, m2 = 0;
-    size_t k = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (!(eq[i - 1] > 0) || !isfinite(eq[i])) return NAN;
-        double r = eq[i] / eq[i - 1] - 1;
-        k++;
-        double d = r - mean;
-        mean += d / (double)k;
-        m2 += d * (r - mean);
-    }
-    double sd = sqrt(m2 / (double)(k - 1));
-    if (!(sd > 0)) return NAN;
-    double s = mean / sd;
-    if (cadence > 0) s *= sqrt((double)AR_NS_PER_YEAR / (double)cadence);
-    return s;
-}
 
 static json_t *num(double x) {
     return isfinite(x) ? json_real(x) : json_null();
@@ -142,82 +99,27 @@ static const char *coin_name(const ar_obs *o, const ar_prompt_opts *p, size_t s)
     return o->market->sym[s].name;
 }
 
-static json_t *symbol_json(const ar_obs *o, const ar_prompt_opts *p, size_t s, scratch *w) {
+static json_t *symbol_json(const ar_obs *o, const ar_prompt_opts *p, size_t s, ar__features *w) {
     const ar_symbol *sym = &o->market->sym[s];
-    const ar_bars *bars = &sym->bars;
-    size_t nv = o->nvis[s];
-    if (nv > bars->n) nv = bars->n;
     int64_t iv = sym->interval;
-    size_t np = 0, nl = 0, step = 1;
-    double price = o->marks != NULL && isfinite(o->marks[s]) ? o->marks[s] : nv > 0 ? bars->close[nv - 1] : NAN;
-    double vsum = 0;
-    int64_t L = 0;
-
-    if (nv > 0 && iv > 0) {
-        /* intraday: one point per cadence, the last at the latest visible bar */
-        if (p->cadence > iv) step = (size_t)(p->cadence / iv);
-        np = (nv - 1) / step + 1;
-        if (np > INTRA_WIN) np = INTRA_WIN;
-        for (size_t j = 0; j < np; j++) w->px[j] = bars->close[nv - 1 - (np - 1 - j) * step];
-        ar_ema(w->px, np, 20, w->ema20);
-        ar_macd(w->px, np, 12, 26, w->macd, w->tmp);
-        ar_rsi(w->px, np, 7, w->rsi7);
-        ar_rsi(w->px, np, 14, w->rsi14);
-    }
-    if (nv > 0 && iv > 0 && iv <= INT64_MAX / LONG_FACTOR) {
-        /* longer interval: UTC-aligned buckets of LONG_FACTOR bars, the last
-         * possibly still forming (visible bars only) */
-        L = iv * LONG_FACTOR;
-        size_t first = nv - 1, groups = 1;
-        int64_t g = floor_div(bars->t[first], L);
-        while (first > 0) {
-            int64_t gp = floor_div(bars->t[first - 1], L);
-            if (gp != g) {
-                if (groups == LONG_WIN) break;
-                groups++;
-                g = gp;
-            }
-            first--;
-        }
-        int64_t cur = 0;
-        for (size_t i = first; i < nv; i++) {
-            int64_t gi = floor_div(bars->t[i], L);
-            if (nl == 0 || gi != cur) {
-                if (nl == LONG_WIN) break;
-                cur = gi;
-                w->hi[nl] = bars->high[i];
-                w->lo[nl] = bars->low[i];
-                w->vol[nl] = 0;
-                nl++;
-            }
-            size_t k = nl - 1;
-            if (bars->high[i] > w->hi[k]) w->hi[k] = bars->high[i];
-            if (bars->low[i] < w->lo[k]) w->lo[k] = bars->low[i];
-            w->cl[k] = bars->close[i];
-            w->vol[k] += bars->volume[i];
-        }
-        ar_ema(w->cl, nl, 20, w->lema20);
-        ar_ema(w->cl, nl, 50, w->lema50);
-        ar_atr(w->hi, w->lo, w->cl, nl, 3, w->latr3);
-        ar_atr(w->hi, w->lo, w->cl, nl, 14, w->latr14);
-        ar_macd(w->cl, nl, 12, 26, w->lmacd, w->ltmp);
-        ar_rsi(w->cl, nl, 14, w->lrsi14);
-        for (size_t i = 0; i < nl; i++) vsum += w->vol[i];
-    }
+    ar__features_compute(o, p, s, w);
+    size_t np = w->np, nl = w->nl, step = w->step;
+    double price = w->price, vsum = w->vsum;
+    int64_t L = w->L;
 
     int bad = 0;
     json_t *m = json_object(), *ser = json_object(), *lg = json_object();
     put(m, "price", num(price), &bad);
-    put(m, "ema20", num(last(w->ema20, np)), &bad);
-    put(m, "macd", num(last(w->macd, np)), &bad);
-    put(m, "rsi7", num(last(w->rsi7, np)), &bad);
-    put(m, "rsi14", num(last(w->rsi14, np)), &bad);
-    put(m, "ema50", num(last(w->lema50, nl)), &bad);
-    put(m, "atr3", num(last(w->latr3, nl)), &bad);
-    put(m, "atr14", num(last(w->latr14, nl)), &bad);
-    put(m, "volume", num(last(w->vol, nl)), &bad);
+    put(m, "ema20", num(ar__last(w->ema20, np)), &bad);
+    put(m, "macd", num(ar__last(w->macd, np)), &bad);
+    put(m, "rsi7", num(ar__last(w->rsi7, np)), &bad);
+    put(m, "rsi14", num(ar__last(w->rsi14, np)), &bad);
+    put(m, "ema50", num(ar__last(w->lema50, nl)), &bad);
+    put(m, "atr3", num(ar__last(w->latr3, nl)), &bad);
+    put(m, "atr14", num(ar__last(w->latr14, nl)), &bad);
+    put(m, "volume", num(ar__last(w->vol, nl)), &bad);
     put(m, "avg_volume", num(nl > 0 ? vsum / (double)nl : NAN), &bad);
-    if (sym->funding.n > 0) put(m, "funding_rate", num(funding_at(&sym->funding, o->t)), &bad);
+    if (sym->funding.n > 0) put(m, "funding_rate", num(ar__funding_at(&sym->funding, o->t)), &bad);
 
     put(ser, "step_s", num(np > 0 ? (double)step * (double)iv / 1e9 : NAN), &bad);
     put(ser, "mid", series(w->px, np), &bad);
@@ -228,11 +130,11 @@ static json_t *symbol_json(const ar_obs *o, const ar_prompt_opts *p, size_t s, s
     put(m, "series", ser, &bad);
 
     put(lg, "interval_s", num(nl > 0 ? (double)L / 1e9 : NAN), &bad);
-    put(lg, "ema20", num(last(w->lema20, nl)), &bad);
-    put(lg, "ema50", num(last(w->lema50, nl)), &bad);
-    put(lg, "atr3", num(last(w->latr3, nl)), &bad);
-    put(lg, "atr14", num(last(w->latr14, nl)), &bad);
-    put(lg, "volume", num(last(w->vol, nl)), &bad);
+    put(lg, "ema20", num(ar__last(w->lema20, nl)), &bad);
+    put(lg, "ema50", num(ar__last(w->lema50, nl)), &bad);
+    put(lg, "atr3", num(ar__last(w->latr3, nl)), &bad);
+    put(lg, "atr14", num(ar__last(w->latr14, nl)), &bad);
+    put(lg, "volume", num(ar__last(w->vol, nl)), &bad);
     put(lg, "avg_volume", num(nl > 0 ? vsum / (double)nl : NAN), &bad);
     put(lg, "macd", series(w->lmacd, nl), &bad);
     put(lg, "rsi14", series(w->lrsi14, nl), &bad);
@@ -253,7 +155,7 @@ static json_t *account_json(const ar_obs *o, const ar_prompt_opts *p) {
     put(a, "cash", num(ar_account_cash(o->acct)), &bad);
     put(a, "equity", num(eq), &bad);
     put(a, "return_pct", num(o->capital > 0 ? (eq / o->capital - 1) * 100 : NAN), &bad);
-    put(a, "sharpe", num(sharpe_of(p->equity, p->nequity, p->cadence)), &bad);
+    put(a, "sharpe", num(ar__sharpe_of(p->equity, p->nequity, p->cadence)), &bad);
     put(a, "pending_orders", json_integer((json_int_t)ar_account_npending(o->acct)), &bad);
     for (size_t s = 0; s < o->market->nsym && !bad; s++) {
         const ar_position *ps = ar_account_position(o->acct, (int32_t)s);
@@ -284,7 +186,7 @@ ar_err ar_obs_json(const ar_obs *o, const ar_prompt_opts *p, ar_buf *out) {
     if (o == NULL || o->market == NULL || o->nvis == NULL || out == NULL) return AR_EINVAL;
     ar_prompt_opts none = {0};
     if (p == NULL) p = &none;
-    scratch *w = malloc(sizeof *w);
+    ar__features *w = malloc(sizeof *w);
     if (w == NULL) return AR_ENOMEM;
     int bad = 0;
     json_t *root = json_object(), *coins = json_array(), *market = json_object(), *rules = json_object();

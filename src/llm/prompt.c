@@ -16,7 +16,7 @@
  *   - numbers are printed by our own formatter (7 significant digits, fixed
  *     notation, trailing zeros trimmed, '.' whatever the locale), so the same
  *     data gives the same bytes on every machine.
- * Indicators run over a bounded window (INTRA_WIN sampled points, LONG_WIN
+ * Indicators run over a bounded window (AR__INTRA_WIN sampled points, AR__LONG_WIN
  * long bars) ending at the latest visible bar: the cost of a prompt does not
  * grow with the length of the history, and the window is a function of nvis
  * only, so it is as deterministic as the rest. Thread-safe (no state). */
@@ -26,13 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arena/indicators.h"
+#include "llm/features_int.h"
 #include "arena/llm.h"
 #include "arena/util.h"
 
 #define SERIES_N 10     /* points shown per series, as Alpha Arena shows */
-#define INTRA_WIN 256   /* sampled points the intraday indicators run over */
-#define LONG_WIN 200    /* long bars the long-interval indicators run over */
-#define LONG_FACTOR 240 /* long interval = 240 bar intervals (4h for 1m bars) */
 #define NUM_MAX 400     /* room for any double in fixed notation */
 
 /* ---- ar_buf --------------------------------------------------------------- */
@@ -168,9 +166,6 @@ static ar_err put_series(ar_buf *b, const char *label, const double *v, size_t n
     return e;
 }
 
-static double last(const double *v, size_t n) {
-    return n > 0 ? v[n - 1] : NAN;
-}
 
 /* ---- market section ------------------------------------------------------- */
 
@@ -179,58 +174,25 @@ static const char *coin_name(const ar_obs *o, const char *const *coins, size_t s
     return o->market->sym[s].name;
 }
 
-static int64_t floor_div(int64_t a, int64_t b) {
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
-typedef struct scratch {
-    double px[INTRA_WIN], ema20[INTRA_WIN], macd[INTRA_WIN], rsi7[INTRA_WIN], rsi14[INTRA_WIN], tmp[INTRA_WIN];
-    double hi[LONG_WIN], lo[LONG_WIN], cl[LONG_WIN], vol[LONG_WIN];
-    double lema20[LONG_WIN], lema50[LONG_WIN], latr3[LONG_WIN], latr14[LONG_WIN], lmacd[LONG_WIN],
-        lrsi14[LONG_WIN], ltmp[LONG_WIN];
-} scratch;
 
-/* Latest funding rate with time <= t, NAN when none. */
-static double funding_at(const ar_funding *f, int64_t t) {
-    size_t lo = 0, hi = f->n; /* first index with time > t */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (f->t[mid] <= t) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo > 0 ? f->rate[lo - 1] : NAN;
-}
 
-static ar_err render_symbol(const ar_obs *o, const ar_prompt_opts *p, size_t s, scratch *w, ar_buf *b) {
+static ar_err render_symbol(const ar_obs *o, const ar_prompt_opts *p, size_t s, ar__features *w, ar_buf *b) {
     const ar_symbol *sym = &o->market->sym[s];
-    const ar_bars *bars = &sym->bars;
-    size_t nv = o->nvis[s];
-    if (nv > bars->n) nv = bars->n;
-    int64_t iv = sym->interval;
+    ar__features_compute(o, p, s, w);
+    size_t np = w->np, nl = w->nl;
     ar_err e = ar_buf_printf(b, "### %s\n", coin_name(o, p->coins, s));
     if (e) return e;
-    if (nv == 0 || iv <= 0) return ar_buf_puts(b, "No data yet.\n\n");
-
-    /* intraday: one point per cadence, the last at the latest visible bar */
-    size_t step = 1;
-    if (p->cadence > iv) step = (size_t)(p->cadence / iv);
-    size_t np = (nv - 1) / step + 1;
-    if (np > INTRA_WIN) np = INTRA_WIN;
-    for (size_t j = 0; j < np; j++) w->px[j] = bars->close[nv - 1 - (np - 1 - j) * step];
-    ar_ema(w->px, np, 20, w->ema20);
-    ar_macd(w->px, np, 12, 26, w->macd, w->tmp);
-    ar_rsi(w->px, np, 7, w->rsi7);
-    ar_rsi(w->px, np, 14, w->rsi14);
-    double price = o->marks != NULL && isfinite(o->marks[s]) ? o->marks[s] : bars->close[nv - 1];
+    if (np == 0) return ar_buf_puts(b, "No data yet.\n\n");
 
     char a[NUM_MAX], c[NUM_MAX], d[NUM_MAX], f[NUM_MAX], dur[32];
     e = ar_buf_printf(b, "current_price = %s, current_ema20 = %s, current_macd = %s, current_rsi (7 period) = %s\n",
-                      fmt_num(a, price), fmt_num(c, last(w->ema20, np)), fmt_num(d, last(w->macd, np)),
-                      fmt_num(f, last(w->rsi7, np)));
+                      fmt_num(a, w->price), fmt_num(c, ar__last(w->ema20, np)), fmt_num(d, ar__last(w->macd, np)),
+                      fmt_num(f, ar__last(w->rsi7, np)));
     if (e == AR_OK && sym->funding.n > 0)
-        e = ar_buf_printf(b, "Funding rate (latest, per funding interval): %s\n", fmt_num(a, funding_at(&sym->funding, o->t)));
-    ar_duration_format((int64_t)step * iv, dur, sizeof dur);
+        e = ar_buf_printf(b, "Funding rate (latest, per funding interval): %s\n",
+                          fmt_num(a, ar__funding_at(&sym->funding, o->t)));
+    ar_duration_format((int64_t)w->step * sym->interval, dur, sizeof dur);
     if (e == AR_OK) e = ar_buf_printf(b, "Intraday series (%s intervals, oldest → latest):\n", dur);
     if (e == AR_OK) e = put_series(b, "Mid prices: ", w->px, np);
     if (e == AR_OK) e = put_series(b, "EMA indicators (20-period): ", w->ema20, np);
@@ -238,60 +200,18 @@ static ar_err render_symbol(const ar_obs *o, const ar_prompt_opts *p, size_t s, 
     if (e == AR_OK) e = put_series(b, "RSI indicators (7-period): ", w->rsi7, np);
     if (e == AR_OK) e = put_series(b, "RSI indicators (14-period): ", w->rsi14, np);
     if (e) return e;
-
-    /* longer interval: visible bars aggregated into UTC-aligned buckets of
-     * LONG_FACTOR intervals; the last bucket may still be forming (it holds
-     * only visible bars, like an exchange's current candle) */
-    if (iv > INT64_MAX / LONG_FACTOR) return ar_buf_puts(b, "\n");
-    int64_t L = iv * LONG_FACTOR;
-    size_t first = nv - 1, groups = 1;
-    int64_t g = floor_div(bars->t[first], L);
-    while (first > 0) {
-        int64_t gp = floor_div(bars->t[first - 1], L);
-        if (gp != g) {
-            if (groups == LONG_WIN) break;
-            groups++;
-            g = gp;
-        }
-        first--;
-    }
-    size_t nl = 0;
-    int64_t cur = 0;
-    for (size_t i = first; i < nv; i++) {
-        int64_t gi = floor_div(bars->t[i], L);
-        if (nl == 0 || gi != cur) {
-            if (nl == LONG_WIN) break; /* cannot happen: groups were counted */
-            cur = gi;
-            w->hi[nl] = bars->high[i];
-            w->lo[nl] = bars->low[i];
-            w->vol[nl] = 0;
-            nl++;
-        }
-        size_t k = nl - 1;
-        if (bars->high[i] > w->hi[k]) w->hi[k] = bars->high[i];
-        if (bars->low[i] < w->lo[k]) w->lo[k] = bars->low[i];
-        w->cl[k] = bars->close[i];
-        w->vol[k] += bars->volume[i];
-    }
-    ar_ema(w->cl, nl, 20, w->lema20);
-    ar_ema(w->cl, nl, 50, w->lema50);
-    ar_atr(w->hi, w->lo, w->cl, nl, 3, w->latr3);
-    ar_atr(w->hi, w->lo, w->cl, nl, 14, w->latr14);
-    ar_macd(w->cl, nl, 12, 26, w->lmacd, w->ltmp);
-    ar_rsi(w->cl, nl, 14, w->lrsi14);
-    double vsum = 0;
-    for (size_t i = 0; i < nl; i++) vsum += w->vol[i];
-    ar_duration_format(L, dur, sizeof dur);
+    if (w->L == 0) return ar_buf_puts(b, "\n");
+    ar_duration_format(w->L, dur, sizeof dur);
     e = ar_buf_printf(b, "Longer-term context (%s timeframe):\n", dur);
     if (e == AR_OK)
-        e = ar_buf_printf(b, "20-Period EMA: %s vs. 50-Period EMA: %s\n", fmt_num(a, last(w->lema20, nl)),
-                          fmt_num(c, last(w->lema50, nl)));
+        e = ar_buf_printf(b, "20-Period EMA: %s vs. 50-Period EMA: %s\n", fmt_num(a, ar__last(w->lema20, nl)),
+                          fmt_num(c, ar__last(w->lema50, nl)));
     if (e == AR_OK)
-        e = ar_buf_printf(b, "3-Period ATR: %s vs. 14-Period ATR: %s\n", fmt_num(a, last(w->latr3, nl)),
-                          fmt_num(c, last(w->latr14, nl)));
+        e = ar_buf_printf(b, "3-Period ATR: %s vs. 14-Period ATR: %s\n", fmt_num(a, ar__last(w->latr3, nl)),
+                          fmt_num(c, ar__last(w->latr14, nl)));
     if (e == AR_OK)
-        e = ar_buf_printf(b, "Current Volume: %s vs. Average Volume: %s\n", fmt_num(a, last(w->vol, nl)),
-                          fmt_num(c, vsum / (double)nl));
+        e = ar_buf_printf(b, "Current Volume: %s vs. Average Volume: %s\n", fmt_num(a, ar__last(w->vol, nl)),
+                          fmt_num(c, w->vsum / (double)nl));
     if (e == AR_OK) e = put_series(b, "MACD indicators: ", w->lmacd, nl);
     if (e == AR_OK) e = put_series(b, "RSI indicators (14-period): ", w->lrsi14, nl);
     if (e == AR_OK) e = ar_buf_puts(b, "\n");
@@ -302,7 +222,7 @@ ar_err ar_prompt_render_market_opts(const ar_obs *o, const ar_prompt_opts *p, ar
     if (o == NULL || o->market == NULL || o->nvis == NULL || out == NULL) return AR_EINVAL;
     ar_prompt_opts none = {0};
     if (p == NULL) p = &none;
-    scratch *w = malloc(sizeof *w);
+    ar__features *w = malloc(sizeof *w);
     if (w == NULL) return AR_ENOMEM;
     ar_err e = AR_OK;
     for (size_t s = 0; s < o->market->nsym && e == AR_OK; s++) e = render_symbol(o, p, s, w, out);
@@ -323,24 +243,6 @@ ar_err ar_prompt_render_market(const ar_obs *o, const char *const *coins, int hi
  * standard deviation), times sqrt(decisions per year) when the cadence is
  * known. NAN with fewer than two returns, a zero deviation or an equity
  * that is not positive. */
-static double sharpe_of(const double *eq, size_t n, int64_t cadence) {
-    if (eq == NULL || n < 3) return NAN;
-    double mean = 0, m2 = 0;
-    size_t k = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (!(eq[i - 1] > 0) || !isfinite(eq[i])) return NAN;
-        double r = eq[i] / eq[i - 1] - 1;
-        k++;
-        double d = r - mean;
-        mean += d / (double)k;
-        m2 += d * (r - mean);
-    }
-    double sd = sqrt(m2 / (double)(k - 1));
-    if (!(sd > 0)) return NAN;
-    double s = mean / sd;
-    if (cadence > 0) s *= sqrt((double)AR_NS_PER_YEAR / (double)cadence);
-    return s;
-}
 
 ar_err ar_prompt_render_account(const ar_obs *o, const ar_prompt_opts *p, ar_buf *out) {
     if (o == NULL || o->market == NULL || o->acct == NULL || out == NULL) return AR_EINVAL;
@@ -370,7 +272,7 @@ ar_err ar_prompt_render_account(const ar_obs *o, const ar_prompt_opts *p, ar_buf
     if (e == AR_OK && npos == 0) e = ar_buf_puts(out, "none\n");
     if (e == AR_OK) e = ar_buf_printf(out, "Pending orders: %zu\n", ar_account_npending(o->acct));
     if (e == AR_OK)
-        e = ar_buf_printf(out, "Sharpe Ratio: %s\n", fmt_num(a, sharpe_of(p->equity, p->nequity, p->cadence)));
+        e = ar_buf_printf(out, "Sharpe Ratio: %s\n", fmt_num(a, ar__sharpe_of(p->equity, p->nequity, p->cadence)));
     return e;
 }
 
