@@ -3,6 +3,8 @@
 #ifndef ARENA_CLI_H
 #define ARENA_CLI_H
 
+#include <stddef.h>
+
 int ar_cmd_run(int argc, char **argv);
 int ar_cmd_table(int argc, char **argv);
 int ar_cmd_stats(int argc, char **argv);
@@ -20,5 +22,10 @@ int ar_mpi_launch_size(void); /* processes the launcher started (1 if unknown) *
 int ar_mpi_init(int *rank, int *size);
 int ar_mpi_max(int v);        /* maximum over all ranks; also a barrier */
 void ar_mpi_finalize(void);
+
+/* Print which of files[1..n) differs from files[0] (runs that cannot be
+ * merged), as one line prefixed "arena CMD: ". */
+struct ar_run;
+void ar__cli_run_mismatch(const char *cmd, struct ar_run *const *runs, char **files, size_t n);
 
 #endif

@@ -35,21 +35,6 @@ static int parse_count(const char *opt, const char *v, size_t *out) {
     return 0;
 }
 
-/* Which file disagrees with the first: the merged check only says what. */
-static void report_mismatch(ar_run *const *runs, char **files, size_t n) {
-    for (size_t i = 1; i < n; i++) {
-        const ar_run *pair[2] = {runs[0], runs[i]};
-        ar_league *l = NULL;
-        ar_errbuf eb = {{0}};
-        ar_err e = ar_league_compute(pair, 2, &l, &eb);
-        ar_league_free(l);
-        if (e) {
-            fprintf(stderr, "arena report: %s: %s (compared with %s)\n", files[i], eb.msg, files[0]);
-            return;
-        }
-    }
-    fprintf(stderr, "arena report: %s: runs differ\n", files[0]);
-}
 
 int ar_cmd_report(int argc, char **argv) {
     ar_report_opts o;
@@ -119,7 +104,7 @@ int ar_cmd_report(int argc, char **argv) {
     ar_err e = ar_league_compute((const ar_run *const *)runs, nf, &l, &eb);
     ar_league_free(l);
     if (e == AR_ECONFIG && nf > 1) {
-        report_mismatch(runs, files, nf);
+        ar__cli_run_mismatch("report", runs, files, nf);
         rc = AR_EXIT_FAIL;
         goto done;
     }

@@ -21,21 +21,6 @@ static void usage(FILE *f) {
                "  Undefined values: '\xe2\x80\x93' in text and md, empty in csv, null in json.\n");
 }
 
-/* Which file disagrees with the first: the merged check only says what. */
-static void report_mismatch(ar_run *const *runs, char **files, size_t n) {
-    for (size_t i = 1; i < n; i++) {
-        const ar_run *pair[2] = {runs[0], runs[i]};
-        ar_league *l = NULL;
-        ar_errbuf eb = {{0}};
-        ar_err e = ar_league_compute(pair, 2, &l, &eb);
-        ar_league_free(l);
-        if (e) {
-            fprintf(stderr, "arena table: %s: %s (compared with %s)\n", files[i], eb.msg, files[0]);
-            return;
-        }
-    }
-    fprintf(stderr, "arena table: %s: runs differ\n", files[0]);
-}
 
 /* Whole-string unsigned decimal; 0 on success. */
 static int parse_u(const char *s, unsigned long long max, unsigned long long *out) {
@@ -130,7 +115,7 @@ int ar_cmd_table(int argc, char **argv) {
         }
     ar_err e = ar_league_compute_opts((const ar_run *const *)runs, nf, &opts, &l, &eb);
     if (e == AR_ECONFIG && nf > 1) {
-        report_mismatch(runs, files, nf);
+        ar__cli_run_mismatch("table", runs, files, nf);
         rc = AR_EXIT_FAIL;
         goto done;
     }
