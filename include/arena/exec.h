@@ -182,6 +182,12 @@ void ar_account_on_bar(ar_account *a, int32_t sym, size_t i);
 ar_err ar_account_submit(ar_account *a, int64_t t, const ar_order_req *req,
                          const double *marks, ar_order_rec *rec);
 
+/* The same, but the order becomes active no earlier than `after` (live
+ * runs: the feed time at which the answer arrived, so that it only fills
+ * against trades that came after it). */
+ar_err ar_account_submit_after(ar_account *a, int64_t t, int64_t after, const ar_order_req *req,
+                               const double *marks, ar_order_rec *rec);
+
 /* Cancel every pending order of sym (all symbols when sym < 0). */
 void ar_account_cancel(ar_account *a, int64_t t, int32_t sym);
 
@@ -198,6 +204,17 @@ size_t ar_account_npending(const ar_account *a);
 
 /* Mark every still-pending order expired at t (end of window). */
 void ar_account_finish(ar_account *a, int64_t t);
+
+/* Live resume: set cash, totals and positions (nsym entries: qty, entry,
+ * margin, leverage, tp, sl, t_open; liq is recomputed) of a fresh account
+ * (AR_ESTATE when it has orders or fills). A restored open position starts
+ * a new round trip at its entry. */
+ar_err ar_account_restore(ar_account *a, double cash, double fees_paid, double funding_paid,
+                          const ar_position *pos);
+/* Apply a fill already logged elsewhere (a run file) to the position and
+ * cash, as the original fill did, without logging it again. leverage is
+ * that of the order for an opening part (1 when unknown). */
+ar_err ar_account_replay_fill(ar_account *a, const ar_fill_rec *f, double leverage);
 
 /* Logs, valid until the account is freed. */
 const ar_order_rec *ar_account_orders(const ar_account *a, size_t *n);

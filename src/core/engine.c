@@ -21,18 +21,11 @@
 #include "arena/ext.h"
 #include "arena/llm.h"
 #include "arena/util.h"
+#include "core/episode_int.h"
 
 #ifndef ARENA_VERSION
 #define ARENA_VERSION "0.1.0"
 #endif
-
-/* Distinct prompt texts of a run, found by hash (open addressing). */
-typedef struct prompt_table {
-    size_t n, cap;
-    char **text;
-    size_t hcap;
-    int32_t *slot; /* -1 empty, else index into text */
-} prompt_table;
 
 static uint64_t text_hash(const char *s) {
     uint64_t h = UINT64_C(1469598103934665603);
@@ -41,7 +34,7 @@ static uint64_t text_hash(const char *s) {
 }
 
 /* Index of text in the table, adding a copy when new; -1 on ENOMEM. */
-static int32_t pt_add(prompt_table *pt, const char *text) {
+int32_t ar__pt_add(prompt_table *pt, const char *text) {
     if (2 * (pt->n + 1) > pt->hcap) {
         size_t hcap = pt->hcap ? pt->hcap * 2 : 1024;
         int32_t *slot = malloc(hcap * sizeof *slot);
@@ -73,83 +66,22 @@ static int32_t pt_add(prompt_table *pt, const char *text) {
     return (int32_t)pt->n++;
 }
 
-static void pt_cleanup(prompt_table *pt) {
+void ar__pt_cleanup(prompt_table *pt) {
     for (size_t i = 0; i < pt->n; i++) free(pt->text[i]);
     free(pt->text);
     free(pt->slot);
 }
 
-/* What a tournament shares across its episodes. */
-typedef struct shared {
-    ar_cassette *cassette;
-    pthread_mutex_t mu; /* guards the cassette, spent and progress */
-    double spent;       /* USD over the whole run */
-    size_t done, total; /* episodes, for the progress bar */
-    int64_t last_pct;
-} shared;
-
-typedef struct ep_agent {
-    const ar_agent_cfg *cfg;
-    ar_agent *agent;
-    ar_ext_agent *ext; /* exec and http agents */
-    /* llm, exec and http agents */
-    int llm, state; /* state per round: 0 ask, 1 have an answer, 2 over budget */
-    ar_buf user;
-    int32_t user_id;
-    char sha[65];
-    ar_llm_call call;
-    int cached;
-    double *eqv; /* equity at each decision so far, for the prompt's Sharpe */
-    ar_llm_rec *recs;
-    size_t nrec, caprec;
-    ar_buf answers;
-    double spent;
-    ar_account *acct;
-    ar_actions acts;
-    ar_equity_rec *eq;
-    size_t neq;
-    ar_decision_rec *dec;
-    size_t ndec, capdec;
-} ep_agent;
-
-typedef struct episode {
-    const ar_config *cfg;
-    shared *sh;
-    prompt_table *pt;   /* this episode's prompts; merged in episode order later */
-    ar_llm_pool *pool;  /* the worker's request pool */
-    int hide_dates;
-    uint32_t index;
-    ar_buf sys;
-    int32_t sys_id;
-    const char **coins;
-    double *posq;
-    ar_llm_call *calls;
-    const ar_llm_cfg **rcfg;
-    const char **rsys, **ruser;
-    size_t *ridx;
-    ar_ext_agent **xag;
-    const char **xobs;
-    size_t *xidx;
-    ar_llm_call *xcalls;
-    const ar_market *m;
-    int64_t start, end;
-    uint64_t seed;
-    size_t nsym, nagents;
-    size_t *ptr;   /* next bar to feed, per symbol (== visible count) */
-    double *marks; /* last visible close, per symbol */
-    ep_agent *ag;
-} episode;
-
 static void feed_bar(episode *ep, size_t s) {
     size_t i = ep->ptr[s];
     for (size_t a = 0; a < ep->nagents; a++) ar_account_on_bar(ep->ag[a].acct, (int32_t)s, i);
-    ep->marks[s] = ep->m->sym[s].bars.close[i];
+    ep->marks[s] = ep->xm->sym[s].bars.close[i];
     ep->ptr[s] = i + 1;
 }
 
 /* Feed every bar whose close time is <= t, in time order across symbols. */
-static void advance(episode *ep, int64_t t) {
-    const ar_market *m = ep->m;
+static void advance_exec(episode *ep, int64_t t) {
+    const ar_market *m = ep->xm;
     if (ep->nsym == 1) {
         const ar_bars *b = &m->sym[0].bars;
         int64_t lim = t - m->sym[0].interval;
@@ -172,9 +104,38 @@ static void advance(episode *ep, int64_t t) {
     }
 }
 
+static void advance(episode *ep, int64_t t) {
+    advance_exec(ep, t);
+    if (ep->optr == ep->ptr) return;
+    /* live: what agents see is another market (bars of the configured
+     * interval) than what accounts fill against */
+    for (size_t s = 0; s < ep->nsym; s++) {
+        const ar_symbol *y = &ep->m->sym[s];
+        while (ep->optr[s] < y->bars.n && y->bars.t[ep->optr[s]] <= t - y->interval) ep->optr[s]++;
+    }
+}
+
+/* Room for one more equity sample per agent (backtests size them exactly
+ * up front; live runs grow them). */
+static ar_err eq_room(ep_agent *g) {
+    if (g->neq < g->capeq) return AR_OK;
+    size_t cap = g->capeq ? g->capeq * 2 : 256;
+    ar_equity_rec *v = realloc(g->eq, cap * sizeof *v);
+    if (v == NULL) return AR_ENOMEM;
+    g->eq = v;
+    if (g->eqv) {
+        double *w = realloc(g->eqv, cap * sizeof *w);
+        if (w == NULL) return AR_ENOMEM;
+        g->eqv = w;
+    }
+    g->capeq = cap;
+    return AR_OK;
+}
+
 static void sample(episode *ep, int64_t t) {
     for (size_t a = 0; a < ep->nagents; a++) {
         ep_agent *g = &ep->ag[a];
+        if (eq_room(g) != AR_OK) continue; /* live only: the sample is lost, the run goes on */
         ar_equity_rec *r = &g->eq[g->neq++];
         r->t = t;
         r->equity = ar_account_equity(g->acct, ep->marks);
@@ -196,10 +157,10 @@ static ar_err record_decision(ep_agent *g, const ar_decision_rec *d) {
     return AR_OK;
 }
 
-static ar_err submit_all(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d) {
+static ar_err submit_all(episode *ep, ep_agent *g, int64_t t, int64_t after, ar_decision_rec *d) {
     for (size_t i = 0; i < g->acts.n; i++) {
         ar_order_rec rec;
-        ar_account_submit(g->acct, t, &g->acts.v[i], ep->marks, &rec);
+        ar_account_submit_after(g->acct, t, after, &g->acts.v[i], ep->marks, &rec);
         if (rec.status == AR_OS_REJECTED) {
             d->n_rejected++;
             if (d->reason == 0) d->reason = rec.reason;
@@ -236,7 +197,7 @@ static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
     ar_buf_reset(&ep->sys);
     ar_err e = ar_prompt_render(cfg->prompt_system, o, &po, &ep->sys, eb);
     if (e) return e;
-    if ((ep->sys_id = pt_add(ep->pt, ep->sys.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    if ((ep->sys_id = ar__pt_add(ep->pt, ep->sys.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
     size_t nreq = 0, nx = 0;
     for (size_t a = 0; a < ep->nagents; a++) {
         ep_agent *g = &ep->ag[a];
@@ -250,7 +211,7 @@ static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
             if ((e = ar_obs_json(o, &po, &g->user))) return ar_errf(eb, e, "out of memory");
         } else if ((e = ar_prompt_render(cfg->prompt_user, o, &po, &g->user, eb)))
             return e;
-        if ((g->user_id = pt_add(ep->pt, g->user.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
+        if ((g->user_id = ar__pt_add(ep->pt, g->user.p)) < 0) return ar_errf(eb, AR_ENOMEM, "out of memory");
         /* the cassette key: provider, model and both prompts */
         ar_sha256 *h = ar_sha256_begin();
         if (h == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
@@ -384,14 +345,16 @@ static ar_err llm_finish(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d
     d->status = r.status;
     d->reason = r.reason;
     d->n_actions = r.n_actions;
-    if (e == AR_OK) e = submit_all(ep, g, t, d);
+    /* live: the orders wait for the feed to pass the answer's arrival */
+    int64_t after = ep->answer_clock ? ep->answer_clock(ep->clock_ctx) : INT64_MIN;
+    if (e == AR_OK) e = submit_all(ep, g, t, after, d);
     if (e == AR_OK) e = push_rec(g, &r);
     ar_llm_call_cleanup(&g->call);
     return e;
 }
 
 static ar_err decide(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
-    ar_obs o = {t, ep->start, ep->end, k, ep->m, ep->ptr, ep->marks, NULL, &ep->cfg->exec, ep->cfg->capital};
+    ar_obs o = {t, ep->start, ep->end, k, ep->m, ep->optr, ep->marks, NULL, &ep->cfg->exec, ep->cfg->capital};
     ar_err e;
     if (ep->cfg->nllm > 0 && (e = ask_models(ep, &o, k, eb))) return e;
     for (size_t a = 0; a < ep->nagents; a++) {
@@ -414,7 +377,7 @@ static ar_err decide(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
             d.reason = AR_R_AGENT_ERROR;
             g->acts.n = 0;
         }
-        submit_all(ep, g, t, &d);
+        submit_all(ep, g, t, INT64_MIN, &d);
         /* Holds of coded agents carry nothing the equity rows do not; only
          * decisions with actions or problems are recorded. */
         if (d.n_actions > 0 || d.status != 0) {
@@ -468,7 +431,7 @@ static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital) {
     return AR_OK;
 }
 
-static void episode_cleanup(episode *ep) {
+void ar__episode_cleanup(episode *ep) {
     for (size_t a = 0; ep->ag && a < ep->nagents; a++) {
         ar_agent_free(ep->ag[a].agent);
         ar_ext_agent_free(ep->ag[a].ext);
@@ -495,8 +458,11 @@ static void episode_cleanup(episode *ep) {
     free((void *)ep->xobs);
     free(ep->xidx);
     free(ep->xcalls);
+    if (ep->optr != ep->ptr) free(ep->optr);
     free(ep->ptr);
     free(ep->marks);
+    ep->ag = NULL;
+    ep->ptr = ep->optr = NULL;
 }
 
 static void progress(FILE *f, size_t done, size_t total, int64_t *last_pct) {
@@ -519,65 +485,63 @@ typedef struct ep_spec {
     uint64_t seed;
 } ep_spec;
 
-static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
-                          const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
-                          ar_run_episode *out, ar_errbuf *eb) {
-    int64_t start = sp->start, end = sp->end;
-    int32_t window = sp->window;
-    uint64_t seed = sp->seed;
-    episode ep;
-    memset(&ep, 0, sizeof ep);
-    ep.cfg = cfg;
-    ep.sh = sh;
-    ep.pt = pt;
-    ep.pool = pool;
-    ep.hide_dates = cfg->anon_dates;
-    ep.index = index;
-    ep.m = m;
-    ep.start = start;
-    ep.end = end;
-    ep.seed = seed;
-    ep.nsym = m->nsym;
-    ep.nagents = cfg->nagents;
-    int64_t cad = cfg->cadence;
-    size_t ndec = (size_t)((end - start + cad - 1) / cad);
-    ep.ptr = calloc(ep.nsym, sizeof *ep.ptr);
-    ep.marks = calloc(ep.nsym, sizeof *ep.marks);
-    ep.ag = calloc(ep.nagents, sizeof *ep.ag);
-    ep.coins = calloc(ep.nsym, sizeof *ep.coins);
-    ep.posq = calloc(3 * ep.nsym, sizeof *ep.posq);
-    ep.calls = calloc(ep.nagents, sizeof *ep.calls);
-    ep.rcfg = calloc(ep.nagents, sizeof *ep.rcfg);
-    ep.rsys = calloc(ep.nagents, sizeof *ep.rsys);
-    ep.ruser = calloc(ep.nagents, sizeof *ep.ruser);
-    ep.ridx = calloc(ep.nagents, sizeof *ep.ridx);
-    ep.xag = calloc(ep.nagents, sizeof *ep.xag);
-    ep.xobs = calloc(ep.nagents, sizeof *ep.xobs);
-    ep.xidx = calloc(ep.nagents, sizeof *ep.xidx);
-    ep.xcalls = calloc(ep.nagents, sizeof *ep.xcalls);
+ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, const ar_market *xm, int64_t start,
+                        int64_t end, int32_t window, uint64_t seed, uint32_t index, const char **coins, shared *sh,
+                        prompt_table *pt, ar_llm_pool *pool, size_t ndec, ar_errbuf *eb) {
+    memset(ep, 0, sizeof *ep);
+    ep->cfg = cfg;
+    ep->sh = sh;
+    ep->pt = pt;
+    ep->pool = pool;
+    ep->hide_dates = cfg->anon_dates;
+    ep->index = index;
+    ep->m = m;
+    ep->xm = xm ? xm : m;
+    ep->start = start;
+    ep->end = end;
+    ep->seed = seed;
+    ep->nsym = m->nsym;
+    ep->nagents = cfg->nagents;
+    ep->ptr = calloc(ep->nsym, sizeof *ep->ptr);
+    ep->optr = ep->xm == m ? ep->ptr : calloc(ep->nsym, sizeof *ep->optr);
+    ep->marks = calloc(ep->nsym, sizeof *ep->marks);
+    ep->ag = calloc(ep->nagents, sizeof *ep->ag);
+    ep->coins = calloc(ep->nsym, sizeof *ep->coins);
+    ep->posq = calloc(3 * ep->nsym, sizeof *ep->posq);
+    ep->calls = calloc(ep->nagents, sizeof *ep->calls);
+    ep->rcfg = calloc(ep->nagents, sizeof *ep->rcfg);
+    ep->rsys = calloc(ep->nagents, sizeof *ep->rsys);
+    ep->ruser = calloc(ep->nagents, sizeof *ep->ruser);
+    ep->ridx = calloc(ep->nagents, sizeof *ep->ridx);
+    ep->xag = calloc(ep->nagents, sizeof *ep->xag);
+    ep->xobs = calloc(ep->nagents, sizeof *ep->xobs);
+    ep->xidx = calloc(ep->nagents, sizeof *ep->xidx);
+    ep->xcalls = calloc(ep->nagents, sizeof *ep->xcalls);
     ar_err e = AR_OK;
-    if (!ep.ptr || !ep.marks || !ep.ag || !ep.coins || !ep.posq || !ep.calls || !ep.rcfg || !ep.rsys || !ep.ruser ||
-        !ep.ridx || !ep.xag || !ep.xobs || !ep.xidx || !ep.xcalls) {
+    if (!ep->ptr || !ep->optr || !ep->marks || !ep->ag || !ep->coins || !ep->posq || !ep->calls || !ep->rcfg ||
+        !ep->rsys || !ep->ruser || !ep->ridx || !ep->xag || !ep->xobs || !ep->xidx || !ep->xcalls) {
         e = ar_errf(eb, AR_ENOMEM, "out of memory");
-        goto done;
+        goto fail;
     }
-    for (size_t s = 0; s < ep.nsym; s++) {
-        const ar_symbol *sy = &m->sym[s];
-        ep.coins[s] = coins ? coins[s] : sy->name;
+    for (size_t s = 0; s < ep->nsym; s++) {
+        const ar_symbol *sy = &ep->xm->sym[s];
+        ep->coins[s] = coins ? coins[s] : m->sym[s].name;
         /* Bars that closed by the start are warm-up history: visible, not traded. */
-        ep.ptr[s] = ar_bars_lower_bound(&sy->bars, start - sy->interval + 1);
-        ep.marks[s] = ep.ptr[s] ? sy->bars.close[ep.ptr[s] - 1] : NAN;
+        ep->ptr[s] = ar_bars_lower_bound(&sy->bars, start - sy->interval + 1);
+        ep->marks[s] = ep->ptr[s] ? sy->bars.close[ep->ptr[s] - 1] : NAN;
+        if (ep->optr != ep->ptr)
+            ep->optr[s] = ar_bars_lower_bound(&m->sym[s].bars, start - m->sym[s].interval + 1);
     }
-    for (size_t a = 0; a < ep.nagents; a++) {
-        ep_agent *g = &ep.ag[a];
+    for (size_t a = 0; a < ep->nagents; a++) {
+        ep_agent *g = &ep->ag[a];
         g->cfg = &cfg->agents[a];
         uint64_t aseed = ar_hash_str(ar_mix64(seed) ^ ar_mix64((uint64_t)window + 0x5eed), g->cfg->name);
-        g->acct = ar_account_create(&cfg->exec, m, cfg->capital, ar_mix64(aseed ^ 1), eb);
+        g->acct = ar_account_create(&cfg->exec, ep->xm, cfg->capital, ar_mix64(aseed ^ 1), eb);
         if (g->acct == NULL) {
             e = AR_ECONFIG;
-            goto done;
+            goto fail;
         }
-        ar_strategy_ctx sc = {ep.nsym, cfg->capital, &cfg->exec, aseed};
+        ar_strategy_ctx sc = {ep->nsym, cfg->capital, &cfg->exec, aseed};
         if (strcmp(g->cfg->kind, "builtin")) {
             g->llm = 1;
             if (!strcmp(g->cfg->kind, "exec"))
@@ -586,38 +550,63 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
                 g->ext = ar_ext_http_create(g->cfg->url, g->cfg->ext_timeout_s, eb);
             if (strcmp(g->cfg->kind, "llm") && g->ext == NULL) {
                 e = AR_ECONFIG;
-                goto done;
+                goto fail;
             }
             g->eqv = malloc((ndec + 1) * sizeof *g->eqv);
             if (g->eqv == NULL) {
                 e = ar_errf(eb, AR_ENOMEM, "out of memory");
-                goto done;
+                goto fail;
             }
         } else if ((e = g->cfg->def->create(&sc, g->cfg->params, &g->agent))) {
             e = ar_errf(eb, AR_ECONFIG, "%s: agent %s: strategy %s rejects its parameters", cfg->path,
                         g->cfg->name, g->cfg->strategy);
-            goto done;
+            goto fail;
         }
         g->eq = malloc((ndec + 1) * sizeof *g->eq);
         if (g->eq == NULL) {
             e = ar_errf(eb, AR_ENOMEM, "out of memory for %zu equity samples", ndec + 1);
-            goto done;
+            goto fail;
         }
+        g->capeq = ndec + 1;
     }
+    return AR_OK;
+fail:
+    ar__episode_cleanup(ep);
+    return e;
+}
+
+ar_err ar__episode_step(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
+    advance(ep, t);
+    sample(ep, t);
+    return decide(ep, t, k, eb);
+}
+
+void ar__episode_mark(episode *ep, int64_t t) {
+    advance(ep, t);
+    sample(ep, t);
+}
+
+static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
+                          const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
+                          ar_run_episode *out, ar_errbuf *eb) {
+    int64_t start = sp->start, end = sp->end;
+    int64_t cad = cfg->cadence;
+    size_t ndec = (size_t)((end - start + cad - 1) / cad);
+    episode ep;
+    ar_err e = ar__episode_init(&ep, cfg, m, NULL, start, end, sp->window, sp->seed, index, coins, sh, pt, pool,
+                                ndec, eb);
+    if (e) return e;
     int64_t last_pct = -1;
     size_t step = ndec / 200 + 1;
     for (size_t k = 0; k < ndec; k++) {
         int64_t t = start + (int64_t)k * cad;
-        advance(&ep, t);
-        sample(&ep, t);
-        if ((e = decide(&ep, t, k, eb))) goto done;
+        if ((e = ar__episode_step(&ep, t, k, eb))) goto done;
         if (progress_to && k % step == 0) progress(progress_to, k, ndec, &last_pct);
     }
-    advance(&ep, end);
-    sample(&ep, end);
+    ar__episode_mark(&ep, end);
     if (progress_to) progress(progress_to, ndec, ndec, &last_pct);
-    out->window = window;
-    out->seed = seed;
+    out->window = sp->window;
+    out->seed = sp->seed;
     out->start = start;
     out->end = end;
     out->nagents = ep.nagents;
@@ -634,7 +623,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         }
     }
 done:
-    episode_cleanup(&ep);
+    ar__episode_cleanup(&ep);
     return e;
 }
 
@@ -958,7 +947,7 @@ static ar_err merge_prompts(ar_run *r, prompt_table *pts, size_t n) {
             break;
         }
         for (size_t i = 0; i < pts[k].n; i++)
-            if ((map[i] = pt_add(&all, pts[k].text[i])) < 0) e = AR_ENOMEM;
+            if ((map[i] = ar__pt_add(&all, pts[k].text[i])) < 0) e = AR_ENOMEM;
         ar_run_episode *ep = &r->episodes[k];
         for (size_t a = 0; e == AR_OK && a < ep->nagents; a++)
             for (size_t i = 0; i < ep->agents[a].nllm; i++) {
@@ -972,7 +961,7 @@ static ar_err merge_prompts(ar_run *r, prompt_table *pts, size_t n) {
     r->nprompts = all.n;
     all.text = NULL;
     all.n = 0;
-    pt_cleanup(&all);
+    ar__pt_cleanup(&all);
     return e;
 }
 
@@ -1067,7 +1056,7 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
         r->nepisodes = j;
     }
     if (e == AR_OK && merge_prompts(r, pts, r->nepisodes)) e = ar_errf(eb, AR_ENOMEM, "out of memory");
-    for (size_t k = 0; k < n; k++) pt_cleanup(&pts[k]);
+    for (size_t k = 0; k < n; k++) ar__pt_cleanup(&pts[k]);
     free(pts);
     free(errs);
     free(ebs);

@@ -242,13 +242,12 @@ typedef struct fill_out {
  * part's margin are not charged), then the part that opens or adds (pays
  * margin = notional / lev and its fee from cash, cut to what the cash allows
  * when clip_ok, refused otherwise). The fee rate applies to both parts. */
-static fill_out apply_fill(ar_account *a, int32_t s, size_t i, double dq, double price,
+static fill_out apply_fill(ar_account *a, int32_t s, int64_t t, double dq, double price,
                            double ref, double fee_rate, int kind, int32_t order_id, int maker,
                            double lev) {
     fill_out out = {0, price, 0, 0};
     ar_position *p = &a->pos[s];
     trade_acc *tr = &a->ss[s].tr;
-    int64_t t = a->m->sym[s].bars.t[i];
     int perp = a->cfg.mode == AR_MODE_PERP;
     double q0 = p->qty;
     double c = 0, rest = fabs(dq);
@@ -466,7 +465,7 @@ static void fill_order(ar_account *a, int32_t s, size_t i, size_t k, double ref)
                                        : AR_FK_CLOSE;
     double price = maker ? ref : slipped(a, s, i, dq, ref);
     double rate = (maker ? a->cfg.maker_bps : a->cfg.taker_bps) * BPS;
-    fill_out f = apply_fill(a, s, i, dq, price, ref, rate, kind, (int32_t)id, maker, o->leverage);
+    fill_out f = apply_fill(a, s, t, dq, price, ref, rate, kind, (int32_t)id, maker, o->leverage);
     if (f.qty == 0) {
         finish_order(a, id, AR_OS_REJECTED, AR_R_MARGIN_SHORT, t);
         return;
@@ -487,14 +486,14 @@ static void fire(ar_account *a, int32_t s, size_t i, const ev *e) {
     double taker = a->cfg.taker_bps * BPS;
     switch (e->kind) {
     case EV_LIQ: /* at the liquidation price (the open on a gap), no slippage */
-        apply_fill(a, s, i, -p->qty, e->px, e->px, taker, AR_FK_LIQ, -1, 0, 1);
+        apply_fill(a, s, a->m->sym[s].bars.t[i], -p->qty, e->px, e->px, taker, AR_FK_LIQ, -1, 0, 1);
         break;
     case EV_SL: /* a stop-market order: slippage and the taker fee */
-        apply_fill(a, s, i, -p->qty, slipped(a, s, i, -p->qty, e->px), e->px, taker, AR_FK_SL,
+        apply_fill(a, s, a->m->sym[s].bars.t[i], -p->qty, slipped(a, s, i, -p->qty, e->px), e->px, taker, AR_FK_SL,
                    -1, 0, 1);
         break;
     case EV_TP: /* a resting limit order: no slippage, the maker fee */
-        apply_fill(a, s, i, -p->qty, e->px, e->px, a->cfg.maker_bps * BPS, AR_FK_TP, -1, 1, 1);
+        apply_fill(a, s, a->m->sym[s].bars.t[i], -p->qty, e->px, e->px, a->cfg.maker_bps * BPS, AR_FK_TP, -1, 1, 1);
         break;
     default:
         fill_order(a, s, i, e->k, e->px);
@@ -702,6 +701,11 @@ static int validate(ar_account *a, ar_order_rec *o, const double *marks, double 
 
 ar_err ar_account_submit(ar_account *a, int64_t t, const ar_order_req *req, const double *marks,
                          ar_order_rec *rec) {
+    return ar_account_submit_after(a, t, INT64_MIN, req, marks, rec);
+}
+
+ar_err ar_account_submit_after(ar_account *a, int64_t t, int64_t after, const ar_order_req *req,
+                               const double *marks, ar_order_rec *rec) {
     if (rec != NULL) {
         memset(rec, 0, sizeof *rec);
         rec->id = -1;
@@ -711,6 +715,7 @@ ar_err ar_account_submit(ar_account *a, int64_t t, const ar_order_req *req, cons
     memset(&o, 0, sizeof o);
     o.t_decision = t;
     o.t_active = t + a->cfg.latency;
+    if (after > o.t_active) o.t_active = after;
     o.sym = req->sym;
     o.type = req->type;
     o.qty = req->qty;
@@ -810,3 +815,50 @@ const ar_funding_rec *ar_account_funding(const ar_account *a, size_t *n) {
 }
 double ar_account_fees_paid(const ar_account *a) { return a != NULL ? a->fees_paid : 0; }
 double ar_account_funding_paid(const ar_account *a) { return a != NULL ? a->funding_paid : 0; }
+
+/* ---- restoring (live resume) ------------------------------------------------ */
+
+ar_err ar_account_restore(ar_account *a, double cash, double fees_paid, double funding_paid,
+                          const ar_position *pos) {
+    if (a == NULL || pos == NULL || !isfinite(cash)) return AR_EINVAL;
+    if (a->orders.n || a->fills.n || a->npend) return AR_ESTATE;
+    a->cash = cash;
+    a->fees_paid = isfinite(fees_paid) ? fees_paid : 0;
+    a->funding_paid = isfinite(funding_paid) ? funding_paid : 0;
+    for (size_t s = 0; s < a->nsym; s++) {
+        ar_position p = pos[s];
+        if (!isfinite(p.qty) || p.qty == 0 || !(isfinite(p.entry) && p.entry > 0) || !isfinite(p.margin)) {
+            memset(&p, 0, sizeof p);
+            p.tp = p.sl = NAN;
+        } else {
+            if (!exit_ok(p.tp)) p.tp = NAN;
+            if (!exit_ok(p.sl)) p.sl = NAN;
+            /* the round trip restarts here: its PnL before the resume is in
+             * the trades of the file up to the crash, not in this account */
+            trade_acc *tr = &a->ss[s].tr;
+            memset(tr, 0, sizeof *tr);
+            tr->open = 1;
+            tr->side = p.qty > 0 ? 1 : -1;
+            tr->t_open = p.t_open;
+            tr->in_qty = fabs(p.qty);
+            tr->in_val = fabs(p.qty) * p.entry;
+            tr->maxq = fabs(p.qty);
+        }
+        a->pos[s] = p;
+        update_liq(a, &a->pos[s]);
+    }
+    return AR_OK;
+}
+
+ar_err ar_account_replay_fill(ar_account *a, const ar_fill_rec *f, double leverage) {
+    if (a == NULL || f == NULL || f->sym < 0 || (size_t)f->sym >= a->nsym) return AR_EINVAL;
+    if (!(isfinite(f->qty) && f->qty != 0 && isfinite(f->price) && f->price > 0 && isfinite(f->fee)))
+        return AR_EINVAL;
+    double rate = f->fee / (fabs(f->qty) * f->price);
+    if (!(isfinite(leverage) && leverage >= 1)) leverage = 1;
+    size_t n0 = a->fills.n;
+    apply_fill(a, f->sym, f->t, f->qty, f->price, f->ref_price, rate, f->kind, f->order_id, f->maker, leverage);
+    /* the fill is on disk already: keep it out of this account's log */
+    a->fills.n = n0;
+    return AR_OK;
+}

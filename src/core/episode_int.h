@@ -1,0 +1,114 @@
+/* src/core/episode_int.h - one episode of the engine, shared by the
+ * backtest driver (engine.c) and the live driver (live.c). Private to core.
+ *
+ * An episode owns one account and one agent per configured agent and
+ * steps them through decision times: ar__episode_step(t) feeds every
+ * execution bar closed by t to the accounts, samples equity and lets every
+ * agent decide. In a backtest the market agents see and the market accounts
+ * fill against are the same; a live run builds both from the feed (bars of
+ * the configured interval to see, one-second bars to fill against). */
+#ifndef ARENA_EPISODE_INT_H
+#define ARENA_EPISODE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "arena/agent.h"
+#include "arena/cassette.h"
+#include "arena/config.h"
+#include "arena/ext.h"
+#include "arena/llm.h"
+#include "arena/run.h"
+#include "arena/util.h"
+
+/* Distinct prompt texts of a run, found by hash (open addressing). */
+typedef struct prompt_table {
+    size_t n, cap;
+    char **text;
+    size_t hcap;
+    int32_t *slot; /* -1 empty, else index into text */
+} prompt_table;
+
+/* Index of text in the table, adding a copy when new; -1 on ENOMEM. */
+int32_t ar__pt_add(prompt_table *pt, const char *text);
+void ar__pt_cleanup(prompt_table *pt);
+
+/* What a tournament shares across its episodes. */
+typedef struct shared {
+    ar_cassette *cassette;
+    pthread_mutex_t mu; /* guards the cassette, spent and progress */
+    double spent;       /* USD over the whole run */
+    size_t done, total; /* episodes, for the progress bar */
+    int64_t last_pct;
+} shared;
+
+typedef struct ep_agent {
+    const ar_agent_cfg *cfg;
+    ar_agent *agent;
+    ar_ext_agent *ext; /* exec and http agents */
+    /* llm, exec and http agents */
+    int llm, state; /* state per round: 0 ask, 1 have an answer, 2 over budget */
+    ar_buf user;
+    int32_t user_id;
+    char sha[65];
+    ar_llm_call call;
+    int cached;
+    double *eqv; /* equity at each decision so far, for the prompt's Sharpe */
+    ar_llm_rec *recs;
+    size_t nrec, caprec;
+    ar_buf answers;
+    double spent;
+    ar_account *acct;
+    ar_actions acts;
+    ar_equity_rec *eq;
+    size_t neq, capeq;
+    ar_decision_rec *dec;
+    size_t ndec, capdec;
+} ep_agent;
+
+typedef struct episode {
+    const ar_config *cfg;
+    shared *sh;
+    prompt_table *pt;   /* this episode's prompts; merged in episode order later */
+    ar_llm_pool *pool;  /* the worker's request pool */
+    int hide_dates;
+    uint32_t index;
+    ar_buf sys;
+    int32_t sys_id;
+    const char **coins;
+    double *posq;
+    ar_llm_call *calls;
+    const ar_llm_cfg **rcfg;
+    const char **rsys, **ruser;
+    size_t *ridx;
+    ar_ext_agent **xag;
+    const char **xobs;
+    size_t *xidx;
+    ar_llm_call *xcalls;
+    const ar_market *m;  /* what agents see */
+    const ar_market *xm; /* what accounts fill against (m in backtests) */
+    int64_t start, end;
+    uint64_t seed;
+    size_t nsym, nagents;
+    size_t *ptr;   /* next bar of xm to feed, per symbol */
+    size_t *optr;  /* visible bars of m per symbol (== ptr when m == xm) */
+    /* live: the feed time now, read when an answer is in (orders are active
+     * no earlier); NULL in backtests */
+    int64_t (*answer_clock)(void *ctx);
+    void *clock_ctx;
+    double *marks; /* last visible close, per symbol */
+    ep_agent *ag;
+} episode;
+
+/* Set up ep for cfg: agents see m, accounts fill against xm (NULL: m).
+ * ndec: decisions expected (equity arrays are sized for ndec + 1 samples
+ * and grow past that). On failure ep is cleaned up. */
+ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, const ar_market *xm, int64_t start,
+                        int64_t end, int32_t window, uint64_t seed, uint32_t index, const char **coins, shared *sh,
+                        prompt_table *pt, ar_llm_pool *pool, size_t ndec, ar_errbuf *eb);
+/* Decision k at t: feed bars closed by t, sample equity, every agent decides. */
+ar_err ar__episode_step(episode *ep, int64_t t, size_t k, ar_errbuf *eb);
+/* Feed bars closed by t and sample equity (the final mark). */
+void ar__episode_mark(episode *ep, int64_t t);
+void ar__episode_cleanup(episode *ep);
+
+#endif
