@@ -69,6 +69,12 @@ typedef struct ar_config {
     char *prompt_system;  /* template texts (owned), from prompts/ or files */
     char *prompt_user;
     char *canonical_json; /* the config as given, keys sorted, compact */
+    /* live runs (docs/LIVE.md): a `live` section instead of market.data */
+    int live;
+    char live_exchange[16];   /* binance | hyperliquid | coinbase */
+    char live_url[1024];      /* "" = the exchange's own host */
+    unsigned live_channels;   /* 1 trades, 2 book (bits) */
+    int64_t live_interval;    /* bars agents see, ns (default 1m) */
 } ar_config;
 
 /* Parse text (from file `path`, used in messages and to resolve

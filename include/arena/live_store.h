@@ -26,11 +26,14 @@
 #include "arena/exec.h"
 #include "arena/run.h"
 
+#define AR_TICK_GAP 2
+
 /* One market tick (trade or mark) of /episodes/0/ticks. */
 typedef struct ar_tick_rec {
     int64_t t;     /* exchange time, ns */
     int32_t sym;   /* index into /symbols */
-    int32_t side;  /* +1 buyer-initiated trade, -1 seller-initiated, 0 unknown or a mark/quote */
+    int32_t side;  /* +1 buyer-initiated trade, -1 seller-initiated, 0 unknown or a mark/quote,
+                      AR_TICK_GAP: the feed lost data before t (sym -1, price NAN) */
     double price;  /* money */
     double qty;    /* base units traded; 0 for a mark */
 } ar_tick_rec;

@@ -13,6 +13,7 @@ int ar_cmd_data(int argc, char **argv);
 int ar_cmd_report(int argc, char **argv);
 int ar_cmd_serve(int argc, char **argv);
 int ar_cmd_feed(int argc, char **argv);
+int ar_cmd_live(int argc, char **argv);
 int ar_cmd_merge(int argc, char **argv);
 
 /* MPI glue (src/cli/mpi.c); without ARENA_MPI init fails and max is v. */

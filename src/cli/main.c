@@ -22,6 +22,7 @@ static const struct {
     {"merge", ar_cmd_merge, "merge SHARDS... -o RUN.h5          merge shard files (mpirun, --episodes) into one run file"},
     {"report", ar_cmd_report, "report RUN.h5... -o REPORT.html   static HTML report: league, charts, trades, decisions"},
     {"serve", ar_cmd_serve, "serve RUN.h5|DIR [--port P]      web page: league, equity curves, decisions; live over a websocket"},
+    {"live", ar_cmd_live, "live CONFIG [-o RUN.h5 | --resume RUN.h5]   paper-trade on an exchange feed, writing the run file live"},
     {"feed", ar_cmd_feed, "feed MARKET.h5 --exchange X --port P   replay a market as an exchange websocket feed"},
 };
 

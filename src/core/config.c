@@ -476,9 +476,51 @@ static ar_err add_agent(ar_config *c, const ar_agent_cfg *a) {
     return AR_OK;
 }
 
+/* The live section: {"exchange", "url", "channels", "interval"}. */
+static ar_err parse_live(pctx *p, json_t *lv, ar_config *c) {
+    if (lv == NULL) return AR_OK;
+    static const char *const keys[] = {"exchange", "url", "channels", "interval", NULL};
+    ar_err e = check_keys(p, lv, "live", keys);
+    if (e) return e;
+    const char *ex = NULL, *url = NULL;
+    if ((e = get_str(p, lv, "live", "exchange", &ex)) || (e = get_str(p, lv, "live", "url", &url))) return e;
+    if (ex == NULL) return fail(p, "live.exchange", "missing (expected \"binance\", \"hyperliquid\" or \"coinbase\")");
+    if (strcmp(ex, "binance") && strcmp(ex, "hyperliquid") && strcmp(ex, "coinbase"))
+        return fail(p, "live.exchange", "expected \"binance\", \"hyperliquid\" or \"coinbase\"");
+    snprintf(c->live_exchange, sizeof c->live_exchange, "%s", ex);
+    if (url != NULL) {
+        if (strncmp(url, "ws://", 5) && strncmp(url, "wss://", 6))
+            return fail(p, "live.url", "expected ws://host[:port] or wss://host[:port]");
+        if (strlen(url) >= sizeof c->live_url) return fail(p, "live.url", "too long");
+        snprintf(c->live_url, sizeof c->live_url, "%s", url);
+    }
+    json_t *ch = json_object_get(lv, "channels");
+    c->live_channels = 1;
+    if (ch != NULL) {
+        if (!json_is_array(ch) || json_array_size(ch) == 0)
+            return fail(p, "live.channels", "expected a non-empty list of \"trades\", \"book\"");
+        c->live_channels = 0;
+        for (size_t i = 0; i < json_array_size(ch); i++) {
+            json_t *v = json_array_get(ch, i);
+            char full[64];
+            snprintf(full, sizeof full, "live.channels[%zu]", i);
+            const char *n = json_string_value(v);
+            if (n && !strcmp(n, "trades")) c->live_channels |= 1;
+            else if (n && !strcmp(n, "book")) c->live_channels |= 2;
+            else return fail(p, full, "expected \"trades\" or \"book\"");
+        }
+    }
+    c->live_interval = 60 * AR_NS_PER_S;
+    if ((e = get_duration(p, lv, "live", "interval", &c->live_interval))) return e;
+    if (c->live_interval < AR_NS_PER_S || c->live_interval % AR_NS_PER_S)
+        return fail(p, "live.interval", "expected a whole number of seconds, at least \"1s\"");
+    c->live = 1;
+    return AR_OK;
+}
+
 static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
     static const char *const keys[] = {"name", "seed", "seeds", "capital", "market", "cadence",
-                                       "execution", "baselines", "agents", "llm", NULL};
+                                       "execution", "baselines", "agents", "llm", "live", NULL};
     ar_err e;
     if (!json_is_object(root)) return ar_errf(p->eb, AR_ECONFIG, "%s: expected a JSON object at the top", p->file);
     if ((e = check_keys(p, root, "", keys))) return e;
@@ -531,8 +573,21 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
     if ((e = check_keys(p, m, "market", mk))) return e;
     const char *data = NULL, *mode = NULL;
     if ((e = get_str(p, m, "market", "data", &data)) || (e = get_str(p, m, "market", "mode", &mode))) return e;
+    json_t *lv;
+    if ((e = get_obj(p, root, "", "live", &lv)) || (e = parse_live(p, lv, c))) return e;
+    if (c->live) {
+        if (data != NULL) return fail(p, "market.data", "a live run takes its data from the feed (remove market.data)");
+        if (json_object_get(m, "symbols") == NULL)
+            return fail(p, "market.symbols", "missing (a live run needs the symbols to subscribe to)");
+        if (json_object_get(m, "windows") != NULL)
+            return fail(p, "market.windows", "a live run has one window (use market.start and market.end)");
+        if (json_object_get(root, "seeds") != NULL) return fail(p, "seeds", "a live run has one seed (use seed)");
+        data = "";
+    }
     if (data == NULL) return fail(p, "market.data", "missing (expected the path of a market file)");
-    if (data[0] == '/' || strchr(p->file, '/') == NULL) {
+    if (c->live) {
+        c->data[0] = '\0';
+    } else if (data[0] == '/' || strchr(p->file, '/') == NULL) {
         snprintf(c->data, sizeof c->data, "%s", data);
     } else {
         const char *slash = strrchr(p->file, '/');

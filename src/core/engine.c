@@ -581,6 +581,8 @@ ar_err ar__episode_step(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
     return decide(ep, t, k, eb);
 }
 
+void ar__episode_advance(episode *ep, int64_t t) { advance(ep, t); }
+
 void ar__episode_mark(episode *ep, int64_t t) {
     advance(ep, t);
     sample(ep, t);

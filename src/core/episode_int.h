@@ -107,6 +107,8 @@ ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, c
                         prompt_table *pt, ar_llm_pool *pool, size_t ndec, ar_errbuf *eb);
 /* Decision k at t: feed bars closed by t, sample equity, every agent decides. */
 ar_err ar__episode_step(episode *ep, int64_t t, size_t k, ar_errbuf *eb);
+/* Feed bars closed by t to the accounts (live: fills as the feed goes). */
+void ar__episode_advance(episode *ep, int64_t t);
 /* Feed bars closed by t and sample equity (the final mark). */
 void ar__episode_mark(episode *ep, int64_t t);
 void ar__episode_cleanup(episode *ep);
