@@ -228,7 +228,47 @@ if [ $have_h5py = 1 ]; then
         pass "SIGINT leaves a closed file" || fail "SIGINT file not closed"
 fi
 
-# ---- 5. config mistakes ---------------------------------------------------------------
+# ---- 5. the web page follows a live run (headless Chromium) -------------------------------
+chrome=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+if [ -z "$chrome" ]; then
+    echo "SKIP: chromium not installed: the live page check is skipped"
+else
+    start_feed binance 300
+    config web binance "$port" 2025-01-01T00:10:00Z 2025-01-02T00:00:00Z "$RND"
+    "$ARENA" live "$TMP/web.json" -o "$TMP/web.h5" --quiet >/dev/null 2>"$TMP/web.err" &
+    lpid=$!
+    pids="$pids $lpid"
+    for _ in $(seq 100); do [ -s "$TMP/web.h5" ] && break; sleep 0.1; done
+    sleep 1
+    timeout 60 "$ARENA" serve "$TMP/web.h5" --port 0 >"$TMP/serve.log" 2>&1 &
+    spid=$!
+    pids="$pids $spid"
+    sport=
+    for _ in $(seq 50); do sport=$(sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/serve.log"); [ -n "$sport" ] && break; sleep 0.1; done
+    dump() {
+        timeout 40 "$chrome" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+            --disable-background-networking --disable-component-update --disable-sync \
+            --user-data-dir="$(mktemp -d "$TMP/chrome.XXXXXX")" --virtual-time-budget=3000 --dump-dom "$1" 2>/dev/null
+    }
+    cells() { grep -o '<td class="n final">[^<]*</td>' "$1" | tr '\n' ' '; }
+    load() { for _ in 1 2 3; do dump "http://127.0.0.1:$sport/" >"$1"; [ -n "$(cells "$1")" ] && return; done; }
+    load "$TMP/dom1.html"
+    sleep 3
+    load "$TMP/dom2.html"
+    a=$(cells "$TMP/dom1.html")
+    b=$(cells "$TMP/dom2.html")
+    if [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]; then
+        pass "served page follows the live run ($a -> $b)"
+    else
+        fail "served page did not change during the live run: '$a' '$b' $(tail -n 2 "$TMP/serve.log")"
+    fi
+    kill -INT $lpid 2>/dev/null
+    wait $lpid 2>/dev/null
+    kill $spid $feed_pid 2>/dev/null
+    wait $spid $feed_pid 2>/dev/null
+fi
+
+# ---- 6. config mistakes ---------------------------------------------------------------
 expect_usage() {
     local name=$1 want=$2
     shift 2
