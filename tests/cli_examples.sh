@@ -20,5 +20,13 @@ for f in "$src"/examples/*.json; do
     *) echo "FAIL: $(basename "$f"): $out"; fails=$((fails + 1)) ;;
   esac
 done
+# live configs (examples/live/): `arena live --check`
+for f in "$src"/examples/live/*.json; do
+  out=$("$arena" live "$f" --check 2>&1)
+  case "$out" in
+    *": ok: "*) ;;
+    *) echo "FAIL: live/$(basename "$f"): $out"; fails=$((fails + 1)) ;;
+  esac
+done
 echo "cli_examples: $fails failed"
 [ $fails = 0 ]

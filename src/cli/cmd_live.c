@@ -28,12 +28,12 @@
 #include "cli/cli.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: arena live CONFIG [-o RUN.h5 | --resume RUN.h5] [--max-seconds N] [--format F] [--quiet]\n"
+    fprintf(f, "usage: arena live CONFIG [-o RUN.h5 | --resume RUN.h5] [--max-seconds N] [--format F] [--quiet] [--check]\n"
                "  Paper-trades CONFIG's agents on the exchange feed of its `live` section, appending\n"
                "  ticks, orders, fills, equity and decisions to RUN.h5 (default: live.h5) as they\n"
                "  happen, flushed at least every second. --resume continues a run file left by a\n"
                "  crash or a stop (same config). Stops at market.end, after --max-seconds of wall\n"
-               "  time, or on Ctrl-C, then prints the league table.\n");
+               "  time, or on Ctrl-C, then prints the league table. --check only validates CONFIG.\n");
 }
 
 static int usage_err(const char *what, const char *arg) {
@@ -125,7 +125,7 @@ static void status_line(const ar_live *L, const ar_feed_stats *fs, int tty) {
 int ar_cmd_live(int argc, char **argv) {
     const char *cfg_path = NULL, *out = NULL, *resume = NULL, *fmt_s = NULL;
     double max_s = 0;
-    int quiet = 0;
+    int quiet = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -134,6 +134,8 @@ int ar_cmd_live(int argc, char **argv) {
         }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             quiet = 1;
+        } else if (!strcmp(a, "--check")) {
+            check = 1;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--resume") || !strcmp(a, "--max-seconds") ||
                    !strcmp(a, "--format")) {
             if (i + 1 >= argc) return usage_err("missing value after", a);
@@ -203,6 +205,13 @@ int ar_cmd_live(int argc, char **argv) {
         goto done;
     }
     fc.url = cfg->live_url[0] ? cfg->live_url : NULL;
+    if (check) {
+        printf("%s: ok: %zu agents (%zu llm), %zu symbols on %s, cadence %lld s, bars %lld s\n", cfg_path,
+               cfg->nagents, cfg->nllm, cfg->nsym, cfg->live_exchange, (long long)(cfg->cadence / AR_NS_PER_S),
+               (long long)(cfg->live_interval / AR_NS_PER_S));
+        rc = AR_EXIT_OK;
+        goto done;
+    }
     fc.channels = (cfg->live_channels & 1 ? AR_FEED_CH_TRADES : 0) | (cfg->live_channels & 2 ? AR_FEED_CH_BOOK : 0);
     const char **syms = calloc(cfg->nsym, sizeof *syms);
     if (syms == NULL) {
