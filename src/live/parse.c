@@ -2,22 +2,31 @@
  * normalized ar_feed_event values out (docs/LIVE.md lists what each exchange
  * sends and what we take from it).
  *
- * jansson parses every message except Binance's flat hot messages (trade,
- * aggTrade, bookTicker), which a strict flat-object scanner handles because
- * jansson alone stays far below the 500k messages/s goal (bench/feed_parse,
- * docs/BENCHMARKS.md). The parser
- * keeps only validation state: the last trade time per symbol (out-of-order
+ * Two ways in, one logic. A message is first offered to the strict scanner of
+ * feed_json.c, which builds a token tree without allocating when it can vouch
+ * that jansson would build the same tree; otherwise (escapes, non-ASCII,
+ * exponents, long numbers, bad syntax, ...) jansson parses or rejects it.
+ * The exchanges' logic below reads either tree through the small nd_* layer,
+ * so every check, reject reason and value is decided by the same code: the
+ * scanner only saves jansson's allocations (jansson alone stays far below
+ * the 500k messages/s goal: bench/feed_parse, docs/BENCHMARKS.md). Numbers
+ * are always converted as before: strtod/strtoll on string values, jansson's
+ * integer/real rules on JSON numbers.
+ *
+ * The parser keeps only validation state: the last trade time per symbol (out-of-order
  * trades are rejected), recent Coinbase trade ids (two generations of a small
  * open-addressing set, so memory stays fixed), the last Coinbase sequence
  * number, a Coinbase book per symbol (sorted level arrays: the top is always
  * element 0) and the open Hyperliquid candle per symbol (a candle closes
  * when a message with another open time arrives). One thread per parser. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include "arena/feed.h"
 #include "arena/util.h"
+#include "live/feed_json.h"
 
 #define BOOK_MAX_LEVELS 4096 /* per side; the worst levels beyond are dropped */
 #define IDSET_SLOTS 4096     /* per generation; half full at most */
@@ -34,6 +43,7 @@ typedef struct book_side {
 
 typedef struct sym_state {
     char xname[AR_SYM_MAX + 8]; /* the exchange's name */
+    size_t xlen;
     int64_t last_trade_t;
     int have_candle;
     ar_feed_event candle; /* open Hyperliquid candle */
@@ -56,6 +66,9 @@ struct ar_feed_parser {
     ar_feed_cb cb;
     void *user;
     size_t delivered;
+    int fast;           /* offer messages to the scanner first (default) */
+    uint64_t fast_msgs; /* messages the scanner handled */
+    ar_ft tok[AR_FT_MAX_TOKENS];
 };
 
 static const char *const reject_names[] = {
@@ -105,6 +118,7 @@ ar_err ar_feed_parser_create(ar_exchange ex, const char *const *syms, size_t n,
     if (p == NULL) return AR_ENOMEM;
     p->ex = ex;
     p->n = n;
+    p->fast = 1;
     p->s = calloc(n ? n : 1, sizeof *p->s);
     if (p->s == NULL) {
         free(p);
@@ -116,6 +130,7 @@ ar_err ar_feed_parser_create(ar_exchange ex, const char *const *syms, size_t n,
             ar_feed_parser_free(p);
             return AR_EINVAL;
         }
+        p->s[i].xlen = strlen(p->s[i].xname);
         p->s[i].last_trade_t = INT64_MIN;
         p->s[i].bids.desc = 1;
     }
@@ -149,6 +164,285 @@ const ar_feed_stats *ar_feed_parser_stats(const ar_feed_parser *p) {
     return &p->st;
 }
 
+
+void ar__feed_parser_set_fast(ar_feed_parser *p, int on) {
+    p->fast = on != 0;
+}
+
+uint64_t ar__feed_parser_fast_count(const ar_feed_parser *p) {
+    return p->fast_msgs;
+}
+
+/* ---- JSON values: scanner tokens or jansson -------------------------------
+ * An nd is one JSON value of either tree: t (a scanner token) or j (a jansson
+ * value); both NULL means absent. Each accessor answers exactly what the
+ * jansson call named in its comment answers, absent values included. */
+
+typedef struct nd {
+    const ar_ft *t;
+    json_t *j;
+} nd;
+
+static inline nd nd_tok(const ar_ft *t) {
+    nd v = {t, NULL};
+    return v;
+}
+
+static inline nd nd_json(json_t *j) {
+    nd v = {NULL, j};
+    return v;
+}
+
+static inline int nd_has(nd v) { /* != NULL */
+    return v.t != NULL || v.j != NULL;
+}
+
+static inline int nd_is_obj(nd v) { /* json_is_object */
+    return v.t ? v.t->type == AR_FT_OBJ : json_is_object(v.j);
+}
+
+static inline int nd_is_arr(nd v) { /* json_is_array */
+    return v.t ? v.t->type == AR_FT_ARR : json_is_array(v.j);
+}
+
+static inline int nd_is_bool(nd v) { /* json_is_boolean */
+    return v.t ? v.t->type == AR_FT_TRUE || v.t->type == AR_FT_FALSE : json_is_boolean(v.j);
+}
+
+static inline int nd_is_true(nd v) { /* json_is_true */
+    return v.t ? v.t->type == AR_FT_TRUE : json_is_true(v.j);
+}
+
+/* json_string_value + json_string_length; NULL when not a string. Never
+ * contains a NUL byte (the scanner and jansson both refuse them), so length
+ * and bytes compare as strcmp would. */
+static inline const char *nd_str(nd v, size_t *len) {
+    if (v.t) {
+        if (v.t->type != AR_FT_STR) return NULL;
+        *len = v.t->len;
+        return v.t->s;
+    }
+    if (!json_is_string(v.j)) return NULL;
+    *len = json_string_length(v.j);
+    return json_string_value(v.j);
+}
+
+/* json_object_get: the last pair named key (jansson keeps the last of
+ * duplicates); absent when o is not an object. */
+static inline nd nd_get(nd o, const char *key) {
+    if (o.t == NULL) return nd_json(json_object_get(o.j, key));
+    const ar_ft *hit = NULL;
+    if (o.t->type == AR_FT_OBJ) {
+        size_t kl = strlen(key);
+        if (o.t->skip == 1 + 2 * o.t->n) {
+            /* Flat (every value one token): keys at a stride of 2, so look
+             * from the end and stop at the first, i.e. the last, match. */
+            for (const ar_ft *k = o.t + 2 * o.t->n - 1; k > o.t; k -= 2)
+                if (k->len == kl && (kl == 0 || k->s[0] == key[0]) && !memcmp(k->s, key, kl)) return nd_tok(k + 1);
+            return nd_tok(NULL);
+        }
+        const ar_ft *k = o.t + 1;
+        for (uint32_t i = 0; i < o.t->n; i++) {
+            const ar_ft *v = k + 1;
+            if (k->len == kl && (kl == 0 || k->s[0] == key[0]) && !memcmp(k->s, key, kl)) hit = v;
+            k = v + v->skip;
+        }
+    }
+    return nd_tok(hit);
+}
+
+static inline size_t nd_size(nd a) { /* json_array_size */
+    if (a.t) return a.t->type == AR_FT_ARR ? a.t->n : 0;
+    return json_array_size(a.j);
+}
+
+static nd nd_at(nd a, size_t i) { /* json_array_get */
+    if (a.t == NULL) return nd_json(json_array_get(a.j, i));
+    if (a.t->type != AR_FT_ARR || i >= a.t->n) return nd_tok(NULL);
+    const ar_ft *e = a.t + 1;
+    while (i-- > 0) e += e->skip;
+    return nd_tok(e);
+}
+
+/* json_array_foreach */
+typedef struct nd_iter {
+    nd a;
+    size_t i, n;
+    const ar_ft *next;
+} nd_iter;
+
+static inline nd_iter nd_elems(nd a) {
+    nd_iter it = {a, 0, nd_size(a), a.t != NULL ? a.t + 1 : NULL};
+    return it;
+}
+
+static inline int nd_next(nd_iter *it, nd *out) {
+    if (it->i >= it->n) return 0;
+    if (it->a.t) {
+        *out = nd_tok(it->next);
+        it->next += it->next->skip;
+    } else {
+        *out = nd_json(json_array_get(it->a.j, it->i));
+        if (out->j == NULL) return 0;
+    }
+    it->i++;
+    return 1;
+}
+
+/* A number token's text as jansson reads it: an integer token (<= 18
+ * digits, no overflow) is strtoll of its text, a real one strtod of it. */
+static int64_t tok_int(const ar_ft *t) {
+    int neg = t->s[0] == '-';
+    int64_t x = 0;
+    for (uint32_t i = (uint32_t)neg; i < t->len; i++) x = x * 10 + (t->s[i] - '0');
+    return neg ? -x : x;
+}
+
+static double tok_real(const ar_ft *t) {
+    char buf[AR_FT_MAX_NUM + 1];
+    memcpy(buf, t->s, t->len);
+    buf[t->len] = '\0';
+    return strtod(buf, NULL);
+}
+
+/* A token string NUL-terminated in buf (scanner strings are at most
+ * AR_FT_MAX_STR bytes); jansson's strings already are. */
+static inline const char *cstr(nd v, const char *s, size_t len, char buf[AR_FT_MAX_STR + 1]) {
+    if (v.t == NULL) return s;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* strtod(s) for a plain decimal [-]D+[.D+] whose digits, leading zeros
+ * aside, form an integer M <= 2^53 with at most 22 of them after the point:
+ * then M and 10^k are exact doubles and one IEEE division rounds the exact
+ * quotient once, in the current rounding mode, as strtod does (Clinger's
+ * fast path; the sign goes on M first so that directed rounding and -0 come
+ * out as strtod's). 0 when s is anything else: then call strtod. Only where
+ * double arithmetic has no excess precision (FLT_EVAL_METHOD 0). */
+static int fast_decimal(const char *s, size_t len, double *out) {
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    int neg = len > 0 && s[0] == '-';
+    size_t i = (size_t)neg;
+    uint64_t m = 0;
+    int nd = 0, frac = -1; /* significant digits; digits after the point (-1: no point) */
+    size_t d0 = i;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (nd > 0 || c != '0') {
+                if (++nd > 16) return 0;
+                m = m * 10 + (uint64_t)(c - '0');
+            }
+            if (frac >= 0) frac++;
+        } else if (c == '.' && frac < 0 && i > d0) {
+            frac = 0;
+        } else {
+            return 0;
+        }
+    }
+    if (i == d0 || frac == 0 || frac > 22 || m > (UINT64_C(1) << 53)) return 0;
+    double d = (double)m;
+    if (neg) d = -d;
+    *out = frac > 0 ? d / p10[frac] : d;
+    return 1;
+#else
+    (void)s, (void)len, (void)out;
+    return 0;
+#endif
+}
+
+/* A decimal given as a JSON string (exchanges' habit) or number; finite. */
+static int nd_num(nd v, double *out) {
+    size_t len;
+    const char *s = nd_str(v, &len);
+    double d;
+    if (s != NULL) {
+        if (fast_decimal(s, len, out)) return 0; /* finite: at most 2^53 */
+        char buf[AR_FT_MAX_STR + 1];
+        const char *z = cstr(v, s, len, buf);
+        char *end;
+        d = strtod(z, &end);
+        if (end == z || *end != '\0' || !isfinite(d)) return -1;
+        *out = d;
+        return 0;
+    }
+    if (v.t) {
+        if (v.t->type == AR_FT_INT) d = (double)tok_int(v.t); /* json_number_value of an integer */
+        else if (v.t->type == AR_FT_REAL) d = tok_real(v.t);
+        else return -1;
+    } else {
+        if (!json_is_number(v.j)) return -1;
+        d = json_number_value(v.j);
+    }
+    if (!isfinite(d)) return -1;
+    *out = d;
+    return 0;
+}
+
+/* An integer given as a JSON integer or a string strtoll reads whole. */
+static int nd_int(nd v, int64_t *out) {
+    if (v.t ? v.t->type == AR_FT_INT : json_is_integer(v.j)) {
+        *out = v.t ? tok_int(v.t) : (int64_t)json_integer_value(v.j);
+        return 0;
+    }
+    size_t len;
+    const char *s = nd_str(v, &len);
+    if (s == NULL) return -1;
+    size_t i = len > 0 && s[0] == '-';
+    if (len > i && len - i <= 18) { /* plain digits: strtoll's answer, without the call */
+        int64_t x = 0;
+        size_t k = i;
+        while (k < len && s[k] >= '0' && s[k] <= '9') x = x * 10 + (s[k++] - '0');
+        if (k == len) {
+            *out = i ? -x : x;
+            return 0;
+        }
+    }
+    char buf[AR_FT_MAX_STR + 1];
+    const char *z = cstr(v, s, len, buf);
+    char *end;
+    long long x = strtoll(z, &end, 10);
+    if (end == z || *end != '\0') return -1;
+    *out = (int64_t)x;
+    return 0;
+}
+
+static int get_num(nd o, const char *key, double *out) {
+    return nd_num(nd_get(o, key), out);
+}
+
+static int get_int(nd o, const char *key, int64_t *out) {
+    return nd_int(nd_get(o, key), out);
+}
+
+/* Epoch milliseconds -> ns, refusing values that would overflow. */
+static int get_ms(nd o, const char *key, int64_t *out) {
+    int64_t ms;
+    if (get_int(o, key, &ms) != 0 || ms < 0 || ms > INT64_MAX / AR_NS_PER_MS) return -1;
+    *out = ms * AR_NS_PER_MS;
+    return 0;
+}
+
+static int get_iso(nd o, const char *key, int64_t *out) {
+    size_t len;
+    const char *s = nd_str(nd_get(o, key), &len);
+    if (s == NULL) return -1;
+    return ar_time_parse(s, len, out, NULL) == AR_OK ? 0 : -1;
+}
+
+/* The string value of key (NULL when absent or not a string). */
+static const char *get_str(nd o, const char *key, size_t *len) {
+    return nd_str(nd_get(o, key), len);
+}
+
+static int str_is(const char *s, size_t len, const char *lit) {
+    return s != NULL && len == strlen(lit) && !memcmp(s, lit, len);
+}
+
 /* ---- helpers -------------------------------------------------------------- */
 
 static void emit(ar_feed_parser *p, const ar_feed_event *ev) {
@@ -171,67 +465,14 @@ static int reject(ar_feed_parser *p, ar_feed_reject r) {
     return -1;
 }
 
-static int find_sym(const ar_feed_parser *p, const char *xname) {
-    if (xname == NULL) return -1;
+/* The symbol whose exchange name is the string value v; -1 otherwise. */
+static int find_sym(const ar_feed_parser *p, nd v) {
+    size_t len;
+    const char *s = nd_str(v, &len);
+    if (s == NULL) return -1;
     for (size_t i = 0; i < p->n; i++)
-        if (!strcmp(p->s[i].xname, xname)) return (int)i;
+        if (p->s[i].xlen == len && !memcmp(p->s[i].xname, s, len)) return (int)i;
     return -1;
-}
-
-/* A decimal given as a JSON string (exchanges' habit) or number; finite. */
-static int get_num(json_t *o, const char *key, double *out) {
-    json_t *v = json_object_get(o, key);
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        char *end;
-        double d = strtod(s, &end);
-        if (end == s || *end != '\0' || !isfinite(d)) return -1;
-        *out = d;
-        return 0;
-    }
-    if (json_is_number(v)) {
-        double d = json_number_value(v);
-        if (!isfinite(d)) return -1;
-        *out = d;
-        return 0;
-    }
-    return -1;
-}
-
-/* An integer given as a JSON integer or a string of digits. */
-static int get_int(json_t *o, const char *key, int64_t *out) {
-    json_t *v = json_object_get(o, key);
-    if (json_is_integer(v)) {
-        *out = (int64_t)json_integer_value(v);
-        return 0;
-    }
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        char *end;
-        long long x = strtoll(s, &end, 10);
-        if (end == s || *end != '\0') return -1;
-        *out = (int64_t)x;
-        return 0;
-    }
-    return -1;
-}
-
-/* Epoch milliseconds -> ns, refusing values that would overflow. */
-static int get_ms(json_t *o, const char *key, int64_t *out) {
-    int64_t ms;
-    if (get_int(o, key, &ms) != 0 || ms < 0 || ms > INT64_MAX / AR_NS_PER_MS) return -1;
-    *out = ms * AR_NS_PER_MS;
-    return 0;
-}
-
-static int get_iso(json_t *o, const char *key, int64_t *out) {
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v)) return -1;
-    return ar_time_parse(json_string_value(v), json_string_length(v), out, NULL) == AR_OK ? 0 : -1;
-}
-
-static const char *get_str(json_t *o, const char *key) {
-    return json_string_value(json_object_get(o, key));
 }
 
 /* Deliver a validated trade; rejects out-of-order times per symbol. */
@@ -277,7 +518,7 @@ static void book_top(ar_feed_parser *p, int sym, int64_t t, double b, double bq,
     emit(p, &ev);
 }
 
-static int kline_fields(json_t *k, ar_feed_event *ev) {
+static int kline_fields(nd k, ar_feed_event *ev) {
     if (get_ms(k, "t", &ev->kline.t) || get_num(k, "o", &ev->kline.o) ||
         get_num(k, "h", &ev->kline.h) || get_num(k, "l", &ev->kline.l) ||
         get_num(k, "c", &ev->kline.c) || get_num(k, "v", &ev->kline.v))
@@ -285,233 +526,31 @@ static int kline_fields(json_t *k, ar_feed_event *ev) {
     return 0;
 }
 
-
-/* ---- Binance fast path ---------------------------------------------------
- * jansson allocates every key and value; at several microseconds per trade
- * message that stays below the 500k messages/s goal. Binance's hot messages
- * (trade, aggTrade, bookTicker, the subscribe ack) are flat objects, so a
- * strict scanner of flat objects handles them: it accepts only what it fully
- * validates (plain ASCII strings without escapes, JSON numbers, true, false,
- * null) and hands anything else - nesting, escapes, non-ASCII, any syntax it
- * does not like - to jansson, which then parses or rejects it. */
-
-#define FLAT_MAX 24
-
-typedef struct flat_kv {
-    const char *k, *v;
-    unsigned kl, vl;
-    char type; /* 's' string, 'n' number, 't' true, 'f' false, 'z' null */
-} flat_kv;
-
-static size_t skip_ws(const char *m, size_t i, size_t len) {
-    while (i < len && (m[i] == ' ' || m[i] == '\n' || m[i] == '\r' || m[i] == '\t')) i++;
-    return i;
-}
-
-/* Plain string at m[i] == '"': returns the index after the closing quote,
- * or 0 when the string needs jansson (escape, control or non-ASCII byte). */
-static size_t flat_str(const char *m, size_t i, size_t len) {
-    for (size_t j = i + 1; j < len; j++) {
-        unsigned char ch = (unsigned char)m[j];
-        if (ch == '"') return j + 1;
-        if (ch == '\\' || ch < 0x20 || ch >= 0x80) return 0;
-    }
-    return 0;
-}
-
-static size_t flat_num(const char *m, size_t i, size_t len) {
-    size_t j = i;
-    if (j < len && m[j] == '-') j++;
-    if (j >= len || m[j] < '0' || m[j] > '9') return 0;
-    if (m[j] == '0') j++;
-    else
-        while (j < len && m[j] >= '0' && m[j] <= '9') j++;
-    if (j < len && m[j] == '.') {
-        size_t d = ++j;
-        while (j < len && m[j] >= '0' && m[j] <= '9') j++;
-        if (j == d) return 0;
-    }
-    if (j < len && (m[j] == 'e' || m[j] == 'E')) {
-        j++;
-        if (j < len && (m[j] == '+' || m[j] == '-')) j++;
-        size_t d = j;
-        while (j < len && m[j] >= '0' && m[j] <= '9') j++;
-        if (j == d) return 0;
-    }
-    return j;
-}
-
-/* Number of pairs scanned, or -1: not a flat object we vouch for. */
-static int flat_scan(const char *m, size_t len, flat_kv *kv) {
-    size_t i = skip_ws(m, 0, len);
-    int n = 0;
-    if (i >= len || m[i] != '{') return -1;
-    i = skip_ws(m, i + 1, len);
-    if (i < len && m[i] == '}') return skip_ws(m, i + 1, len) == len ? 0 : -1;
-    for (;;) {
-        if (n == FLAT_MAX || i >= len || m[i] != '"') return -1;
-        size_t e = flat_str(m, i, len);
-        if (e == 0) return -1;
-        kv[n].k = m + i + 1;
-        kv[n].kl = (unsigned)(e - i - 2);
-        i = skip_ws(m, e, len);
-        if (i >= len || m[i] != ':') return -1;
-        i = skip_ws(m, i + 1, len);
-        if (i >= len) return -1;
-        char c = m[i];
-        if (c == '"') {
-            e = flat_str(m, i, len);
-            if (e == 0) return -1;
-            kv[n].v = m + i + 1;
-            kv[n].vl = (unsigned)(e - i - 2);
-            kv[n].type = 's';
-        } else if (c == 't' && len - i >= 4 && !memcmp(m + i, "true", 4)) {
-            e = i + 4;
-            kv[n].type = 't';
-        } else if (c == 'f' && len - i >= 5 && !memcmp(m + i, "false", 5)) {
-            e = i + 5;
-            kv[n].type = 'f';
-        } else if (c == 'n' && len - i >= 4 && !memcmp(m + i, "null", 4)) {
-            e = i + 4;
-            kv[n].type = 'z';
-        } else {
-            e = flat_num(m, i, len);
-            if (e == 0) return -1;
-            kv[n].v = m + i;
-            kv[n].vl = (unsigned)(e - i);
-            kv[n].type = 'n';
-        }
-        n++;
-        i = skip_ws(m, e, len);
-        if (i >= len) return -1;
-        if (m[i] == '}') return skip_ws(m, i + 1, len) == len ? n : -1;
-        if (m[i] != ',') return -1;
-        i = skip_ws(m, i + 1, len);
-    }
-}
-
-/* The last pair named key (jansson keeps the last of duplicates too). */
-static const flat_kv *flat_get(const flat_kv *kv, int n, const char *key) {
-    size_t kl = strlen(key);
-    for (int i = n - 1; i >= 0; i--)
-        if (kv[i].kl == kl && !memcmp(kv[i].k, key, kl)) return &kv[i];
-    return NULL;
-}
-
-static int flat_num_val(const flat_kv *v, double *out) {
-    char buf[64];
-    if (v == NULL || (v->type != 's' && v->type != 'n') || v->vl == 0 || v->vl >= sizeof buf) return -1;
-    memcpy(buf, v->v, v->vl);
-    buf[v->vl] = '\0';
-    char *end;
-    double d = strtod(buf, &end);
-    if (*end != '\0' || !isfinite(d)) return -1;
-    *out = d;
-    return 0;
-}
-
-static int flat_int_val(const flat_kv *v, int64_t *out) {
-    if (v == NULL || (v->type != 's' && v->type != 'n') || v->vl == 0 || v->vl > 18) return -1;
-    int64_t x = 0;
-    unsigned i = v->v[0] == '-';
-    if (i == v->vl) return -1;
-    for (; i < v->vl; i++) {
-        if (v->v[i] < '0' || v->v[i] > '9') return -1;
-        x = x * 10 + (v->v[i] - '0');
-    }
-    *out = v->v[0] == '-' ? -x : x;
-    return 0;
-}
-
-static int flat_ms_val(const flat_kv *v, int64_t *out) {
-    int64_t ms;
-    if (flat_int_val(v, &ms) || ms < 0) return -1;
-    *out = ms * AR_NS_PER_MS;
-    return 0;
-}
-
-static int flat_sym(const ar_feed_parser *p, const flat_kv *v) {
-    if (v == NULL || v->type != 's') return -1;
-    for (size_t i = 0; i < p->n; i++)
-        if (strlen(p->s[i].xname) == v->vl && !memcmp(p->s[i].xname, v->v, v->vl)) return (int)i;
-    return -1;
-}
-
-static int flat_is(const flat_kv *v, const char *s) {
-    return v != NULL && v->type == 's' && v->vl == strlen(s) && !memcmp(v->v, s, v->vl);
-}
-
-/* 1 when handled, 0 to fall back to jansson. */
-static int binance_fast(ar_feed_parser *p, const char *msg, size_t len) {
-    flat_kv kv[FLAT_MAX];
-    int n = flat_scan(msg, len, kv);
-    if (n < 0) return 0;
-    const flat_kv *e = flat_get(kv, n, "e");
-    if (flat_is(e, "trade") || flat_is(e, "aggTrade")) {
-        int is_trade = flat_is(e, "trade");
-        int sym = flat_sym(p, flat_get(kv, n, "s"));
-        if (sym < 0) {
-            reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
-            return 1;
-        }
-        double px, qty;
-        int64_t t, id = 0;
-        const flat_kv *m = flat_get(kv, n, "m");
-        if (flat_num_val(flat_get(kv, n, "p"), &px) || flat_num_val(flat_get(kv, n, "q"), &qty) ||
-            (flat_ms_val(flat_get(kv, n, "T"), &t) && flat_ms_val(flat_get(kv, n, "E"), &t)) || m == NULL ||
-            (m->type != 't' && m->type != 'f')) {
-            reject(p, AR_FEED_REJ_BAD_FIELD);
-            return 1;
-        }
-        flat_int_val(flat_get(kv, n, is_trade ? "t" : "a"), &id);
-        trade(p, sym, t, px, qty, m->type == 't' ? -1 : 1, id);
-        return 1;
-    }
-    if (e != NULL) return 0;
-    const flat_kv *b = flat_get(kv, n, "b"), *a = flat_get(kv, n, "a");
-    if (b != NULL && a != NULL && flat_get(kv, n, "u") != NULL) {
-        int sym = flat_sym(p, flat_get(kv, n, "s"));
-        if (sym < 0) {
-            reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
-            return 1;
-        }
-        double bp, bq, ap, aq;
-        int64_t t = 0;
-        if (flat_num_val(b, &bp) || flat_num_val(flat_get(kv, n, "B"), &bq) || flat_num_val(a, &ap) ||
-            flat_num_val(flat_get(kv, n, "A"), &aq)) {
-            reject(p, AR_FEED_REJ_BAD_FIELD);
-            return 1;
-        }
-        flat_ms_val(flat_get(kv, n, "E"), &t);
-        book_top(p, sym, t, bp, bq, ap, aq);
-        return 1;
-    }
-    return 0;
-}
-
 /* ---- Binance -------------------------------------------------------------- */
 
-static void parse_binance(ar_feed_parser *p, json_t *root) {
-    json_t *data = json_object_get(root, "data");
-    if (json_is_object(data) && json_is_string(json_object_get(root, "stream"))) root = data;
-    const char *e = get_str(root, "e");
+static void parse_binance(ar_feed_parser *p, nd root) {
+    nd data = nd_get(root, "data");
+    size_t sl;
+    if (nd_is_obj(data) && get_str(root, "stream", &sl) != NULL) root = data;
+    size_t el = 0;
+    const char *e = get_str(root, "e", &el);
     if (e == NULL) {
-        json_t *id = json_object_get(root, "id");
-        json_t *err = json_object_get(root, "error");
-        if (json_is_object(err)) {
+        nd id = nd_get(root, "id");
+        nd err = nd_get(root, "error");
+        if (nd_is_obj(err)) {
             int64_t code = 0;
             get_int(err, "code", &code);
             emit_kind(p, AR_FEED_ERROR, -1, 0, code);
             return;
         }
-        if (id != NULL && json_object_get(root, "result") != NULL) {
+        if (nd_has(id) && nd_has(nd_get(root, "result"))) {
             int64_t n = 0;
             get_int(root, "id", &n);
             emit_kind(p, AR_FEED_ACK, -1, 0, n);
             return;
         }
-        if (json_object_get(root, "b") && json_object_get(root, "a") && json_object_get(root, "u")) {
-            int sym = find_sym(p, get_str(root, "s"));
+        if (nd_has(nd_get(root, "b")) && nd_has(nd_get(root, "a")) && nd_has(nd_get(root, "u"))) {
+            int sym = find_sym(p, nd_get(root, "s"));
             if (sym < 0) {
                 reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
                 return;
@@ -523,47 +562,47 @@ static void parse_binance(ar_feed_parser *p, json_t *root) {
                 reject(p, AR_FEED_REJ_BAD_FIELD);
                 return;
             }
-            if (json_object_get(root, "E")) get_ms(root, "E", &t);
+            if (nd_has(nd_get(root, "E"))) get_ms(root, "E", &t);
             book_top(p, sym, t, b, bq, a, aq);
             return;
         }
         emit_kind(p, AR_FEED_IGNORED, -1, 0, 0);
         return;
     }
-    int is_trade = !strcmp(e, "trade"), is_agg = !is_trade && !strcmp(e, "aggTrade");
+    int is_trade = str_is(e, el, "trade"), is_agg = !is_trade && str_is(e, el, "aggTrade");
     if (is_trade || is_agg) {
-        int sym = find_sym(p, get_str(root, "s"));
+        int sym = find_sym(p, nd_get(root, "s"));
         if (sym < 0) {
             reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
             return;
         }
         double px, qty;
         int64_t t, id = 0;
-        json_t *m = json_object_get(root, "m");
+        nd m = nd_get(root, "m");
         if (get_num(root, "p", &px) || get_num(root, "q", &qty) ||
-            (get_ms(root, "T", &t) && get_ms(root, "E", &t)) || !json_is_boolean(m)) {
+            (get_ms(root, "T", &t) && get_ms(root, "E", &t)) || !nd_is_bool(m)) {
             reject(p, AR_FEED_REJ_BAD_FIELD);
             return;
         }
         get_int(root, is_trade ? "t" : "a", &id);
-        trade(p, sym, t, px, qty, json_is_true(m) ? -1 : 1, id);
+        trade(p, sym, t, px, qty, nd_is_true(m) ? -1 : 1, id);
         return;
     }
-    if (!strcmp(e, "kline")) {
-        json_t *k = json_object_get(root, "k");
-        int sym = find_sym(p, get_str(root, "s"));
-        if (sym < 0) sym = find_sym(p, get_str(k, "s"));
+    if (str_is(e, el, "kline")) {
+        nd k = nd_get(root, "k");
+        int sym = find_sym(p, nd_get(root, "s"));
+        if (sym < 0) sym = find_sym(p, nd_get(k, "s"));
         if (sym < 0) {
             reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
             return;
         }
         ar_feed_event ev = {0};
-        json_t *x = json_object_get(k, "x");
-        if (!json_is_object(k) || !json_is_boolean(x) || kline_fields(k, &ev)) {
+        nd x = nd_get(k, "x");
+        if (!nd_is_obj(k) || !nd_is_bool(x) || kline_fields(k, &ev)) {
             reject(p, AR_FEED_REJ_BAD_FIELD);
             return;
         }
-        if (!json_is_true(x)) {
+        if (!nd_is_true(x)) {
             emit_kind(p, AR_FEED_IGNORED, sym, 0, 0);
             return;
         }
@@ -578,33 +617,35 @@ static void parse_binance(ar_feed_parser *p, json_t *root) {
 
 /* ---- Hyperliquid ---------------------------------------------------------- */
 
-static int first_level(json_t *side, double *px, double *sz) {
-    json_t *l = json_array_get(side, 0);
-    if (!json_is_object(l)) return -1;
+static int first_level(nd side, double *px, double *sz) {
+    nd l = nd_at(side, 0);
+    if (!nd_is_obj(l)) return -1;
     return (get_num(l, "px", px) || get_num(l, "sz", sz)) ? -1 : 0;
 }
 
-static void parse_hyperliquid(ar_feed_parser *p, json_t *root) {
-    const char *ch = get_str(root, "channel");
-    json_t *data = json_object_get(root, "data");
+static void parse_hyperliquid(ar_feed_parser *p, nd root) {
+    size_t cl = 0;
+    const char *ch = get_str(root, "channel", &cl);
+    nd data = nd_get(root, "data");
     if (ch == NULL) {
         reject(p, AR_FEED_REJ_BAD_FIELD);
         return;
     }
-    if (!strcmp(ch, "trades")) {
-        if (!json_is_array(data)) {
+    if (str_is(ch, cl, "trades")) {
+        if (!nd_is_arr(data)) {
             reject(p, AR_FEED_REJ_BAD_FIELD);
             return;
         }
-        size_t i;
-        json_t *tr;
-        json_array_foreach(data, i, tr) {
-            int sym = find_sym(p, get_str(tr, "coin"));
+        nd_iter it = nd_elems(data);
+        nd tr;
+        while (nd_next(&it, &tr)) {
+            int sym = find_sym(p, nd_get(tr, "coin"));
             if (sym < 0) {
                 reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
                 continue;
             }
-            const char *side = get_str(tr, "side");
+            size_t sl = 0;
+            const char *side = get_str(tr, "side", &sl);
             double px, sz;
             int64_t t, tid = 0;
             if (side == NULL || get_num(tr, "px", &px) || get_num(tr, "sz", &sz) || get_ms(tr, "time", &t)) {
@@ -612,28 +653,28 @@ static void parse_hyperliquid(ar_feed_parser *p, json_t *root) {
                 continue;
             }
             get_int(tr, "tid", &tid);
-            trade(p, sym, t, px, sz, !strcmp(side, "B") ? 1 : !strcmp(side, "A") ? -1 : 0, tid);
+            trade(p, sym, t, px, sz, str_is(side, sl, "B") ? 1 : str_is(side, sl, "A") ? -1 : 0, tid);
         }
         return;
     }
-    if (!strcmp(ch, "l2Book")) {
-        int sym = find_sym(p, get_str(data, "coin"));
+    if (str_is(ch, cl, "l2Book")) {
+        int sym = find_sym(p, nd_get(data, "coin"));
         if (sym < 0) {
             reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
             return;
         }
-        json_t *lv = json_object_get(data, "levels");
+        nd lv = nd_get(data, "levels");
         int64_t t;
-        if (!json_is_array(lv) || json_array_size(lv) != 2 || get_ms(data, "time", &t)) {
+        if (!nd_is_arr(lv) || nd_size(lv) != 2 || get_ms(data, "time", &t)) {
             reject(p, AR_FEED_REJ_BAD_FIELD);
             return;
         }
-        json_t *bids = json_array_get(lv, 0), *asks = json_array_get(lv, 1);
-        if (!json_is_array(bids) || !json_is_array(asks)) {
+        nd bids = nd_at(lv, 0), asks = nd_at(lv, 1);
+        if (!nd_is_arr(bids) || !nd_is_arr(asks)) {
             reject(p, AR_FEED_REJ_BAD_FIELD);
             return;
         }
-        if (json_array_size(bids) == 0 || json_array_size(asks) == 0) {
+        if (nd_size(bids) == 0 || nd_size(asks) == 0) {
             emit_kind(p, AR_FEED_IGNORED, sym, t, 0); /* one-sided book: no top */
             return;
         }
@@ -645,14 +686,14 @@ static void parse_hyperliquid(ar_feed_parser *p, json_t *root) {
         book_top(p, sym, t, b, bq, a, aq);
         return;
     }
-    if (!strcmp(ch, "candle")) {
-        int sym = find_sym(p, get_str(data, "s"));
+    if (str_is(ch, cl, "candle")) {
+        int sym = find_sym(p, nd_get(data, "s"));
         if (sym < 0) {
             reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
             return;
         }
         ar_feed_event ev = {0};
-        if (!json_is_object(data) || kline_fields(data, &ev)) {
+        if (!nd_is_obj(data) || kline_fields(data, &ev)) {
             reject(p, AR_FEED_REJ_BAD_FIELD);
             return;
         }
@@ -675,15 +716,15 @@ static void parse_hyperliquid(ar_feed_parser *p, json_t *root) {
         emit_kind(p, AR_FEED_IGNORED, sym, 0, 0);
         return;
     }
-    if (!strcmp(ch, "subscriptionResponse")) {
+    if (str_is(ch, cl, "subscriptionResponse")) {
         emit_kind(p, AR_FEED_ACK, -1, 0, 0);
         return;
     }
-    if (!strcmp(ch, "pong")) {
+    if (str_is(ch, cl, "pong")) {
         emit_kind(p, AR_FEED_HEARTBEAT, -1, 0, 0);
         return;
     }
-    if (!strcmp(ch, "error")) {
+    if (str_is(ch, cl, "error")) {
         emit_kind(p, AR_FEED_ERROR, -1, 0, 0);
         return;
     }
@@ -692,8 +733,11 @@ static void parse_hyperliquid(ar_feed_parser *p, json_t *root) {
 
 /* ---- Coinbase ------------------------------------------------------------- */
 
-static uint64_t id_hash(const char *s) {
-    uint64_t h = ar_hash_str(0x9e3779b97f4a7c15u, s);
+/* ar_hash_str(0x9e37..., id) over len bytes (ids hold no NUL byte). */
+static uint64_t id_hash(const char *s, size_t len) {
+    uint64_t f = UINT64_C(1469598103934665603); /* FNV-1a, as ar_hash_str */
+    for (size_t i = 0; i < len; i++) f = (f ^ (unsigned char)s[i]) * UINT64_C(1099511628211);
+    uint64_t h = ar_mix64(UINT64_C(0x9e3779b97f4a7c15) ^ f);
     return h ? h : 1; /* 0 marks an empty slot */
 }
 
@@ -758,20 +802,24 @@ static int book_set(book_side *b, double px, double qty) {
     return 0;
 }
 
-static void cb_trades(ar_feed_parser *p, json_t *trades) {
-    size_t n = json_array_size(trades);
+static void cb_trades(ar_feed_parser *p, nd trades) {
+    size_t n = nd_size(trades);
     /* Batches (snapshots especially) may come newest first: walk oldest first. */
     int64_t t0 = 0, t1 = 0;
-    int rev = n > 1 && !get_iso(json_array_get(trades, 0), "time", &t0) &&
-              !get_iso(json_array_get(trades, n - 1), "time", &t1) && t0 > t1;
+    int rev = n > 1 && !get_iso(nd_at(trades, 0), "time", &t0) &&
+              !get_iso(nd_at(trades, n - 1), "time", &t1) && t0 > t1;
+    nd_iter it = nd_elems(trades);
     for (size_t k = 0; k < n; k++) {
-        json_t *tr = json_array_get(trades, rev ? n - 1 - k : k);
-        int sym = find_sym(p, get_str(tr, "product_id"));
+        nd tr;
+        if (rev) tr = nd_at(trades, n - 1 - k); /* bounded by the scanner's token limit */
+        else if (!nd_next(&it, &tr)) break;
+        int sym = find_sym(p, nd_get(tr, "product_id"));
         if (sym < 0) {
             reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
             continue;
         }
-        const char *id = get_str(tr, "trade_id"), *side = get_str(tr, "side");
+        size_t il = 0, sl = 0;
+        const char *id = get_str(tr, "trade_id", &il), *side = get_str(tr, "side", &sl);
         double px, sz;
         int64_t t, nid = 0;
         if (id == NULL || side == NULL || get_num(tr, "price", &px) || get_num(tr, "size", &sz) ||
@@ -779,41 +827,43 @@ static void cb_trades(ar_feed_parser *p, json_t *trades) {
             reject(p, AR_FEED_REJ_BAD_FIELD);
             continue;
         }
-        if (id_seen(p, id_hash(id))) {
+        if (id_seen(p, id_hash(id, il))) {
             reject(p, AR_FEED_REJ_DUPLICATE);
             continue;
         }
         get_int(tr, "trade_id", &nid);
-        trade(p, sym, t, px, sz, !strcmp(side, "BUY") ? 1 : !strcmp(side, "SELL") ? -1 : 0, nid);
+        trade(p, sym, t, px, sz, str_is(side, sl, "BUY") ? 1 : str_is(side, sl, "SELL") ? -1 : 0, nid);
     }
 }
 
-static void cb_level2(ar_feed_parser *p, json_t *ev, int64_t t) {
-    int sym = find_sym(p, get_str(ev, "product_id"));
+static void cb_level2(ar_feed_parser *p, nd ev, int64_t t) {
+    int sym = find_sym(p, nd_get(ev, "product_id"));
     if (sym < 0) {
         reject(p, AR_FEED_REJ_UNKNOWN_SYMBOL);
         return;
     }
-    const char *type = get_str(ev, "type");
-    json_t *ups = json_object_get(ev, "updates");
-    if (type == NULL || !json_is_array(ups)) {
+    size_t tl = 0;
+    const char *type = get_str(ev, "type", &tl);
+    nd ups = nd_get(ev, "updates");
+    if (type == NULL || !nd_is_arr(ups)) {
         reject(p, AR_FEED_REJ_BAD_FIELD);
         return;
     }
     sym_state *s = &p->s[sym];
-    if (!strcmp(type, "snapshot")) s->bids.n = s->asks.n = 0;
-    size_t i;
-    json_t *u;
+    if (str_is(type, tl, "snapshot")) s->bids.n = s->asks.n = 0;
+    nd_iter it = nd_elems(ups);
+    nd u;
     int bad = 0;
-    json_array_foreach(ups, i, u) {
-        const char *side = get_str(u, "side");
+    while (nd_next(&it, &u)) {
+        size_t sl = 0;
+        const char *side = get_str(u, "side", &sl);
         double px, q;
         if (side == NULL || get_num(u, "price_level", &px) || get_num(u, "new_quantity", &q) ||
             !(px > 0) || !(q >= 0)) {
             bad = 1;
             continue;
         }
-        book_side *b = !strcmp(side, "bid") ? &s->bids : !strcmp(side, "offer") ? &s->asks : NULL;
+        book_side *b = str_is(side, sl, "bid") ? &s->bids : str_is(side, sl, "offer") ? &s->asks : NULL;
         if (b == NULL || book_set(b, px, q) != 0) bad = 1;
     }
     if (bad) reject(p, AR_FEED_REJ_BAD_FIELD);
@@ -824,20 +874,22 @@ static void cb_level2(ar_feed_parser *p, json_t *ev, int64_t t) {
     book_top(p, sym, t, s->bids.v[0].px, s->bids.v[0].qty, s->asks.v[0].px, s->asks.v[0].qty);
 }
 
-static void parse_coinbase(ar_feed_parser *p, json_t *root) {
-    const char *type = get_str(root, "type");
-    if (type != NULL && !strcmp(type, "error")) {
+static void parse_coinbase(ar_feed_parser *p, nd root) {
+    size_t tl = 0, cl = 0;
+    const char *type = get_str(root, "type", &tl);
+    if (str_is(type, tl, "error")) {
         emit_kind(p, AR_FEED_ERROR, -1, 0, 0);
         return;
     }
-    const char *ch = get_str(root, "channel");
+    const char *ch = get_str(root, "channel", &cl);
     if (ch == NULL) {
         reject(p, AR_FEED_REJ_BAD_FIELD);
         return;
     }
     int64_t seq;
     if (get_int(root, "sequence_num", &seq) == 0) {
-        if (p->have_seq && seq != p->last_seq + 1) {
+        /* unsigned: after INT64_MAX the next number wraps instead of overflowing */
+        if (p->have_seq && (uint64_t)seq != (uint64_t)p->last_seq + 1) {
             reject(p, AR_FEED_REJ_SEQUENCE_GAP);
             ar_feed_event g = {0};
             g.kind = AR_FEED_GAP;
@@ -851,32 +903,32 @@ static void parse_coinbase(ar_feed_parser *p, json_t *root) {
     }
     int64_t t = 0;
     get_iso(root, "timestamp", &t);
-    json_t *events = json_object_get(root, "events");
-    if (!strcmp(ch, "heartbeats")) {
+    nd events = nd_get(root, "events");
+    if (str_is(ch, cl, "heartbeats")) {
         int64_t n = 0;
-        get_int(json_array_get(events, 0), "heartbeat_counter", &n);
+        get_int(nd_at(events, 0), "heartbeat_counter", &n);
         emit_kind(p, AR_FEED_HEARTBEAT, -1, t, n);
         return;
     }
-    if (!strcmp(ch, "subscriptions")) {
+    if (str_is(ch, cl, "subscriptions")) {
         emit_kind(p, AR_FEED_ACK, -1, t, 0);
         return;
     }
-    int trades = !strcmp(ch, "market_trades"), l2 = !trades && !strcmp(ch, "l2_data");
+    int trades = str_is(ch, cl, "market_trades"), l2 = !trades && str_is(ch, cl, "l2_data");
     if (!trades && !l2) {
         emit_kind(p, AR_FEED_IGNORED, -1, t, 0);
         return;
     }
-    if (!json_is_array(events)) {
+    if (!nd_is_arr(events)) {
         reject(p, AR_FEED_REJ_BAD_FIELD);
         return;
     }
-    size_t i;
-    json_t *ev;
-    json_array_foreach(events, i, ev) {
+    nd_iter it = nd_elems(events);
+    nd ev;
+    while (nd_next(&it, &ev)) {
         if (trades) {
-            json_t *tr = json_object_get(ev, "trades");
-            if (!json_is_array(tr)) reject(p, AR_FEED_REJ_BAD_FIELD);
+            nd tr = nd_get(ev, "trades");
+            if (!nd_is_arr(tr)) reject(p, AR_FEED_REJ_BAD_FIELD);
             else cb_trades(p, tr);
         } else {
             cb_level2(p, ev, t);
@@ -905,19 +957,25 @@ size_t ar_feed_parse(ar_feed_parser *p, const char *msg, size_t len, ar_feed_cb 
             return p->delivered;
         }
     }
-    if (p->ex == AR_EX_BINANCE && binance_fast(p, msg, len)) return p->delivered;
-    json_error_t jerr;
-    json_t *root = json_loadb(msg, len, 0, &jerr);
-    if (root == NULL || !json_is_object(root)) {
-        json_decref(root);
-        reject(p, AR_FEED_REJ_BAD_JSON);
-        return 0;
+    nd root;
+    json_t *j = NULL;
+    if (p->fast && ar__ft_scan(msg, len, p->tok, AR_FT_MAX_TOKENS) > 0) {
+        p->fast_msgs++;
+        root = nd_tok(p->tok);
+    } else {
+        j = json_loadb(msg, len, 0, NULL);
+        if (j == NULL || !json_is_object(j)) {
+            json_decref(j);
+            reject(p, AR_FEED_REJ_BAD_JSON);
+            return 0;
+        }
+        root = nd_json(j);
     }
     switch (p->ex) {
     case AR_EX_BINANCE: parse_binance(p, root); break;
     case AR_EX_HYPERLIQUID: parse_hyperliquid(p, root); break;
     default: parse_coinbase(p, root); break;
     }
-    json_decref(root);
+    json_decref(j);
     return p->delivered;
 }
