@@ -2,6 +2,8 @@
 # bench/run.sh [BUILD_DIR] - reproduce docs/BENCHMARKS.md: generates the
 # benchmark markets in bench/out/ (not committed), then times
 #   1. sma_cross alone on 500,000 1-minute bars (end to end and in-process),
+#      the flat baseline's loop, the machine's floor (bench/floor.c) and peak
+#      memory on 5,000,000 bars,
 #   2. six agents (3 strategies + 3 baselines) on 10,000,000 1-minute bars.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +23,21 @@ for i in 1 2 3 4 5; do
   /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run sma.json -o run.h5 --quiet --timing
 done
 echo "== same, engine only, in one process (first rep cold, later reps on reused memory)"
-"$build/bench_engine" sma.json 5
+"$build/bench_engine" sma.json 10
+echo "== the loop's own cost: the flat baseline (never trades) on the same bars"
+cat >flat.json <<'JSON'
+{"name": "bench-flat", "seed": 1, "market": {"data": "m500k.h5"}, "cadence": "1m", "baselines": ["flat"], "agents": []}
+JSON
+"$build/bench_engine" flat.json 10
+echo "== the floor on this machine: a static C program doing only the memory traffic of that run"
+cc -O2 -static -o floor "$here/floor.c" 2>/dev/null || cc -O2 -o floor "$here/floor.c"
+for i in 1 2 3 4 5; do /usr/bin/time -f "   process wall %e s" ./floor m500k.h5 floor.out; done
+rm -f floor.out
+echo "== peak memory against the length of the data: sma_cross on 5,000,000 bars"
+[ -f m5m.h5 ] || "$arena" data synth -o m5m.h5 --symbols BTC --bars 5000000 --seed 1
+sed 's/m500k.h5/m5m.h5/' sma.json >sma5m.json
+/usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run sma5m.json -o run5m.h5 --quiet --timing
+rm -f run5m.h5
 if [ "${BENCH_LARGE:-1}" = 1 ]; then
   [ -f m10m.h5 ] || "$arena" data synth -o m10m.h5 --symbols BTC --bars 10000000 --seed 2
   cat >six.json <<'JSON'

@@ -7,6 +7,13 @@
 #include <math.h>
 #include "arena/agent.h"
 
+/* Rare paths kept out of a hot loop's function. */
+#if defined(__GNUC__) || defined(__clang__)
+#define AR_NOINLINE __attribute__((noinline))
+#else
+#define AR_NOINLINE
+#endif
+
 static inline ar_order_req ar__market(int32_t sym, double qty, double lev) {
     ar_order_req r = {sym, AR_OT_MARKET, qty, NAN, lev, NAN, NAN, 0};
     return r;
@@ -50,16 +57,21 @@ static inline void ar__roll_advance(ar__roll *r, const double *c, size_t nvis) {
         r->since = 0;
         return;
     }
+    /* in locals: stores through r could alias c, which would keep the sums
+     * in memory across every step (same operations, same order) */
+    double sum = r->sum, sum2 = r->sum2;
     for (size_t i = r->upto; i < nvis; i++) {
-        r->sum += c[i];
-        r->sum2 += c[i] * c[i];
+        sum += c[i];
+        sum2 += c[i] * c[i];
         if (i >= r->n) {
             double o = c[i - r->n];
-            r->sum -= o;
-            r->sum2 -= o * o;
+            sum -= o;
+            sum2 -= o * o;
         }
         r->since++;
     }
+    r->sum = sum;
+    r->sum2 = sum2;
     r->upto = nvis;
 }
 

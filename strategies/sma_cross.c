@@ -6,13 +6,52 @@
  * up: buy cash / (close x (1 + taker fee)) x (1 - 1e-9) at market; long on a
  * cross down: close the whole position. Symbols are independent; cash
  * promised to an earlier symbol in the same decision is not offered twice.
- * O(1) per decision: rolling sums advance by the bars seen since the last. */
+ * O(1) per decision: rolling sums advance by the bars seen since the last,
+ * and the account is asked nothing unless there is a cross. */
 #include <stdlib.h>
 #include "common.h"
 #include "strategies.h"
 
+/* Running sum of the last n closes: ar__roll (common.h) without the sum of
+ * squares, which the crossover does not use. The sum takes exactly the same
+ * steps as ar__roll's (same additions in the same order, same periodic
+ * exact recomputation), so the averages are the same bits. */
+typedef struct rsum {
+    size_t n, upto, since;
+    double sum;
+    double dn; /* (double)n, the divisor of the average */
+} rsum;
+
+static inline void rsum_advance(rsum *r, const double *c, size_t nvis) {
+    size_t i = r->upto;
+    if (nvis == i + 1 && i >= r->n && r->since <= 4096) {
+        /* one new bar, the window full: the loop below, once */
+        double sum = r->sum + c[i];
+        r->sum = sum - c[i - r->n];
+        r->since++;
+        r->upto = nvis;
+        return;
+    }
+    if (nvis < r->upto || nvis - r->upto > r->n || r->since > 4096) {
+        r->sum = 0;
+        size_t lo = nvis > r->n ? nvis - r->n : 0;
+        for (size_t i = lo; i < nvis; i++) r->sum += c[i];
+        r->upto = nvis;
+        r->since = 0;
+        return;
+    }
+    double sum = r->sum;
+    for (size_t i = r->upto; i < nvis; i++) {
+        sum += c[i];
+        if (i >= r->n) sum -= c[i - r->n];
+    }
+    r->since += nvis - r->upto;
+    r->sum = sum;
+    r->upto = nvis;
+}
+
 typedef struct sym_state {
-    ar__roll fast, slow;
+    rsum fast, slow;
     int last_sign; /* sign of fast - slow at the latest decision where they differed */
 } sym_state;
 
@@ -22,36 +61,57 @@ typedef struct sma_agent {
     sym_state st[];
 } sma_agent;
 
+/* The account as this decision finds it, asked at the first cross only (it
+ * does not change during a decision: asking first would give the same). */
+typedef struct sma_acct {
+    int asked, pending;
+    double cash, fee;
+} sma_acct;
+
+/* A cross of symbol s (sign > 0: up) at the last visible close. Out of line:
+ * crosses are rare, and the loop over decisions stays short without it. */
+static AR_NOINLINE ar_err on_cross(const ar_obs *o, sma_acct *k, size_t s, int sign, double price,
+                                   ar_actions *out) {
+    if (!k->asked) {
+        k->cash = ar_account_cash(o->acct);
+        k->fee = ar__taker(o);
+        k->pending = ar_account_npending(o->acct) > 0;
+        k->asked = 1;
+    }
+    if (k->pending) return AR_OK;
+    const ar_position *pos = ar_account_position(o->acct, (int32_t)s);
+    double fee = k->fee;
+    if (sign > 0 && pos->qty == 0 && k->cash > 0) {
+        double q = k->cash / (price * (1 + fee)) * (1 - 1e-9);
+        ar_order_req r = ar__market((int32_t)s, q, 1);
+        ar_err e = ar_actions_push(out, &r);
+        if (e) return e;
+        k->cash -= q * price * (1 + fee);
+    } else if (sign < 0 && pos->qty > 0) {
+        ar_order_req r = ar__close((int32_t)s);
+        ar_err e = ar_actions_push(out, &r);
+        if (e) return e;
+    }
+    return AR_OK;
+}
+
 static ar_err sma_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
     sma_agent *a = (sma_agent *)self;
-    double cash = ar_account_cash(o->acct);
-    double fee = ar__taker(o);
-    int pending = ar_account_npending(o->acct) > 0;
+    sma_acct k = {0, 0, 0, 0};
     for (size_t s = 0; s < a->nsym; s++) {
         sym_state *st = &a->st[s];
         size_t nv = o->nvis[s];
         if (nv < st->slow.n) continue;
         const double *c = o->market->sym[s].bars.close;
-        ar__roll_advance(&st->fast, c, nv);
-        ar__roll_advance(&st->slow, c, nv);
-        double f = st->fast.sum / (double)st->fast.n, sl = st->slow.sum / (double)st->slow.n;
+        rsum_advance(&st->fast, c, nv);
+        rsum_advance(&st->slow, c, nv);
+        double f = st->fast.sum / st->fast.dn, sl = st->slow.sum / st->slow.dn;
         if (f == sl) continue;
         int sign = f > sl ? 1 : -1, prev = st->last_sign;
         st->last_sign = sign;
-        if (prev == 0 || prev == sign || pending) continue;
-        const ar_position *pos = ar_account_position(o->acct, (int32_t)s);
-        double price = c[nv - 1];
-        if (sign > 0 && pos->qty == 0 && cash > 0) {
-            double q = cash / (price * (1 + fee)) * (1 - 1e-9);
-            ar_order_req r = ar__market((int32_t)s, q, 1);
-            ar_err e = ar_actions_push(out, &r);
-            if (e) return e;
-            cash -= q * price * (1 + fee);
-        } else if (sign < 0 && pos->qty > 0) {
-            ar_order_req r = ar__close((int32_t)s);
-            ar_err e = ar_actions_push(out, &r);
-            if (e) return e;
-        }
+        if (prev == 0 || prev == sign) continue;
+        ar_err e = on_cross(o, &k, s, sign, c[nv - 1], out);
+        if (e) return e;
     }
     return AR_OK;
 }
@@ -72,6 +132,8 @@ ar_err ar__sma_cross_create(const ar_strategy_ctx *ctx, const double *p, ar_agen
     for (size_t s = 0; s < ctx->nsym; s++) {
         a->st[s].fast.n = fast;
         a->st[s].slow.n = slow;
+        a->st[s].fast.dn = (double)fast;
+        a->st[s].slow.dn = (double)slow;
     }
     *out = &a->base;
     return AR_OK;

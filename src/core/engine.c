@@ -9,11 +9,13 @@
  * episode the equity arrays are sized exactly up front.
  *
  * Single-threaded; episodes share only the read-only market. */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "arena/agent.h"
@@ -83,9 +85,25 @@ static void feed_bar(episode *ep, size_t s) {
 static void advance_exec(episode *ep, int64_t t) {
     const ar_market *m = ep->xm;
     if (ep->nsym == 1) {
+        /* one symbol: a run of bars, each to every account; the mark is
+         * the last one's close */
         const ar_bars *b = &m->sym[0].bars;
         int64_t lim = t - m->sym[0].interval;
-        while (ep->ptr[0] < b->n && b->t[ep->ptr[0]] <= lim) feed_bar(ep, 0);
+        size_t i = ep->ptr[0], n = b->n, na = ep->nagents;
+        if (i >= n || b->t[i] > lim) return;
+        ep_agent *ag = ep->ag;
+        if (na == 1) {
+            ar_account *acct = ag[0].acct;
+            do ar_account_on_bar(acct, 0, i++);
+            while (i < n && b->t[i] <= lim);
+        } else {
+            do {
+                for (size_t a = 0; a < na; a++) ar_account_on_bar(ag[a].acct, 0, i);
+                i++;
+            } while (i < n && b->t[i] <= lim);
+        }
+        ep->marks[0] = b->close[i - 1];
+        ep->ptr[0] = i;
         return;
     }
     for (;;) {
@@ -141,6 +159,51 @@ static void sample(episode *ep, int64_t t) {
         r->equity = ar_account_equity(g->acct, ep->marks);
         r->cash = ar_account_cash(g->acct);
         r->gross_exposure = ar_account_gross_exposure(g->acct, ep->marks);
+        if (g->eqv) g->eqv[g->neq - 1] = r->equity;
+    }
+}
+
+/* Backtests (run_episode) keep, per agent, whether its account is quiet:
+ * no position and no pending order. Nothing changes a quiet account's cash,
+ * positions or orders while bars are fed (nothing can fill, and funding is
+ * charged on positions only: docs/ENGINE.md, src/exec/account.c), so its
+ * sample is (cash, cash, 0), exactly what the account would answer (equity
+ * is cash plus nothing, exposure a sum of nothing), without asking it. An
+ * account stops being quiet when its agent submits orders, and becomes quiet
+ * again at the first sample that finds it flat with nothing pending. Not for
+ * live runs, whose driver also restores and replays accounts directly. */
+typedef struct quiet {
+    int on;
+    double cash;
+} quiet;
+
+static int account_quiet(const ar_account *acct, size_t nsym) {
+    if (ar_account_npending(acct) != 0) return 0;
+    for (size_t s = 0; s < nsym; s++)
+        if (ar_account_position(acct, (int32_t)s)->qty != 0) return 0;
+    return 1;
+}
+
+/* sample() for backtests, with the quiet shortcut. */
+static void sample_bt(episode *ep, int64_t t, quiet *q) {
+    for (size_t a = 0; a < ep->nagents; a++) {
+        ep_agent *g = &ep->ag[a];
+        if (eq_room(g) != AR_OK) continue; /* sized exactly up front: never taken */
+        ar_equity_rec *r = &g->eq[g->neq++];
+        r->t = t;
+        if (q[a].on) {
+            r->equity = r->cash = q[a].cash;
+            r->gross_exposure = 0;
+        } else {
+            r->equity = ar_account_equity(g->acct, ep->marks);
+            r->cash = ar_account_cash(g->acct);
+            r->gross_exposure = ar_account_gross_exposure(g->acct, ep->marks);
+            /* no exposure is necessary for flat (and cheap to test first) */
+            if (r->gross_exposure == 0 && account_quiet(g->acct, ep->nsym)) {
+                q[a].on = 1;
+                q[a].cash = r->cash;
+            }
+        }
         if (g->eqv) g->eqv[g->neq - 1] = r->equity;
     }
 }
@@ -588,6 +651,21 @@ void ar__episode_mark(episode *ep, int64_t t) {
     sample(ep, t);
 }
 
+/* Large arrays filled once, front to back (the equity samples): 2 MiB
+ * aligned, whole 2 MiB pages, marked for transparent huge pages. On virtual
+ * machines the first touch of every fresh 4 KiB page is expensive
+ * (docs/BENCHMARKS.md). NULL on failure; free() releases it. */
+#define HUGE_MIN ((size_t)2 << 20)
+static void *huge_alloc(size_t bytes) {
+    size_t whole = (bytes + HUGE_MIN - 1) & ~(HUGE_MIN - 1);
+    void *p = NULL;
+    if (whole < bytes || posix_memalign(&p, HUGE_MIN, whole) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, whole, MADV_HUGEPAGE); /* advice only: 4 KiB pages when refused */
+#endif
+    return p;
+}
+
 static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
                           const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
                           ar_run_episode *out, ar_errbuf *eb) {
@@ -598,14 +676,52 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     ar_err e = ar__episode_init(&ep, cfg, m, NULL, start, end, sp->window, sp->seed, index, coins, sh, pt, pool,
                                 ndec, eb);
     if (e) return e;
+    quiet *q = calloc(ep.nagents ? ep.nagents : 1, sizeof *q);
+    if (q == NULL) {
+        e = ar_errf(eb, AR_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t a = 0; a < ep.nagents; a++) {
+        ep_agent *g = &ep.ag[a];
+        size_t bytes = g->capeq * sizeof *g->eq;
+        void *v = bytes >= HUGE_MIN ? huge_alloc(bytes) : NULL;
+        if (v) { /* the same capacity; the first array was never touched */
+            free(g->eq);
+            g->eq = v;
+        }
+    }
+    /* What ar__episode_step(t, k) does (advance, sample, decide), with the
+     * quiet-account shortcut of sample_bt. One symbol (ep.xm == m here) is
+     * the common benchmark case: its bar cursor stays in registers. */
     int64_t last_pct = -1;
     size_t step = ndec / 200 + 1;
+    int one = ep.nsym == 1;
+    const ar_bars *b1 = one ? &m->sym[0].bars : NULL;
+    const int64_t *bt1 = one ? b1->t : NULL, iv1 = one ? m->sym[0].interval : 0;
+    size_t i1 = one ? ep.ptr[0] : 0, n1 = one ? b1->n : 0;
     for (size_t k = 0; k < ndec; k++) {
         int64_t t = start + (int64_t)k * cad;
-        if ((e = ar__episode_step(&ep, t, k, eb))) goto done;
+        if (one) { /* advance_exec's one-symbol case */
+            int64_t lim = t - iv1;
+            if (i1 < n1 && bt1[i1] <= lim) {
+                do {
+                    for (size_t a = 0; a < ep.nagents; a++) ar_account_on_bar(ep.ag[a].acct, 0, i1);
+                    i1++;
+                } while (i1 < n1 && bt1[i1] <= lim);
+                ep.ptr[0] = i1;
+                ep.marks[0] = b1->close[i1 - 1];
+            }
+        } else {
+            advance(&ep, t);
+        }
+        sample_bt(&ep, t, q);
+        if ((e = decide(&ep, t, k, eb))) goto done;
+        for (size_t a = 0; a < ep.nagents; a++)
+            if (ep.ag[a].acts.n > 0) q[a].on = 0; /* orders were submitted */
         if (progress_to && k % step == 0) progress(progress_to, k, ndec, &last_pct);
     }
-    ar__episode_mark(&ep, end);
+    advance(&ep, end); /* the final mark, as ar__episode_mark */
+    sample_bt(&ep, end, q);
     if (progress_to) progress(progress_to, ndec, ndec, &last_pct);
     out->window = sp->window;
     out->seed = sp->seed;
@@ -625,6 +741,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         }
     }
 done:
+    free(q);
     ar__episode_cleanup(&ep);
     return e;
 }

@@ -29,6 +29,12 @@
 
 #define BPS 1e-4
 
+#if defined(__GNUC__) || defined(__clang__)
+#define AR_NOINLINE __attribute__((noinline))
+#else
+#define AR_NOINLINE
+#endif
+
 /* A round trip being built: flat -> position -> flat. */
 typedef struct trade_acc {
     int open, side;
@@ -544,7 +550,7 @@ static int funding_covered(const ar_funding *fs, int64_t f, int64_t gap) {
     return (lo < fs->n && fs->t[lo] - f < gap) || (lo > 0 && f - fs->t[lo - 1] < gap);
 }
 
-static void do_funding(ar_account *a, int32_t s, int64_t t0, double open) {
+static AR_NOINLINE void do_funding(ar_account *a, int32_t s, int64_t t0, double open) {
     sym_state *st = &a->ss[s];
     const ar_funding *fs = &a->m->sym[s].funding;
     if (a->cfg.mode != AR_MODE_PERP) return;
@@ -574,30 +580,24 @@ static void do_funding(ar_account *a, int32_t s, int64_t t0, double open) {
     }
 }
 
-void ar_account_on_bar(ar_account *a, int32_t s, size_t i) {
-    if (a == NULL || s < 0 || (size_t)s >= a->nsym) return;
-    const ar_bars *b = &a->m->sym[s].bars;
-    if (i >= b->n) return;
-    sym_state *st = &a->ss[s];
-    int64_t t0 = b->t[i];
-    if (st->seen && t0 <= st->last_t) return; /* out of order or repeated: ignore */
-    double O = b->open[i], H = b->high[i], L = b->low[i], C = b->close[i];
-    if (!(isfinite(O) && isfinite(H) && isfinite(L) && isfinite(C) && O > 0 && H > 0 && L > 0 &&
-          C > 0))
-        return; /* a bad row trades nothing; the next good bar takes over */
-    /* tolerate inconsistent rows: the extremes bound the open and the close */
-    double hi = fmax(fmax(O, C), H), lo = fmin(fmin(O, C), L);
+/* Whether anything of the position's can trigger in a bar spanning
+ * [lo, hi] (no pending orders assumed). Every path of the bar reaches lo on
+ * a falling move and hi on a rising one, and met() fires a threshold that
+ * the price falls to when th >= the move's target (rises to: th <= target),
+ * including one already beyond the price. So a long's liquidation and
+ * stop-loss can fire only when >= lo, its take-profit only when <= hi; a
+ * short mirrors this; NAN (none) never fires, nor does a flat position. */
+static int can_trigger(const ar_position *p, double lo, double hi) {
+    if (p->qty == 0) return 0;
+    if (p->qty > 0) return p->liq >= lo || p->sl >= lo || p->tp <= hi;
+    return p->liq <= hi || p->sl <= hi || p->tp >= lo; /* as next_event: not long is short */
+}
 
-    do_funding(a, s, t0, O);
-    st->seen = 1;
-    st->last_t = t0;
-    if (a->npend == 0 && a->pos[s].qty == 0) {
-        /* Nothing can trigger: the common case of a flat agent between
-         * decisions costs only this check. */
-        st->last_close = C;
-        return;
-    }
-
+/* The path of a bar in which something may fill: the open, then the three
+ * legs (docs/ENGINE.md). Kept out of line so that the common bar, where
+ * nothing can, stays a short leaf function. */
+static AR_NOINLINE void walk_bar(ar_account *a, int32_t s, size_t i, double O, double C, double lo,
+                                 double hi) {
     run_move(a, s, i, O, O, 1);
     const ar_position *p = &a->pos[s];
     int low_first;
@@ -609,7 +609,42 @@ void ar_account_on_bar(ar_account *a, int32_t s, size_t i) {
     run_move(a, s, i, O, x1, 0);
     run_move(a, s, i, x1, x2, 0);
     run_move(a, s, i, x2, C, 0);
-    st->last_close = C;
+    a->ss[s].last_close = C;
+}
+
+void ar_account_on_bar(ar_account *a, int32_t s, size_t i) {
+    if (a == NULL || s < 0 || (size_t)s >= a->nsym) return;
+    const ar_bars *b = &a->m->sym[s].bars;
+    if (i >= b->n) return;
+    sym_state *st = &a->ss[s];
+    int64_t t0 = b->t[i];
+    if (st->seen && t0 <= st->last_t) return; /* out of order or repeated: ignore */
+    double O = b->open[i], H = b->high[i], L = b->low[i], C = b->close[i];
+    /* finite and > 0; written as two comparisons each (NAN fails both) */
+    if (!(O > 0 && O < INFINITY && H > 0 && H < INFINITY && L > 0 && L < INFINITY && C > 0 && C < INFINITY))
+        return; /* a bad row trades nothing; the next good bar takes over */
+
+    /* Funding is settled on a position or from a series (whose cursor must
+     * advance even while flat); do_funding does nothing otherwise. */
+    const ar_position *p = &a->pos[s];
+    if (a->cfg.mode == AR_MODE_PERP &&
+        (a->m->sym[s].funding.n > 0 || (a->cfg.funding_interval > 0 && st->seen && p->qty != 0)))
+        do_funding(a, s, t0, O);
+    st->seen = 1;
+    st->last_t = t0;
+    /* tolerate inconsistent rows: the extremes bound the open and the close
+     * (all four are finite and > 0 here, so plain comparisons are fmax/fmin) */
+    double hi = O > C ? O : C, lo = O < C ? O : C;
+    if (H > hi) hi = H;
+    if (L < lo) lo = L;
+    if (a->npend == 0 && !can_trigger(p, lo, hi)) {
+        /* Nothing can fill: the common case of a flat agent, or of a position
+         * whose exits and liquidation price the bar does not reach, between
+         * decisions costs only these checks. */
+        st->last_close = C;
+        return;
+    }
+    walk_bar(a, s, i, O, C, lo, hi);
 }
 
 /* ---- orders ---------------------------------------------------------------- */

@@ -22,6 +22,7 @@
 #define FORMAT_NAME "arena-market"
 #define FORMAT_VERSION 1
 #define CHUNK_ROWS 65536
+#define READ_ROWS 2048 /* rows per read of bars: a 96 KiB buffer that stays in cache */
 
 /* In-memory records: their layout equals the packed file layout for bars and
  * funding, so HDF5 copies without conversion. */
@@ -394,19 +395,22 @@ static hid_t open_table(hid_t f, const char *grp, const char *name, size_t *n) {
     return d;
 }
 
-/* Bars are read a block of CHUNK_ROWS records at a time (aligned with the
- * chunks) into one reusable record buffer, then transposed into the columns.
- * The memory type equals the packed file type, so HDF5 copies each chunk
- * straight into the buffer without conversion. Measured on 500k bars
- * (docs/DATA.md): faster than one H5Dread of the whole table (a 24 MB
- * temporary, whose first-touch page faults dominate) and much faster than
- * one read per field (a gather through the conversion buffer per field). */
 /* The dataset's "sha256" attribute, or "" when the file has none. */
 static void dataset_sha(hid_t d, char out[65]);
 
+/* Bars are read READ_ROWS records at a time into one small reusable record
+ * buffer (it stays in cache), then transposed into the columns. The memory
+ * type equals the packed file type of our own files; any other layout,
+ * chunking, filter or byte order is converted by H5Dread. Measured on 500k
+ * bars (docs/DATA.md, docs/BENCHMARKS.md): faster than one H5Dread of the
+ * whole table (a 24 MB temporary, whose first-touch page faults dominate),
+ * than blocks of a whole chunk (a fresh 3 MB buffer) and than one read per
+ * field (a gather through the conversion buffer per field); mapping the file
+ * instead would still need the copy into columns, and populating the mapping
+ * costs more than this copy out of the page cache. */
 static ar_err read_bars(hid_t d, size_t n, ar_bars *b, ar_sha256 *h) {
     if (ar_bars_reserve(b, n) != AR_OK) return AR_ENOMEM;
-    size_t blk = n < CHUNK_ROWS ? n : CHUNK_ROWS;
+    size_t blk = n < READ_ROWS ? n : READ_ROWS;
     bar_rec *r = malloc(blk * sizeof *r + 1);
     if (r == NULL) return AR_ENOMEM;
     hid_t mt = bar_type(0), fs = H5Dget_space(d);
