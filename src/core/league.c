@@ -643,6 +643,12 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, behav *
             b->t_short += 0.5;
         }
     }
+    /* Closings are in time order and so, as the account logs them, are the
+     * trades: a closing earlier than this trade's close can match no later
+     * trade, so the scan starts past those (linear, not quadratic, in the
+     * number of trades). A trade out of order restarts it. */
+    size_t first = 0;
+    int64_t prev_close = INT64_MIN;
     for (size_t k = 0; k < ag->ntrades; k++) {
         const ar_trade_rec *tr = &ag->trades[k];
         double d = (double)(tr->t_close - tr->t_open) / (double)AR_NS_PER_MIN;
@@ -650,7 +656,10 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, behav *
             b->hold_sum += d;
             b->nhold++;
         }
-        for (size_t j = 0; j < ncl; j++)
+        if (tr->t_close < prev_close) first = 0;
+        prev_close = tr->t_close;
+        while (first < ncl && (cl[first].used || cl[first].t < tr->t_close)) first++;
+        for (size_t j = first; j < ncl && cl[j].t <= tr->t_close; j++)
             if (!cl[j].used && cl[j].sym == tr->sym && cl[j].t == tr->t_close) {
                 cl[j].used = 1;
                 b->exit_n++;
