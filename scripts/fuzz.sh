@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-5}"
 case "$secs" in '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;; esac
-targets="${FUZZ_TARGETS:-answer openai anthropic gemini config csv rank cassette}"
+targets="${FUZZ_TARGETS:-answer openai anthropic gemini config csv rank cassette feed}"
 out=build-fuzz
 jobs="$(nproc 2>/dev/null || echo 2)"
 

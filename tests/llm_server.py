@@ -37,11 +37,23 @@ are safe in a URL path, so Gemini's model-in-the-path works too):
   finish=F    the provider's own finish reason, verbatim
   reasoning=1 (OpenAI) reject max_tokens / temperature / top_p like o-series
   hang=MS     how long "hang" sleeps (default 10000)
+  faults=P    random fault mix: each request independently, with probability
+              P (0..1), gets a fault instead of its seq step, drawn uniformly
+              from fsteps; deterministic: the draws hash (fseed, id, attempt
+              number), so the same script gives the same faults on every run
+              whatever the timing (attempts of one id are sequential)
+  fseed=S     seed of the fault mix (default 1)
+  fsteps=A,B  the faults to draw from (default e429,e500,e503,e529,trunc,
+              badjson,nofields,blocked,hang; e429/e503 send Retry-After: ra,
+              hang sleeps `hang` ms: set it above the client's timeout)
 
 Every request is appended to --log as one JSON line
 {"provider","method","path","headers":{...},"body":"raw text"} so tests can
-check where the key went (only in the auth header) and what was sent.
+check where the key went (only in the auth header) and what was sent; a
+request that reached its script also has "id", "attempt" (from 1), "step"
+and "fault" (true when the fault mix chose the step).
 """
+import hashlib
 import json
 import os
 import socket
@@ -64,6 +76,21 @@ def parse_script(model):
         k, _, v = tok.partition("=")
         sc[k] = v
     return sc
+
+
+FAULT_STEPS = "e429,e500,e503,e529,trunc,badjson,nofields,blocked,hang"
+
+
+def fault_step(sc, key, k):
+    """The fault mix's step for attempt k (0-based) of id key, or None."""
+    p = float(sc.get("faults", "0") or 0)
+    if p <= 0:
+        return None
+    h = hashlib.sha256(("%s|%s|%d" % (sc.get("fseed", "1"), key, k)).encode()).digest()
+    if int.from_bytes(h[:8], "big") / 2.0 ** 64 >= p:
+        return None
+    steps = (sc.get("fsteps") or FAULT_STEPS).split(",")
+    return steps[int.from_bytes(h[8:16], "big") % len(steps)]
 
 
 def words(s):
@@ -141,11 +168,19 @@ class Handler(BaseHTTPRequestHandler):
         rec = {"provider": prov, "method": self.command, "path": self.path,
                "headers": {k: v for k, v in self.headers.items()},
                "body": raw.decode("utf-8", "replace")}
+        self.handle_request(prov, model, raw, rec)
+
+    @staticmethod
+    def record_request(rec):
+        """Append rec to --log (before the answer goes out, as a hang may never end)."""
         with LOCK:
             if STATE["log"]:
                 with open(STATE["log"], "a", encoding="utf-8") as f:
                     f.write(json.dumps(rec) + "\n")
+
+    def handle_request(self, prov, model, raw, rec):
         if prov == "unknown":
+            self.record_request(rec)
             self.send_json(404, {"error": {"message": "no such endpoint", "type": "not_found"}})
             return
         try:
@@ -153,6 +188,7 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(req, dict):
                 raise ValueError("not an object")
         except ValueError:
+            self.record_request(rec)
             self.error(prov, 400, "request body is not valid JSON", "invalid_request_error"
                        if prov != "gemini" else "INVALID_ARGUMENT")
             return
@@ -161,6 +197,7 @@ class Handler(BaseHTTPRequestHandler):
         sc = parse_script(model)
         problem = self.validate(prov, req, sc)
         if problem:
+            self.record_request(rec)
             self.error(prov, 400, problem, "invalid_request_error" if prov != "gemini" else "INVALID_ARGUMENT")
             return
         key = sc.get("id", model)
@@ -169,6 +206,11 @@ class Handler(BaseHTTPRequestHandler):
             COUNTS[key] = k + 1
         seq = (sc.get("seq") or "ok").split(",")
         step = seq[min(k, len(seq) - 1)]
+        fault = fault_step(sc, key, k)
+        if fault is not None:
+            step = fault
+        rec.update({"id": key, "attempt": k + 1, "step": step, "fault": fault is not None})
+        self.record_request(rec)
         delay = float(sc.get("delay", "0") or 0) / 1000.0
         if delay > 0:
             time.sleep(delay)

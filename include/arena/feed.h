@@ -167,6 +167,33 @@ const char *ar_feed_client_url(const ar_feed_client *c);
 
 /* ---- replay server (arena feed) ------------------------------------------ */
 
+/* Faults the replay server can inject (fault_rate > 0; docs/LIVE.md
+ * "Fault injection"). Each replayed trade message of a connection is, with
+ * probability fault_rate, followed by one of: a copy cut in half (bad JSON),
+ * the trade under a symbol the client does not know, the trade 1 ms older
+ * than the one just sent (out of order), a crossed book top of the symbol,
+ * a frame over AR_FEED_MAX_FRAME, a stall (the connection goes silent for
+ * fault_stall_ms: longer than the client's idle timeout, it must reconnect)
+ * or a dropped connection. Connection faults (stall, drop) are drawn a
+ * quarter as often as each message fault. */
+#define AR_FEED_FAULT_MAP(X)                \
+    X(BAD_JSON, "bad_json")                 \
+    X(UNKNOWN_SYMBOL, "unknown_symbol")     \
+    X(OUT_OF_ORDER, "out_of_order")         \
+    X(CROSSED_BOOK, "crossed_book")         \
+    X(OVERSIZED, "oversized")               \
+    X(STALL, "stall")                       \
+    X(DROP, "drop")
+
+typedef enum {
+#define AR__FEED_FAULT(name, text) AR_FEED_FAULT_##name,
+    AR_FEED_FAULT_MAP(AR__FEED_FAULT)
+#undef AR__FEED_FAULT
+    AR_FEED_FAULT_COUNT
+} ar_feed_fault;
+
+const char *ar_feed_fault_name(ar_feed_fault f); /* "bad_json", ...; "unknown" out of range */
+
 typedef struct ar_feed_server_opts {
     ar_exchange exchange;
     int port;             /* 0: pick a free port */
@@ -177,6 +204,10 @@ typedef struct ar_feed_server_opts {
     int ping_interval_ms; /* Binance-style websocket pings; 0: 20000 */
     void (*on_listen)(int port, void *user); /* called once when listening */
     void *user;
+    double fault_rate;    /* 0..1: probability of a fault after each trade message; 0: none */
+    uint64_t fault_seed;  /* the draws are ar_mix64(seed, connection number, message number) */
+    int fault_stall_ms;   /* length of a stall; 0: 35000 (over the client's default idle timeout) */
+    uint64_t *fault_counts; /* NULL, or AR_FEED_FAULT_COUNT counters: the faults injected, set on return */
 } ar_feed_server_opts;
 
 /* Serve m (bars: per bar trades at open, first extreme, second extreme,

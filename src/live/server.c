@@ -19,7 +19,17 @@
  * falls more than QUEUE_MAX frames behind loses the newest ones (counted).
  * Subscriptions are the exchange's own messages (and, for Binance, stream
  * names in the path). One thread; the call blocks until the data is
- * exhausted (plus a linger) or max_seconds pass. */
+ * exhausted (plus a linger) or max_seconds pass.
+ *
+ * Fault injection (fault_rate > 0, include/arena/feed.h): after each trade
+ * message a connection is sent, a draw from ar_mix64(seed, connection
+ * number, message number) decides whether a fault follows and which. The
+ * fault frames go into the same queue, so they arrive right after the trade
+ * they copy; a stall or a drop is a control entry of the queue, acted on
+ * when the writer reaches it (a stalled connection writes nothing, pings
+ * included, until the tick lifts the stall). Coinbase fault messages that the
+ * parser reads past the envelope take a sequence number like any other, so
+ * no fault shows as a sequence gap. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +44,12 @@
 #define RX_MAX 65536
 #define TICK_US 2000
 
+enum { FR_TEXT, FR_STALL, FR_DROP };
+
 typedef struct frame {
-    unsigned char *buf; /* LWS_PRE bytes of headroom, then the text */
+    unsigned char *buf; /* LWS_PRE bytes of headroom, then the text; NULL for a control entry */
     size_t len;
+    int kind; /* FR_* */
 } frame;
 
 typedef struct srv srv;
@@ -54,6 +67,8 @@ typedef struct conn {
     char *rx;
     size_t rxlen;
     int rxdrop;
+    uint64_t no, nmsg;   /* connection number; trade messages sent to it (fault draws) */
+    int64_t stall_until; /* mono ns; 0: not stalled */
 } conn;
 
 typedef struct cursor {
@@ -75,8 +90,20 @@ struct srv {
     int64_t clock0, wall0, exhausted_wall, hb_wall, ping_wall;
     int exhausted, done;
     int64_t hb_counter;
+    uint64_t nconn, fault_id;
+    uint64_t faults[AR_FEED_FAULT_COUNT];
     lws_sorted_usec_list_t sul_tick;
 };
+
+static const char *const fault_names[] = {
+#define AR__FEED_FAULT_NAME(name, text) text,
+    AR_FEED_FAULT_MAP(AR__FEED_FAULT_NAME)
+#undef AR__FEED_FAULT_NAME
+};
+
+const char *ar_feed_fault_name(ar_feed_fault f) {
+    return (unsigned)f < AR_FEED_FAULT_COUNT ? fault_names[f] : "unknown";
+}
 
 /* ---- the event source ----------------------------------------------------- */
 
@@ -131,7 +158,8 @@ static double bar_price(const ar_bars *b, size_t i, int k) {
 
 /* ---- per-connection queues ------------------------------------------------ */
 
-static void push_frame(conn *c, const char *text, size_t len) {
+/* Append an entry to c's queue (text NULL: a control entry of kind). */
+static void push_entry(conn *c, const char *text, size_t len, int kind) {
     if (c->qn >= QUEUE_MAX) {
         c->dropped++;
         return;
@@ -149,15 +177,21 @@ static void push_frame(conn *c, const char *text, size_t len) {
         c->qcap = cap;
         c->qhead = 0;
     }
-    unsigned char *buf = malloc(LWS_PRE + len);
-    if (buf == NULL) {
-        c->dropped++;
-        return;
+    unsigned char *buf = NULL;
+    if (text != NULL) {
+        if ((buf = malloc(LWS_PRE + len)) == NULL) {
+            c->dropped++;
+            return;
+        }
+        memcpy(buf + LWS_PRE, text, len);
     }
-    memcpy(buf + LWS_PRE, text, len);
-    c->q[(c->qhead + c->qn) % c->qcap] = (frame){buf, len};
+    c->q[(c->qhead + c->qn) % c->qcap] = (frame){buf, len, text != NULL ? FR_TEXT : kind};
     c->qn++;
     lws_callback_on_writable(c->wsi);
+}
+
+static void push_frame(conn *c, const char *text, size_t len) {
+    push_entry(c, text, len, FR_TEXT);
 }
 
 static void push_str(conn *c, const char *text) {
@@ -183,19 +217,133 @@ static void stream_name(const srv *s, size_t si, const char *chan, char *out, si
     snprintf(out, n, "%s@%s", xs, chan);
 }
 
-static void send_event(srv *s, conn *c, size_t si, ar_feed_event *ev, int64_t id) {
-    char body[1024], out[1200];
+/* Format ev of symbol si under the name sym (NULL: the symbol's own) as
+ * connection c gets it (Coinbase: the next sequence number; Binance combined
+ * streams: wrapped) into out[1200]. Returns the length, 0 when it does not
+ * fit. */
+static size_t format_for(srv *s, conn *c, size_t si, const char *sym, ar_feed_event *ev, int64_t id,
+                         char *out) {
+    char body[1024];
     if (s->o.exchange == AR_EX_COINBASE) ev->seq = c->seq++;
-    size_t n = ar_feed_format(s->o.exchange, s->m->sym[si].name, ev, id, body, sizeof body);
-    if (n == 0) return;
+    size_t n = ar_feed_format(s->o.exchange, sym ? sym : s->m->sym[si].name, ev, id, body, sizeof body);
+    if (n == 0) return 0;
     if (s->o.exchange == AR_EX_BINANCE && c->wrap) {
         char st[AR_SYM_MAX + 32];
         stream_name(s, si, ev->kind == AR_FEED_TRADE ? "trade" : "kline_1m", st, sizeof st);
-        int w = snprintf(out, sizeof out, "{\"stream\":\"%s\",\"data\":%s}", st, body);
-        if (w > 0 && (size_t)w < sizeof out) push_frame(c, out, (size_t)w);
-        return;
+        int w = snprintf(out, 1200, "{\"stream\":\"%s\",\"data\":%s}", st, body);
+        return w > 0 && w < 1200 ? (size_t)w : 0;
     }
-    push_frame(c, body, n);
+    memcpy(out, body, n);
+    return n;
+}
+
+static void send_event(srv *s, conn *c, size_t si, ar_feed_event *ev, int64_t id) {
+    char out[1200];
+    size_t n = format_for(s, c, si, NULL, ev, id, out);
+    if (n > 0) push_frame(c, out, n);
+}
+
+/* ---- fault injection ------------------------------------------------------ */
+
+/* A crossed book top of symbol si: the bid at the trade price ev->price, the ask 0.1% below. */
+static void push_crossed(srv *s, conn *c, size_t si, const ar_feed_event *ev) {
+    char xs[AR_SYM_MAX + 8], bid[32], ask[32], m[1200];
+    ar_exchange ex = s->o.exchange;
+    ar_exchange_symbol(ex, s->m->sym[si].name, xs, sizeof xs);
+    ar__fmt_num(ev->price, bid);
+    ar__fmt_num(ev->price * 0.999, ask);
+    int w;
+    if (ex == AR_EX_BINANCE) {
+        char top[600], st[AR_SYM_MAX + 32];
+        snprintf(top, sizeof top, "{\"u\":%llu,\"s\":\"%s\",\"b\":\"%s\",\"B\":\"1\",\"a\":\"%s\",\"A\":\"1\"}",
+                 (unsigned long long)s->fault_id, xs, bid, ask);
+        stream_name(s, si, "bookTicker", st, sizeof st);
+        w = c->wrap ? snprintf(m, sizeof m, "{\"stream\":\"%s\",\"data\":%s}", st, top)
+                    : snprintf(m, sizeof m, "%s", top);
+    } else if (ex == AR_EX_HYPERLIQUID) {
+        w = snprintf(m, sizeof m,
+                     "{\"channel\":\"l2Book\",\"data\":{\"coin\":\"%s\",\"time\":%lld,\"levels\":"
+                     "[[{\"px\":\"%s\",\"sz\":\"1\",\"n\":1}],[{\"px\":\"%s\",\"sz\":\"1\",\"n\":1}]]}}",
+                     xs, (long long)(ev->t / AR_NS_PER_MS), bid, ask);
+    } else {
+        char iso[48];
+        ar__fmt_iso(ev->t, iso);
+        w = snprintf(m, sizeof m,
+                     "{\"channel\":\"l2_data\",\"client_id\":\"\",\"timestamp\":\"%s\",\"sequence_num\":%lld,"
+                     "\"events\":[{\"type\":\"snapshot\",\"product_id\":\"%s\",\"updates\":["
+                     "{\"side\":\"bid\",\"price_level\":\"%s\",\"new_quantity\":\"1\"},"
+                     "{\"side\":\"offer\",\"price_level\":\"%s\",\"new_quantity\":\"1\"}]}]}",
+                     iso, (long long)c->seq++, xs, bid, ask);
+    }
+    if (w > 0 && (size_t)w < sizeof m) push_frame(c, m, (size_t)w);
+}
+
+/* After trade ev (id) of symbol si went to c: maybe a fault (fault_rate). */
+static void maybe_fault(srv *s, conn *c, size_t si, const ar_feed_event *ev, int64_t id) {
+    if (!(s->o.fault_rate > 0)) return;
+    uint64_t h = ar_mix64(s->o.fault_seed ^ ar_mix64((c->no << 40) ^ c->nmsg++));
+    if ((double)(h >> 11) * 0x1p-53 >= s->o.fault_rate) return;
+    /* weights: 4 for each message fault, 1 for stall and drop */
+    static const ar_feed_fault pick[22] = {
+        AR_FEED_FAULT_BAD_JSON,     AR_FEED_FAULT_BAD_JSON,       AR_FEED_FAULT_BAD_JSON,
+        AR_FEED_FAULT_BAD_JSON,     AR_FEED_FAULT_UNKNOWN_SYMBOL, AR_FEED_FAULT_UNKNOWN_SYMBOL,
+        AR_FEED_FAULT_UNKNOWN_SYMBOL, AR_FEED_FAULT_UNKNOWN_SYMBOL, AR_FEED_FAULT_OUT_OF_ORDER,
+        AR_FEED_FAULT_OUT_OF_ORDER, AR_FEED_FAULT_OUT_OF_ORDER,   AR_FEED_FAULT_OUT_OF_ORDER,
+        AR_FEED_FAULT_CROSSED_BOOK, AR_FEED_FAULT_CROSSED_BOOK,   AR_FEED_FAULT_CROSSED_BOOK,
+        AR_FEED_FAULT_CROSSED_BOOK, AR_FEED_FAULT_OVERSIZED,      AR_FEED_FAULT_OVERSIZED,
+        AR_FEED_FAULT_OVERSIZED,    AR_FEED_FAULT_OVERSIZED,      AR_FEED_FAULT_STALL,
+        AR_FEED_FAULT_DROP,
+    };
+    ar_feed_fault f = pick[ar_mix64(h) % 22];
+    char m[1200];
+    ar_feed_event e = *ev;
+    size_t n;
+    s->fault_id++;
+    switch (f) {
+    case AR_FEED_FAULT_BAD_JSON: {
+        /* the trade again, cut in half: rejected before its sequence number is read */
+        int64_t seq = c->seq;
+        n = format_for(s, c, si, NULL, &e, id, m);
+        c->seq = seq;
+        if (n > 1) push_frame(c, m, n / 2);
+        break;
+    }
+    case AR_FEED_FAULT_UNKNOWN_SYMBOL:
+        n = format_for(s, c, si, "NOSUCHCOIN", &e, id, m);
+        if (n > 0) push_frame(c, m, n);
+        break;
+    case AR_FEED_FAULT_OUT_OF_ORDER:
+        /* 1 ms before the trade just sent, under a trade id of its own (not a duplicate) */
+        e.t -= AR_NS_PER_MS;
+        n = format_for(s, c, si, NULL, &e, INT64_C(1000000000000000) + (int64_t)s->fault_id, m);
+        if (n > 0) push_frame(c, m, n);
+        break;
+    case AR_FEED_FAULT_CROSSED_BOOK:
+        push_crossed(s, c, si, ev);
+        break;
+    case AR_FEED_FAULT_OVERSIZED: {
+        size_t len = AR_FEED_MAX_FRAME + 64;
+        char *big = malloc(len);
+        if (big == NULL) return;
+        memset(big, 'x', len);
+        memcpy(big, "{\"pad\":\"", 8);
+        memcpy(big + len - 2, "\"}", 2);
+        push_frame(c, big, len);
+        free(big);
+        break;
+    }
+    case AR_FEED_FAULT_STALL: push_entry(c, NULL, 0, FR_STALL); break;
+    default: push_entry(c, NULL, 0, FR_DROP); break;
+    }
+    s->faults[f]++;
+}
+
+/* The trade id of the n-th trade (from 1) of symbol si. Coinbase's parser
+ * drops a trade_id it has seen, whatever the product, so there the ids of
+ * all symbols are interleaved into one sequence; elsewhere they count per
+ * symbol as on the exchange. */
+static int64_t trade_id(const srv *s, size_t si, int64_t n) {
+    return s->o.exchange == AR_EX_COINBASE ? n * (int64_t)s->m->nsym + (int64_t)si : n;
 }
 
 /* Emit the cursor's current event to every subscribed connection. */
@@ -211,7 +359,10 @@ static void emit_current(srv *s, size_t si) {
         ev.qty = tr->qty[cu->i];
         ev.side = tr->side[cu->i] < 0 ? -1 : 1;
         for (conn *c = s->conns; c; c = c->next)
-            if (c->sub_trade[si]) send_event(s, c, si, &ev, (int64_t)cu->i + 1);
+            if (c->sub_trade[si]) {
+                send_event(s, c, si, &ev, trade_id(s, si, (int64_t)cu->i + 1));
+                maybe_fault(s, c, si, &ev, trade_id(s, si, (int64_t)cu->i + 1));
+            }
         return;
     }
     const ar_bars *b = &cu->sym->bars;
@@ -223,7 +374,10 @@ static void emit_current(srv *s, size_t si) {
         ev.side = ev.price >= prev ? 1 : -1;
         ev.qty = isfinite(b->volume[i]) && b->volume[i] > 0 ? b->volume[i] / 4 : 0;
         for (conn *c = s->conns; c; c = c->next)
-            if (c->sub_trade[si]) send_event(s, c, si, &ev, (int64_t)i * 4 + cu->k + 1);
+            if (c->sub_trade[si]) {
+                send_event(s, c, si, &ev, trade_id(s, si, (int64_t)i * 4 + cu->k + 1));
+                maybe_fault(s, c, si, &ev, trade_id(s, si, (int64_t)i * 4 + cu->k + 1));
+            }
         return;
     }
     if (s->o.exchange == AR_EX_COINBASE) return; /* no kline channel in this feed */
@@ -297,6 +451,11 @@ static void tick(lws_sorted_usec_list_t *sul) {
             lws_callback_on_writable(c->wsi);
         }
     }
+    for (conn *c = s->conns; c; c = c->next)
+        if (c->stall_until != 0 && wall >= c->stall_until) {
+            c->stall_until = 0;
+            if (c->qn || c->ping_due) lws_callback_on_writable(c->wsi);
+        }
     double up = (double)(wall - s->wall0) / 1e9;
     int drained = 1;
     for (conn *c = s->conns; c; c = c->next)
@@ -452,6 +611,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->wsi = wsi;
         c->s = s;
         c->seq = 0;
+        c->no = s->nconn++;
         c->sub_trade = calloc(ns, 1);
         c->sub_kline = calloc(ns, 1);
         c->sub_book = calloc(ns, 1);
@@ -485,6 +645,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_SERVER_WRITEABLE: {
         conn *c = *pc;
         if (c == NULL) return 0;
+        if (c->stall_until != 0) return 0; /* silent; the tick wakes it */
+        if (c->qn && c->q[c->qhead].kind != FR_TEXT) {
+            frame f = c->q[c->qhead];
+            c->qhead = (c->qhead + 1) % c->qcap;
+            c->qn--;
+            if (f.kind == FR_DROP) return -1; /* lws closes the connection */
+            c->stall_until = ar__mono_ns() + (int64_t)s->o.fault_stall_ms * AR_NS_PER_MS;
+            return 0;
+        }
         if (c->ping_due) {
             unsigned char pb[LWS_PRE + 1];
             c->ping_due = 0;
@@ -525,14 +694,17 @@ static const struct lws_protocols protocols[] = {
 
 ar_err ar_feed_server_run(const ar_market *m, const ar_feed_server_opts *o, ar_errbuf *eb) {
     if (m == NULL || o == NULL || (unsigned)o->exchange >= AR_EX_COUNT || o->port < 0 || o->port > 65535 ||
-        !(o->speed > 0) || !isfinite(o->speed) || o->max_seconds < 0)
-        return ar_errf(eb, AR_EINVAL, "feed: bad options (speed must be > 0, port 0..65535)");
+        !(o->speed > 0) || !isfinite(o->speed) || o->max_seconds < 0 || !(o->fault_rate >= 0 && o->fault_rate <= 1) ||
+        o->fault_stall_ms < 0)
+        return ar_errf(eb, AR_EINVAL, "feed: bad options (speed must be > 0, port 0..65535, fault rate 0..1)");
+    if (o->fault_counts != NULL) memset(o->fault_counts, 0, AR_FEED_FAULT_COUNT * sizeof *o->fault_counts);
     srv s;
     memset(&s, 0, sizeof s);
     s.m = m;
     s.o = *o;
     if (s.o.linger_seconds <= 0) s.o.linger_seconds = 1;
     if (s.o.ping_interval_ms <= 0) s.o.ping_interval_ms = 20000;
+    if (s.o.fault_stall_ms <= 0) s.o.fault_stall_ms = 35000;
     s.cur = calloc(m->nsym ? m->nsym : 1, sizeof *s.cur);
     if (s.cur == NULL) return ar_errf(eb, AR_ENOMEM, "feed: out of memory");
     int64_t first = INT64_MAX;
@@ -582,5 +754,6 @@ ar_err ar_feed_server_run(const ar_market *m, const ar_feed_server_opts *o, ar_e
         conn_free(c);
     }
     free(s.cur);
+    if (o->fault_counts != NULL) memcpy(o->fault_counts, s.faults, sizeof s.faults);
     return AR_OK;
 }
