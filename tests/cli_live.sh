@@ -11,6 +11,8 @@
 #     continues with positions restored (every state snapshot, before and
 #     after the crash, holds exactly the sum of the fills logged before it),
 #     no fill lost or repeated, order ids unique, @live = 2 after a clean stop.
+#  3b. A feed with 30% injected faults (arena feed --faults): the run completes,
+#     counts every kind, reconnects, records gaps; only clean ticks reach the file.
 #  4. SIGINT stops cleanly (exit 0, file closed, table printed).
 #  5. Config mistakes: one line, exit 2.
 # Reads the files with python3-h5py (skips those checks when it is absent).
@@ -219,6 +221,46 @@ gaps = (tk["side"] == 2).sum()
 print(f"fills {nf0}->{len(fl)}, {checked} snapshot rows consistent, {len(tk)} ticks")
 EOF
     then pass "kill -9 and resume: $(cat "$TMP/cmp")"; else fail "resume state: $(head -c 800 "$TMP/cmp")"; fi
+fi
+
+# ---- 3b. a faulty feed (30%: malformed, unknown symbols, stale trades, crossed books,
+#      oversized frames, stalls, dropped connections): the run goes on, counts them,
+#      reconnects and records the gaps
+start_feed binance 600 --faults 0.3 --fault-seed 7 --fault-stall-ms 300
+config faulty binance "$port" 2025-01-01T00:10:00Z 2025-01-02T00:00:00Z "$RND"
+timeout 60 "$ARENA" live "$TMP/faulty.json" -o "$TMP/faulty.h5" --max-seconds 8 --format json >"$TMP/faulty.out" 2>"$TMP/faulty.err"
+rc=$?
+kill $feed_pid 2>/dev/null
+wait $feed_pid 2>/dev/null
+summary=$(grep "arena live: feed:" "$TMP/faulty.err")
+if [ $rc = 0 ] && echo "$summary" | grep -q "bad_json" && echo "$summary" | grep -q "unknown_symbol" &&
+   ! echo "$summary" | grep -q " 0 reconnects"; then
+    pass "faulty feed: run completes ($summary)"
+else
+    fail "faulty feed rc=$rc: $summary $(tail -n 2 "$TMP/faulty.err")"
+fi
+if [ $have_h5py = 1 ] && [ $rc = 0 ]; then
+    if "$PY" - "$TMP/faulty.h5" >"$TMP/cmp" 2>&1 <<'EOF'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+tk = f["/episodes/0/ticks"][:]
+gap = tk["side"] == 2
+assert gap.sum() >= 1, "no gap recorded after reconnects"
+t = tk[~gap]
+assert len(t) > 50 and (t["sym"] >= 0).all() and (t["sym"] < 2).all(), "ticks with a bad symbol"
+assert np.isfinite(t["price"]).all() and (t["price"] > 0).all(), "ticks with a bad price"
+for s in (0, 1):
+    ts = t["t"][t["sym"] == s]
+    assert (np.diff(ts) >= 0).all(), "out-of-order trades reached the run file"
+g = f["/episodes/0/agents/rnd"]
+fl, st = g["fills"][:], g["state"][:]
+for r in st:
+    q = fl[: r["nfills"]]
+    want = q["qty"][q["sym"] == r["sym"]].sum()
+    assert abs(r["qty"] - want) <= 1e-9 * max(1.0, abs(want))
+print(f"{len(t)} ticks, {gap.sum()} gaps, {len(fl)} fills")
+EOF
+    then pass "faulty feed: clean ticks and gaps in the file ($(cat "$TMP/cmp"))"; else fail "faulty feed file: $(head -c 600 "$TMP/cmp")"; fi
 fi
 
 # ---- 4. SIGINT -------------------------------------------------------------------------
