@@ -212,6 +212,19 @@ static void test_coinbase(void **state) {
                  "\"price\":\"64000.5\",\"size\":\"0.2\",\"side\":\"SELL\",\"time\":\"2023-11-14T22:13:21.5Z\"}]}]}");
     assert_int_equal(v.n, 0);
     assert_int_equal(rej(p, AR_FEED_REJ_DUPLICATE), 1);
+    {
+        /* the same id on another product is another trade (ids count per product) */
+        ar_feed_parser *q = NULL;
+        assert_int_equal(ar_feed_parser_create(AR_EX_COINBASE, SYMS, 2, &q), AR_OK);
+        const char *m1 = "{\"channel\":\"market_trades\",\"timestamp\":\"2023-11-14T22:13:22Z\",\"sequence_num\":1,"
+                         "\"events\":[{\"type\":\"update\",\"trades\":[{\"trade_id\":\"12\",\"product_id\":\"BTC-USD\","
+                         "\"price\":\"64000.5\",\"size\":\"0.2\",\"side\":\"SELL\",\"time\":\"2023-11-14T22:13:21.5Z\"},"
+                         "{\"trade_id\":\"12\",\"product_id\":\"ETH-USD\",\"price\":\"3000.5\",\"size\":\"2\","
+                         "\"side\":\"BUY\",\"time\":\"2023-11-14T22:13:21.6Z\"}]}]}";
+        assert_int_equal(ar_feed_parse(q, m1, strlen(m1), NULL, NULL), 2);
+        assert_int_equal(ar_feed_parser_stats(q)->rejected[AR_FEED_REJ_DUPLICATE], 0);
+        ar_feed_parser_free(q);
+    }
     /* level2: snapshot then updates; the top follows */
     v = parse(p, "{\"channel\":\"l2_data\",\"timestamp\":\"2023-11-14T22:13:23Z\",\"sequence_num\":4,\"events\":["
                  "{\"type\":\"snapshot\",\"product_id\":\"ETH-USD\",\"updates\":["

@@ -827,7 +827,9 @@ static void cb_trades(ar_feed_parser *p, nd trades) {
             reject(p, AR_FEED_REJ_BAD_FIELD);
             continue;
         }
-        if (id_seen(p, id_hash(id, il))) {
+        /* Coinbase numbers trades per product: the same id on two products
+         * is two trades */
+        if (id_seen(p, id_hash(id, il) ^ ((uint64_t)(sym + 1) * UINT64_C(0x9E3779B97F4A7C15)))) {
             reject(p, AR_FEED_REJ_DUPLICATE);
             continue;
         }
