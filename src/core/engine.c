@@ -1084,6 +1084,30 @@ static ar_err merge_prompts(ar_run *r, prompt_table *pts, size_t n) {
     return e;
 }
 
+ar_run *ar__run_header(const ar_config *cfg, const ar_market *m, const char *data_sha256, const char *live) {
+    ar_run *r = calloc(1, sizeof *r);
+    if (r == NULL) return NULL;
+    snprintf(r->name, sizeof r->name, "%s", cfg->name);
+    r->cadence = cfg->cadence;
+    r->capital = cfg->capital;
+    r->mode = cfg->exec.mode;
+    r->nsym = m->nsym;
+    r->symbols = calloc(m->nsym ? m->nsym : 1, sizeof *r->symbols);
+    r->config_json = strdup(cfg->canonical_json);
+    /* The data is named by content (sha256), not by path: the same run from
+     * another working directory must give the same bytes. */
+    json_t *man = json_pack("{s:s, s:i, s:s?, s:s*, s:I}", "arena_version", ARENA_VERSION, "format_version", 1,
+                            "data_sha256", data_sha256, "live", live, "seed", (json_int_t)cfg->seed);
+    r->manifest_json = man ? json_dumps(man, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    json_decref(man);
+    if (!r->symbols || !r->config_json || !r->manifest_json) {
+        ar_run_free(r);
+        return NULL;
+    }
+    for (size_t s = 0; s < m->nsym; s++) snprintf(r->symbols[s], AR_SYM_MAX, "%s", m->sym[s].name);
+    return r;
+}
+
 ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *data_sha256,
                          const ar_engine_opts *opts, ar_run **out, ar_errbuf *eb) {
     *out = NULL;
@@ -1093,30 +1117,17 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     size_t n = 0;
     ar_err e = make_episodes(cfg, m, &specs, &n, eb);
     if (e) return e;
-    ar_run *r = calloc(1, sizeof *r);
+    ar_run *r = ar__run_header(cfg, m, data_sha256, NULL);
     if (r == NULL) {
         free(specs);
         return ar_errf(eb, AR_ENOMEM, "out of memory");
     }
-    snprintf(r->name, sizeof r->name, "%s", cfg->name);
-    r->cadence = cfg->cadence;
-    r->capital = cfg->capital;
-    r->mode = cfg->exec.mode;
-    r->nsym = m->nsym;
-    r->symbols = calloc(m->nsym, sizeof *r->symbols);
-    r->config_json = strdup(cfg->canonical_json);
-    /* The data is named by content (sha256), not by path: the same run from
-     * another working directory must give the same bytes. */
-    json_t *man = json_pack("{s:s, s:i, s:s?, s:I}", "arena_version", ARENA_VERSION, "format_version", 1,
-                            "data_sha256", data_sha256, "seed", (json_int_t)cfg->seed);
-    r->manifest_json = man ? json_dumps(man, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-    json_decref(man);
     r->nepisodes = n;
     r->episodes = calloc(n, sizeof *r->episodes);
     prompt_table *pts = calloc(n, sizeof *pts);
     ar_err *errs = calloc(n, sizeof *errs);
     ar_errbuf *ebs = calloc(n, sizeof *ebs);
-    if (!r->symbols || !r->config_json || !r->manifest_json || !r->episodes || !pts || !errs || !ebs) {
+    if (!r->episodes || !pts || !errs || !ebs) {
         free(specs);
         free(pts);
         free(errs);
@@ -1124,7 +1135,6 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
         ar_run_free(r);
         return ar_errf(eb, AR_ENOMEM, "out of memory");
     }
-    for (size_t s = 0; s < m->nsym; s++) snprintf(r->symbols[s], AR_SYM_MAX, "%s", m->sym[s].name);
     shared sh;
     memset(&sh, 0, sizeof sh);
     pthread_mutex_init(&sh.mu, NULL);

@@ -113,4 +113,9 @@ void ar__episode_advance(episode *ep, int64_t t);
 void ar__episode_mark(episode *ep, int64_t t);
 void ar__episode_cleanup(episode *ep);
 
+/* A run with cfg's header and no episodes: name, config, manifest (with
+ * data_sha256 and/or the live exchange when not NULL), cadence, capital,
+ * mode and m's symbols. NULL on ENOMEM. */
+ar_run *ar__run_header(const ar_config *cfg, const ar_market *m, const char *data_sha256, const char *live);
+
 #endif

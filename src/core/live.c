@@ -18,15 +18,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include "arena/live.h"
 #include "arena/live_store.h"
 #include "arena/util.h"
 #include "core/episode_int.h"
-
-#ifndef ARENA_VERSION
-#define ARENA_VERSION "0.1.0"
-#endif
 
 #define EXEC_IV AR_NS_PER_S
 
@@ -110,25 +105,11 @@ static ar_err close_bars(ar_live *L, int64_t t) {
 
 static ar_err make_header(ar_live *L, int64_t start, ar_run **out, ar_errbuf *eb) {
     const ar_config *cfg = L->cfg;
-    ar_run *r = calloc(1, sizeof *r);
-    if (r == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    ar_run *r = ar__run_header(cfg, L->om, NULL, cfg->live_exchange);
     *out = r;
-    snprintf(r->name, sizeof r->name, "%s", cfg->name);
-    r->cadence = cfg->cadence;
-    r->capital = cfg->capital;
-    r->mode = cfg->exec.mode;
-    r->nsym = L->nsym;
-    r->symbols = calloc(L->nsym, sizeof *r->symbols);
-    r->config_json = strdup(cfg->canonical_json);
-    json_t *man = json_pack("{s:s, s:i, s:s, s:I}", "arena_version", ARENA_VERSION, "format_version", 1, "live",
-                            cfg->live_exchange, "seed", (json_int_t)cfg->seed);
-    r->manifest_json = man ? json_dumps(man, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-    json_decref(man);
+    if (r == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
     r->nepisodes = 1;
-    r->episodes = calloc(1, sizeof *r->episodes);
-    if (!r->symbols || !r->config_json || !r->manifest_json || !r->episodes)
-        return ar_errf(eb, AR_ENOMEM, "out of memory");
-    for (size_t s = 0; s < L->nsym; s++) snprintf(r->symbols[s], AR_SYM_MAX, "%s", cfg->symbols[s]);
+    if ((r->episodes = calloc(1, sizeof *r->episodes)) == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
     ar_run_episode *ep = &r->episodes[0];
     ep->seed = cfg->seed;
     ep->start = start;
