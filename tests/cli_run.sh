@@ -72,6 +72,8 @@ cfg = json.loads(f.attrs["config"])
 assert cfg["cadence"] == "3m"
 man = json.loads(f.attrs["manifest"])
 assert len(man["data_sha256"]) == 64 and man["seed"] == 5
+# the manifest of a backtest is exactly these keys (a new key changes every run file's bytes)
+assert sorted(man) == ["arena_version", "data_sha256", "format_version", "seed"], sorted(man)
 PY
 else
   echo "SKIP: python3 with h5py not available"
