@@ -54,6 +54,14 @@ static ar_config *config(const char *extra_market, const char *channels) {
     return c;
 }
 
+/* The episode's agent called name (fails the test when there is none). */
+static const ar_run_agent *agent(const ar_run *r, const char *name) {
+    for (size_t a = 0; a < r->episodes[0].nagents; a++)
+        if (!strcmp(r->episodes[0].agents[a].name, name)) return &r->episodes[0].agents[a];
+    fail_msg("no agent %s", name);
+    return NULL;
+}
+
 static void trade(ar_live *L, int sym, int64_t t, double px) {
     ar_errbuf eb = {{0}};
     assert_int_equal(ar_live_trade(L, sym, t, px, 1.0, 1, &eb), AR_OK);
@@ -100,10 +108,7 @@ static void test_fills_at_next_second_and_file(void **state) {
     assert_int_equal(r->nepisodes, 1);
     const ar_run_episode *ep = &r->episodes[0];
     assert_true(ep->start == T0 + MIN);
-    const ar_run_agent *bh = NULL;
-    for (size_t a = 0; a < ep->nagents; a++)
-        if (!strcmp(ep->agents[a].name, "buy_hold")) bh = &ep->agents[a];
-    assert_non_null(bh);
+    const ar_run_agent *bh = agent(r, "buy_hold");
     assert_int_equal(bh->nfills, 2);
     assert_true(bh->fills[0].t == T0 + MIN);
     assert_true(bh->fills[0].price == 102);
@@ -143,13 +148,10 @@ static void test_book_only_uses_mid(void **state) {
     assert_int_equal(ar_live_close(L, &eb), AR_OK);
     ar_run *r = NULL;
     assert_int_equal(ar_run_h5_read(path, &r, &eb), AR_OK);
-    for (size_t a = 0; a < r->episodes[0].nagents; a++) {
-        const ar_run_agent *g = &r->episodes[0].agents[a];
-        if (strcmp(g->name, "buy_hold")) continue;
-        assert_int_equal(g->nfills, 2);
-        assert_true(g->fills[0].price == 104); /* mid of 103 / 105 */
-        assert_true(g->fills[1].price == 11);
-    }
+    const ar_run_agent *g = agent(r, "buy_hold");
+    assert_int_equal(g->nfills, 2);
+    assert_true(g->fills[0].price == 104); /* mid of 103 / 105 */
+    assert_true(g->fills[1].price == 11);
     ar_run_free(r);
     ar_config_free(c);
 }
@@ -192,9 +194,8 @@ static void test_resume(void **state) {
     assert_int_equal(ar_live_close(L, &eb), AR_OK);
     ar_run *r = NULL;
     assert_int_equal(ar_run_h5_read(path, &r, &eb), AR_OK);
-    for (size_t a = 0; a < r->episodes[0].nagents; a++) {
-        const ar_run_agent *g = &r->episodes[0].agents[a];
-        if (strcmp(g->name, "buy_hold")) continue;
+    {
+        const ar_run_agent *g = agent(r, "buy_hold");
         assert_int_equal(g->nfills, 2); /* bought once, before the resume */
         /* equity after the resume marks the restored position */
         assert_true(g->nequity > 3);

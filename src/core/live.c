@@ -92,7 +92,7 @@ static void bar_add(fbar *b, int64_t iv, int64_t t, double px, double q) {
     b->v += q;
 }
 
-/* Close every bar of m whose close time is <= t. */
+/* Close every forming bar, of both markets, whose close time is <= t. */
 static ar_err close_bars(ar_live *L, int64_t t) {
     for (size_t s = 0; s < L->nsym; s++) {
         if (L->xb[s].have && L->xb[s].t + EXEC_IV <= t && bar_close(&L->xm->sym[s], &L->xb[s])) return AR_ENOMEM;
