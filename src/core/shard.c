@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "arena/shard.h"
+#include "core/episode_int.h"
 #include "arena/util.h"
 
 /* One stored episode. `agents` is our own array of shallow copies whose llm
@@ -481,62 +482,6 @@ ar_err ar_shard_done(char *const *paths, size_t n, const char *config_json, cons
 
 /* ---- merging --------------------------------------------------------------- */
 
-/* Distinct texts in first-use order (open addressing on an FNV-1a hash). */
-typedef struct ptab {
-    char **text;
-    size_t n, cap, hcap;
-    int32_t *slot;
-} ptab;
-
-static uint64_t fnv(const char *s) {
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
-    return ar_mix64(h);
-}
-
-/* Index of text, taking ownership of it when it is new (else freeing it);
- * -1 on ENOMEM (text freed). */
-static int32_t ptab_add(ptab *t, char *text) {
-    if (2 * (t->n + 1) > t->hcap) {
-        size_t hcap = t->hcap ? 2 * t->hcap : 1024;
-        int32_t *slot = malloc(hcap * sizeof *slot);
-        if (slot == NULL) {
-            free(text);
-            return -1;
-        }
-        for (size_t i = 0; i < hcap; i++) slot[i] = -1;
-        for (size_t i = 0; i < t->n; i++) {
-            size_t h = (size_t)fnv(t->text[i]) & (hcap - 1);
-            while (slot[h] >= 0) h = (h + 1) & (hcap - 1);
-            slot[h] = (int32_t)i;
-        }
-        free(t->slot);
-        t->slot = slot;
-        t->hcap = hcap;
-    }
-    size_t h = (size_t)fnv(text) & (t->hcap - 1);
-    while (t->slot[h] >= 0) {
-        if (!strcmp(t->text[t->slot[h]], text)) {
-            free(text);
-            return t->slot[h];
-        }
-        h = (h + 1) & (t->hcap - 1);
-    }
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 256;
-        char **v = realloc(t->text, cap * sizeof *v);
-        if (v == NULL) {
-            free(text);
-            return -1;
-        }
-        t->text = v;
-        t->cap = cap;
-    }
-    t->text[t->n] = text;
-    t->slot[h] = (int32_t)t->n;
-    return (int32_t)t->n++;
-}
-
 typedef struct src_shard {
     ar_run *run, *head;
     shard_info info;
@@ -586,7 +531,7 @@ ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missin
         }
     }
     ar_run *r = NULL;
-    ptab all;
+    prompt_table all; /* distinct texts in first-use order (core/episode_int.h) */
     memset(&all, 0, sizeof all);
     if (!e) {
         r = src[0].head;
@@ -604,11 +549,8 @@ ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missin
             break;
         }
         for (size_t p = 0; p < np && !e; p++) {
-            /* move the text: each stored text is used by exactly one episode */
-            char *t = s->run->prompts[off + p];
-            s->run->prompts[off + p] = NULL;
-            if (t == NULL && (t = strdup("")) == NULL) e = AR_ENOMEM;
-            else if ((map[p] = ptab_add(&all, t)) < 0) e = AR_ENOMEM;
+            const char *t = s->run->prompts[off + p];
+            if ((map[p] = ar__pt_add(&all, t ? t : "")) < 0) e = AR_ENOMEM;
         }
         if (e) {
             free(map);
@@ -640,8 +582,7 @@ ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missin
         all.text = NULL;
         all.n = 0;
     }
-    free_strs(all.text, all.n);
-    free(all.slot);
+    ar__pt_cleanup(&all);
     free(wf);
     free(wi);
     for (size_t f = 0; f < n; f++) {
