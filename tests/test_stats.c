@@ -144,6 +144,28 @@ static void drawdown_from_first_point(void **state) {
     NEAR(m.calmar, (pow(1.01, 4.0) - 1.0) / 0.1);
 }
 
+/* The strided form reads a field of records in place and must give the same
+ * bits as the plain form on a copy; an invalid point anywhere (here the
+ * last, checked in the same pass as the sums) is still rejected. */
+static void strided_equals_plain(void **state) {
+    (void)state;
+    struct rec { long long t; double eq, other; } rec[9];
+    const double e[9] = {100, 104, 101, 101, 97.5, 99, 103, 102.5, 108};
+    for (int i = 0; i < 9; i++) rec[i] = (struct rec){i, e[i], -1.0};
+    ar_metrics a, b;
+    assert_int_equal(ar_metrics_compute(e, 9, 365, &a), AR_OK);
+    assert_int_equal(ar_metrics_compute_stride(&rec[0].eq, sizeof rec[0], 9, 365, &b), AR_OK);
+    assert_memory_equal(&a, &b, sizeof a);
+    NEAR(b.max_drawdown, 97.5 / 104 - 1);
+    assert_int_equal(b.max_drawdown_peak_index, 1);
+    assert_int_equal(b.max_drawdown_trough_index, 4);
+    assert_int_equal(b.max_drawdown_duration_periods, 6); /* below 104 from t=2 to t=7 */
+    rec[8].eq = 0.0;
+    assert_int_equal(ar_metrics_compute_stride(&rec[0].eq, sizeof rec[0], 9, 365, &b), AR_EINVAL);
+    UNDEF(b.sharpe_annualized);
+    assert_int_equal(ar_metrics_compute_stride(&rec[0].eq, 4, 9, 365, &b), AR_EINVAL); /* stride < a double */
+}
+
 static void trade_stats_cases(void **state) {
     (void)state;
     ar_trade_stats ts;
@@ -317,6 +339,7 @@ int main(void) {
         cmocka_unit_test(invalid_curves_rejected),
         cmocka_unit_test(hand_curve),
         cmocka_unit_test(drawdown_from_first_point),
+        cmocka_unit_test(strided_equals_plain),
         cmocka_unit_test(trade_stats_cases),
         cmocka_unit_test(lo_eta_by_hand),
         cmocka_unit_test(dsr_and_jk_edges),

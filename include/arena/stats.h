@@ -30,6 +30,11 @@ typedef struct ar_metrics {
  * with NAN / 0) when n < 1, when ppy is not finite and > 0, or when an equity
  * value is not finite and > 0 (returns would be undefined). */
 ar_err ar_metrics_compute(const double *equity, size_t npoints, double ppy, ar_metrics *out);
+/* The same on a strided series: point t is the double at byte offset
+ * t x stride from first (a field of an array of records, e.g.
+ * &rec[0].equity with stride sizeof rec[0]), so callers need no copy.
+ * Identical arithmetic, so identical results. */
+ar_err ar_metrics_compute_stride(const double *first, size_t stride, size_t npoints, double ppy, ar_metrics *out);
 
 typedef struct ar_trade_stats {
     size_t n_trades;

@@ -64,31 +64,37 @@ static void add_mean(acc *a, size_t i, double v) {
     a->cnt[i]++;
 }
 
-/* Metrics of one agent's episode curve (eq: scratch of nequity doubles).
- * Returns 1 when the curve has period returns; *tr is the total return,
- * defined also for a curve that touches zero (liquidated): it has no period
- * returns, but its total return (-100% or close) is well defined and must
- * rank. */
-static int episode_metrics(const ar_run_agent *ag, double ppy, double *eq, ar_metrics *m, double *tr) {
-    for (size_t k = 0; k < ag->nequity; k++) eq[k] = ag->equity[k].equity;
-    int ok = ag->nequity >= 2 && ar_metrics_compute(eq, ag->nequity, ppy, m) == AR_OK;
+/* What the episode table (below) keeps of one agent's episode curve, worked
+ * out once by the first pass and read back by build_table in the same
+ * (run, episode, agent) order. */
+typedef struct {
+    double tr, sharpe, mdd;
+    int curve; /* the curve has period returns */
+} epcurve;
+
+/* Metrics of one agent's episode curve, read in place from the equity
+ * records. Returns 1 when the curve has period returns; *tr is the total
+ * return, defined also for a curve that touches zero (liquidated): it has
+ * no period returns, but its total return (-100% or close) is well defined
+ * and must rank. */
+static int episode_metrics(const ar_run_agent *ag, double ppy, ar_metrics *m, double *tr) {
+    size_t n = ag->nequity;
+    int ok = n >= 2 && ar_metrics_compute_stride(&ag->equity[0].equity, sizeof ag->equity[0], n, ppy, m) == AR_OK;
     *tr = ok ? m->total_return : NAN;
-    if (!ok && ag->nequity >= 2 && eq[0] > 0 && isfinite(eq[0]) && isfinite(eq[ag->nequity - 1]))
-        *tr = eq[ag->nequity - 1] / eq[0] - 1.0;
+    if (!ok && n >= 2) {
+        double e0 = ag->equity[0].equity, e1 = ag->equity[n - 1].equity;
+        if (e0 > 0 && isfinite(e0) && isfinite(e1)) *tr = e1 / e0 - 1.0;
+    }
     return ok;
 }
 
-/* Episode values of one agent into the accumulator, in mean_off order. */
-static ar_err add_episode(acc *a, const ar_run_agent *ag, double ppy, double **eqbuf, size_t *eqcap) {
-    if (ag->nequity > *eqcap) {
-        double *nb = realloc(*eqbuf, ag->nequity * sizeof *nb);
-        if (nb == NULL) return AR_ENOMEM;
-        *eqbuf = nb;
-        *eqcap = ag->nequity;
-    }
+/* Episode values of one agent into the accumulator, in mean_off order; the
+ * curve's summary into *ec. */
+static ar_err add_episode(acc *a, const ar_run_agent *ag, double ppy, epcurve *ec) {
     ar_metrics m;
     double tr;
-    int ok = episode_metrics(ag, ppy, *eqbuf, &m, &tr);
+    int ok = episode_metrics(ag, ppy, &m, &tr);
+    *ec = (epcurve){tr, ok ? m.sharpe_annualized : NAN, ok ? m.max_drawdown : NAN, ok};
     double v[NMEAN] = {
         ag->final_equity,
         tr,
@@ -368,7 +374,8 @@ static int aligned(const ar_run_agent *a, const ar_run_agent *b) {
     return 1;
 }
 
-static ar_err build_table(const ar_run *const *runs, size_t nruns, const acc *rows, size_t m, eptab *t) {
+static ar_err build_table(const ar_run *const *runs, size_t nruns, const acc *rows, size_t m,
+                          const epcurve *curves, eptab *t) {
     memset(t, 0, sizeof *t);
     t->m = m;
     for (size_t ri = 0; ri < nruns; ri++) t->nep += runs[ri]->nepisodes;
@@ -379,14 +386,11 @@ static ar_err build_table(const ar_run *const *runs, size_t nruns, const acc *ro
     t->clep = calloc(nep ? nep : 1, sizeof *t->clep);
     const ar_run_episode **key = calloc(nep ? nep : 1, sizeof *key); /* first episode of each window */
     size_t *cnt = calloc(nep + 1, sizeof *cnt);
-    size_t eqcap = 0;
-    double *eq = NULL;
     ar_err e = AR_OK;
     if (!t->c || !t->cl || !t->clstart || !t->clep || !key || !cnt) e = AR_ENOMEM;
-    size_t g = 0;
+    size_t g = 0, ci = 0; /* ci: index into curves, in the first pass's order */
     for (size_t ri = 0; ri < nruns && !e; ri++) {
         const ar_run *r = runs[ri];
-        double ppy = (double)AR_NS_PER_YEAR / (double)r->cadence;
         for (size_t k = 0; k < r->nepisodes && !e; k++, g++) {
             const ar_run_episode *ep = &r->episodes[k];
             size_t w = 0;
@@ -396,30 +400,20 @@ static ar_err build_table(const ar_run *const *runs, size_t nruns, const acc *ro
             if (w == t->ncl) key[t->ncl++] = ep;
             t->cl[g] = w;
             cnt[w]++;
-            for (size_t j = 0; j < ep->nagents && !e; j++) {
+            for (size_t j = 0; j < ep->nagents && !e; j++, ci++) {
                 const ar_run_agent *ag = &ep->agents[j];
                 size_t i = find_row(rows, m, ag->name);
                 if (i == m) continue; /* cannot happen: the first pass saw every name */
-                if (ag->nequity > eqcap) {
-                    double *nb = realloc(eq, ag->nequity * sizeof *nb);
-                    if (nb == NULL) {
-                        e = AR_ENOMEM;
-                        break;
-                    }
-                    eq = nb;
-                    eqcap = ag->nequity;
-                }
-                ar_metrics mt;
                 cell *c = at(t, g, i);
                 c->ag = ag;
                 c->run = r;
-                c->curve = episode_metrics(ag, ppy, eq, &mt, &c->tr);
-                c->sharpe = c->curve ? mt.sharpe_annualized : NAN;
-                c->mdd = c->curve ? mt.max_drawdown : NAN;
+                c->curve = curves[ci].curve;
+                c->tr = curves[ci].tr;
+                c->sharpe = curves[ci].sharpe;
+                c->mdd = curves[ci].mdd;
             }
         }
     }
-    free(eq);
     free(key);
     if (!e) {
         for (size_t w = 0; w < t->ncl; w++) t->clstart[w + 1] = t->clstart[w] + cnt[w];
@@ -789,18 +783,21 @@ out:
 }
 
 /* Everything beyond the plain means, into rows[0..m-1] (first-seen order). */
-static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, size_t m,
+static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, size_t m, const epcurve *curves,
                            const ar_league_opts *o, ar_league *l) {
     eptab t;
-    ar_err e = build_table(runs, nruns, rows, m, &t);
+    ar_err e = build_table(runs, nruns, rows, m, curves, &t);
     size_t B = o->bootstrap;
-    double **ret = calloc(m ? m : 1, sizeof *ret); /* concatenated per-period returns */
-    size_t *nret = calloc(m ? m : 1, sizeof *nret), *capret = calloc(m ? m : 1, sizeof *capret);
+    /* An agent's per-period returns, its episodes concatenated, are built in
+     * one buffer shared by all agents (rebuilt for the DSR below), so this
+     * scratch is one agent's length, not the sum over agents. */
+    double *ret = NULL, *srpp = malloc((m ? m : 1) * sizeof *srpp);
+    size_t *nret = calloc(m ? m : 1, sizeof *nret), capret = 0;
     double *R = malloc((m ? m : 1) * sizeof *R), *pool = malloc((t.nep ? t.nep : 1) * sizeof *pool);
     double *r1 = NULL, *r2 = NULL;
     size_t n12 = 0, c1 = 0, c2 = 0;
     boot bs = {0};
-    if (!e && (!ret || !nret || !capret || !R || !pool)) e = AR_ENOMEM;
+    if (!e && (!srpp || !nret || !R || !pool)) e = AR_ENOMEM;
     if (!e && B > 0) {
         bs.ret = malloc(m * B * sizeof *bs.ret);
         bs.med = malloc(m * B * sizeof *bs.med);
@@ -826,7 +823,7 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
             if (x->ag == NULL) continue;
             if (!isnan(x->tr)) pool[np++] = x->tr;
             if (!isnan(x->mdd) && (isnan(worst) || x->mdd < worst)) worst = x->mdd;
-            if (x->curve) e = push_returns(x->ag, &ret[i], &nret[i], &capret[i]);
+            if (x->curve) e = push_returns(x->ag, &ret, &nret[i], &capret);
             if (!e) e = behaviour_episode(x->run, x->ag, &bv);
             if (bh < m && bh != i) {
                 const cell *y = at(&t, g, bh);
@@ -840,7 +837,8 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
         w->return_median = median_of(pool, np);
         w->max_drawdown_worst = worst;
         w->beat_buy_hold = both ? (double)beat / (double)both : NAN;
-        w->psr = nret[i] >= 2 ? ar_psr(ret[i], nret[i], 0.0, NULL) : NAN;
+        w->psr = nret[i] >= 2 ? ar_psr(ret, nret[i], 0.0, NULL) : NAN;
+        srpp[i] = nret[i] >= 2 ? ar_sharpe_pp(ret, nret[i]) : NAN;
         w->invalid_rate = w->decisions ? (double)w->invalid_answers / (double)w->decisions : NAN;
         w->avg_leverage = bv.lev_w > 0 ? bv.lev_sum / bv.lev_w : NAN;
         w->time_long = bv.nsamp ? bv.t_long / (double)bv.nsamp : NAN;
@@ -856,7 +854,7 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
         double mu = 0, m2 = 0;
         size_t k = 0;
         for (size_t i = 0; i < m; i++) {
-            double sr = nret[i] >= 2 ? ar_sharpe_pp(ret[i], nret[i]) : NAN;
+            double sr = srpp[i];
             if (!isfinite(sr)) continue;
             k++;
             double d = sr - mu;
@@ -864,8 +862,16 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
             m2 += d * (sr - mu);
         }
         double V = k >= 2 ? m2 / (double)(k - 1) : NAN;
-        for (size_t i = 0; i < m; i++)
-            rows[i].row.dsr = nret[i] >= 2 && !isnan(V) ? ar_dsr(ret[i], nret[i], (double)m, V, NULL, NULL) : NAN;
+        for (size_t i = 0; i < m && !e; i++) {
+            rows[i].row.dsr = NAN;
+            if (nret[i] < 2 || isnan(V)) continue;
+            size_t n = 0;
+            for (size_t g = 0; g < t.nep && !e; g++) {
+                const cell *x = at(&t, g, i);
+                if (x->ag != NULL && x->curve) e = push_returns(x->ag, &ret, &n, &capret);
+            }
+            if (!e) rows[i].row.dsr = ar_dsr(ret, n, (double)m, V, NULL, NULL);
+        }
     }
     /* Memmel-JK against the baseline with the highest mean Sharpe. */
     size_t best = m;
@@ -967,10 +973,9 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
             rows[i].row.rank = 1 + above;
         }
     }
-    for (size_t i = 0; ret && i < m; i++) free(ret[i]);
     free(ret);
+    free(srpp);
     free(nret);
-    free(capret);
     free(R);
     free(fmap);
     free(pool);
@@ -1013,8 +1018,11 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
     if (nruns > 1 && (e = check_configs(runs, nruns, eb))) return e;
 
     acc *rows = NULL;
-    size_t nrows = 0, caprows = 0, eqcap = 0;
-    double *eqbuf = NULL;
+    size_t nrows = 0, caprows = 0, ncurves = 0, ci = 0;
+    for (size_t ri = 0; ri < nruns; ri++)
+        for (size_t k = 0; k < runs[ri]->nepisodes; k++) ncurves += runs[ri]->episodes[k].nagents;
+    epcurve *curves = malloc((ncurves ? ncurves : 1) * sizeof *curves);
+    if (curves == NULL) e = AR_ENOMEM;
     for (size_t ri = 0; ri < nruns && !e; ri++) {
         const ar_run *r = runs[ri];
         double ppy = (double)AR_NS_PER_YEAR / (double)r->cadence;
@@ -1042,11 +1050,10 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
                     rows[i].row.baseline = ag->baseline;
                     nrows++;
                 }
-                e = add_episode(&rows[i], ag, ppy, &eqbuf, &eqcap);
+                e = add_episode(&rows[i], ag, ppy, &curves[ci++]);
             }
         }
     }
-    free(eqbuf);
     ar_league *l = NULL;
     if (!e) {
         l = calloc(1, sizeof *l);
@@ -1061,7 +1068,7 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
         for (size_t i = 0; i < nrows; i++) finish_row(&rows[i]);
         l->bootstrap = o.bootstrap;
         l->seed = o.seed;
-        e = league_stats(runs, nruns, rows, nrows, &o, l);
+        e = league_stats(runs, nruns, rows, nrows, curves, &o, l);
         if (e) {
             free(l->rows);
             free(l);
@@ -1073,6 +1080,7 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
         free(rows[i].pnl);
     }
     free(rows);
+    free(curves);
     if (e) {
         if (e == AR_ENOMEM) ar_errf(eb, e, "league: out of memory");
         return e;

@@ -34,19 +34,36 @@ static double ratio_pos(double a, double b) {
     return (b > 0.0 && isfinite(a)) ? a / b : NAN;
 }
 
+/* Element t of a strided series. */
+#define AT(t) (*(const double *)(const void *)(base + (t) * stride))
+
 ar_err ar_metrics_compute(const double *equity, size_t npoints, double ppy, ar_metrics *out) {
+    return ar_metrics_compute_stride(equity, sizeof *equity, npoints, ppy, out);
+}
+
+ar_err ar_metrics_compute_stride(const double *first, size_t stride, size_t npoints, double ppy, ar_metrics *out) {
+    const char *base = (const char *)first;
     size_t n = npoints > 0 ? npoints - 1 : 0;
     metrics_undefined(out, n, ppy);
-    if (equity == NULL || npoints < 2 || !isfinite(ppy) || !(ppy > 0.0)) return AR_EINVAL;
-    for (size_t t = 0; t < npoints; t++)
-        if (!isfinite(equity[t]) || !(equity[t] > 0.0)) return AR_EINVAL;
+    if (first == NULL || stride < sizeof(double) || npoints < 2 || !isfinite(ppy) || !(ppy > 0.0)) return AR_EINVAL;
+    if (!isfinite(AT(0)) || !(AT(0) > 0.0)) return AR_EINVAL;
 
-    /* Two passes over the recovered returns: the mean first, so that the
-     * variance is a sum of squared deviations (no cancellation). */
+    /* One pass for the sums of the recovered returns and the drawdown (and
+     * the check that every point is finite and positive), a second for the
+     * squared deviations from the mean (no cancellation). Drawdown: the
+     * running peak starts at E[0]. The peak index is the first time the
+     * running maximum reached its value, which is where a strict increase
+     * last moved it; equal later values do not move it, matching numpy's
+     * first-index argmax in the reference. A point at or above the peak has
+     * a drawdown of zero, so only points below it need the division. */
     double sum = 0.0, pos_sum = 0.0, neg_sum = 0.0, down2 = 0.0;
     size_t n_pos = 0, n_nonzero = 0;
+    double peak = AT(0), mdd = 0.0;
+    size_t peak_idx = 0, trough = 0, trough_peak = 0, run = 0, longest = 0;
     for (size_t t = 1; t <= n; t++) {
-        double r = equity[t] / equity[t - 1] - 1.0;
+        double x = AT(t);
+        if (!isfinite(x) || !(x > 0.0)) return AR_EINVAL;
+        double r = x / AT(t - 1) - 1.0;
         sum += r;
         if (r > 0.0) {
             pos_sum += r;
@@ -56,40 +73,35 @@ ar_err ar_metrics_compute(const double *equity, size_t npoints, double ppy, ar_m
             down2 += r * r;
         }
         if (r != 0.0) n_nonzero++;
+        if (x > peak) {
+            peak = x;
+            peak_idx = t;
+        }
+        if (x < peak) {
+            double dd = x / peak - 1.0;
+            if (dd < mdd) {
+                mdd = dd;
+                trough = t;
+                trough_peak = peak_idx;
+            }
+            run++;
+        } else {
+            run = 0;
+        }
+        if (run > longest) longest = run;
     }
     double mu = sum / (double)n;
     double ss = 0.0;
     for (size_t t = 1; t <= n; t++) {
-        double d = (equity[t] / equity[t - 1] - 1.0) - mu;
+        double d = (AT(t) / AT(t - 1) - 1.0) - mu;
         ss += d * d;
     }
     /* n = 1 leaves ddof=1 undefined (0/0 in numpy): NAN, not 0. */
     double s = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
-    double growth = equity[n] / equity[0];
+    double growth = AT(n) / AT(0);
     double cagr = pow(growth, ppy / (double)n) - 1.0;
     double sr_p = ratio_pos(mu, s);
     double dd_dev = sqrt(down2 / (double)n);
-
-    /* Drawdown: the running peak starts at E[0]. The peak index is the first
-     * time the running maximum reached its value, which is where a strict
-     * increase last moved it; equal later values do not move it, matching
-     * numpy's first-index argmax in the reference. */
-    double peak = equity[0], mdd = 0.0;
-    size_t peak_idx = 0, trough = 0, trough_peak = 0, run = 0, longest = 0;
-    for (size_t t = 1; t <= n; t++) {
-        if (equity[t] > peak) {
-            peak = equity[t];
-            peak_idx = t;
-        }
-        double dd = equity[t] / peak - 1.0;
-        if (dd < mdd) {
-            mdd = dd;
-            trough = t;
-            trough_peak = peak_idx;
-        }
-        run = equity[t] < peak ? run + 1 : 0;
-        if (run > longest) longest = run;
-    }
 
     out->mean_return = mu;
     out->std_return_ddof1 = s;
@@ -110,6 +122,8 @@ ar_err ar_metrics_compute(const double *equity, size_t npoints, double ppy, ar_m
     out->profit_factor_periods = ratio_pos(pos_sum, fabs(neg_sum));
     return AR_OK;
 }
+
+#undef AT
 
 void ar_trade_stats_compute(const double *pnl, size_t n, ar_trade_stats *out) {
     out->n_trades = n;
