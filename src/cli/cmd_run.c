@@ -294,8 +294,8 @@ int ar_cmd_run(int argc, char **argv) {
             }
             mpi = 1;
         } else if (ar_mpi_launch_size() > 1) {
-            fprintf(stderr, "arena run: started by an MPI launcher, but this arena was built without ARENA_MPI "
-                            "(every process would run the whole tournament): rebuild with -DARENA_MPI=ON\n");
+            fprintf(stderr, "arena run: started by an MPI launcher, but this arena has no MPI support "
+                            "(every process would run the whole tournament): use arena-mpi (CMake option ARENA_MPI)\n");
             return AR_EXIT_USAGE;
         }
     }

@@ -2,12 +2,14 @@
  * process was launched by mpirun/srun, rank and size, one reduction (which
  * is also the barrier before rank 0 merges the shards), finalize.
  *
- * MPI is touched only when ARENA_MPI is defined (CMake option ARENA_MPI) and
- * the environment says an MPI launcher started us, so a plain `arena run`
- * never calls MPI_Init. The ARENA_MPI build links libmpi, so it needs the MPI
- * runtime libraries installed even for plain runs; a build without it has
- * no MPI dependency and refuses to run under a multi-process launch (every
- * process would run the whole tournament into the same file). */
+ * Compiled twice: plainly into `arena`, and with ARENA_MPI (CMake option
+ * ARENA_MPI) into `arena-mpi`, the only executable that links libmpi; the
+ * rest of the CLI is the same objects. MPI is touched only in arena-mpi and
+ * only when the environment says an MPI launcher started us, so a plain
+ * `arena-mpi run` never calls MPI_Init (but needs the MPI runtime libraries
+ * installed). `arena` has no MPI dependency and refuses to run under a
+ * multi-process launch (every process would run the whole tournament into
+ * the same file). */
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <libwebsockets.h>
+#include "arena/dl.h"
 #include "arena/feed.h"
 #include "arena/util.h"
 #include "live/live_int.h"
@@ -427,6 +428,7 @@ ar_err ar_feed_client_create(const ar_feed_config *cfg, const char *const *syms,
     if (e == AR_OK && ar_feed_parser_create(cfg->exchange, (const char *const *)c->syms, n, &c->p) != AR_OK)
         e = ar_errf(eb, AR_ECONFIG, "live: bad symbol list (empty or longer than %d bytes)", AR_SYM_MAX - 1);
     if (e == AR_OK && build_subs(c) != 0) e = ar_errf(eb, AR_ENOMEM, "live: out of memory");
+    if (e == AR_OK) e = ar_lws_load(eb);
     if (e == AR_OK) {
         lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
         struct lws_context_creation_info info;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libwebsockets.h>
+#include "arena/dl.h"
 #include "arena/serve.h"
 
 extern const unsigned char ar__serve_page[];
@@ -191,6 +192,10 @@ ar_err ar_serve_run(const ar_serve_opts *o, ar_serve_snapshot_fn fn, void *user,
     }
     server s = {.fn = fn, .user = user, .interval_ms = o->interval_ms > 0 ? o->interval_ms : 1000, .stop = stop};
     poll_snapshot(&s);
+    if (ar_lws_load(eb) != AR_OK) {
+        free(s.snap);
+        return AR_EIO;
+    }
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);

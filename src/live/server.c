@@ -36,6 +36,7 @@
 #include <string.h>
 #include <jansson.h>
 #include <libwebsockets.h>
+#include "arena/dl.h"
 #include "arena/feed.h"
 #include "arena/util.h"
 #include "live/live_int.h"
@@ -724,6 +725,10 @@ ar_err ar_feed_server_run(const ar_market *m, const ar_feed_server_opts *o, ar_e
     for (size_t j = 0; j < m->nsym; j++) /* the clock starts at clock0: skip what came before */
         while (!s.cur[j].done && s.cur[j].t < s.clock0) cursor_next(&s.cur[j]);
 
+    if (ar_lws_load(eb) != AR_OK) {
+        free(s.cur);
+        return AR_EIO;
+    }
     lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);

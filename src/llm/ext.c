@@ -43,6 +43,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include "llm/features_int.h"
+#include "arena/dl.h"
 #include "arena/ext.h"
 #include "arena/indicators.h"
 #include "arena/util.h"
@@ -295,6 +296,7 @@ ar_ext_agent *ar_ext_http_create(const char *url, double timeout_s, ar_errbuf *e
         ar_errf(eb, AR_EINVAL, "http agent: timeout must be a positive number of seconds");
         return NULL;
     }
+    if (ar_curl_load(eb) != AR_OK) return NULL;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ar_errf(eb, AR_EIO, "http agent: curl_global_init failed");
         return NULL;

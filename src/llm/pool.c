@@ -27,6 +27,7 @@
 #include <strings.h>
 #include <time.h>
 #include <curl/curl.h>
+#include "arena/dl.h"
 #include "arena/exec.h"
 #include "arena/llm.h"
 #include "arena/util.h"
@@ -84,6 +85,7 @@ static void wipe(char *s) {
 }
 
 ar_llm_pool *ar_llm_pool_create(uint64_t seed, ar_errbuf *eb) {
+    if (ar_curl_load(eb) != AR_OK) return NULL;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ar_errf(eb, AR_EIO, "llm pool: curl_global_init failed");
         return NULL;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "arena/dl.h"
 #include "arena/fetch.h"
 #include "arena/util.h"
 
@@ -715,6 +716,7 @@ ar_err ar_fetch_symbol(const ar_fetch_req *r, ar_symbol *sym, ar_fetch_stats *st
         ar_duration_format(r->interval, b, sizeof b);
         return ar_errf(eb, AR_EINVAL, "%s already has %s bars, not %s", sym->name, a, b);
     }
+    if (ar_curl_load(eb) != AR_OK) return AR_EIO;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return ar_errf(eb, AR_EIO, "curl_global_init failed");
     fetcher f;
     memset(&f, 0, sizeof f);
