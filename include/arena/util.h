@@ -62,4 +62,14 @@ void ar_sha256_end(ar_sha256 *h, char out[65]);
 uint64_t ar_mix64(uint64_t x);
 uint64_t ar_hash_str(uint64_t h, const char *s);
 
+/* An array of bytes bytes for data written once, front to back, and then
+ * scanned: from AR_HUGE_MIN up, 2 MiB aligned, rounded up to whole 2 MiB
+ * pages and advised for transparent huge pages (src/util/mem.c says why);
+ * below that, plain malloc. Not zeroed. free() releases it; NULL on ENOMEM. */
+#define AR_HUGE_MIN ((size_t)2 << 20)
+void *ar_alloc_huge(size_t bytes);
+/* The same advice for an existing block (one grown by realloc); nothing
+ * below AR_HUGE_MIN. */
+void ar_advise_huge(void *p, size_t bytes);
+
 #endif

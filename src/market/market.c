@@ -4,12 +4,11 @@
  * Arrays grow geometrically (doubling, at least 1024 rows) so that importers
  * can push row by row in amortised O(1). A market is built by one thread and
  * then only read; nothing here locks. */
-#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include "arena/market.h"
+#include "arena/util.h"
 
 ar_market *ar_market_create(void) {
     return calloc(1, sizeof(ar_market));
@@ -47,41 +46,19 @@ int ar_market_add_symbol(ar_market *m, const char *name) {
     return (int)m->nsym++;
 }
 
-/* Columns of 2 MiB and more are marked for transparent huge pages, and a new
- * one is placed on a 2 MiB boundary: a market is written once, front to
- * back, and on virtual machines the first touch of every fresh 4 KiB page is
- * expensive (docs/BENCHMARKS.md: ~3 ms per MB; one fault per 2 MiB instead
- * cuts the load of 500k bars from ~100 to ~20 ms). They stay plain heap
- * blocks: free() and realloc() take them. */
-#define HUGE_MIN ((size_t)2 << 20)
-
-static void advise_huge(void *p, size_t bytes) {
-#ifdef MADV_HUGEPAGE
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, b = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
-    if (b > a) madvise((void *)a, b - a, MADV_HUGEPAGE); /* advice only: 4 KiB pages when refused */
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
-
-/* Grow one column to cap elements of size sz. The pointer is replaced only on
- * success, so a failure leaves the old (still valid) array in place. */
+/* Grow one column to cap elements of size sz. A new column of AR_HUGE_MIN
+ * and more goes on transparent huge pages (ar_alloc_huge): a market is
+ * written once, front to back, and then scanned (docs/BENCHMARKS.md: one
+ * fault per 2 MiB cut the load of 500k bars from ~100 to ~20 ms). It stays a
+ * plain heap block: free() and realloc() take it. The pointer is replaced
+ * only on success, so a failure leaves the old (still valid) array. */
 static int grow(void *pp, size_t cap, size_t sz) {
     void **p = pp;
     if (cap > SIZE_MAX / sz) return -1;
     size_t bytes = cap * sz;
-    void *q = NULL;
-    if (*p == NULL && bytes >= HUGE_MIN) {
-        /* whole huge pages: the kernel maps one only where all of its 2 MiB
-         * lie in the advised range */
-        size_t whole = (bytes + HUGE_MIN - 1) & ~(HUGE_MIN - 1);
-        if (whole < bytes || posix_memalign(&q, HUGE_MIN, whole) != 0) return -1;
-        bytes = whole;
-    } else if ((q = realloc(*p, bytes)) == NULL) {
-        return -1;
-    }
-    if (bytes >= HUGE_MIN) advise_huge(q, bytes);
+    void *q = *p == NULL ? ar_alloc_huge(bytes) : realloc(*p, bytes);
+    if (q == NULL) return -1;
+    ar_advise_huge(q, bytes); /* a block grown by realloc too */
     *p = q;
     return 0;
 }

@@ -827,7 +827,10 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
             return rerr(c, at, msg);
         }
     H5Tclose(ft);
-    void *buf = calloc(n ? n : 1, t->size);
+    /* zeroed: padding between fields is not read, and runs are rewritten
+     * byte for byte (arena merge) */
+    void *buf = n <= SIZE_MAX / t->size ? ar_alloc_huge(n * t->size) : NULL;
+    if (buf) memset(buf, 0, n * t->size);
     hid_t mt = ar__mem_type(t);
     herr_t st = (buf && mt >= 0 && n) ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
     if (mt >= 0) H5Tclose(mt);
