@@ -15,45 +15,68 @@
 /* Running sum of the last n closes: ar__roll (common.h) without the sum of
  * squares, which the crossover does not use. The sum takes exactly the same
  * steps as ar__roll's (same additions in the same order, same periodic
- * exact recomputation), so the averages are the same bits. */
+ * exact recomputation), so the averages are the same bits. Its count of
+ * steps since the last recomputation (ar__roll's `since`) is kept as
+ * upto - base: every step adds to both. */
 typedef struct rsum {
-    size_t n, upto, since;
+    size_t n;    /* window */
+    size_t base; /* upto at the last exact recomputation */
     double sum;
     double dn; /* (double)n, the divisor of the average */
 } rsum;
 
-static inline void rsum_advance(rsum *r, const double *c, size_t nvis) {
-    size_t i = r->upto;
-    if (nvis == i + 1 && i >= r->n && r->since <= 4096) {
-        /* one new bar, the window full: the loop below, once */
-        double sum = r->sum + c[i];
-        r->sum = sum - c[i - r->n];
-        r->since++;
-        r->upto = nvis;
-        return;
-    }
-    if (nvis < r->upto || nvis - r->upto > r->n || r->since > 4096) {
+/* ar__roll_advance from upto to nvis bars, for the sum only. */
+static void rsum_advance(rsum *r, const double *c, size_t upto, size_t nvis) {
+    if (nvis < upto || nvis - upto > r->n || upto - r->base > 4096) {
         r->sum = 0;
         size_t lo = nvis > r->n ? nvis - r->n : 0;
         for (size_t i = lo; i < nvis; i++) r->sum += c[i];
-        r->upto = nvis;
-        r->since = 0;
+        r->base = nvis;
         return;
     }
-    double sum = r->sum;
-    for (size_t i = r->upto; i < nvis; i++) {
+    double sum = r->sum; /* in a local: a store through r may alias c */
+    for (size_t i = upto; i < nvis; i++) {
         sum += c[i];
         if (i >= r->n) sum -= c[i - r->n];
     }
-    r->since += nvis - r->upto;
     r->sum = sum;
-    r->upto = nvis;
 }
 
+/* Both averages of a symbol advance to the same number of bars at every
+ * decision, so they share upto. */
 typedef struct sym_state {
+    size_t upto; /* bars summed */
+    size_t step_max; /* one-bar steps take the short way while upto <= this */
     rsum fast, slow;
     int last_sign; /* sign of fast - slow at the latest decision where they differed */
 } sym_state;
+
+/* sums_advance's general case: rsum_advance for each; out of line. */
+static AR_NOINLINE void sums_advance_all(sym_state *st, const double *c, size_t nvis) {
+    rsum_advance(&st->fast, c, st->upto, nvis);
+    rsum_advance(&st->slow, c, st->upto, nvis);
+    st->upto = nvis;
+    /* recomputation is due when upto - base > 4096 for either */
+    st->step_max = (st->fast.base < st->slow.base ? st->fast.base : st->slow.base) + 4096;
+}
+
+/* Advance both sums of st to nvis visible bars; *fs and *ss get them (kept
+ * in registers for the averages, not read back from st). */
+static inline void sums_advance(sym_state *st, const double *c, size_t nvis, double *fs, double *ss) {
+    size_t i = st->upto;
+    if (nvis == i + 1 && i >= st->slow.n && i <= st->step_max) {
+        /* one new bar, both windows full (fast.n < slow.n), no
+         * recomputation due: rsum_advance's loop, once for each */
+        double f = st->fast.sum + c[i], s = st->slow.sum + c[i];
+        st->fast.sum = *fs = f - c[i - st->fast.n];
+        st->slow.sum = *ss = s - c[i - st->slow.n];
+        st->upto = nvis;
+        return;
+    }
+    sums_advance_all(st, c, nvis);
+    *fs = st->fast.sum;
+    *ss = st->slow.sum;
+}
 
 typedef struct sma_agent {
     ar_agent base;
@@ -103,9 +126,9 @@ static ar_err sma_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
         size_t nv = o->nvis[s];
         if (nv < st->slow.n) continue;
         const double *c = o->market->sym[s].bars.close;
-        rsum_advance(&st->fast, c, nv);
-        rsum_advance(&st->slow, c, nv);
-        double f = st->fast.sum / st->fast.dn, sl = st->slow.sum / st->slow.dn;
+        double fs, ss;
+        sums_advance(st, c, nv, &fs, &ss);
+        double f = fs / st->fast.dn, sl = ss / st->slow.dn;
         if (f == sl) continue;
         int sign = f > sl ? 1 : -1, prev = st->last_sign;
         st->last_sign = sign;

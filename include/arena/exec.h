@@ -175,6 +175,14 @@ void ar_account_free(ar_account *a); /* NULL: no-op */
  * along the bar's path. Must be called in time order. */
 void ar_account_on_bar(ar_account *a, int32_t sym, size_t i);
 
+/* Process bars [from, to) of symbol sym: the same as ar_account_on_bar for
+ * each of them in order, cheaper per bar. When nothing of the account's can
+ * act on sym's bars (no order pending on sym; flat there, or a position with
+ * no liquidation price, take-profit or stop-loss and no funding to settle)
+ * they change only its record of the last bar seen, and the call costs O(1)
+ * plus the bad rows at the end of the range. */
+void ar_account_on_bars(ar_account *a, int32_t sym, size_t from, size_t to);
+
 /* Submit an order decided at t, valued at the decision-time marks (the last
  * visible close per symbol, NAN when none). Validates at once (quantity,
  * leverage, spot shorts, margin against free cash): a rejected order is
@@ -202,6 +210,14 @@ double ar_account_gross_exposure(const ar_account *a, const double *marks);
 const ar_position *ar_account_position(const ar_account *a, int32_t sym);
 size_t ar_account_npending(const ar_account *a);
 
+/* Equity, cash and gross exposure at the marks in one pass: the values of
+ * ar_account_equity, ar_account_cash and ar_account_gross_exposure, bit for
+ * bit. Returns 1 when the account is flat on every symbol with no order
+ * pending (feeding it bars then changes none of its cash, positions, orders
+ * or logs), else 0. */
+int ar_account_values(const ar_account *a, const double *marks, double *equity, double *cash,
+                      double *gross_exposure);
+
 /* Mark every still-pending order expired at t (end of window). */
 void ar_account_finish(ar_account *a, int64_t t);
 
@@ -223,5 +239,21 @@ const ar_trade_rec *ar_account_trades(const ar_account *a, size_t *n);
 const ar_funding_rec *ar_account_funding(const ar_account *a, size_t *n);
 double ar_account_fees_paid(const ar_account *a);
 double ar_account_funding_paid(const ar_account *a);
+
+/* The four logs, moved out of an account (ar_account_take_logs). */
+typedef struct ar_account_logs {
+    ar_order_rec *orders;
+    ar_fill_rec *fills;
+    ar_trade_rec *trades;
+    ar_funding_rec *funding;
+    size_t norders, nfills, ntrades, nfunding;
+} ar_account_logs;
+
+/* Hand the logs over instead of copying them: each array is sized to its
+ * records (NULL when empty) and belongs to the caller (free()); the
+ * account's logs are left empty. Only with no order pending (AR_ESTATE
+ * otherwise: pending orders live in the order log), e.g. after
+ * ar_account_finish. */
+ar_err ar_account_take_logs(ar_account *a, ar_account_logs *out);
 
 #endif

@@ -9,13 +9,11 @@
  * episode the equity arrays are sized exactly up front.
  *
  * Single-threaded; episodes share only the read-only market. */
-#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "arena/agent.h"
@@ -74,9 +72,12 @@ void ar__pt_cleanup(prompt_table *pt) {
     free(pt->slot);
 }
 
+/* Bar ptr[s] of symbol s to every account that is not quiet (backtests:
+ * those are caught up later, see ep_agent.quiet). */
 static void feed_bar(episode *ep, size_t s) {
     size_t i = ep->ptr[s];
-    for (size_t a = 0; a < ep->nagents; a++) ar_account_on_bar(ep->ag[a].acct, (int32_t)s, i);
+    for (size_t a = 0; a < ep->nagents; a++)
+        if (!ep->ag[a].quiet) ar_account_on_bar(ep->ag[a].acct, (int32_t)s, i);
     ep->marks[s] = ep->xm->sym[s].bars.close[i];
     ep->ptr[s] = i + 1;
 }
@@ -85,23 +86,17 @@ static void feed_bar(episode *ep, size_t s) {
 static void advance_exec(episode *ep, int64_t t) {
     const ar_market *m = ep->xm;
     if (ep->nsym == 1) {
-        /* one symbol: a run of bars, each to every account; the mark is
-         * the last one's close */
+        /* one symbol: the run of bars to each account (accounts are
+         * independent, so account by account is the same as bar by bar);
+         * the mark is the last one's close */
         const ar_bars *b = &m->sym[0].bars;
         int64_t lim = t - m->sym[0].interval;
-        size_t i = ep->ptr[0], n = b->n, na = ep->nagents;
+        size_t i0 = ep->ptr[0], i = i0, n = b->n;
         if (i >= n || b->t[i] > lim) return;
-        ep_agent *ag = ep->ag;
-        if (na == 1) {
-            ar_account *acct = ag[0].acct;
-            do ar_account_on_bar(acct, 0, i++);
-            while (i < n && b->t[i] <= lim);
-        } else {
-            do {
-                for (size_t a = 0; a < na; a++) ar_account_on_bar(ag[a].acct, 0, i);
-                i++;
-            } while (i < n && b->t[i] <= lim);
-        }
+        do i++;
+        while (i < n && b->t[i] <= lim);
+        for (size_t a = 0; a < ep->nagents; a++)
+            if (!ep->ag[a].quiet) ar_account_on_bars(ep->ag[a].acct, 0, i0, i);
         ep->marks[0] = b->close[i - 1];
         ep->ptr[0] = i;
         return;
@@ -156,56 +151,49 @@ static void sample(episode *ep, int64_t t) {
         if (eq_room(g) != AR_OK) continue; /* live only: the sample is lost, the run goes on */
         ar_equity_rec *r = &g->eq[g->neq++];
         r->t = t;
-        r->equity = ar_account_equity(g->acct, ep->marks);
-        r->cash = ar_account_cash(g->acct);
-        r->gross_exposure = ar_account_gross_exposure(g->acct, ep->marks);
+        ar_account_values(g->acct, ep->marks, &r->equity, &r->cash, &r->gross_exposure);
         if (g->eqv) g->eqv[g->neq - 1] = r->equity;
     }
 }
 
 /* Backtests (run_episode) keep, per agent, whether its account is quiet:
  * no position and no pending order. Nothing changes a quiet account's cash,
- * positions or orders while bars are fed (nothing can fill, and funding is
- * charged on positions only: docs/ENGINE.md, src/exec/account.c), so its
- * sample is (cash, cash, 0), exactly what the account would answer (equity
- * is cash plus nothing, exposure a sum of nothing), without asking it. An
- * account stops being quiet when its agent submits orders, and becomes quiet
- * again at the first sample that finds it flat with nothing pending. Not for
- * live runs, whose driver also restores and replays accounts directly. */
-typedef struct quiet {
-    int on;
-    double cash;
-} quiet;
-
-static int account_quiet(const ar_account *acct, size_t nsym) {
-    if (ar_account_npending(acct) != 0) return 0;
-    for (size_t s = 0; s < nsym; s++)
-        if (ar_account_position(acct, (int32_t)s)->qty != 0) return 0;
-    return 1;
+ * positions, orders or logs while bars are fed (nothing can fill, and
+ * funding is charged on positions only: docs/ENGINE.md, src/exec/account.c),
+ * only its record of the last bar seen, which nothing it answers depends on
+ * while it holds no position. So its sample is (cash, cash, 0), exactly what
+ * the account would answer (equity is cash plus nothing, exposure a sum of
+ * nothing), without asking it, and bars are not fed to it until its agent
+ * submits orders: then catch_up hands it the bars it missed, symbol by
+ * symbol (nothing links symbols while nothing can fill), which
+ * ar_account_on_bars does in O(1) per symbol for an account in this state.
+ * An account becomes quiet again at the first sample that finds it flat with
+ * nothing pending. Not for live runs, whose driver also restores and replays
+ * accounts directly. */
+static void catch_up(episode *ep, ep_agent *g) {
+    for (size_t s = 0; s < ep->nsym; s++) ar_account_on_bars(g->acct, (int32_t)s, g->fed[s], ep->ptr[s]);
+    g->quiet = 0;
 }
 
-/* sample() for backtests, with the quiet shortcut. */
-static void sample_bt(episode *ep, int64_t t, quiet *q) {
-    for (size_t a = 0; a < ep->nagents; a++) {
-        ep_agent *g = &ep->ag[a];
-        if (eq_room(g) != AR_OK) continue; /* sized exactly up front: never taken */
-        ar_equity_rec *r = &g->eq[g->neq++];
-        r->t = t;
-        if (q[a].on) {
-            r->equity = r->cash = q[a].cash;
-            r->gross_exposure = 0;
-        } else {
-            r->equity = ar_account_equity(g->acct, ep->marks);
-            r->cash = ar_account_cash(g->acct);
-            r->gross_exposure = ar_account_gross_exposure(g->acct, ep->marks);
-            /* no exposure is necessary for flat (and cheap to test first) */
-            if (r->gross_exposure == 0 && account_quiet(g->acct, ep->nsym)) {
-                q[a].on = 1;
-                q[a].cash = r->cash;
-            }
-        }
-        if (g->eqv) g->eqv[g->neq - 1] = r->equity;
+/* One agent's sample for backtests, with the quiet shortcut. */
+static inline void sample_one(episode *ep, ep_agent *g, int64_t t) {
+    if (eq_room(g) != AR_OK) return; /* sized exactly up front: never taken */
+    ar_equity_rec *r = &g->eq[g->neq++];
+    r->t = t;
+    if (g->quiet) {
+        r->equity = r->cash = g->quiet_cash;
+        r->gross_exposure = 0;
+    } else if (ar_account_values(g->acct, ep->marks, &r->equity, &r->cash, &r->gross_exposure)) {
+        g->quiet = 1;
+        g->quiet_cash = r->cash;
+        memcpy(g->fed, ep->ptr, ep->nsym * sizeof *g->fed);
     }
+    if (g->eqv) g->eqv[g->neq - 1] = r->equity;
+}
+
+/* sample() for backtests. */
+static void sample_bt(episode *ep, int64_t t) {
+    for (size_t a = 0; a < ep->nagents; a++) sample_one(ep, &ep->ag[a], t);
 }
 
 static ar_err record_decision(ep_agent *g, const ar_decision_rec *d) {
@@ -221,6 +209,7 @@ static ar_err record_decision(ep_agent *g, const ar_decision_rec *d) {
 }
 
 static ar_err submit_all(episode *ep, ep_agent *g, int64_t t, int64_t after, ar_decision_rec *d) {
+    if (g->quiet && g->acts.n > 0) catch_up(ep, g); /* backtests: the bars it was not fed */
     for (size_t i = 0; i < g->acts.n; i++) {
         ar_order_rec rec;
         ar_account_submit_after(g->acct, t, after, &g->acts.v[i], ep->marks, &rec);
@@ -416,45 +405,58 @@ static ar_err llm_finish(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d
     return e;
 }
 
-static ar_err decide(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
-    ar_obs o = {t, ep->start, ep->end, k, ep->m, ep->optr, ep->marks, NULL, &ep->cfg->exec, ep->cfg->capital};
-    ar_err e;
-    if (ep->cfg->nllm > 0 && (e = ask_models(ep, &o, k, eb))) return e;
-    for (size_t a = 0; a < ep->nagents; a++) {
-        ep_agent *g = &ep->ag[a];
-        o.acct = g->acct;
-        ar_actions_clear(&g->acts);
-        ar_decision_rec d = {t, 0, 0, 0, 0, g->eq[g->neq - 1].equity};
-        if (g->llm) {
-            if ((e = llm_finish(ep, g, t, &d))) return ar_errf(eb, e, "out of memory");
-            if ((e = record_decision(g, &d))) return ar_errf(eb, e, "out of memory");
-            continue;
-        }
-        e = g->agent->vt->decide(g->agent, &o, &g->acts);
-        d.n_actions = (int32_t)g->acts.n;
-        d.status = g->acts.status;
-        d.reason = g->acts.reason;
-        if (e == AR_ENOMEM) return ar_errf(eb, e, "out of memory");
-        if (e != AR_OK) {
-            d.status = 1;
-            d.reason = AR_R_AGENT_ERROR;
-            g->acts.n = 0;
-        }
-        submit_all(ep, g, t, INT64_MIN, &d);
-        /* Holds of coded agents carry nothing the equity rows do not; only
-         * decisions with actions or problems are recorded. */
-        if (d.n_actions > 0 || d.status != 0) {
-            if ((e = record_decision(g, &d))) return ar_errf(eb, e, "out of memory");
-        }
+/* What a coded agent's decision returned (e) when it is not a plain hold:
+ * its orders are submitted, and the decision is recorded. */
+static ar_err coded_finish(episode *ep, ep_agent *g, int64_t t, ar_err e, ar_errbuf *eb) {
+    ar_decision_rec d = {t, (int32_t)g->acts.n, 0, g->acts.status, g->acts.reason, g->eq[g->neq - 1].equity};
+    if (e == AR_ENOMEM) return ar_errf(eb, e, "out of memory");
+    if (e != AR_OK) {
+        d.status = 1;
+        d.reason = AR_R_AGENT_ERROR;
+        g->acts.n = 0;
+    }
+    submit_all(ep, g, t, INT64_MIN, &d);
+    /* Holds of coded agents carry nothing the equity rows do not; only
+     * decisions with actions or problems are recorded. */
+    if (d.n_actions > 0 || d.status != 0) {
+        if ((e = record_decision(g, &d))) return ar_errf(eb, e, "out of memory");
     }
     return AR_OK;
 }
 
-static void *dup_mem(const void *p, size_t n, size_t size) {
-    if (n == 0) return NULL;
-    void *q = malloc(n * size);
-    if (q) memcpy(q, p, n * size);
-    return q;
+/* A coded agent's decision on ep->obs (its time and index set). */
+static inline ar_err decide_coded(episode *ep, ep_agent *g, ar_errbuf *eb) {
+    ar_obs *o = &ep->obs;
+    o->acct = g->acct;
+    /* ar_actions_clear */
+    g->acts.n = 0;
+    g->acts.status = 0;
+    g->acts.reason = 0;
+    ar_err e = g->agent->vt->decide(g->agent, o, &g->acts);
+    /* a plain hold, the common case, submits and records nothing */
+    if (e == AR_OK && g->acts.n == 0 && g->acts.status == 0) return AR_OK;
+    return coded_finish(ep, g, o->t, e, eb);
+}
+
+static ar_err decide(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
+    ar_obs *o = &ep->obs; /* the rest is set once per episode */
+    o->t = t;
+    o->decision_index = k;
+    ar_err e;
+    if (ep->cfg->nllm > 0 && (e = ask_models(ep, o, k, eb))) return e;
+    for (size_t a = 0; a < ep->nagents; a++) {
+        ep_agent *g = &ep->ag[a];
+        if (!g->llm) {
+            if ((e = decide_coded(ep, g, eb))) return e;
+            continue;
+        }
+        o->acct = g->acct;
+        ar_actions_clear(&g->acts);
+        ar_decision_rec d = {t, 0, 0, 0, 0, g->eq[g->neq - 1].equity};
+        if ((e = llm_finish(ep, g, t, &d))) return ar_errf(eb, e, "out of memory");
+        if ((e = record_decision(g, &d))) return ar_errf(eb, e, "out of memory");
+    }
+    return AR_OK;
 }
 
 static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital) {
@@ -467,14 +469,17 @@ static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital) {
     ra->final_equity = g->eq[g->neq - 1].equity;
     ra->fees = ar_account_fees_paid(g->acct);
     ra->funding = ar_account_funding_paid(g->acct);
-    const ar_order_rec *o = ar_account_orders(g->acct, &ra->norders);
-    const ar_fill_rec *f = ar_account_fills(g->acct, &ra->nfills);
-    const ar_trade_rec *tr = ar_account_trades(g->acct, &ra->ntrades);
-    const ar_funding_rec *fu = ar_account_funding(g->acct, &ra->nfunding);
-    ra->orders = dup_mem(o, ra->norders, sizeof *o);
-    ra->fills = dup_mem(f, ra->nfills, sizeof *f);
-    ra->trades = dup_mem(tr, ra->ntrades, sizeof *tr);
-    ra->funding_log = dup_mem(fu, ra->nfunding, sizeof *fu);
+    /* the logs move to the run (nothing is pending after ar_account_finish) */
+    ar_account_logs lg;
+    if (ar_account_take_logs(g->acct, &lg) != AR_OK) return AR_ESTATE;
+    ra->orders = lg.orders;
+    ra->norders = lg.norders;
+    ra->fills = lg.fills;
+    ra->nfills = lg.nfills;
+    ra->trades = lg.trades;
+    ra->ntrades = lg.ntrades;
+    ra->funding_log = lg.funding;
+    ra->nfunding = lg.nfunding;
     ra->equity = g->eq; /* ownership moves to the run */
     ra->nequity = g->neq;
     g->eq = NULL;
@@ -488,9 +493,6 @@ static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital) {
     ra->answers_len = g->answers.n;
     g->answers.p = NULL;
     g->answers.n = g->answers.cap = 0;
-    if ((ra->norders && !ra->orders) || (ra->nfills && !ra->fills) || (ra->ntrades && !ra->trades) ||
-        (ra->nfunding && !ra->funding_log))
-        return AR_ENOMEM;
     return AR_OK;
 }
 
@@ -595,6 +597,7 @@ ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, c
         if (ep->optr != ep->ptr)
             ep->optr[s] = ar_bars_lower_bound(&m->sym[s].bars, start - m->sym[s].interval + 1);
     }
+    ep->obs = (ar_obs){0, start, end, 0, m, ep->optr, ep->marks, NULL, &cfg->exec, cfg->capital};
     for (size_t a = 0; a < ep->nagents; a++) {
         ep_agent *g = &ep->ag[a];
         g->cfg = &cfg->agents[a];
@@ -651,21 +654,6 @@ void ar__episode_mark(episode *ep, int64_t t) {
     sample(ep, t);
 }
 
-/* Large arrays filled once, front to back (the equity samples): 2 MiB
- * aligned, whole 2 MiB pages, marked for transparent huge pages. On virtual
- * machines the first touch of every fresh 4 KiB page is expensive
- * (docs/BENCHMARKS.md). NULL on failure; free() releases it. */
-#define HUGE_MIN ((size_t)2 << 20)
-static void *huge_alloc(size_t bytes) {
-    size_t whole = (bytes + HUGE_MIN - 1) & ~(HUGE_MIN - 1);
-    void *p = NULL;
-    if (whole < bytes || posix_memalign(&p, HUGE_MIN, whole) != 0) return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, whole, MADV_HUGEPAGE); /* advice only: 4 KiB pages when refused */
-#endif
-    return p;
-}
-
 static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
                           const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
                           ar_run_episode *out, ar_errbuf *eb) {
@@ -676,26 +664,31 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     ar_err e = ar__episode_init(&ep, cfg, m, NULL, start, end, sp->window, sp->seed, index, coins, sh, pt, pool,
                                 ndec, eb);
     if (e) return e;
-    quiet *q = calloc(ep.nagents ? ep.nagents : 1, sizeof *q);
-    if (q == NULL) {
+    size_t nfed = ep.nagents * ep.nsym;
+    size_t *fed = calloc(nfed > 0 ? nfed : 1, sizeof *fed);
+    if (fed == NULL) {
         e = ar_errf(eb, AR_ENOMEM, "out of memory");
         goto done;
     }
     for (size_t a = 0; a < ep.nagents; a++) {
         ep_agent *g = &ep.ag[a];
+        g->fed = fed + a * ep.nsym;
         size_t bytes = g->capeq * sizeof *g->eq;
-        void *v = bytes >= HUGE_MIN ? huge_alloc(bytes) : NULL;
+        /* filled once, front to back: on huge pages (src/util/mem.c) */
+        void *v = bytes >= AR_HUGE_MIN ? ar_alloc_huge(bytes) : NULL;
         if (v) { /* the same capacity; the first array was never touched */
             free(g->eq);
             g->eq = v;
         }
     }
     /* What ar__episode_step(t, k) does (advance, sample, decide), with the
-     * quiet-account shortcut of sample_bt. One symbol (ep.xm == m here) is
-     * the common benchmark case: its bar cursor stays in registers. */
+     * quiet accounts of sample_bt. One symbol (ep.xm == m here) is the
+     * common benchmark case: its bar cursor stays in registers. */
     int64_t last_pct = -1;
     size_t step = ndec / 200 + 1;
-    int one = ep.nsym == 1;
+    int one = ep.nsym == 1, coded = cfg->nllm == 0;
+    ep_agent *ag = ep.ag; /* both fixed for the episode */
+    size_t na = ep.nagents;
     const ar_bars *b1 = one ? &m->sym[0].bars : NULL;
     const int64_t *bt1 = one ? b1->t : NULL, iv1 = one ? m->sym[0].interval : 0;
     size_t i1 = one ? ep.ptr[0] : 0, n1 = one ? b1->n : 0;
@@ -704,24 +697,36 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         if (one) { /* advance_exec's one-symbol case */
             int64_t lim = t - iv1;
             if (i1 < n1 && bt1[i1] <= lim) {
-                do {
-                    for (size_t a = 0; a < ep.nagents; a++) ar_account_on_bar(ep.ag[a].acct, 0, i1);
-                    i1++;
-                } while (i1 < n1 && bt1[i1] <= lim);
+                size_t i0 = i1;
+                do i1++;
+                while (i1 < n1 && bt1[i1] <= lim);
+                for (size_t a = 0; a < na; a++)
+                    if (!ag[a].quiet) ar_account_on_bars(ag[a].acct, 0, i0, i1);
                 ep.ptr[0] = i1;
                 ep.marks[0] = b1->close[i1 - 1];
             }
         } else {
             advance(&ep, t);
         }
-        sample_bt(&ep, t, q);
-        if ((e = decide(&ep, t, k, eb))) goto done;
-        for (size_t a = 0; a < ep.nagents; a++)
-            if (ep.ag[a].acts.n > 0) q[a].on = 0; /* orders were submitted */
+        if (coded) {
+            /* Agents are independent: one agent's sample and decision touch
+             * only its own account, so each agent in turn sampling then
+             * deciding is what all samples then all decisions give. (Models
+             * are asked all at once, after every sample: decide().) */
+            ep.obs.t = t;
+            ep.obs.decision_index = k;
+            for (size_t a = 0; a < na; a++) {
+                sample_one(&ep, &ag[a], t);
+                if ((e = decide_coded(&ep, &ag[a], eb))) goto done;
+            }
+        } else {
+            sample_bt(&ep, t);
+            if ((e = decide(&ep, t, k, eb))) goto done;
+        }
         if (progress_to && k % step == 0) progress(progress_to, k, ndec, &last_pct);
     }
     advance(&ep, end); /* the final mark, as ar__episode_mark */
-    sample_bt(&ep, end, q);
+    sample_bt(&ep, end);
     if (progress_to) progress(progress_to, ndec, ndec, &last_pct);
     out->window = sp->window;
     out->seed = sp->seed;
@@ -734,15 +739,17 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         goto done;
     }
     for (size_t a = 0; a < ep.nagents; a++) {
-        ar_account_finish(ep.ag[a].acct, end);
-        if ((e = collect(&ep.ag[a], &out->agents[a], cfg->capital))) {
+        ep_agent *g = &ep.ag[a];
+        if (g->quiet) catch_up(&ep, g); /* the account ends having seen every bar */
+        ar_account_finish(g->acct, end);
+        if ((e = collect(g, &out->agents[a], cfg->capital))) {
             ar_errf(eb, e, "out of memory collecting results");
             goto done;
         }
     }
 done:
-    free(q);
     ar__episode_cleanup(&ep);
+    free(fed);
     return e;
 }
 

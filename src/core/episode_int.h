@@ -63,6 +63,14 @@ typedef struct ep_agent {
     size_t neq, capeq;
     ar_decision_rec *dec;
     size_t ndec, capdec;
+    /* Backtests only (engine.c, sample_bt): the account is quiet — flat,
+     * nothing pending — with this cash; bars are not fed to it while it is,
+     * fed[s] is the first bar of symbol s it has not been given yet, and it
+     * is caught up before its agent's orders are submitted. Always 0 in live
+     * runs. */
+    int quiet;
+    double quiet_cash;
+    size_t *fed;
 } ep_agent;
 
 typedef struct episode {
@@ -96,6 +104,7 @@ typedef struct episode {
     int64_t (*answer_clock)(void *ctx);
     void *clock_ctx;
     double *marks; /* last visible close, per symbol */
+    ar_obs obs;    /* what agents are handed; decide() sets the time and index */
     ep_agent *ag;
 } episode;
 

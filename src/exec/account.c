@@ -600,6 +600,13 @@ static AR_NOINLINE void walk_bar(ar_account *a, int32_t s, size_t i, double O, d
                                  double hi) {
     run_move(a, s, i, O, O, 1);
     const ar_position *p = &a->pos[s];
+    /* The legs stay within [lo, hi]: when nothing left can trigger there
+     * (typically a market order just filled at the open, with no exits),
+     * they fill nothing (can_trigger). */
+    if (a->npend == 0 && !can_trigger(p, lo, hi)) {
+        a->ss[s].last_close = C;
+        return;
+    }
     int low_first;
     if (p->qty != 0)
         low_first = (p->qty > 0) != (a->cfg.both_touched_favorable != 0);
@@ -612,17 +619,19 @@ static AR_NOINLINE void walk_bar(ar_account *a, int32_t s, size_t i, double O, d
     a->ss[s].last_close = C;
 }
 
-void ar_account_on_bar(ar_account *a, int32_t s, size_t i) {
-    if (a == NULL || s < 0 || (size_t)s >= a->nsym) return;
-    const ar_bars *b = &a->m->sym[s].bars;
-    if (i >= b->n) return;
+/* Finite and > 0, all four prices of bar i (NAN fails both comparisons). */
+static inline int bar_ok(const ar_bars *b, size_t i) {
+    double O = b->open[i], H = b->high[i], L = b->low[i], C = b->close[i];
+    return O > 0 && O < INFINITY && H > 0 && H < INFINITY && L > 0 && L < INFINITY && C > 0 && C < INFINITY;
+}
+
+/* Bar i < b->n of s, as ar_account_on_bar documents it. */
+static inline void bar_step(ar_account *a, int32_t s, const ar_bars *b, size_t i) {
     sym_state *st = &a->ss[s];
     int64_t t0 = b->t[i];
     if (st->seen && t0 <= st->last_t) return; /* out of order or repeated: ignore */
+    if (!bar_ok(b, i)) return; /* a bad row trades nothing; the next good bar takes over */
     double O = b->open[i], H = b->high[i], L = b->low[i], C = b->close[i];
-    /* finite and > 0; written as two comparisons each (NAN fails both) */
-    if (!(O > 0 && O < INFINITY && H > 0 && H < INFINITY && L > 0 && L < INFINITY && C > 0 && C < INFINITY))
-        return; /* a bad row trades nothing; the next good bar takes over */
 
     /* Funding is settled on a position or from a series (whose cursor must
      * advance even while flat); do_funding does nothing otherwise. */
@@ -645,6 +654,71 @@ void ar_account_on_bar(ar_account *a, int32_t s, size_t i) {
         return;
     }
     walk_bar(a, s, i, O, C, lo, hi);
+}
+
+void ar_account_on_bar(ar_account *a, int32_t s, size_t i) {
+    if (a == NULL || s < 0 || (size_t)s >= a->nsym) return;
+    const ar_bars *b = &a->m->sym[s].bars;
+    if (i >= b->n) return;
+    bar_step(a, s, b, i);
+}
+
+/* Whether bars of s can change nothing but the account's record of them
+ * (seen, last_t, last_close and the funding series' cursor): no order is
+ * pending on s (others' never fill in s's bars), and the position on s is
+ * flat, or has neither liquidation price nor exits (met() fires only finite
+ * thresholds) and nothing to pay or receive in funding (do_funding charges
+ * only positions, and runs for one in perp mode only with a series or an
+ * interval). */
+static int inert_on(const ar_account *a, int32_t s) {
+    const ar_position *p = &a->pos[s];
+    if (p->qty != 0) {
+        if (isfinite(p->liq) || isfinite(p->sl) || isfinite(p->tp)) return 0;
+        if (a->cfg.mode == AR_MODE_PERP && (a->m->sym[s].funding.n > 0 || a->cfg.funding_interval > 0)) return 0;
+    }
+    for (size_t k = 0; k < a->npend; k++)
+        if (a->orders.v[a->pend[k]].sym == s) return 0;
+    return 1;
+}
+
+/* Bars [from, to) of s (to <= b->n) for an account inert on s: bar_step
+ * would note each good bar after last_t, and move the funding series'
+ * cursor past the instants up to it (in perp mode do_funding runs for every
+ * good bar when there is a series; it charges only a position, and there is
+ * none to charge). Bar times strictly increase (ar_bars), so the last bar it
+ * notes is the last good bar of the range, unless that one is not after
+ * last_t (then no bar of the range is). */
+static void skip_bars(ar_account *a, int32_t s, const ar_bars *b, size_t from, size_t to) {
+    size_t i = to;
+    while (i > from && !bar_ok(b, i - 1)) i--;
+    if (i == from) return;
+    sym_state *st = &a->ss[s];
+    int64_t t0 = b->t[i - 1];
+    if (st->seen && t0 <= st->last_t) return;
+    if (a->cfg.mode == AR_MODE_PERP) {
+        const ar_funding *fs = &a->m->sym[s].funding;
+        while (st->fcur < fs->n && fs->t[st->fcur] <= t0) st->fcur++;
+    }
+    st->seen = 1;
+    st->last_t = t0;
+    st->last_close = b->close[i - 1];
+}
+
+/* Bars [from, to) of s (to <= b->n), each through bar_step. Out of line, so
+ * that ar_account_on_bars stays a short leaf function when s is inert. */
+static AR_NOINLINE void step_bars(ar_account *a, int32_t s, const ar_bars *b, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++) bar_step(a, s, b, i);
+}
+
+void ar_account_on_bars(ar_account *a, int32_t s, size_t from, size_t to) {
+    if (a == NULL || s < 0 || (size_t)s >= a->nsym) return;
+    const ar_bars *b = &a->m->sym[s].bars;
+    if (to > b->n) to = b->n;
+    if (from >= to) return;
+    if (inert_on(a, s))
+        skip_bars(a, s, b, from, to);
+    else
+        step_bars(a, s, b, from, to);
 }
 
 /* ---- orders ---------------------------------------------------------------- */
@@ -825,6 +899,43 @@ double ar_account_gross_exposure(const ar_account *a, const double *marks) {
     return g;
 }
 
+/* ar_account_values when a mark is missing: through mark_of. */
+static AR_NOINLINE int values_fallback(const ar_account *a, const double *marks, double *equity, double *cash,
+                                       double *gross_exposure) {
+    *equity = ar_account_equity(a, marks);
+    *cash = a->cash;
+    *gross_exposure = ar_account_gross_exposure(a, marks);
+    for (size_t s = 0; s < a->nsym; s++)
+        if (a->pos[s].qty != 0) return 0;
+    return a->npend == 0;
+}
+
+int ar_account_values(const ar_account *a, const double *marks, double *equity, double *cash,
+                      double *gross_exposure) {
+    if (a == NULL) {
+        *equity = *cash = *gross_exposure = NAN;
+        return 0;
+    }
+    /* the sums of ar_account_equity and ar_account_gross_exposure, each in
+     * the same order, while every mark needed is there (mark_of's first
+     * case) */
+    double eq = a->cash, g = 0;
+    int held = 0;
+    for (size_t s = 0; s < a->nsym; s++) {
+        const ar_position *p = &a->pos[s];
+        if (p->qty == 0) continue;
+        double mk = marks != NULL ? marks[s] : NAN;
+        if (!(isfinite(mk) && mk > 0)) return values_fallback(a, marks, equity, cash, gross_exposure);
+        eq += p->margin + p->qty * (mk - p->entry);
+        g += fabs(p->qty) * mk;
+        held = 1;
+    }
+    *equity = eq;
+    *cash = a->cash;
+    *gross_exposure = g;
+    return !held && a->npend == 0;
+}
+
 const ar_position *ar_account_position(const ar_account *a, int32_t sym) {
     if (a == NULL || sym < 0 || (size_t)sym >= a->nsym) return NULL;
     return &a->pos[sym];
@@ -850,6 +961,35 @@ const ar_funding_rec *ar_account_funding(const ar_account *a, size_t *n) {
 }
 double ar_account_fees_paid(const ar_account *a) { return a != NULL ? a->fees_paid : 0; }
 double ar_account_funding_paid(const ar_account *a) { return a != NULL ? a->funding_paid : 0; }
+
+/* The records of a log, handed over at their size (NULL when there are none;
+ * a failed shrink keeps the larger block). */
+static void *take_log(void **v, size_t *n, size_t *cap, size_t sz, size_t *nout) {
+    void *p = *v;
+    *nout = *n;
+    if (*n == 0) {
+        free(p);
+        p = NULL;
+    } else if (*n < *cap) {
+        void *q = realloc(p, *n * sz);
+        if (q != NULL) p = q;
+    }
+    *v = NULL;
+    *n = *cap = 0;
+    return p;
+}
+
+ar_err ar_account_take_logs(ar_account *a, ar_account_logs *out) {
+    memset(out, 0, sizeof *out);
+    if (a == NULL) return AR_EINVAL;
+    if (a->npend != 0) return AR_ESTATE;
+    out->orders = take_log((void **)&a->orders.v, &a->orders.n, &a->orders.cap, sizeof *a->orders.v, &out->norders);
+    out->fills = take_log((void **)&a->fills.v, &a->fills.n, &a->fills.cap, sizeof *a->fills.v, &out->nfills);
+    out->trades = take_log((void **)&a->trades.v, &a->trades.n, &a->trades.cap, sizeof *a->trades.v, &out->ntrades);
+    out->funding =
+        take_log((void **)&a->funding.v, &a->funding.n, &a->funding.cap, sizeof *a->funding.v, &out->nfunding);
+    return AR_OK;
+}
 
 /* ---- restoring (live resume) ------------------------------------------------ */
 
