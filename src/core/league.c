@@ -793,6 +793,17 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
      * scratch is one agent's length, not the sum over agents. */
     double *ret = NULL, *srpp = malloc((m ? m : 1) * sizeof *srpp);
     size_t *nret = calloc(m ? m : 1, sizeof *nret), capret = 0;
+    /* sized once for the longest agent, on huge pages: it is written front
+     * to back and scanned several times (src/util/mem.c) */
+    for (size_t i = 0; i < m && !e; i++) {
+        size_t need = 0;
+        for (size_t g = 0; g < t.nep; g++) {
+            const cell *x = at(&t, g, i);
+            if (x->ag != NULL && x->curve) need += x->ag->nequity - 1;
+        }
+        if (need > capret) capret = need;
+    }
+    if (!e && capret > 0 && (ret = ar_alloc_huge(capret * sizeof *ret)) == NULL) e = AR_ENOMEM;
     double *R = malloc((m ? m : 1) * sizeof *R), *pool = malloc((t.nep ? t.nep : 1) * sizeof *pool);
     double *r1 = NULL, *r2 = NULL;
     size_t n12 = 0, c1 = 0, c2 = 0;
