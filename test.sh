@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build and run every test: a Release build with gcc, then each
-# libFuzzer target for a few seconds, then the whole suite again under
+# Build and run every test: a Release build with gcc, then a valgrind
+# memcheck pass, each libFuzzer target for a few seconds, then the whole suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (clang). Installs missing
 # Debian packages first when run as root (or with sudo available).
 set -euo pipefail
@@ -10,6 +10,11 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
 (cd build && ctest --output-on-failure -j "$jobs")
+# Valgrind memcheck over the engine paths, the commands and the exec tests
+# (docs/HARDENING.md "Valgrind"; about 2 minutes plus its own build).
+if [ "${ARENA_SKIP_VALGRIND:-0}" != 1 ]; then
+  ./scripts/valgrind.sh
+fi
 # Every libFuzzer target for a short fixed time (long runs: docs/HARDENING.md).
 if [ "${ARENA_SKIP_FUZZ:-0}" != 1 ]; then
   ./scripts/fuzz.sh "${ARENA_FUZZ_SECONDS:-3}"

@@ -5,13 +5,13 @@
 # pointed at the fake provider server tests/llm_server.py with dummy keys; a
 # cassette recorded and replayed; `run-jobs`: windows x seeds on two
 # threads), `arena table`, `arena stats`, `arena report`, and
-# the test binaries test_engine and test_exec. Each command runs under
+# the test binaries test_engine, test_exec and test_exec_bulk. Each command runs under
 #   valgrind --tool=memcheck --leak-check=full --error-exitcode=99
 #            --errors-for-leak-kinds=definite,indirect
 # and the script fails (exit 1) when any of them reports an error or a
 # definite/indirect leak, or fails by itself. A separate RelWithDebInfo gcc
-# build (build-vg) keeps the line numbers. Not part of CI: about 2 minutes
-# on 2 cores (plus the first build).
+# build (build-vg) keeps the line numbers. test.sh (so CI) runs it after the
+# Release tests: about 2 minutes on 2 cores (plus the first build).
 #
 #   scripts/valgrind.sh            # everything
 #   VG_ONLY="synth run" scripts/valgrind.sh   # a subset (names as printed)
@@ -22,7 +22,7 @@ out=build-vg
 jobs="$(nproc 2>/dev/null || echo 2)"
 command -v valgrind >/dev/null || { echo "valgrind not installed (apt-get install valgrind)" >&2; exit 2; }
 cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARENA_TESTS=ON >/dev/null
-cmake --build "$out" -j "$jobs" --target arena test_engine test_exec >/dev/null
+cmake --build "$out" -j "$jobs" --target arena test_engine test_exec test_exec_bulk >/dev/null
 arena="$src/$out/arena"
 work=$(mktemp -d "${TMPDIR:-/tmp}/arena-vg.XXXXXX")
 srv_pid=""
@@ -124,6 +124,7 @@ vg report "$arena" report local-models.h5 -o report.html
 # ---- test binaries (cmocka, in-process) ----
 vg test_engine "$src/$out/test_engine"
 vg test_exec "$src/$out/test_exec"
+vg test_exec_bulk "$src/$out/test_exec_bulk"
 
 [ "$fail" = 0 ] && echo "valgrind: no errors" || echo "valgrind: FAILED (logs in $logs)"
 exit "$fail"
