@@ -32,9 +32,29 @@ ar_err ar_curl_load(ar_errbuf *eb);
 /* Open libwebsockets (first call only): AR_OK, or AR_EIO and one line in eb. */
 ar_err ar_lws_load(ar_errbuf *eb);
 
-/* The loader both use: dlopen(soname, RTLD_NOW | RTLD_LOCAL), then dlsym of
- * names[0..n) into fns. 0 on success; otherwise -1, fns all NULL, the library
- * closed again and one line ("<soname> cannot be loaded: <why>") in err. */
-int ar_dl_open(const char *soname, const char *const *names, void **fns, size_t n, char *err, size_t errn);
+/* ---- for the forwarders (src/dl/curl.c, src/dl/lws.c) -------------------
+ * A library opened on first use: its soname and the table of functions to
+ * resolve. ar_dl_up opens it once (dlopen(soname, RTLD_NOW | RTLD_LOCAL),
+ * then dlsym of names[0..n) into fns), thread-safe; 1 when every function
+ * was resolved, 0 otherwise (fns all NULL, the library closed again, one
+ * line "<soname> cannot be loaded: <why>" kept in err). */
+typedef struct ar_dl_lib {
+    const char *soname;
+    const char *const *names;
+    void **fns;
+    size_t n;
+    _Atomic int state; /* 0 not tried yet, 1 loaded, -1 failed */
+    char err[512];
+} ar_dl_lib;
+int ar_dl_up(ar_dl_lib *l);
+/* AR_OK when l is up; otherwise AR_EIO with l's line in eb. */
+ar_err ar_dl_load(ar_dl_lib *l, ar_errbuf *eb);
+
+/* X-macro helpers for a forwarder's function table FNS(X): the enum of
+ * indexes I_<name> and the array of names. */
+#define AR_DL_ENUM(f) I_##f,
+#define AR_DL_NAME(f) #f,
+/* the real function f, with f's own type, from the table fns */
+#define AR_DL_REAL(fns, f) ((__typeof__(&f))(fns)[I_##f])
 
 #endif

@@ -7,7 +7,6 @@
  * CURL_FNS and given a forwarder below. */
 #define CURL_DISABLE_TYPECHECK /* curl_easy_setopt/getinfo are functions here, not macros */
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include "arena/dl.h"
 
@@ -22,38 +21,15 @@
     X(curl_multi_cleanup) X(curl_multi_add_handle) X(curl_multi_remove_handle) X(curl_multi_perform)   \
     X(curl_multi_poll) X(curl_multi_info_read)
 
-enum {
-#define X_ENUM(f) I_##f,
-    CURL_FNS(X_ENUM)
-#undef X_ENUM
-    N_FNS
-};
-static const char *const fn_name[N_FNS] = {
-#define X_NAME(f) #f,
-    CURL_FNS(X_NAME)
-#undef X_NAME
-};
+enum { CURL_FNS(AR_DL_ENUM) N_FNS };
+static const char *const fn_name[N_FNS] = {CURL_FNS(AR_DL_NAME)};
 static void *fn[N_FNS];
-static int loaded;
-static char load_err[512];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static ar_dl_lib lib = {.soname = ARENA_CURL_SONAME, .names = fn_name, .fns = fn, .n = N_FNS};
 
-static void load(void) {
-    loaded = ar_dl_open(ARENA_CURL_SONAME, fn_name, fn, N_FNS, load_err, sizeof load_err) == 0;
-}
+static int up(void) { return ar_dl_up(&lib); }
+#define REAL(f) AR_DL_REAL(fn, f)
 
-static int up(void) {
-    pthread_once(&once, load);
-    return loaded;
-}
-
-/* the real function f, with f's own type */
-#define REAL(f) ((__typeof__(&f))fn[I_##f])
-
-ar_err ar_curl_load(ar_errbuf *eb) {
-    if (up()) return AR_OK;
-    return ar_errf(eb, AR_EIO, "%s", load_err);
-}
+ar_err ar_curl_load(ar_errbuf *eb) { return ar_dl_load(&lib, eb); }
 
 CURLcode curl_global_init(long flags) {
     return up() ? REAL(curl_global_init)(flags) : CURLE_FAILED_INIT;

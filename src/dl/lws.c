@@ -6,7 +6,6 @@
  * ARENA_LWS_SONAME. A new lws_* call elsewhere in arena fails to link until
  * it is added to LWS_FNS and given a forwarder below. */
 #include <libwebsockets.h>
-#include <pthread.h>
 #include "arena/dl.h"
 
 #ifndef ARENA_LWS_SONAME
@@ -22,38 +21,15 @@
     X(lws_is_final_fragment) X(lws_remaining_packet_payload) X(lws_return_http_status) X(lws_service)              \
     X(lws_set_log_level) X(lws_set_timeout) X(lws_sul_cancel) X(lws_sul_schedule) X(lws_write)
 
-enum {
-#define X_ENUM(f) I_##f,
-    LWS_FNS(X_ENUM)
-#undef X_ENUM
-    N_FNS
-};
-static const char *const fn_name[N_FNS] = {
-#define X_NAME(f) #f,
-    LWS_FNS(X_NAME)
-#undef X_NAME
-};
+enum { LWS_FNS(AR_DL_ENUM) N_FNS };
+static const char *const fn_name[N_FNS] = {LWS_FNS(AR_DL_NAME)};
 static void *fn[N_FNS];
-static int loaded;
-static char load_err[512];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static ar_dl_lib lib = {.soname = ARENA_LWS_SONAME, .names = fn_name, .fns = fn, .n = N_FNS};
 
-static void load(void) {
-    loaded = ar_dl_open(ARENA_LWS_SONAME, fn_name, fn, N_FNS, load_err, sizeof load_err) == 0;
-}
+static int up(void) { return ar_dl_up(&lib); }
+#define REAL(f) AR_DL_REAL(fn, f)
 
-static int up(void) {
-    pthread_once(&once, load);
-    return loaded;
-}
-
-/* the real function f, with f's own type */
-#define REAL(f) ((__typeof__(&f))fn[I_##f])
-
-ar_err ar_lws_load(ar_errbuf *eb) {
-    if (up()) return AR_OK;
-    return ar_errf(eb, AR_EIO, "%s", load_err);
-}
+ar_err ar_lws_load(ar_errbuf *eb) { return ar_dl_load(&lib, eb); }
 
 /* ---- context, vhost, service loop ---- */
 
