@@ -371,10 +371,47 @@ static void take_logs_needs_nothing_pending(void **state) {
     ar_market_free(m);
 }
 
+/* An account's logs past AR_HUGE_MIN bytes move to huge pages (log_grow):
+ * 30,000 pending limit orders (3 MB of order records, plus the pending and
+ * reservation arrays) must come back whole and in order. */
+static void big_logs_stay_whole(void **state) {
+    (void)state;
+    ar_market *m = random_market(1, 10, 4);
+    ar_exec_cfg c;
+    ar_exec_cfg_default(&c);
+    ar_account *a = ar_account_create(&c, m, 1e9, 1, NULL);
+    double mark = 100;
+    enum { N = 30000 };
+    for (int i = 0; i < N; i++) {
+        ar_order_req r = {0, AR_OT_LIMIT, 0.001 * (1 + i % 97), 50 - 0.0001 * i, 1, NAN, NAN, 0};
+        ar_order_rec rec;
+        assert_int_equal(ar_account_submit(a, IV, &r, &mark, &rec), AR_OK);
+        assert_int_equal(rec.status, AR_OS_PENDING);
+    }
+    ar_account_finish(a, 10 * IV);
+    ar_account_logs lg;
+    assert_int_equal(ar_account_take_logs(a, &lg), AR_OK);
+    assert_int_equal(lg.norders, N);
+    assert_true(lg.norders * sizeof *lg.orders > AR_HUGE_MIN);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(lg.orders[i].id, i);
+        assert_int_equal(lg.orders[i].status, AR_OS_EXPIRED);
+        assert_true(lg.orders[i].qty == 0.001 * (1 + i % 97));
+        assert_true(lg.orders[i].price == 50 - 0.0001 * i);
+    }
+    free(lg.orders);
+    free(lg.fills);
+    free(lg.trades);
+    free(lg.funding);
+    ar_account_free(a);
+    ar_market_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(perp_one_symbol), cmocka_unit_test(perp_symbols), cmocka_unit_test(spot),
         cmocka_unit_test(inert_position), cmocka_unit_test(take_logs_needs_nothing_pending),
+        cmocka_unit_test(big_logs_stay_whole),
     };
     return cmocka_run_group_tests_name("exec_bulk", tests, NULL, NULL);
 }

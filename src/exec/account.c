@@ -77,13 +77,24 @@ struct ar_account {
     funding_log funding;
 };
 
-/* Geometric growth of one log; the array is replaced only on success. */
+/* Geometric growth of one log; the array is replaced only on success. From
+ * AR_HUGE_MIN bytes up the new block is on huge pages (src/util/mem.c): an
+ * active strategy's logs reach megabytes, and on a virtual machine every
+ * fresh 4 KiB page a realloc copies into costs a fault (docs/BENCHMARKS.md:
+ * most of a cold 500k-bar run's engine time above the warm loop). */
 static int log_grow(void **v, size_t *cap, size_t need, size_t sz) {
     if (need <= *cap) return 0;
     size_t c = *cap < 16 ? 16 : *cap;
     while (c < need) c *= 2;
-    void *p = realloc(*v, c * sz);
-    if (p == NULL) return -1;
+    if (c > SIZE_MAX / sz) return -1;
+    void *p;
+    if (c * sz >= AR_HUGE_MIN) {
+        if ((p = ar_alloc_huge(c * sz)) == NULL) return -1;
+        if (*cap > 0) memcpy(p, *v, *cap * sz);
+        free(*v);
+    } else if ((p = realloc(*v, c * sz)) == NULL) {
+        return -1;
+    }
     *v = p;
     *cap = c;
     return 0;
