@@ -183,6 +183,44 @@ for a in ("hang", "trunc", "nofields", "unknown", "nan", "refuses", "auth"):
 PY
 fi
 
+# ---- limits hold for the whole run: --jobs 2, max_concurrent 1 per endpoint ----
+# Two llm agents on one endpoint, two episodes on two worker threads (one
+# request pool each). The server counts the requests it has read and not yet
+# answered (grp=): with the limits shared by the pools, never more than 1.
+"$py" "$src/tests/llm_server.py" 0 --log "$work/requests3.jsonl" --idle 120 >"$work/port3" 2>"$work/server3.err" &
+srv_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/port3" ] && break; sleep 0.05; done
+port=$(head -1 "$work/port3")
+base="http://127.0.0.1:$port"
+cat >"$work/jobs.json" <<JSON
+{"name": "jobs", "seeds": [1, 2], "capital": 10000,
+ "market": {"data": "m.h5", "start": "2025-01-01T06:00:00Z", "end": "2025-01-01T10:00:00Z"},
+ "cadence": "1h", "baselines": [],
+ "agents": [
+  {"name": "one", "kind": "llm", "provider": "openai", "model": "script;id=j1;grp=jobs;delay=40;answer=$buy",
+   "base_url": "$base/v1", "max_concurrent": 1},
+  {"name": "two", "kind": "llm", "provider": "openai", "model": "script;id=j2;grp=jobs;delay=40;answer=$hold",
+   "base_url": "$base/v1", "max_concurrent": 1}]}
+JSON
+"$arena" run "$work/jobs.json" -o "$work/j.h5" --jobs 2 --cassette "$work/j.jsonl" --record --quiet \
+  >/dev/null 2>"$work/j.err" || fail "--jobs 2 run: $(cat "$work/j.err")"
+kill "$srv_pid" 2>/dev/null
+wait "$srv_pid" 2>/dev/null
+srv_pid=""
+"$py" - "$work/requests3.jsonl" <<'PY' || fail "max_concurrent 1 did not hold across --jobs 2"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if '"grp"' in l]
+recs = [r for r in recs if r.get("grp") == "jobs"]
+top = max(r["inflight"] for r in recs)
+print("--jobs 2, max_concurrent 1: %d requests, at most %d in flight" % (len(recs), top))
+assert len(recs) == 2 * 4 * 2, len(recs)  # episodes x decisions x agents
+assert top == 1, top
+PY
+# the answers, not the timing, make the run: replayed on one thread, same bytes
+env -u ARENA_TEST_KEY "$arena" run "$work/jobs.json" -o "$work/j1.h5" --jobs 1 --cassette "$work/j.jsonl" --replay \
+  --quiet >/dev/null 2>"$work/j1.err" || fail "--jobs 1 replay: $(cat "$work/j1.err")"
+cmp -s "$work/j.h5" "$work/j1.h5" || fail "--jobs 2 run and its --jobs 1 replay differ"
+
 # ---- the key never reaches any output ----
 for f in "$work"/*.h5 "$work"/*.json "$work"/*.err "$work/c.jsonl"; do
   if grep -q -a "$key" "$f"; then fail "API key found in $(basename "$f")"; fi

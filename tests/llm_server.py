@@ -37,6 +37,10 @@ are safe in a URL path, so Gemini's model-in-the-path works too):
   finish=F    the provider's own finish reason, verbatim
   reasoning=1 (OpenAI) reject max_tokens / temperature / top_p like o-series
   hang=MS     how long "hang" sleeps (default 10000)
+  grp=NAME    count requests in flight per group: from the moment the request
+              is read to just before its answer goes out (so never more than
+              the client really had open); the log line gets "inflight", the
+              group's count with this request included
   faults=P    random fault mix: each request independently, with probability
               P (0..1), gets a fault instead of its seq step, drawn uniformly
               from fsteps; deterministic: the draws hash (fseed, id, attempt
@@ -65,6 +69,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 COUNTS = {}
+INFLIGHT = {}  # grp -> requests read and not yet answered
 STATE = {"last": time.monotonic(), "active": 0, "log": None}
 
 
@@ -111,8 +116,17 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     # ---- plumbing ----
+    def leave(self):
+        """This request stops counting in its group (before any answer byte goes out)."""
+        grp = getattr(self, "grp", None)
+        if grp is not None:
+            self.grp = None
+            with LOCK:
+                INFLIGHT[grp] -= 1
+
     def send_json(self, status, obj, extra=None, raw=None):
         body = raw if raw is not None else json.dumps(obj).encode()
+        self.leave()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -145,9 +159,11 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             STATE["active"] += 1
             STATE["last"] = time.monotonic()
+        self.grp = None
         try:
             self.handle_post()
         finally:
+            self.leave()
             with LOCK:
                 STATE["active"] -= 1
                 STATE["last"] = time.monotonic()
@@ -210,6 +226,11 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None:
             step = fault
         rec.update({"id": key, "attempt": k + 1, "step": step, "fault": fault is not None})
+        if sc.get("grp"):
+            with LOCK:
+                self.grp = sc["grp"]
+                INFLIGHT[self.grp] = INFLIGHT.get(self.grp, 0) + 1
+                rec.update({"grp": self.grp, "inflight": INFLIGHT[self.grp]})
         self.record_request(rec)
         delay = float(sc.get("delay", "0") or 0) / 1000.0
         if delay > 0:
@@ -322,6 +343,7 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(prov, req, sc)
         elif step == "trunc":
             body = json.dumps(self.answer_obj(prov, req, sc)).encode()
+            self.leave()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body) + 100))

@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -31,6 +32,7 @@
 #include <jansson.h>
 #include "arena/exec.h"
 #include "arena/llm.h"
+#include "llm/pool_int.h"
 
 #define KEY "sk-test-SECRET-1234"
 #define KEY_ENV "ARENA_TEST_LLM_KEY"
@@ -757,6 +759,139 @@ static void limits_per_endpoint(void **state) {
     }
 }
 
+/* The server's own count (tests/llm_server.py grp=): the most requests of
+ * group grp it had read and not yet answered at once; *n = how many it saw. */
+static int max_inflight(const char *grp, int *n) {
+    FILE *f = fopen(g_log, "r");
+    assert_non_null(f);
+    static char line[1 << 16];
+    int max = 0;
+    *n = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        json_t *rec = json_loads(line, 0, NULL);
+        if (rec == NULL) continue;
+        const char *g = json_string_value(json_object_get(rec, "grp"));
+        if (g != NULL && strcmp(g, grp) == 0) {
+            int k = (int)json_integer_value(json_object_get(rec, "inflight"));
+            if (k > max) max = k;
+            (*n)++;
+        }
+        json_decref(rec);
+    }
+    fclose(f);
+    return max;
+}
+
+/* One pool driven by one thread; both threads start together. */
+enum { PER_POOL = 3 };
+typedef struct drive_arg {
+    ar_llm_pool *pool;
+    pthread_barrier_t *bar;
+    ar_llm_cfg cfg[PER_POOL];
+    const ar_llm_cfg *cfgs[PER_POOL];
+    const char *user[PER_POOL];
+    size_t n;
+    ar_llm_call out[PER_POOL];
+    ar_err rc;
+    ar_errbuf eb;
+} drive_arg;
+
+static void *drive(void *v) {
+    drive_arg *a = v;
+    pthread_barrier_wait(a->bar);
+    a->rc = ar_llm_pool_run(a->pool, a->cfgs, NULL, a->user, a->n, a->out, &a->eb);
+    return NULL;
+}
+
+/* Two pools (shared limits or not) on two threads, n requests each of
+ * group grp to one endpoint; every call must answer. */
+static void two_threads(ar_llm_limits *lim, const char *grp, size_t n, int max_conc, double rpm, int delay_ms) {
+    pthread_barrier_t bar;
+    assert_int_equal(pthread_barrier_init(&bar, NULL, 2), 0);
+    drive_arg a[2];
+    memset(a, 0, sizeof a);
+    ar_errbuf eb;
+    for (int t = 0; t < 2; t++) {
+        a[t].pool = ar_llm_pool_create(100 + (uint64_t)t, &eb);
+        assert_non_null(a[t].pool);
+        if (lim) assert_int_equal(ar_llm_pool_set_limits(a[t].pool, lim, &eb), AR_OK);
+        a[t].bar = &bar;
+        a[t].n = n;
+        for (size_t i = 0; i < n; i++) {
+            char m[128];
+            snprintf(m, sizeof m, "script;id=%s-%d-%zu;grp=%s;delay=%d", grp, t, i, grp, delay_ms);
+            a[t].cfg[i] = mk(AR_PROV_OPENAI, m);
+            a[t].cfg[i].max_concurrent = max_conc;
+            a[t].cfg[i].rpm = rpm;
+            a[t].cfgs[i] = &a[t].cfg[i];
+            a[t].user[i] = "x";
+        }
+    }
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, drive, &a[1]), 0);
+    drive(&a[0]);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    pthread_barrier_destroy(&bar);
+    for (int t = 0; t < 2; t++) {
+        assert_int_equal(a[t].rc, AR_OK);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(a[t].out[i].status, 0);
+            assert_int_equal(a[t].out[i].attempts, 1);
+            ar_llm_call_cleanup(&a[t].out[i]);
+        }
+        /* back to its own limits, then freed: either order is fine */
+        if (t == 0 && lim) assert_int_equal(ar_llm_pool_set_limits(a[t].pool, NULL, &eb), AR_OK);
+        ar_llm_pool_free(a[t].pool);
+    }
+}
+
+static void limits_shared_across_threads(void **state) {
+    (void)state;
+    NEED_SERVER();
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d/v1", g_port);
+    /* Shared: the server never has more than max_concurrent of the two
+     * pools' requests at once. */
+    for (int conc = 1; conc <= 2; conc++) {
+        char grp[32];
+        snprintf(grp, sizeof grp, "shared%d", conc);
+        ar_llm_limits *lim = ar_llm_limits_create();
+        assert_non_null(lim);
+        two_threads(lim, grp, PER_POOL, conc, 0, 100);
+        int n, max = max_inflight(grp, &n);
+        print_message("shared limits, max_concurrent %d: %d requests, at most %d in flight\n", conc, n, max);
+        assert_int_equal(n, 2 * PER_POOL);
+        assert_true(max >= 1 && max <= conc);
+        uint64_t taken, waits;
+        assert_int_equal(ar__llm_limits_counts(lim, AR_PROV_OPENAI, base, &taken, &waits), AR_OK);
+        assert_int_equal(taken, 2 * PER_POOL);
+        assert_int_equal(waits, 0);
+        ar_llm_limits_free(lim);
+    }
+    /* Not shared: each pool keeps its own max_concurrent 1, so the two
+     * threads together have two requests out (each pool's three 150 ms
+     * requests in a row overlap the other's). */
+    two_threads(NULL, "own1", PER_POOL, 1, 0, 150);
+    int n, max = max_inflight("own1", &n);
+    print_message("own limits, max_concurrent 1 per pool: %d requests, at most %d in flight\n", n, max);
+    assert_int_equal(n, 2 * PER_POOL);
+    assert_int_equal(max, 2);
+    /* rpm 30 (a burst of one, then one every 2 s) shared: of the two
+     * threads' requests, one takes the only token and the other has to
+     * wait for the next. */
+    ar_llm_limits *lim = ar_llm_limits_create();
+    assert_non_null(lim);
+    uint64_t taken, waits;
+    assert_int_equal(ar__llm_limits_counts(lim, AR_PROV_OPENAI, base, &taken, &waits), AR_ENOTFOUND);
+    two_threads(lim, "rpm", 1, 0, 30, 0);
+    assert_int_equal(ar__llm_limits_counts(lim, AR_PROV_OPENAI, base, &taken, &waits), AR_OK);
+    print_message("shared rpm 30: %llu requests, %llu refused takes waiting for a token\n",
+                  (unsigned long long)taken, (unsigned long long)waits);
+    assert_int_equal(taken, 2);
+    assert_true(waits >= 1);
+    ar_llm_limits_free(lim);
+}
+
 static void keys_stay_secret(void **state) {
     (void)state;
     NEED_SERVER();
@@ -855,6 +990,7 @@ int main(void) {
         cmocka_unit_test(timeouts_and_dead_ports),
         cmocka_unit_test(jitter_is_seeded),
         cmocka_unit_test(limits_per_endpoint),
+        cmocka_unit_test(limits_shared_across_threads),
         cmocka_unit_test(keys_stay_secret),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);

@@ -221,10 +221,26 @@ void ar_llm_call_cleanup(ar_llm_call *c); /* frees text and error; NULL: no-op *
 
 /* The request pool: one curl multi handle, backoff jitter from seed, token
  * buckets per endpoint that persist across runs. Not thread-safe: one thread
- * runs it at a time. NULL on failure (eb says why). */
+ * runs it at a time. NULL on failure (eb says why). A new pool has limits of
+ * its own (max_concurrent, rpm: the strictest value of each round). */
 typedef struct ar_llm_pool ar_llm_pool;
 ar_llm_pool *ar_llm_pool_create(uint64_t seed, ar_errbuf *eb);
 void ar_llm_pool_free(ar_llm_pool *p); /* NULL: no-op */
+
+/* Per-endpoint limits shared by several pools, e.g. every worker thread of
+ * a run, so that max_concurrent and rpm hold for all of them together: one
+ * concurrency count and one token bucket per endpoint (provider + base URL)
+ * for every pool using it, each value the strictest any of them has been
+ * asked to apply so far (values only tighten). Thread-safe (a mutex). NULL
+ * when out of memory. Free it only after every pool using it is freed (or
+ * switched back). */
+typedef struct ar_llm_limits ar_llm_limits;
+ar_llm_limits *ar_llm_limits_create(void);
+void ar_llm_limits_free(ar_llm_limits *l); /* NULL: no-op */
+
+/* Make p use l (NULL: its own limits again). Call it between runs, from the
+ * thread that drives p. AR_ENOMEM (p unchanged), AR_EINVAL for p NULL. */
+ar_err ar_llm_pool_set_limits(ar_llm_pool *p, ar_llm_limits *l, ar_errbuf *eb);
 
 /* Run n requests at once (cfgs[i], system[i] (system may be NULL or hold
  * NULLs), user[i]) and return when all are done. out[0..n) are

@@ -980,6 +980,7 @@ typedef struct driver {
     ar_errbuf *ebs;
     shared *sh;
     int use_pool;
+    ar_llm_limits *limits;     /* max_concurrent/rpm of the whole run, shared by the workers' pools */
     FILE *progress;
     const unsigned char *only; /* NULL: all episodes */
     size_t nsel;               /* episodes selected */
@@ -1034,6 +1035,10 @@ static void *worker(void *arg) {
     ar_llm_pool *pool = NULL;
     ar_errbuf peb;
     if (d->use_pool) pool = ar_llm_pool_create(ar_mix64(d->cfg->seed ^ UINT64_C(0x11a)), &peb);
+    if (pool != NULL && ar_llm_pool_set_limits(pool, d->limits, &peb) != AR_OK) {
+        ar_llm_pool_free(pool);
+        pool = NULL;
+    }
     for (;;) {
         pthread_mutex_lock(&d->sh->mu);
         size_t k = d->next++;
@@ -1150,8 +1155,11 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     ar_cassette_mode mode = ar_cassette_get_mode(sh.cassette);
     r->rescored = mode == AR_CASSETTE_RESCORE;
     driver d = {cfg, m, opts, specs, n, 0, r->episodes, pts, errs, ebs, &sh,
-                cfg->nllm > 0 && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE,
+                cfg->nllm > 0 && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE, NULL,
                 opts ? opts->progress : NULL, opts ? opts->only : NULL, n, r, PTHREAD_MUTEX_INITIALIZER};
+    /* One set of LLM limits for every worker's pool: max_concurrent and rpm
+     * hold for the run, whatever --jobs is. */
+    if (d.use_pool && (d.limits = ar_llm_limits_create()) == NULL) e = ar_errf(eb, AR_ENOMEM, "out of memory");
     if (d.only) {
         d.nsel = 0;
         for (size_t k = 0; k < n; k++) d.nsel += d.only[k] != 0;
@@ -1160,7 +1168,9 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
      * episode spends first: such runs go one episode at a time. */
     size_t jobs = opts && opts->jobs > 1 ? (size_t)opts->jobs : 1;
     if (cfg->budget_usd > 0 || jobs > d.nsel) jobs = cfg->budget_usd > 0 || d.nsel == 0 ? 1 : d.nsel;
-    if (jobs <= 1) {
+    if (e != AR_OK) {
+        /* nothing ran */
+    } else if (jobs <= 1) {
         worker(&d);
     } else {
         pthread_t *th = calloc(jobs, sizeof *th);
@@ -1171,6 +1181,7 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
         for (size_t i = 0; i < started; i++) pthread_join(th[i], NULL);
         free(th);
     }
+    ar_llm_limits_free(d.limits); /* every pool using it was freed by its worker */
     for (size_t k = 0; k < n && e == AR_OK; k++)
         if (errs[k]) {
             e = errs[k];

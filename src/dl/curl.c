@@ -19,7 +19,7 @@
     X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_easy_perform) X(curl_easy_strerror)                \
     X(curl_easy_escape) X(curl_free) X(curl_slist_append) X(curl_slist_free_all) X(curl_multi_init)    \
     X(curl_multi_cleanup) X(curl_multi_add_handle) X(curl_multi_remove_handle) X(curl_multi_perform)   \
-    X(curl_multi_poll) X(curl_multi_info_read)
+    X(curl_multi_poll) X(curl_multi_info_read) X(curl_multi_wakeup)
 
 enum { CURL_FNS(AR_DL_ENUM) N_FNS };
 static const char *const fn_name[N_FNS] = {CURL_FNS(AR_DL_NAME)};
@@ -153,6 +153,10 @@ CURLMcode curl_multi_perform(CURLM *multi, int *running) {
 CURLMcode curl_multi_poll(CURLM *multi, struct curl_waitfd extra_fds[], unsigned int extra_nfds, int timeout_ms,
                           int *ret) {
     return up() ? REAL(curl_multi_poll)(multi, extra_fds, extra_nfds, timeout_ms, ret) : CURLM_INTERNAL_ERROR;
+}
+
+CURLMcode curl_multi_wakeup(CURLM *multi) {
+    return up() ? REAL(curl_multi_wakeup)(multi) : CURLM_INTERNAL_ERROR;
 }
 
 CURLMsg *curl_multi_info_read(CURLM *multi, int *msgs_in_queue) {

@@ -7,8 +7,10 @@
  * rand()), and honours Retry-After / Gemini retryDelay exactly when the
  * server sends one. Per endpoint (provider + base URL) an optional cap on
  * concurrent requests and a token bucket for requests per minute keep us
- * inside provider limits; buckets live in the pool so they persist across
- * rounds.
+ * inside provider limits. They live in an ar_llm_limits: the pool's own, or
+ * one shared by every pool of a run (ar_llm_pool_set_limits), so that the
+ * configured limits hold for the process whatever the number of threads;
+ * either way the buckets persist across rounds.
  *
  * Which outcomes are retried is decided in provider.c for HTTP responses
  * and here for transport failures (timeouts, resets, truncated bodies).
@@ -17,9 +19,14 @@
  * scrubbed from anything a server might echo back (error text, answers).
  *
  * Threading: a pool is driven by one thread at a time; nothing global
- * besides curl_global_init (reference counted by curl). The wall clock
- * (CLOCK_MONOTONIC) is read only to schedule and to measure latency. */
+ * besides curl_global_init (reference counted by curl). An ar_llm_limits is
+ * used by many threads: every field of it is read and written under its
+ * mutex only. A request blocked by a slot another pool holds is retried at
+ * the latest after the pool's poll timeout (100 ms), and sooner: releasing a
+ * slot wakes the other pools' curl_multi_poll (curl_multi_wakeup). The wall
+ * clock (CLOCK_MONOTONIC) is read only to schedule and to measure latency. */
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +38,7 @@
 #include "arena/exec.h"
 #include "arena/llm.h"
 #include "arena/util.h"
+#include "llm/pool_int.h"
 
 #define BODY_CAP ((size_t)8 << 20)
 #define BACKOFF_BASE_MS 250.0
@@ -43,13 +51,25 @@ typedef struct limiter {
     double rpm;        /* 0 none */
     int active;
     double tokens, last_ms;
+    uint64_t taken, token_waits; /* counters for tests (ar__llm_limits_counts) */
 } limiter;
+
+/* Everything below mu is guarded by it. Limiters are found by index (the
+ * array may move when another thread adds an endpoint). */
+struct ar_llm_limits {
+    pthread_mutex_t mu;
+    int shared;        /* 1: values only tighten; 0: a pool's own, reset every round */
+    limiter *lim;
+    size_t nlim, caplim;
+    CURLM **multi;     /* pools using these limits, woken when a slot frees */
+    size_t nmulti, capmulti;
+};
 
 struct ar_llm_pool {
     CURLM *multi;
     uint64_t seed, runs;
-    limiter *lim;
-    size_t nlim, caplim;
+    ar_llm_limits *own;   /* always there */
+    ar_llm_limits *lim;   /* own, or the shared one */
 };
 
 enum { ST_WAIT, ST_RUN, ST_DONE };
@@ -60,6 +80,7 @@ typedef struct job {
     ar_llm_call *call;
     int state, max_attempts;
     size_t lim;
+    int holding;       /* 1 while it counts in the limiter's active */
     double due_ms, start_ms, first_ms, wait_ms;
     ar_llm_request req;
     struct curl_slist *hdrs;
@@ -84,6 +105,77 @@ static void wipe(char *s) {
     for (size_t i = 0; v[i] != '\0'; i++) v[i] = 0;
 }
 
+/* ---- limits ---- */
+
+static ar_llm_limits *limits_new(int shared) {
+    ar_llm_limits *l = calloc(1, sizeof *l);
+    if (l == NULL) return NULL;
+    if (pthread_mutex_init(&l->mu, NULL) != 0) {
+        free(l);
+        return NULL;
+    }
+    l->shared = shared;
+    return l;
+}
+
+ar_llm_limits *ar_llm_limits_create(void) { return limits_new(1); }
+
+void ar_llm_limits_free(ar_llm_limits *l) {
+    if (l == NULL) return;
+    pthread_mutex_destroy(&l->mu);
+    free(l->lim);
+    free(l->multi);
+    free(l);
+}
+
+static void limits_detach(ar_llm_limits *l, CURLM *m) {
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < l->nmulti; i++)
+        if (l->multi[i] == m) {
+            l->multi[i] = l->multi[--l->nmulti];
+            break;
+        }
+    pthread_mutex_unlock(&l->mu);
+}
+
+ar_err ar_llm_pool_set_limits(ar_llm_pool *p, ar_llm_limits *l, ar_errbuf *eb) {
+    if (p == NULL) return ar_errf(eb, AR_EINVAL, "llm pool: NULL pool");
+    if (l == NULL) l = p->own;
+    if (l == p->lim) return AR_OK;
+    if (l != p->own) {
+        pthread_mutex_lock(&l->mu);
+        int bad = 0;
+        if (l->nmulti == l->capmulti) {
+            size_t nc = l->capmulti ? 2 * l->capmulti : 8;
+            CURLM **nm = realloc(l->multi, nc * sizeof *nm);
+            if (nm == NULL) bad = 1;
+            else l->multi = nm, l->capmulti = nc;
+        }
+        if (!bad) l->multi[l->nmulti++] = p->multi;
+        pthread_mutex_unlock(&l->mu);
+        if (bad) return ar_errf(eb, AR_ENOMEM, "llm pool: out of memory");
+    }
+    if (p->lim != p->own) limits_detach(p->lim, p->multi);
+    p->lim = l;
+    return AR_OK;
+}
+
+ar_err ar__llm_limits_counts(ar_llm_limits *l, int provider, const char *base_url, uint64_t *taken,
+                             uint64_t *token_waits) {
+    char key[700];
+    snprintf(key, sizeof key, "%s|%s", ar_provider_name(provider), base_url);
+    ar_err e = AR_ENOTFOUND;
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < l->nlim; i++)
+        if (strcmp(l->lim[i].key, key) == 0) {
+            *taken = l->lim[i].taken;
+            *token_waits = l->lim[i].token_waits;
+            e = AR_OK;
+        }
+    pthread_mutex_unlock(&l->mu);
+    return e;
+}
+
 ar_llm_pool *ar_llm_pool_create(uint64_t seed, ar_errbuf *eb) {
     if (ar_curl_load(eb) != AR_OK) return NULL;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -91,46 +183,49 @@ ar_llm_pool *ar_llm_pool_create(uint64_t seed, ar_errbuf *eb) {
         return NULL;
     }
     ar_llm_pool *p = calloc(1, sizeof *p);
-    if (p == NULL || (p->multi = curl_multi_init()) == NULL) {
+    if (p == NULL || (p->own = limits_new(0)) == NULL || (p->multi = curl_multi_init()) == NULL) {
+        if (p) ar_llm_limits_free(p->own);
         free(p);
         curl_global_cleanup();
         ar_errf(eb, AR_ENOMEM, "llm pool: out of memory");
         return NULL;
     }
+    p->lim = p->own;
     p->seed = seed;
     return p;
 }
 
 void ar_llm_pool_free(ar_llm_pool *p) {
     if (p == NULL) return;
+    /* No other pool may wake this multi handle once it is gone. */
+    if (p->lim != p->own) limits_detach(p->lim, p->multi);
     curl_multi_cleanup(p->multi);
-    free(p->lim);
+    ar_llm_limits_free(p->own);
     free(p);
     curl_global_cleanup();
 }
 
-/* ---- limits ---- */
-
-static int limiter_for(ar_llm_pool *p, const ar_llm_cfg *c, size_t *out) {
+/* The limiter of c's endpoint, made on first use; called with mu held. */
+static int limiter_for(ar_llm_limits *L, const ar_llm_cfg *c, size_t *out) {
     char key[700];
     snprintf(key, sizeof key, "%s|%.*s", ar_provider_name(c->provider), (int)sizeof c->base_url - 1, c->base_url);
-    for (size_t i = 0; i < p->nlim; i++)
-        if (strcmp(p->lim[i].key, key) == 0) {
+    for (size_t i = 0; i < L->nlim; i++)
+        if (strcmp(L->lim[i].key, key) == 0) {
             *out = i;
             return 0;
         }
-    if (p->nlim == p->caplim) {
-        size_t nc = p->caplim ? 2 * p->caplim : 4;
-        limiter *nl = realloc(p->lim, nc * sizeof *nl);
+    if (L->nlim == L->caplim) {
+        size_t nc = L->caplim ? 2 * L->caplim : 4;
+        limiter *nl = realloc(L->lim, nc * sizeof *nl);
         if (nl == NULL) return -1;
-        p->lim = nl;
-        p->caplim = nc;
+        L->lim = nl;
+        L->caplim = nc;
     }
-    limiter *l = &p->lim[p->nlim];
+    limiter *l = &L->lim[L->nlim];
     memset(l, 0, sizeof *l);
     snprintf(l->key, sizeof l->key, "%s", key);
     l->tokens = -1; /* full on first use */
-    *out = p->nlim++;
+    *out = L->nlim++;
     return 0;
 }
 
@@ -138,25 +233,50 @@ static int limiter_for(ar_llm_pool *p, const ar_llm_cfg *c, size_t *out) {
 static double bucket_cap(const limiter *l) { return l->rpm >= 120 ? floor(l->rpm / 60) : 1; }
 
 /* Take a slot if the limits allow; otherwise *wake_ms says when a token
- * will be there (INFINITY when only a finishing request frees a slot). */
-static int limiter_take(limiter *l, double now, double *wake_ms) {
+ * will be there (INFINITY when only a finishing request frees a slot: this
+ * pool's, seen by its loop, or another pool's, which wakes it). */
+static int limiter_take(ar_llm_limits *L, size_t idx, double now, double *wake_ms) {
+    pthread_mutex_lock(&L->mu);
+    limiter *l = &L->lim[idx];
+    int ok = 0;
     if (l->rpm > 0) {
         double cap = bucket_cap(l);
-        if (l->tokens < 0) l->tokens = cap;
-        else l->tokens = fmin(cap, l->tokens + (now - l->last_ms) * l->rpm / 60000.0);
-        l->last_ms = now;
+        if (l->tokens < 0) {
+            l->tokens = cap;
+            l->last_ms = now;
+        } else if (now > l->last_ms) { /* another thread may have read the clock later */
+            l->tokens = fmin(cap, l->tokens + (now - l->last_ms) * l->rpm / 60000.0);
+            l->last_ms = now;
+        }
     }
     if (l->max_conc > 0 && l->active >= l->max_conc) {
         *wake_ms = INFINITY;
-        return 0;
-    }
-    if (l->rpm > 0 && l->tokens < 1) {
+    } else if (l->rpm > 0 && l->tokens < 1) {
         *wake_ms = now + (1 - l->tokens) * 60000.0 / l->rpm;
-        return 0;
+        l->token_waits++;
+    } else {
+        if (l->rpm > 0) l->tokens -= 1;
+        l->active++;
+        l->taken++;
+        ok = 1;
     }
-    if (l->rpm > 0) l->tokens -= 1;
-    l->active++;
-    return 1;
+    pthread_mutex_unlock(&L->mu);
+    return ok;
+}
+
+/* A request ended (or was abandoned): free its slot and wake the other
+ * pools, one of which may be waiting for it. */
+static void limiter_release(ar_llm_pool *p, job *j) {
+    if (!j->holding) return;
+    j->holding = 0;
+    ar_llm_limits *L = p->lim;
+    pthread_mutex_lock(&L->mu);
+    limiter *l = &L->lim[j->lim];
+    if (l->active > 0) l->active--;
+    if (l->max_conc > 0)
+        for (size_t i = 0; i < L->nmulti; i++)
+            if (L->multi[i] != p->multi) curl_multi_wakeup(L->multi[i]);
+    pthread_mutex_unlock(&L->mu);
 }
 
 /* ---- curl callbacks ---- */
@@ -235,6 +355,7 @@ static int set_err(ar_llm_call *c, const char *fmt, ...) {
 }
 
 static void job_cleanup(ar_llm_pool *p, job *j) {
+    limiter_release(p, j);
     if (j->easy != NULL) {
         if (j->state == ST_RUN) curl_multi_remove_handle(p->multi, j->easy);
         curl_easy_cleanup(j->easy);
@@ -352,7 +473,7 @@ static ar_err job_start(ar_llm_pool *p, job *j, double now) {
 static ar_err job_done(ar_llm_pool *p, job *j, CURLcode rc, double now) {
     ar_llm_call *c = j->call;
     curl_multi_remove_handle(p->multi, j->easy);
-    p->lim[j->lim].active--;
+    limiter_release(p, j);
     long http = 0;
     curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
     const char *pn = ar_provider_name(j->cfg->provider);
@@ -436,26 +557,33 @@ ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char
     if (jobs == NULL) return ar_errf(eb, AR_ENOMEM, "llm pool: out of memory");
     p->runs++;
     ar_err e = AR_OK;
-    /* Limits of this round: the strictest configured value per endpoint. */
-    for (size_t i = 0; i < p->nlim; i++) {
-        p->lim[i].max_conc = 0;
-        p->lim[i].rpm = 0;
-        p->lim[i].active = 0;
+    /* Limits: the strictest configured value per endpoint, of this round
+     * (own limits), or of every round of every pool so far (shared). */
+    ar_llm_limits *L = p->lim;
+    pthread_mutex_lock(&L->mu);
+    if (!L->shared)
+        for (size_t i = 0; i < L->nlim; i++) {
+            L->lim[i].max_conc = 0;
+            L->lim[i].rpm = 0;
+        }
+    for (size_t i = 0; i < n; i++) {
+        job *j = &jobs[i];
+        if (limiter_for(L, cfgs[i], &j->lim) != 0) {
+            e = AR_ENOMEM;
+            break;
+        }
+        limiter *l = &L->lim[j->lim];
+        if (cfgs[i]->max_concurrent > 0 && (l->max_conc == 0 || cfgs[i]->max_concurrent < l->max_conc))
+            l->max_conc = cfgs[i]->max_concurrent;
+        if (cfgs[i]->rpm > 0 && isfinite(cfgs[i]->rpm) && (l->rpm == 0 || cfgs[i]->rpm < l->rpm))
+            l->rpm = cfgs[i]->rpm;
     }
+    pthread_mutex_unlock(&L->mu);
     for (size_t i = 0; i < n && e == AR_OK; i++) {
         job *j = &jobs[i];
         j->idx = i;
         j->cfg = cfgs[i];
         j->call = &out[i];
-        if (limiter_for(p, j->cfg, &j->lim) != 0) {
-            e = AR_ENOMEM;
-            break;
-        }
-        limiter *l = &p->lim[j->lim];
-        if (j->cfg->max_concurrent > 0 && (l->max_conc == 0 || j->cfg->max_concurrent < l->max_conc))
-            l->max_conc = j->cfg->max_concurrent;
-        if (j->cfg->rpm > 0 && isfinite(j->cfg->rpm) && (l->rpm == 0 || j->cfg->rpm < l->rpm))
-            l->rpm = j->cfg->rpm;
         e = job_prepare(j, system ? system[i] : NULL, user[i]);
     }
     double t0 = now_ms();
@@ -476,8 +604,12 @@ ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char
                 continue;
             }
             double w;
-            if (limiter_take(&p->lim[j->lim], now, &w)) e = job_start(p, j, now);
-            else wake = fmin(wake, w);
+            if (limiter_take(p->lim, j->lim, now, &w)) {
+                j->holding = 1;
+                e = job_start(p, j, now);
+            } else {
+                wake = fmin(wake, w);
+            }
         }
         if (e != AR_OK || pending == 0) break;
         int running = 0;
