@@ -36,6 +36,51 @@ ar_err ar_metrics_compute(const double *equity, size_t npoints, double ppy, ar_m
  * Identical arithmetic, so identical results. */
 ar_err ar_metrics_compute_stride(const double *first, size_t stride, size_t npoints, double ppy, ar_metrics *out);
 
+/* The same metrics over a curve that arrives in pieces (read from a file
+ * block by block): pass1 over every point in order, in consecutive pieces
+ * of any size; then pass2 over the same points in order (pieces may differ);
+ * then finish. The operations are those of ar_metrics_compute_stride in the
+ * same order (it is built on these), so the results are identical bit for
+ * bit. first/last/n say what pass 1 saw. */
+typedef struct ar_metrics_acc {
+    size_t n;                 /* points seen by pass 1 */
+    double first, last;       /* first and last point (pass 1) */
+    int bad;                  /* pass 1 saw a point not finite or <= 0 */
+    double sum, pos_sum, neg_sum, down2, peak, mdd, prev;
+    size_t n_pos, n_nonzero, peak_idx, trough, trough_peak, run, longest;
+    double mu, ss, prev2;     /* pass 2 */
+    size_t n2;
+} ar_metrics_acc;
+void ar_metrics_acc_init(ar_metrics_acc *a);
+void ar_metrics_acc_pass1(ar_metrics_acc *a, const double *first, size_t stride, size_t n);
+void ar_metrics_acc_pass2(ar_metrics_acc *a, const double *first, size_t stride, size_t n);
+ar_err ar_metrics_acc_finish(const ar_metrics_acc *a, double ppy, ar_metrics *out);
+
+/* Two-pass moments of a return series that arrives in pieces: add1 over
+ * every piece in order (sum), mid (mean), add2 over the same values in
+ * order (squared, cubed and fourth-power deviations). The _m functions
+ * equal their array versions (which are built on these) bit for bit. */
+typedef struct ar_moments {
+    size_t n, n2;
+    double sum, mu, ss, m3, m4;
+} ar_moments;
+void ar_moments_init(ar_moments *m);
+void ar_moments_add1(ar_moments *m, const double *r, size_t n);
+void ar_moments_mid(ar_moments *m);
+void ar_moments_add2(ar_moments *m, const double *r, size_t n);
+double ar_sharpe_pp_m(const ar_moments *m);
+double ar_psr_m(const ar_moments *m, double sr_star, double *z);
+double ar_dsr_m(const ar_moments *m, double n_trials, double var_trials, double *sr0, double *z);
+/* Two paired series (Memmel-JK): moments of each and the cross sum. */
+typedef struct ar_comoments {
+    ar_moments a, b;
+    double sxy;
+} ar_comoments;
+void ar_comoments_init(ar_comoments *c);
+void ar_comoments_add1(ar_comoments *c, const double *r1, const double *r2, size_t n);
+void ar_comoments_mid(ar_comoments *c);
+void ar_comoments_add2(ar_comoments *c, const double *r1, const double *r2, size_t n);
+
 typedef struct ar_trade_stats {
     size_t n_trades;
     double percent_profitable, profit_factor, expectancy;
@@ -61,6 +106,7 @@ double ar_expected_max_sharpe(double n_trials, double var_trials);
 double ar_dsr(const double *r, size_t n, double n_trials, double var_trials, double *sr0, double *z);
 typedef struct ar_jk { double sharpe_1, sharpe_2, rho, theta, z, p_two_sided; } ar_jk;
 void ar_memmel_jk(const double *r1, const double *r2, size_t n, ar_jk *out);
+void ar_memmel_jk_m(const ar_comoments *c, ar_jk *out);
 double ar_norm_cdf(double x);
 double ar_norm_ppf(double p); /* inverse normal CDF, ~1e-15 accurate */
 

@@ -11,6 +11,7 @@
  * guessing. Pure functions without state: thread-safe. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <gsl/gsl_statistics_double.h>
 #include "arena/stats.h"
 
@@ -42,66 +43,102 @@ ar_err ar_metrics_compute(const double *equity, size_t npoints, double ppy, ar_m
 }
 
 ar_err ar_metrics_compute_stride(const double *first, size_t stride, size_t npoints, double ppy, ar_metrics *out) {
-    const char *base = (const char *)first;
-    size_t n = npoints > 0 ? npoints - 1 : 0;
-    metrics_undefined(out, n, ppy);
-    if (first == NULL || stride < sizeof(double) || npoints < 2 || !isfinite(ppy) || !(ppy > 0.0)) return AR_EINVAL;
-    if (!isfinite(AT(0)) || !(AT(0) > 0.0)) return AR_EINVAL;
+    if (first == NULL || stride < sizeof(double)) {
+        metrics_undefined(out, npoints > 0 ? npoints - 1 : 0, ppy);
+        return AR_EINVAL;
+    }
+    ar_metrics_acc a;
+    ar_metrics_acc_init(&a);
+    ar_metrics_acc_pass1(&a, first, stride, npoints);
+    ar_metrics_acc_pass2(&a, first, stride, npoints);
+    return ar_metrics_acc_finish(&a, ppy, out);
+}
 
-    /* One pass for the sums of the recovered returns and the drawdown (and
-     * the check that every point is finite and positive), a second for the
-     * squared deviations from the mean (no cancellation). Drawdown: the
-     * running peak starts at E[0]. The peak index is the first time the
-     * running maximum reached its value, which is where a strict increase
-     * last moved it; equal later values do not move it, matching numpy's
-     * first-index argmax in the reference. A point at or above the peak has
-     * a drawdown of zero, so only points below it need the division. */
-    double sum = 0.0, pos_sum = 0.0, neg_sum = 0.0, down2 = 0.0;
-    size_t n_pos = 0, n_nonzero = 0;
-    double peak = AT(0), mdd = 0.0;
-    size_t peak_idx = 0, trough = 0, trough_peak = 0, run = 0, longest = 0;
-    for (size_t t = 1; t <= n; t++) {
-        double x = AT(t);
-        if (!isfinite(x) || !(x > 0.0)) return AR_EINVAL;
-        double r = x / AT(t - 1) - 1.0;
-        sum += r;
+void ar_metrics_acc_init(ar_metrics_acc *a) { memset(a, 0, sizeof *a); }
+
+/* Pass 1: the sums of the recovered returns and the drawdown (and the
+ * check that every point is finite and positive). Drawdown: the running
+ * peak starts at E[0]. The peak index is the first time the running
+ * maximum reached its value, which is where a strict increase last moved
+ * it; equal later values do not move it, matching numpy's first-index
+ * argmax in the reference. A point at or above the peak has a drawdown of
+ * zero, so only points below it need the division. Once a bad point is
+ * seen nothing more is computed: the curve has no metrics. */
+void ar_metrics_acc_pass1(ar_metrics_acc *a, const double *first, size_t stride, size_t n) {
+    const char *base = (const char *)first;
+    for (size_t i = 0; i < n; i++) {
+        double x = AT(i);
+        size_t t = a->n++;
+        a->last = x;
+        if (t == 0) {
+            a->first = a->peak = a->prev = x;
+            if (!isfinite(x) || !(x > 0.0)) a->bad = 1;
+            continue;
+        }
+        if (a->bad) continue;
+        if (!isfinite(x) || !(x > 0.0)) {
+            a->bad = 1;
+            continue;
+        }
+        double r = x / a->prev - 1.0;
+        a->prev = x;
+        a->sum += r;
         if (r > 0.0) {
-            pos_sum += r;
-            n_pos++;
+            a->pos_sum += r;
+            a->n_pos++;
         } else if (r < 0.0) {
-            neg_sum += r;
-            down2 += r * r;
+            a->neg_sum += r;
+            a->down2 += r * r;
         }
-        if (r != 0.0) n_nonzero++;
-        if (x > peak) {
-            peak = x;
-            peak_idx = t;
+        if (r != 0.0) a->n_nonzero++;
+        if (x > a->peak) {
+            a->peak = x;
+            a->peak_idx = t;
         }
-        if (x < peak) {
-            double dd = x / peak - 1.0;
-            if (dd < mdd) {
-                mdd = dd;
-                trough = t;
-                trough_peak = peak_idx;
+        if (x < a->peak) {
+            double dd = x / a->peak - 1.0;
+            if (dd < a->mdd) {
+                a->mdd = dd;
+                a->trough = t;
+                a->trough_peak = a->peak_idx;
             }
-            run++;
+            a->run++;
         } else {
-            run = 0;
+            a->run = 0;
         }
-        if (run > longest) longest = run;
+        if (a->run > a->longest) a->longest = a->run;
     }
-    double mu = sum / (double)n;
-    double ss = 0.0;
-    for (size_t t = 1; t <= n; t++) {
-        double d = (AT(t) / AT(t - 1) - 1.0) - mu;
-        ss += d * d;
+}
+
+/* Pass 2: the squared deviations from the mean (no cancellation). */
+void ar_metrics_acc_pass2(ar_metrics_acc *a, const double *first, size_t stride, size_t n) {
+    const char *base = (const char *)first;
+    if (a->bad || a->n < 2) return;
+    for (size_t i = 0; i < n; i++) {
+        double x = AT(i);
+        if (a->n2++ == 0) {
+            a->mu = a->sum / (double)(a->n - 1);
+            a->prev2 = x;
+            continue;
+        }
+        double d = (x / a->prev2 - 1.0) - a->mu;
+        a->prev2 = x;
+        a->ss += d * d;
     }
+}
+
+ar_err ar_metrics_acc_finish(const ar_metrics_acc *a, double ppy, ar_metrics *out) {
+    size_t n = a->n > 0 ? a->n - 1 : 0;
+    metrics_undefined(out, n, ppy);
+    if (a->n < 2 || !isfinite(ppy) || !(ppy > 0.0) || a->bad) return AR_EINVAL;
+    double mu = a->sum / (double)n;
     /* n = 1 leaves ddof=1 undefined (0/0 in numpy): NAN, not 0. */
-    double s = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
-    double growth = AT(n) / AT(0);
+    double s = n > 1 ? sqrt(a->ss / (double)(n - 1)) : NAN;
+    double growth = a->last / a->first;
     double cagr = pow(growth, ppy / (double)n) - 1.0;
     double sr_p = ratio_pos(mu, s);
-    double dd_dev = sqrt(down2 / (double)n);
+    double dd_dev = sqrt(a->down2 / (double)n);
+    double mdd = a->mdd;
 
     out->mean_return = mu;
     out->std_return_ddof1 = s;
@@ -114,12 +151,12 @@ ar_err ar_metrics_compute_stride(const double *first, size_t stride, size_t npoi
     out->downside_deviation_per_period = dd_dev;
     out->sortino_annualized = ratio_pos(mu, dd_dev) * sqrt(ppy);
     out->max_drawdown = mdd;
-    out->max_drawdown_duration_periods = longest;
-    out->max_drawdown_trough_index = trough;
-    out->max_drawdown_peak_index = trough_peak;
+    out->max_drawdown_duration_periods = a->longest;
+    out->max_drawdown_trough_index = a->trough;
+    out->max_drawdown_peak_index = a->trough_peak;
     out->calmar = mdd < 0.0 ? cagr / fabs(mdd) : NAN;
-    out->win_rate_periods = n_nonzero > 0 ? (double)n_pos / (double)n_nonzero : NAN;
-    out->profit_factor_periods = ratio_pos(pos_sum, fabs(neg_sum));
+    out->win_rate_periods = a->n_nonzero > 0 ? (double)a->n_pos / (double)a->n_nonzero : NAN;
+    out->profit_factor_periods = ratio_pos(a->pos_sum, fabs(a->neg_sum));
     return AR_OK;
 }
 
