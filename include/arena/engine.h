@@ -27,6 +27,14 @@
 typedef ar_err (*ar_episode_fn)(void *ctx, const ar_run *run, size_t index, const ar_run_episode *ep,
                                 char *const *prompts, size_t nprompts, ar_errbuf *eb);
 
+/* Called with samples [off, off + n) of the equity curve of agent `agent`
+ * (its index in the episode) of episode `episode`: blocks of
+ * AR_EQUITY_BLOCK samples (run.h) as they fill, then the rest once the
+ * episode ends. From the worker threads, possibly at the same time. A
+ * non-zero return fails the run with the message put into eb. */
+typedef ar_err (*ar_equity_fn)(void *ctx, size_t episode, size_t agent, size_t off, const ar_equity_rec *recs,
+                               size_t n, ar_errbuf *eb);
+
 typedef struct ar_engine_opts {
     FILE *progress;         /* non-NULL: draw a progress bar there */
     ar_cassette *cassette;  /* NULL: ask the models; else per its mode (cassette.h) */
@@ -39,6 +47,12 @@ typedef struct ar_engine_opts {
     const unsigned char *only;
     ar_episode_fn on_episode; /* NULL: none */
     void *on_episode_ctx;
+    /* NULL: equity curves stay in the returned run. Else they leave every
+     * episode in blocks through on_equity (a run file being written:
+     * ar_run_writer_equity) and the run's agents come back with equity
+     * NULL and nequity set: memory for curves stays one block per agent. */
+    ar_equity_fn on_equity;
+    void *on_equity_ctx;
 } ar_engine_opts;
 
 /* One episode of a run, as ar_tournament_run will play it. */
@@ -53,6 +67,12 @@ typedef struct ar_episode_info {
  * a new array (free it) of *n entries. Same errors as ar_tournament_run for
  * a bad window. */
 ar_err ar_tournament_episodes(const ar_config *cfg, const ar_market *m, ar_episode_info **out, size_t *n,
+                              ar_errbuf *eb);
+
+/* What ar_tournament_run(cfg, m) will return, without running it: the run
+ * header and its episodes with each agent's name and nequity, nothing else
+ * (ar_run_writer_open lays out a run file from it). */
+ar_err ar_tournament_skeleton(const ar_config *cfg, const ar_market *m, const char *data_sha256, ar_run **out,
                               ar_errbuf *eb);
 
 /* Run every episode of cfg on market m (holding exactly cfg's symbols, in

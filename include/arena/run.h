@@ -12,6 +12,8 @@
 
 #define AR_NAME_MAX 64
 
+typedef struct ar_equity_src ar_equity_src;
+
 typedef struct ar_equity_rec {
     int64_t t;
     double equity, cash, gross_exposure;
@@ -88,13 +90,49 @@ typedef struct ar_run {
     size_t nprompts;
     char **prompts;      /* distinct prompt texts, in first-use order */
     int32_t rescored;    /* 1: answers replayed from a cassette under other execution settings */
+    ar_equity_src *eqsrc; /* owned; where agents with equity NULL keep their curves (may be NULL) */
 } ar_run;
 
 void ar_run_free(ar_run *r);         /* NULL: no-op */
 void ar_run_agent_cleanup(ar_run_agent *a);
 
-/* Write the run file: tmp name, rename when complete (store module). */
+/* Write the run file: tmp name, rename when complete (store module).
+ * The same as ar_run_writer_open(path, r) then ar_run_writer_finish(r). */
 ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb);
+
+/* A run file written while the run goes on, so that equity curves need not
+ * stay in memory (store module).
+ *
+ * ar_run_writer_open lays out the file under a temporary name from a
+ * skeleton: a run whose episodes have their agents (name, nequity) and
+ * nothing else needed (ar_tournament_skeleton makes one). Each agent's
+ * equity dataset is allocated in full there. ar_run_writer_equity then puts
+ * rows [off, off + n) of episode ep's agent (index in its episode); it may
+ * be called from any thread (calls are serialised), in any order. Blocks of
+ * AR_EQUITY_BLOCK rows starting at multiples of it are written straight to
+ * the file. ar_run_writer_finish writes everything else from the finished
+ * run r (same episodes, agent names and nequity as the skeleton; an agent
+ * whose equity is NULL must have had all its rows handed in, one whose
+ * equity is set has it written now), closes and renames into place, and
+ * frees the writer, also on failure (nothing is left behind then).
+ * ar_run_writer_abort removes the unfinished file. The bytes depend only on
+ * the skeleton and r, never on the order or thread of the equity calls. */
+#define AR_EQUITY_BLOCK 8192
+typedef struct ar_run_writer ar_run_writer;
+ar_err ar_run_writer_open(const char *path, const ar_run *skeleton, ar_run_writer **out, ar_errbuf *eb);
+ar_err ar_run_writer_equity(ar_run_writer *w, size_t ep, size_t agent, size_t off, const ar_equity_rec *recs,
+                            size_t n, ar_errbuf *eb);
+ar_err ar_run_writer_finish(ar_run_writer *w, const ar_run *r, ar_errbuf *eb);
+void ar_run_writer_abort(ar_run_writer *w); /* NULL: no-op */
+
+/* Equity curves that stay in a run file: an agent whose `equity` is NULL
+ * while nequity > 0 has its rows read from here in blocks (league.c).
+ * ar_equity_src_open opens a run file for that; read puts rows
+ * [off, off + n) of /episodes/<ep>/agents/<agent>/equity into out. */
+ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb);
+ar_err ar_equity_src_read(ar_equity_src *s, size_t ep, const char *agent, size_t off, size_t n, ar_equity_rec *out,
+                          ar_errbuf *eb);
+void ar_equity_src_free(ar_equity_src *s); /* NULL: no-op */
 /* Read a run file written by ar_run_h5_write. */
 ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb);
 

@@ -218,6 +218,12 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
                        const char *cas_path, ar_cassette_mode cas_mode, int quiet, int timing, int check, int jobs,
                        const char *episodes, int resume, int mpi, int rank, int size);
 
+/* ar_engine_opts.on_equity: the engine's equity blocks into the run file. */
+static ar_err equity_to_file(void *ctx, size_t ep, size_t agent, size_t off, const ar_equity_rec *recs, size_t n,
+                             ar_errbuf *eb) {
+    return ar_run_writer_equity(ctx, ep, agent, off, recs, n, eb);
+}
+
 int ar_cmd_run(int argc, char **argv) {
     const char *cfg_path = NULL, *out_path = "run.h5", *fmt_s = "text", *cas_path = NULL;
     const char *episodes = NULL;
@@ -318,6 +324,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     ar_cassette *cas = NULL;
     char **shards = NULL;
     size_t nshards = 0;
+    ar_run_writer *wr = NULL;
     int rc = AR_EXIT_FAIL;
     double t0 = now_ms(), t_load = 0, t_run = 0, t_write = 0;
     ar_err e = ar_config_load(cfg_path, &cfg, &eb);
@@ -384,7 +391,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     }
     t_load = now_ms();
     ar_engine_opts opts = {(!quiet && rank == 0 && isatty(STDERR_FILENO)) ? stderr : NULL, cas, jobs, NULL, NULL,
-                           NULL};
+                           NULL, NULL, NULL};
     if (mpi || episodes || resume) {
         int r = run_sharded(cfg, m, sha, &opts, cas_mode, out_path, episodes, resume, rank, size, &run, &shards,
                             &nshards);
@@ -396,17 +403,40 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
             rc = r;
             goto out;
         }
-    } else if ((e = ar_tournament_run(cfg, m, sha, &opts, &run, &eb))) {
-        fprintf(stderr, "arena run: %s\n", eb.msg);
-        rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
-        goto out;
+    } else {
+        /* The run file is laid out first and the equity curves go into it
+         * block by block as the episodes run: they never sit in memory
+         * whole (docs/ENGINE.md, "Memory"). */
+        ar_run *skel = NULL;
+        if ((e = ar_tournament_skeleton(cfg, m, sha, &skel, &eb)) == AR_OK) {
+            e = ar_run_writer_open(out_path, skel, &wr, &eb);
+            ar_run_free(skel);
+        }
+        if (e == AR_OK) {
+            opts.on_equity = equity_to_file;
+            opts.on_equity_ctx = wr;
+            e = ar_tournament_run(cfg, m, sha, &opts, &run, &eb);
+        }
+        if (e) {
+            fprintf(stderr, "arena run: %s\n", eb.msg);
+            rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
+            goto out;
+        }
     }
     t_run = now_ms();
     if (cas && (e = ar_cassette_save(cas, &eb))) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
         goto out;
     }
-    if ((e = ar_run_h5_write(out_path, run, &eb))) {
+    if (wr != NULL) {
+        e = ar_run_writer_finish(wr, run, &eb);
+        wr = NULL; /* freed by finish, also on failure */
+        /* the league reads the curves back from the file, block by block */
+        if (e == AR_OK) e = ar_equity_src_open(out_path, &run->eqsrc, &eb);
+    } else {
+        e = ar_run_h5_write(out_path, run, &eb);
+    }
+    if (e) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
         goto out;
     }
@@ -433,6 +463,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     }
     rc = AR_EXIT_OK;
 out:
+    ar_run_writer_abort(wr);
     ar_shard_paths_free(shards, nshards);
     ar_cassette_free(cas);
     ar_league_free(lg);

@@ -152,7 +152,7 @@ static void sample(episode *ep, int64_t t) {
         ar_equity_rec *r = &g->eq[g->neq++];
         r->t = t;
         ar_account_values(g->acct, ep->marks, &r->equity, &r->cash, &r->gross_exposure);
-        if (g->eqv) g->eqv[g->neq - 1] = r->equity;
+        if (g->eqv) g->eqv[g->eqoff + g->neq - 1] = r->equity;
     }
 }
 
@@ -188,7 +188,7 @@ static inline void sample_one(episode *ep, ep_agent *g, int64_t t) {
         g->quiet_cash = r->cash;
         memcpy(g->fed, ep->ptr, ep->nsym * sizeof *g->fed);
     }
-    if (g->eqv) g->eqv[g->neq - 1] = r->equity;
+    if (g->eqv) g->eqv[g->eqoff + g->neq - 1] = r->equity;
 }
 
 /* sample() for backtests. */
@@ -256,7 +256,7 @@ static ar_err ask_models(episode *ep, ar_obs *o, size_t k, ar_errbuf *eb) {
         if (!g->llm) continue;
         o->acct = g->acct;
         po.equity = g->eqv;
-        po.nequity = g->neq;
+        po.nequity = g->eqoff + g->neq;
         ar_buf_reset(&g->user);
         if (g->ext) {
             /* exec/http agents get the observation as JSON instead of a prompt */
@@ -459,14 +459,14 @@ static ar_err decide(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
     return AR_OK;
 }
 
-static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital) {
+static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital, double final_equity) {
     memset(ra, 0, sizeof *ra);
     snprintf(ra->name, sizeof ra->name, "%s", g->cfg->name);
     snprintf(ra->kind, sizeof ra->kind, "%s", g->cfg->kind);
     snprintf(ra->detail, sizeof ra->detail, "%s", g->cfg->strategy);
     ra->baseline = g->cfg->baseline;
     ra->capital = capital;
-    ra->final_equity = g->eq[g->neq - 1].equity;
+    ra->final_equity = final_equity;
     ra->fees = ar_account_fees_paid(g->acct);
     ra->funding = ar_account_funding_paid(g->acct);
     /* the logs move to the run (nothing is pending after ar_account_finish) */
@@ -480,9 +480,13 @@ static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital) {
     ra->ntrades = lg.ntrades;
     ra->funding_log = lg.funding;
     ra->nfunding = lg.nfunding;
-    ra->equity = g->eq; /* ownership moves to the run */
-    ra->nequity = g->neq;
-    g->eq = NULL;
+    if (g->eqoff == 0 && g->eq != NULL) {
+        ra->equity = g->eq; /* ownership moves to the run */
+        ra->nequity = g->neq;
+        g->eq = NULL;
+    } else { /* handed out in blocks (flush_equity); the last one already */
+        ra->nequity = g->eqoff + g->neq;
+    }
     ra->decisions = g->dec;
     ra->ndecisions = g->ndec;
     g->dec = NULL;
@@ -654,9 +658,21 @@ void ar__episode_mark(episode *ep, int64_t t) {
     sample(ep, t);
 }
 
+/* Every agent's samples so far to opts->on_equity, from row eqoff on. */
+static ar_err flush_equity(episode *ep, const ar_engine_opts *eo, ar_errbuf *eb) {
+    for (size_t a = 0; a < ep->nagents; a++) {
+        ep_agent *g = &ep->ag[a];
+        ar_err e = eo->on_equity(eo->on_equity_ctx, ep->index, a, g->eqoff, g->eq, g->neq, eb);
+        if (e) return e;
+        g->eqoff += g->neq;
+        g->neq = 0;
+    }
+    return AR_OK;
+}
+
 static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
                           const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
-                          ar_run_episode *out, ar_errbuf *eb) {
+                          const ar_engine_opts *eo, ar_run_episode *out, ar_errbuf *eb) {
     int64_t start = sp->start, end = sp->end;
     int64_t cad = cfg->cadence;
     size_t ndec = (size_t)((end - start + cad - 1) / cad);
@@ -670,9 +686,24 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         e = ar_errf(eb, AR_ENOMEM, "out of memory");
         goto done;
     }
+    /* Streamed equity: each agent keeps one block of samples, handed out
+     * whenever it is full (all agents sample at the same times, so their
+     * blocks fill together) and once more at the end. */
+    int stream = eo != NULL && eo->on_equity != NULL;
+    size_t blk = stream && ndec + 1 > AR_EQUITY_BLOCK ? AR_EQUITY_BLOCK : SIZE_MAX;
     for (size_t a = 0; a < ep.nagents; a++) {
         ep_agent *g = &ep.ag[a];
         g->fed = fed + a * ep.nsym;
+        if (blk != SIZE_MAX) {
+            ar_equity_rec *v = realloc(g->eq, blk * sizeof *g->eq);
+            if (v == NULL) {
+                e = ar_errf(eb, AR_ENOMEM, "out of memory");
+                goto done;
+            }
+            g->eq = v;
+            g->capeq = blk;
+            continue;
+        }
         size_t bytes = g->capeq * sizeof *g->eq;
         /* filled once, front to back: on huge pages (src/util/mem.c) */
         void *v = bytes >= AR_HUGE_MIN ? ar_alloc_huge(bytes) : NULL;
@@ -723,6 +754,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
             sample_bt(&ep, t);
             if ((e = decide(&ep, t, k, eb))) goto done;
         }
+        if (na > 0 && ag[0].neq == blk && (e = flush_equity(&ep, eo, eb))) goto done;
         if (progress_to && k % step == 0) progress(progress_to, k, ndec, &last_pct);
     }
     advance(&ep, end); /* the final mark, as ar__episode_mark */
@@ -742,7 +774,13 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         ep_agent *g = &ep.ag[a];
         if (g->quiet) catch_up(&ep, g); /* the account ends having seen every bar */
         ar_account_finish(g->acct, end);
-        if ((e = collect(g, &out->agents[a], cfg->capital))) {
+        double fin = g->eq[g->neq - 1].equity; /* the final mark, sampled above */
+        if (stream && (e = eo->on_equity(eo->on_equity_ctx, ep.index, a, g->eqoff, g->eq, g->neq, eb))) goto done;
+        if (stream) {
+            g->eqoff += g->neq;
+            g->neq = 0;
+        }
+        if ((e = collect(g, &out->agents[a], cfg->capital, fin))) {
             ar_errf(eb, e, "out of memory collecting results");
             goto done;
         }
@@ -1020,7 +1058,7 @@ static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
         }
     }
     e = run_episode(cfg, scaled ? scaled : m, sp, (uint32_t)k, coins, d->nsel == 1 ? d->progress : NULL, d->sh,
-                    &d->pts[k], pool, &d->eps[k], &d->ebs[k]);
+                    &d->pts[k], pool, d->opts, &d->eps[k], &d->ebs[k]);
     if (e == AR_OK && f) unscale(&d->eps[k], f);
 out:
     ar_market_free(scaled);
@@ -1118,6 +1156,44 @@ ar_run *ar__run_header(const ar_config *cfg, const ar_market *m, const char *dat
     }
     for (size_t s = 0; s < m->nsym; s++) snprintf(r->symbols[s], AR_SYM_MAX, "%s", m->sym[s].name);
     return r;
+}
+
+ar_err ar_tournament_skeleton(const ar_config *cfg, const ar_market *m, const char *data_sha256, ar_run **out,
+                              ar_errbuf *eb) {
+    *out = NULL;
+    if (m->nsym == 0) return ar_errf(eb, AR_ECONFIG, "%s: no symbols to trade", cfg->path);
+    if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
+    ep_spec *specs = NULL;
+    size_t n = 0;
+    ar_err e = make_episodes(cfg, m, &specs, &n, eb);
+    if (e) return e;
+    ar_run *r = ar__run_header(cfg, m, data_sha256, NULL);
+    if (r != NULL && (r->episodes = calloc(n ? n : 1, sizeof *r->episodes)) != NULL) {
+        r->nepisodes = n;
+        for (size_t k = 0; k < n && r != NULL; k++) {
+            ar_run_episode *ep = &r->episodes[k];
+            int64_t cad = cfg->cadence;
+            size_t ndec = (size_t)((specs[k].end - specs[k].start + cad - 1) / cad);
+            *ep = (ar_run_episode){specs[k].window, specs[k].seed, specs[k].start, specs[k].end, cfg->nagents,
+                                   calloc(cfg->nagents ? cfg->nagents : 1, sizeof *ep->agents)};
+            if (ep->agents == NULL) {
+                ar_run_free(r);
+                r = NULL;
+                break;
+            }
+            for (size_t a = 0; a < cfg->nagents; a++) {
+                snprintf(ep->agents[a].name, sizeof ep->agents[a].name, "%s", cfg->agents[a].name);
+                ep->agents[a].nequity = ndec + 1; /* one sample per decision and the final mark */
+            }
+        }
+    } else {
+        ar_run_free(r);
+        r = NULL;
+    }
+    free(specs);
+    if (r == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    *out = r;
+    return AR_OK;
 }
 
 ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *data_sha256,

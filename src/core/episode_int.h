@@ -61,6 +61,7 @@ typedef struct ep_agent {
     ar_actions acts;
     ar_equity_rec *eq;
     size_t neq, capeq;
+    size_t eqoff; /* samples already handed to ar_engine_opts.on_equity (eq holds the ones after) */
     ar_decision_rec *dec;
     size_t ndec, capdec;
     /* Backtests only (engine.c, sample_bt): the account is quiet — flat,

@@ -27,6 +27,61 @@
 #include "arena/stats.h"
 #include "arena/util.h"
 
+/* ---- equity curves ------------------------------------------------------
+ * An agent's curve is read through a cursor: in place when the run holds
+ * it, else block by block from the run file (ar_run.eqsrc: `arena run`
+ * streams the curves to the file and never holds them whole). Every pass
+ * below reads the samples in order, so a block of AR_EQUITY_BLOCK rows is
+ * all that is in memory per cursor, and the arithmetic (same operations in
+ * the same order) does not depend on where the samples come from. */
+
+typedef struct {
+    ar_equity_rec *buf[2]; /* one block per cursor open at a time (at most two) */
+    double *r1, *r2;       /* a block's worth of paired returns (JK) */
+    ar_errbuf eb;          /* why a read failed */
+} scratch;
+
+typedef struct {
+    const ar_run_agent *ag;
+    ar_equity_src *src; /* NULL: ag->equity */
+    size_t ep;
+    ar_equity_rec *buf;
+    size_t lo, n; /* buf holds rows [lo, lo + n) */
+    ar_errbuf *eb;
+    ar_err err;
+} curve;
+
+static void curve_open(curve *c, const ar_run *r, const ar_run_agent *ag, scratch *sc, int slot) {
+    *c = (curve){ag, NULL, 0, sc->buf[slot], 0, 0, &sc->eb, AR_OK};
+    if (ag->equity != NULL || ag->nequity == 0) return;
+    c->src = r ? r->eqsrc : NULL;
+    if (c->src == NULL) {
+        c->err = ar_errf(c->eb, AR_EINVAL, "league: %s: equity curve not loaded", ag->name);
+        return;
+    }
+    for (size_t k = 0; k < r->nepisodes; k++) {
+        const ar_run_episode *ep = &r->episodes[k];
+        if (ag >= ep->agents && ag < ep->agents + ep->nagents) c->ep = k;
+    }
+}
+
+/* Row j (< nequity) of the curve; on a failed read, a row of NANs and
+ * c->err set. */
+static const ar_equity_rec *curve_at(curve *c, size_t j) {
+    static const ar_equity_rec bad = {INT64_MIN, NAN, NAN, NAN};
+    if (c->src == NULL) return c->err ? &bad : &c->ag->equity[j];
+    if (j - c->lo < c->n) return &c->buf[j - c->lo];
+    if (c->err) return &bad;
+    size_t n = c->ag->nequity - j < AR_EQUITY_BLOCK ? c->ag->nequity - j : AR_EQUITY_BLOCK;
+    if ((c->err = ar_equity_src_read(c->src, c->ep, c->ag->name, j, n, c->buf, c->eb))) {
+        c->n = 0;
+        return &bad;
+    }
+    c->lo = j;
+    c->n = n;
+    return &c->buf[0];
+}
+
 /* ---- computing ---------------------------------------------------------- */
 
 /* Row fields that are means over episodes, by offset, so accumulating and
@@ -72,17 +127,45 @@ typedef struct {
     int curve; /* the curve has period returns */
 } epcurve;
 
-/* Metrics of one agent's episode curve, read in place from the equity
- * records. Returns 1 when the curve has period returns; *tr is the total
+/* Metrics of one agent's episode curve (two passes through a cursor, as
+ * ar_metrics_compute_stride does in place), and its mean exposure terms
+ * into *a. Returns 1 when the curve has period returns; *tr is the total
  * return, defined also for a curve that touches zero (liquidated): it has
  * no period returns, but its total return (-100% or close) is well defined
  * and must rank. */
-static int episode_metrics(const ar_run_agent *ag, double ppy, ar_metrics *m, double *tr) {
+static int episode_metrics(const ar_run *r, const ar_run_agent *ag, double ppy, acc *a, scratch *sc, ar_metrics *m,
+                           double *tr, ar_err *err) {
     size_t n = ag->nequity;
-    int ok = n >= 2 && ar_metrics_compute_stride(&ag->equity[0].equity, sizeof ag->equity[0], n, ppy, m) == AR_OK;
+    curve c;
+    curve_open(&c, r, ag, sc, 0);
+    ar_metrics_acc ma;
+    ar_metrics_acc_init(&ma);
+    for (size_t k = 0; k < n; k += AR_EQUITY_BLOCK) {
+        size_t nb = n - k < AR_EQUITY_BLOCK ? n - k : AR_EQUITY_BLOCK;
+        const ar_equity_rec *b = curve_at(&c, k);
+        if (c.src == NULL) nb = n - k; /* in place: one piece */
+        ar_metrics_acc_pass1(&ma, &b[0].equity, sizeof *b, nb);
+        for (size_t j = 0; j < nb; j++) {
+            double x = b[j].gross_exposure / b[j].equity;
+            if (b[j].equity > 0 && isfinite(x)) {
+                a->expo_sum += x;
+                a->expo_n++;
+            }
+        }
+        if (c.src == NULL) break;
+    }
+    for (size_t k = 0; k < n; k += AR_EQUITY_BLOCK) {
+        size_t nb = n - k < AR_EQUITY_BLOCK ? n - k : AR_EQUITY_BLOCK;
+        const ar_equity_rec *b = curve_at(&c, k);
+        if (c.src == NULL) nb = n - k;
+        ar_metrics_acc_pass2(&ma, &b[0].equity, sizeof *b, nb);
+        if (c.src == NULL) break;
+    }
+    *err = c.err;
+    int ok = n >= 2 && !c.err && ar_metrics_acc_finish(&ma, ppy, m) == AR_OK;
     *tr = ok ? m->total_return : NAN;
-    if (!ok && n >= 2) {
-        double e0 = ag->equity[0].equity, e1 = ag->equity[n - 1].equity;
+    if (!ok && n >= 2 && !c.err) {
+        double e0 = ma.first, e1 = ma.last;
         if (e0 > 0 && isfinite(e0) && isfinite(e1)) *tr = e1 / e0 - 1.0;
     }
     return ok;
@@ -90,10 +173,12 @@ static int episode_metrics(const ar_run_agent *ag, double ppy, ar_metrics *m, do
 
 /* Episode values of one agent into the accumulator, in mean_off order; the
  * curve's summary into *ec. */
-static ar_err add_episode(acc *a, const ar_run_agent *ag, double ppy, epcurve *ec) {
+static ar_err add_episode(acc *a, const ar_run *r, const ar_run_agent *ag, double ppy, scratch *sc, epcurve *ec) {
     ar_metrics m;
     double tr;
-    int ok = episode_metrics(ag, ppy, &m, &tr);
+    ar_err ce;
+    int ok = episode_metrics(r, ag, ppy, a, sc, &m, &tr, &ce);
+    if (ce) return ce;
     *ec = (epcurve){tr, ok ? m.sharpe_annualized : NAN, ok ? m.max_drawdown : NAN, ok};
     double v[NMEAN] = {
         ag->final_equity,
@@ -137,13 +222,6 @@ static ar_err add_episode(acc *a, const ar_run_agent *ag, double ppy, epcurve *e
         a->cappnl = cap;
     }
     for (size_t k = 0; k < ag->ntrades; k++) a->pnl[a->npnl++] = ag->trades[k].pnl;
-    for (size_t k = 0; k < ag->nequity; k++) {
-        double x = ag->equity[k].gross_exposure / ag->equity[k].equity;
-        if (ag->equity[k].equity > 0 && isfinite(x)) {
-            a->expo_sum += x;
-            a->expo_n++;
-        }
-    }
     a->row.episodes++;
     a->row.trades += ag->ntrades;
     a->row.fills += ag->nfills;
@@ -351,27 +429,40 @@ static size_t find_row(const acc *rows, size_t nrows, const char *name) {
     return i;
 }
 
-/* Simple returns of a valid curve appended to *buf (grown as needed). */
-static ar_err push_returns(const ar_run_agent *ag, double **buf, size_t *n, size_t *cap) {
-    size_t k = ag->nequity ? ag->nequity - 1 : 0;
-    if (*n + k > *cap) {
-        size_t c = *cap ? *cap : 256;
-        while (c < *n + k) c *= 2;
-        double *nb = realloc(*buf, c * sizeof *nb);
-        if (nb == NULL) return AR_ENOMEM;
-        *buf = nb;
-        *cap = c;
+/* The simple returns of a valid curve, in pieces of at most RET_PIECE, to
+ * fn (pass 1 or 2 of a moments accumulator). */
+#define RET_PIECE 1024
+static ar_err each_return(const ar_run *r, const ar_run_agent *ag, scratch *sc, int slot,
+                          void (*fn)(ar_moments *, const double *, size_t), ar_moments *mo) {
+    double piece[RET_PIECE];
+    size_t k = ag->nequity ? ag->nequity - 1 : 0, np = 0;
+    curve c;
+    curve_open(&c, r, ag, sc, slot);
+    double prev = k ? curve_at(&c, 0)->equity : 0;
+    for (size_t j = 0; j < k; j++) {
+        double x = curve_at(&c, j + 1)->equity;
+        piece[np++] = x / prev - 1.0;
+        prev = x;
+        if (np == RET_PIECE) {
+            fn(mo, piece, np);
+            np = 0;
+        }
     }
-    for (size_t j = 0; j < k; j++) (*buf)[(*n)++] = ag->equity[j + 1].equity / ag->equity[j].equity - 1.0;
-    return AR_OK;
+    if (np) fn(mo, piece, np);
+    return c.err;
 }
 
 /* Same decision times: the two curves can be paired period by period. */
-static int aligned(const ar_run_agent *a, const ar_run_agent *b) {
+static int aligned(const cell *x, const cell *y, scratch *sc, ar_err *err) {
+    const ar_run_agent *a = x->ag, *b = y->ag;
     if (a->nequity != b->nequity) return 0;
-    for (size_t k = 0; k < a->nequity; k++)
-        if (a->equity[k].t != b->equity[k].t) return 0;
-    return 1;
+    curve ca, cb;
+    curve_open(&ca, x->run, a, sc, 0);
+    curve_open(&cb, y->run, b, sc, 1);
+    size_t k = 0;
+    while (k < a->nequity && curve_at(&ca, k)->t == curve_at(&cb, k)->t) k++;
+    if (ca.err || cb.err) *err = ca.err ? ca.err : cb.err;
+    return k == a->nequity && !*err;
 }
 
 static ar_err build_table(const ar_run *const *runs, size_t nruns, const acc *rows, size_t m,
@@ -583,7 +674,7 @@ typedef struct {
  * side of the book at each equity sample (fills before the sample's time:
  * an order decided at t fills at t or later, after the mark at t), and the
  * kind of fill that closed each round trip. */
-static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, behav *b) {
+static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch *sc, behav *b) {
     size_t nsym = r->nsym;
     for (size_t k = 0; k < ag->nfills; k++)
         if (ag->fills[k].sym >= 0 && (size_t)ag->fills[k].sym + 1 > nsym) nsym = (size_t)ag->fills[k].sym + 1;
@@ -595,9 +686,11 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, behav *
         return AR_ENOMEM;
     }
     size_t ncl = 0, f = 0;
+    curve cv;
+    curve_open(&cv, r, ag, sc, 0);
     for (size_t si = 0; si <= ag->nequity; si++) {
         /* si == nequity: apply the fills after the last sample too */
-        int64_t ts = si < ag->nequity ? ag->equity[si].t : INT64_MAX;
+        int64_t ts = si < ag->nequity ? curve_at(&cv, si)->t : INT64_MAX;
         for (; f < ag->nfills && (ag->fills[f].t < ts || si == ag->nequity); f++) {
             const ar_fill_rec *x = &ag->fills[f];
             if (x->sym < 0 || !isfinite(x->qty) || x->qty == 0) continue;
@@ -618,7 +711,7 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, behav *
             pos[x->sym] = q1;
         }
         if (si == ag->nequity) break;
-        const ar_equity_rec *e = &ag->equity[si];
+        const ar_equity_rec *e = curve_at(&cv, si);
         if (!isfinite(e->gross_exposure)) continue;
         b->nsamp++;
         if (!(e->gross_exposure > 0)) {
@@ -663,7 +756,7 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, behav *
     }
     free(pos);
     free(cl);
-    return brier_episode(r, ag, b);
+    return cv.err ? cv.err : brier_episode(r, ag, b);
 }
 
 /* -- bootstrap -- */
@@ -783,32 +876,76 @@ out:
 }
 
 /* Everything beyond the plain means, into rows[0..m-1] (first-seen order). */
+/* Pass `pass` (1 or 2) of the JK pair of window wi for agent i against
+ * agent best into c: one series per window, the per-period returns
+ * averaged (running mean, exact for identical values) over the window's
+ * episodes, so the seeds of a window, which share the market's moves,
+ * count as one observation per decision time, not as independent ones (a
+ * deterministic baseline replayed over S seeds made z ~ sqrt(S) too large:
+ * docs/HARDENING.md "Honest intervals"). The episodes taken are those where
+ * both curves have returns and are aligned with each other and with the
+ * first such episode's curve; they are listed into use (scratch) by
+ * each pass. The averaged series is built a block at a time. */
+static ar_err jk_window(const eptab *t, size_t wi, size_t i, size_t best, int pass, size_t *use, scratch *sc,
+                        ar_comoments *c) {
+    ar_err e = AR_OK;
+    const cell *ref = NULL;
+    size_t nuse = 0;
+    for (size_t p = t->clstart[wi]; p < t->clstart[wi + 1] && !e; p++) {
+        size_t g = t->clep[p];
+        const cell *x = at(t, g, i), *y = at(t, g, best);
+        if (x->ag == NULL || y->ag == NULL || !x->curve || !y->curve || !aligned(x, y, sc, &e)) continue;
+        if (ref != NULL && !aligned(ref, x, sc, &e)) continue;
+        if (ref == NULL) ref = x;
+        use[nuse++] = g;
+    }
+    if (e || nuse == 0) return e;
+    /* pieces of one block's rows: each cursor reads each block once */
+    size_t len = at(t, use[0], i)->ag->nequity - 1, piece = AR_EQUITY_BLOCK - 1;
+    double *r1 = sc->r1, *r2 = sc->r2;
+    for (size_t j0 = 0; j0 < len && !e; j0 += piece) {
+        size_t nb = len - j0 < piece ? len - j0 : piece;
+        for (size_t k = 0; k < nuse && !e; k++) {
+            const cell *x = at(t, use[k], i), *y = at(t, use[k], best);
+            curve cx, cy;
+            curve_open(&cx, x->run, x->ag, sc, 0);
+            curve_open(&cy, y->run, y->ag, sc, 1);
+            double px = curve_at(&cx, j0)->equity, py = curve_at(&cy, j0)->equity;
+            for (size_t j = 0; j < nb; j++) {
+                double qx = curve_at(&cx, j0 + j + 1)->equity, qy = curve_at(&cy, j0 + j + 1)->equity;
+                double a = qx / px - 1.0, b = qy / py - 1.0;
+                px = qx;
+                py = qy;
+                if (k == 0) {
+                    r1[j] = a;
+                    r2[j] = b;
+                } else {
+                    r1[j] += (a - r1[j]) / (double)(k + 1);
+                    r2[j] += (b - r2[j]) / (double)(k + 1);
+                }
+            }
+            e = cx.err ? cx.err : cy.err;
+        }
+        if (!e && pass == 1) ar_comoments_add1(c, r1, r2, nb);
+        if (!e && pass == 2) ar_comoments_add2(c, r1, r2, nb);
+    }
+    return e;
+}
+
+/* Everything beyond the plain means, into rows[0..m-1] (first-seen order). */
 static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, size_t m, const epcurve *curves,
-                           const ar_league_opts *o, ar_league *l) {
+                           const ar_league_opts *o, scratch *sc, ar_league *l) {
     eptab t;
     ar_err e = build_table(runs, nruns, rows, m, curves, &t);
     size_t B = o->bootstrap;
-    /* An agent's per-period returns, its episodes concatenated, are built in
-     * one buffer shared by all agents (rebuilt for the DSR below), so this
-     * scratch is one agent's length, not the sum over agents. */
-    double *ret = NULL, *srpp = malloc((m ? m : 1) * sizeof *srpp);
-    size_t *nret = calloc(m ? m : 1, sizeof *nret), capret = 0;
-    /* sized once for the longest agent, on huge pages: it is written front
-     * to back and scanned several times (src/util/mem.c) */
-    for (size_t i = 0; i < m && !e; i++) {
-        size_t need = 0;
-        for (size_t g = 0; g < t.nep; g++) {
-            const cell *x = at(&t, g, i);
-            if (x->ag != NULL && x->curve) need += x->ag->nequity - 1;
-        }
-        if (need > capret) capret = need;
-    }
-    if (!e && capret > 0 && (ret = ar_alloc_huge(capret * sizeof *ret)) == NULL) e = AR_ENOMEM;
+    /* An agent's per-period returns, its episodes concatenated, as moments
+     * (two passes over the curves; no series is held whole). */
+    ar_moments *mo = calloc(m ? m : 1, sizeof *mo);
+    double *srpp = malloc((m ? m : 1) * sizeof *srpp);
     double *R = malloc((m ? m : 1) * sizeof *R), *pool = malloc((t.nep ? t.nep : 1) * sizeof *pool);
-    double *r1 = NULL, *r2 = NULL;
-    size_t n12 = 0, c1 = 0, c2 = 0;
+    size_t *use = malloc((t.nep ? t.nep : 1) * sizeof *use);
     boot bs = {0};
-    if (!e && (!srpp || !nret || !R || !pool)) e = AR_ENOMEM;
+    if (!e && (!mo || !srpp || !R || !pool || !use)) e = AR_ENOMEM;
     if (!e && B > 0) {
         bs.ret = malloc(m * B * sizeof *bs.ret);
         bs.med = malloc(m * B * sizeof *bs.med);
@@ -829,13 +966,14 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
             for (size_t p = t.clstart[c]; p < t.clstart[c + 1]; p++) in |= at(&t, t.clep[p], i)->ag != NULL;
             nwin += in;
         }
+        ar_moments_init(&mo[i]);
         for (size_t g = 0; g < t.nep && !e; g++) {
             const cell *x = at(&t, g, i);
             if (x->ag == NULL) continue;
             if (!isnan(x->tr)) pool[np++] = x->tr;
             if (!isnan(x->mdd) && (isnan(worst) || x->mdd < worst)) worst = x->mdd;
-            if (x->curve) e = push_returns(x->ag, &ret, &nret[i], &capret);
-            if (!e) e = behaviour_episode(x->run, x->ag, &bv);
+            if (x->curve) e = each_return(x->run, x->ag, sc, 0, ar_moments_add1, &mo[i]);
+            if (!e) e = behaviour_episode(x->run, x->ag, sc, &bv);
             if (bh < m && bh != i) {
                 const cell *y = at(&t, g, bh);
                 if (y->ag != NULL && !isnan(y->tr) && !isnan(x->tr)) {
@@ -844,12 +982,18 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
                 }
             }
         }
+        ar_moments_mid(&mo[i]);
+        for (size_t g = 0; g < t.nep && !e; g++) {
+            const cell *x = at(&t, g, i);
+            if (x->ag != NULL && x->curve) e = each_return(x->run, x->ag, sc, 0, ar_moments_add2, &mo[i]);
+        }
+        size_t nret = mo[i].n;
         w->windows = nwin;
         w->return_median = median_of(pool, np);
         w->max_drawdown_worst = worst;
         w->beat_buy_hold = both ? (double)beat / (double)both : NAN;
-        w->psr = nret[i] >= 2 ? ar_psr(ret, nret[i], 0.0, NULL) : NAN;
-        srpp[i] = nret[i] >= 2 ? ar_sharpe_pp(ret, nret[i]) : NAN;
+        w->psr = nret >= 2 ? ar_psr_m(&mo[i], 0.0, NULL) : NAN;
+        srpp[i] = nret >= 2 ? ar_sharpe_pp_m(&mo[i]) : NAN;
         w->invalid_rate = w->decisions ? (double)w->invalid_answers / (double)w->decisions : NAN;
         w->avg_leverage = bv.lev_w > 0 ? bv.lev_sum / bv.lev_w : NAN;
         w->time_long = bv.nsamp ? bv.t_long / (double)bv.nsamp : NAN;
@@ -875,13 +1019,8 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
         double V = k >= 2 ? m2 / (double)(k - 1) : NAN;
         for (size_t i = 0; i < m && !e; i++) {
             rows[i].row.dsr = NAN;
-            if (nret[i] < 2 || isnan(V)) continue;
-            size_t n = 0;
-            for (size_t g = 0; g < t.nep && !e; g++) {
-                const cell *x = at(&t, g, i);
-                if (x->ag != NULL && x->curve) e = push_returns(x->ag, &ret, &n, &capret);
-            }
-            if (!e) rows[i].row.dsr = ar_dsr(ret, n, (double)m, V, NULL, NULL);
+            if (mo[i].n < 2 || isnan(V)) continue;
+            rows[i].row.dsr = ar_dsr_m(&mo[i], (double)m, V, NULL, NULL);
         }
     }
     /* Memmel-JK against the baseline with the highest mean Sharpe. */
@@ -898,40 +1037,15 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
         ar_league_row *w = &rows[i].row;
         w->jk_z_vs_best_baseline = w->jk_p_vs_best_baseline = NAN;
         if (best == m || i == best) continue;
-        /* One series per window: the per-period returns averaged (running
-         * mean, exact for identical values) over the window's episodes, so
-         * the seeds of a window, which share the market's moves, count as
-         * one observation per decision time, not as independent ones (a
-         * deterministic baseline replayed over S seeds made z ~ sqrt(S)
-         * too large: docs/HARDENING.md "Honest intervals"). */
-        n12 = 0;
-        size_t n2 = 0;
-        for (size_t wi = 0; wi < t.ncl && !e; wi++) {
-            const ar_run_agent *ref = NULL;
-            size_t base = n12, k = 0;
-            for (size_t p = t.clstart[wi]; p < t.clstart[wi + 1] && !e; p++) {
-                size_t g = t.clep[p];
-                const cell *x = at(&t, g, i), *y = at(&t, g, best);
-                if (x->ag == NULL || y->ag == NULL || !x->curve || !y->curve || !aligned(x->ag, y->ag)) continue;
-                if (ref == NULL) {
-                    ref = x->ag;
-                    k = 1;
-                    if (!(e = push_returns(x->ag, &r1, &n12, &c1))) e = push_returns(y->ag, &r2, &n2, &c2);
-                    continue;
-                }
-                if (!aligned(ref, x->ag)) continue;
-                k++;
-                for (size_t j = 0; j + 1 < x->ag->nequity; j++) {
-                    double a = x->ag->equity[j + 1].equity / x->ag->equity[j].equity - 1.0;
-                    double b = y->ag->equity[j + 1].equity / y->ag->equity[j].equity - 1.0;
-                    r1[base + j] += (a - r1[base + j]) / (double)k;
-                    r2[base + j] += (b - r2[base + j]) / (double)k;
-                }
-            }
-        }
-        if (e || n12 < 2) continue;
+        ar_comoments c;
+        ar_comoments_init(&c);
+        /* pass 1 over every window, then pass 2 over every window */
+        for (size_t wi = 0; wi < t.ncl && !e; wi++) e = jk_window(&t, wi, i, best, 1, use, sc, &c);
+        ar_comoments_mid(&c);
+        for (size_t wi = 0; wi < t.ncl && !e; wi++) e = jk_window(&t, wi, i, best, 2, use, sc, &c);
+        if (e || c.a.n < 2) continue;
         ar_jk jk;
-        ar_memmel_jk(r1, r2, n12, &jk);
+        ar_memmel_jk_m(&c, &jk);
         w->jk_z_vs_best_baseline = jk.z;
         w->jk_p_vs_best_baseline = jk.p_two_sided;
     }
@@ -984,14 +1098,12 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
             rows[i].row.rank = 1 + above;
         }
     }
-    free(ret);
+    free(mo);
     free(srpp);
-    free(nret);
     free(R);
     free(fmap);
     free(pool);
-    free(r1);
-    free(r2);
+    free(use);
     free(bs.ret);
     free(bs.med);
     free(bs.sh);
@@ -1028,8 +1140,14 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
     ar_err e = AR_OK;
     if (nruns > 1 && (e = check_configs(runs, nruns, eb))) return e;
 
+    scratch sc = {{NULL, NULL}, NULL, NULL, {{0}}};
     acc *rows = NULL;
     size_t nrows = 0, caprows = 0, ncurves = 0, ci = 0;
+    for (int b = 0; b < 2; b++)
+        if ((sc.buf[b] = malloc(AR_EQUITY_BLOCK * sizeof *sc.buf[b])) == NULL) e = AR_ENOMEM;
+    sc.r1 = malloc(AR_EQUITY_BLOCK * sizeof *sc.r1);
+    sc.r2 = malloc(AR_EQUITY_BLOCK * sizeof *sc.r2);
+    if (sc.r1 == NULL || sc.r2 == NULL) e = AR_ENOMEM;
     for (size_t ri = 0; ri < nruns; ri++)
         for (size_t k = 0; k < runs[ri]->nepisodes; k++) ncurves += runs[ri]->episodes[k].nagents;
     epcurve *curves = malloc((ncurves ? ncurves : 1) * sizeof *curves);
@@ -1061,7 +1179,7 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
                     rows[i].row.baseline = ag->baseline;
                     nrows++;
                 }
-                e = add_episode(&rows[i], ag, ppy, &curves[ci++]);
+                e = add_episode(&rows[i], r, ag, ppy, &sc, &curves[ci++]);
             }
         }
     }
@@ -1079,7 +1197,7 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
         for (size_t i = 0; i < nrows; i++) finish_row(&rows[i]);
         l->bootstrap = o.bootstrap;
         l->seed = o.seed;
-        e = league_stats(runs, nruns, rows, nrows, curves, &o, l);
+        e = league_stats(runs, nruns, rows, nrows, curves, &o, &sc, l);
         if (e) {
             free(l->rows);
             free(l);
@@ -1092,8 +1210,13 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
     }
     free(rows);
     free(curves);
+    free(sc.buf[0]);
+    free(sc.buf[1]);
+    free(sc.r1);
+    free(sc.r2);
     if (e) {
         if (e == AR_ENOMEM) ar_errf(eb, e, "league: out of memory");
+        else if (sc.eb.msg[0]) ar_errf(eb, e, "%s", sc.eb.msg);
         return e;
     }
     l->nrows = nrows;

@@ -21,6 +21,7 @@
  *
  * Not thread-safe (the HDF5 library is not): call from one thread. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@
 #define RUN_FORMAT "arena-run"
 #define RUN_VERSION 1
 #define CHUNK_ROWS 65536
+#define EQ_CHUNK AR_EQUITY_BLOCK /* rows per chunk of a finished run's equity */
 
 /* ---- record tables -------------------------------------------------------
  * One table per record struct: field name (= C member name), offset and
@@ -250,6 +252,7 @@ void ar_run_free(ar_run *r) {
     free(r->symbols);
     free(r->config_json);
     free(r->manifest_json);
+    ar_equity_src_free(r->eqsrc);
     free(r);
 }
 
@@ -319,6 +322,26 @@ static hid_t make_dataset(hid_t loc, const char *name, hid_t ftype, size_t n, si
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t ds = -1;
     if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, chunk) >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
+        ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    return ds;
+}
+
+/* A finished run's equity dataset: chunked like make_dataset (EQ_CHUNK
+ * rows), but every chunk allocated when it is created and no fill value
+ * ever written. The chunks then sit where they sit however the rows
+ * arrive later, so a run whose episodes hand in their equity blocks in
+ * whatever order the threads finish (ar_run_writer_equity) gives the same
+ * bytes as one written from memory. */
+static hid_t make_fixed(hid_t loc, const char *name, hid_t ftype, size_t n) {
+    hsize_t dims[1] = {n}, maxd[1] = {H5S_UNLIMITED};
+    hsize_t chunk[1] = {n < 1 ? 1 : (n > EQ_CHUNK ? EQ_CHUNK : n)};
+    hid_t sp = H5Screate_simple(1, dims, maxd);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t ds = -1;
+    if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, chunk) >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
+        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0)
         ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dcpl >= 0) H5Pclose(dcpl);
     if (sp >= 0) H5Sclose(sp);
@@ -407,15 +430,72 @@ static int bad_group_name(const char *s, size_t max) {
     return n == 0 || n == max || memchr(s, '/', n) != NULL || (n == 1 && s[0] == '.');
 }
 
-static ar_err write_agent(wctx *w, hid_t agents, const char *epwhere, const ar_run_agent *a) {
+/* What a call lays out: a finished run is written in two phases (the
+ * skeleton when the writer opens, with every equity dataset allocated, and
+ * the rest when it finishes: ar_run_writer); a live file in one. */
+enum { PH_SKEL = 1, PH_REST = 2, PH_ALL = 3 };
+
+/* The rows of a finished run's equity dataset (made by make_fixed) from
+ * row off on: whole chunks go straight to the file with H5Dwrite_chunk
+ * (the last one of the dataset through a zeroed buffer, as H5Dwrite would
+ * pad it), anything else through H5Dwrite. */
+static herr_t write_equity_rows(hid_t ds, hid_t mt, size_t total, size_t off, const ar_equity_rec *rows, size_t n) {
+    const table *t = &tables[T_EQUITY];
+    size_t c = total < 1 ? 1 : (total > EQ_CHUNK ? EQ_CHUNK : total), cbytes = c * t->size;
+    unsigned char *tail = NULL;
+    herr_t st = 0;
+    size_t i = 0;
+    while (i < n && st >= 0) {
+        size_t at = off + i, left = n - i;
+        size_t inchunk = c - at % c; /* rows from at to the end of its chunk */
+        size_t piece = left < inchunk ? left : inchunk;
+        int whole = at % c == 0 && (piece == c || at + piece == total);
+        if (whole && raw_layout(t)) {
+            hsize_t o[1] = {at};
+            if (piece == c) {
+                st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, o, cbytes, rows + i);
+            } else if (tail == NULL && (tail = calloc(1, cbytes)) == NULL) {
+                st = -1;
+            } else {
+                memset(tail, 0, cbytes);
+                memcpy(tail, rows + i, piece * t->size);
+                st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, o, cbytes, tail);
+            }
+        } else {
+            hsize_t o[1] = {at}, cnt[1] = {piece};
+            hid_t fsp = H5Dget_space(ds), msp = H5Screate_simple(1, cnt, NULL);
+            st = fsp >= 0 && msp >= 0 && H5Sselect_hyperslab(fsp, H5S_SELECT_SET, o, NULL, cnt, NULL) >= 0
+                     ? H5Dwrite(ds, mt, msp, fsp, H5P_DEFAULT, rows + i)
+                     : -1;
+            if (msp >= 0) H5Sclose(msp);
+            if (fsp >= 0) H5Sclose(fsp);
+        }
+        i += piece;
+    }
+    free(tail);
+    return st;
+}
+
+static ar_err write_agent(wctx *w, hid_t agents, const char *epwhere, const ar_run_agent *a, int ph) {
     char where[256];
     if (bad_group_name(a->name, AR_NAME_MAX))
         return ar_errf(w->eb, AR_EINVAL, "%s: %s/agents: agent name '%.*s' is empty, too long or has '/'",
                        w->path, epwhere, AR_NAME_MAX - 1, a->name);
     snprintf(where, sizeof where, "%s/agents/%s", epwhere, a->name);
-    hid_t g = H5Gcreate2(agents, a->name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
-    if (g < 0) return werr(w, where, "cannot create group (duplicate agent name?)");
-    ar_err e;
+    hid_t g = (ph & PH_SKEL) ? H5Gcreate2(agents, a->name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT)
+                             : H5Gopen2(agents, a->name, H5P_DEFAULT);
+    if (g < 0) return werr(w, where, (ph & PH_SKEL) ? "cannot create group (duplicate agent name?)" : "cannot open group");
+    ar_err e = AR_OK;
+    int split = w->chunk == 0; /* a finished run: equity made in the skeleton */
+    if ((ph & PH_SKEL) && split) {
+        hid_t ds = make_fixed(g, tables[T_EQUITY].name, w->ft[T_EQUITY], a->nequity);
+        if (ds < 0) e = werr(w, where, "cannot create dataset equity");
+        else H5Dclose(ds);
+    }
+    if (e || !(ph & PH_REST)) {
+        H5Gclose(g);
+        return e;
+    }
     if ((e = put_str(w, g, where, "kind", a->kind, sizeof a->kind)) ||
         (e = put_str(w, g, where, "detail", a->detail, sizeof a->detail)) ||
         (e = put_i32(w, g, where, "baseline", a->baseline)) ||
@@ -432,31 +512,44 @@ static ar_err write_agent(wctx *w, hid_t agents, const char *epwhere, const ar_r
     size_t row = 0;
     const char *bad = a->nllm && a->llm ? llm_bad(a->llm, a->nllm, w->nprompts, a->answers_len, &row) : NULL;
     if (bad) e = ar_errf(w->eb, AR_EINVAL, "%s: %s/llm: row %zu: %s", w->path, where, row, bad);
-    for (int ti = 0; ti < T_AGENT && !e; ti++) e = write_table(w, g, where, ti, *rows[ti], *n[ti]);
+    for (int ti = 0; ti < T_AGENT && !e; ti++) {
+        if (ti != T_EQUITY || !split) {
+            e = write_table(w, g, where, ti, *rows[ti], *n[ti]);
+        } else if (a->equity != NULL && a->nequity > 0) {
+            /* kept in memory: into the dataset the skeleton allocated */
+            hid_t ds = H5Dopen2(g, tables[T_EQUITY].name, H5P_DEFAULT);
+            herr_t st = ds >= 0 ? write_equity_rows(ds, w->mt[T_EQUITY], a->nequity, 0, a->equity, a->nequity) : -1;
+            if (ds >= 0) H5Dclose(ds);
+            if (st < 0) e = werr(w, where, "cannot write dataset equity");
+        }
+    }
     if (!e) e = write_bytes(w, g, where, "answers", a->answers, a->answers_len);
     H5Gclose(g);
     return e;
 }
 
-static ar_err write_episode(wctx *w, hid_t episodes, size_t k, const ar_run_episode *ep) {
+static ar_err write_episode(wctx *w, hid_t episodes, size_t k, const ar_run_episode *ep, int ph) {
     char name[32], where[64];
     snprintf(name, sizeof name, "%zu", k);
     snprintf(where, sizeof where, "/episodes/%zu", k);
     if (ep->nagents > 0 && ep->agents == NULL)
         return ar_errf(w->eb, AR_EINVAL, "%s: %s: %zu agents but no data", w->path, where, ep->nagents);
-    hid_t g = H5Gcreate2(episodes, name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
-    if (g < 0) return werr(w, where, "cannot create group");
-    ar_err e;
+    hid_t g = (ph & PH_SKEL) ? H5Gcreate2(episodes, name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT)
+                             : H5Gopen2(episodes, name, H5P_DEFAULT);
+    if (g < 0) return werr(w, where, (ph & PH_SKEL) ? "cannot create group" : "cannot open group");
+    ar_err e = AR_OK;
     hid_t ag = -1;
-    if ((e = put_i32(w, g, where, "window", ep->window)) || (e = put_u64(w, g, where, "seed", ep->seed)) ||
-        (e = put_i64(w, g, where, "start", ep->start)) || (e = put_i64(w, g, where, "end", ep->end)))
+    if ((ph & PH_REST) &&
+        ((e = put_i32(w, g, where, "window", ep->window)) || (e = put_u64(w, g, where, "seed", ep->seed)) ||
+         (e = put_i64(w, g, where, "start", ep->start)) || (e = put_i64(w, g, where, "end", ep->end))))
         goto done;
-    ag = H5Gcreate2(g, "agents", H5P_DEFAULT, w->gcpl_order, H5P_DEFAULT);
+    ag = (ph & PH_SKEL) ? H5Gcreate2(g, "agents", H5P_DEFAULT, w->gcpl_order, H5P_DEFAULT)
+                        : H5Gopen2(g, "agents", H5P_DEFAULT);
     if (ag < 0) {
-        e = werr(w, where, "cannot create group agents");
+        e = werr(w, where, "cannot create or open group agents");
         goto done;
     }
-    for (size_t i = 0; i < ep->nagents && !e; i++) e = write_agent(w, ag, where, &ep->agents[i]);
+    for (size_t i = 0; i < ep->nagents && !e; i++) e = write_agent(w, ag, where, &ep->agents[i], ph);
 done:
     if (ag >= 0) H5Gclose(ag);
     H5Gclose(g);
@@ -524,27 +617,30 @@ static ar_err write_prompts(wctx *w, hid_t file, const ar_run *r) {
     return e;
 }
 
-static ar_err write_file(wctx *w, hid_t file, const ar_run *r) {
+static ar_err write_file(wctx *w, hid_t file, const ar_run *r, int ph) {
     ar_err e;
     int32_t version = RUN_VERSION;
     if (r->mode != AR_MODE_SPOT && r->mode != AR_MODE_PERP)
         return ar_errf(w->eb, AR_EINVAL, "%s: mode: unknown mode %d", w->path, (int)r->mode);
-    if ((e = put_str(w, file, "/", "format", RUN_FORMAT, SIZE_MAX)) ||
-        (e = put_i32(w, file, "/", "version", version)) ||
-        (e = put_str(w, file, "/", "name", r->name, sizeof r->name)) ||
-        (e = put_str(w, file, "/", "config", r->config_json, SIZE_MAX)) ||
-        (e = put_str(w, file, "/", "manifest", r->manifest_json, SIZE_MAX)) ||
-        (e = put_i64(w, file, "/", "cadence_ns", r->cadence)) ||
-        (e = put_f64(w, file, "/", "capital", r->capital)) ||
-        (e = put_str(w, file, "/", "mode", r->mode == AR_MODE_SPOT ? "spot" : "perp", SIZE_MAX)) ||
-        (e = put_i32(w, file, "/", "rescored", r->rescored)) || (e = write_symbols(w, file, r)) ||
-        (e = write_prompts(w, file, r)))
+    if ((ph & PH_REST) &&
+        ((e = put_str(w, file, "/", "format", RUN_FORMAT, SIZE_MAX)) ||
+         (e = put_i32(w, file, "/", "version", version)) ||
+         (e = put_str(w, file, "/", "name", r->name, sizeof r->name)) ||
+         (e = put_str(w, file, "/", "config", r->config_json, SIZE_MAX)) ||
+         (e = put_str(w, file, "/", "manifest", r->manifest_json, SIZE_MAX)) ||
+         (e = put_i64(w, file, "/", "cadence_ns", r->cadence)) ||
+         (e = put_f64(w, file, "/", "capital", r->capital)) ||
+         (e = put_str(w, file, "/", "mode", r->mode == AR_MODE_SPOT ? "spot" : "perp", SIZE_MAX)) ||
+         (e = put_i32(w, file, "/", "rescored", r->rescored)) || (e = write_symbols(w, file, r)) ||
+         (e = write_prompts(w, file, r))))
         return e;
     if (r->nepisodes > 0 && r->episodes == NULL)
         return ar_errf(w->eb, AR_EINVAL, "%s: /episodes: %zu episodes but no data", w->path, r->nepisodes);
-    hid_t eps = H5Gcreate2(file, "episodes", H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
+    hid_t eps = (ph & PH_SKEL) ? H5Gcreate2(file, "episodes", H5P_DEFAULT, w->gcpl, H5P_DEFAULT)
+                               : H5Gopen2(file, "episodes", H5P_DEFAULT);
     if (eps < 0) return werr(w, "/episodes", "cannot create group");
-    for (size_t k = 0; k < r->nepisodes && !e; k++) e = write_episode(w, eps, k, &r->episodes[k]);
+    e = AR_OK;
+    for (size_t k = 0; k < r->nepisodes && !e; k++) e = write_episode(w, eps, k, &r->episodes[k], ph);
     H5Gclose(eps);
     return e;
 }
@@ -552,61 +648,183 @@ static ar_err write_file(wctx *w, hid_t file, const ar_run *r) {
 static int wctx_init(wctx *w, const char *path, const ar_run *r, size_t chunk, ar_errbuf *eb);
 static void wctx_cleanup(wctx *w);
 
-ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb) {
-    if (path == NULL || r == NULL) return ar_errf(eb, AR_EINVAL, "run file: no path or no run");
+/* A finished run being written: the file under its temporary name, the
+ * shape the skeleton gave (episodes, agent names, equity rows) and how many
+ * equity rows each agent has handed in. */
+struct ar_run_writer {
+    char *path, *tmp;
+    hid_t file, fcpl, fapl;
+    wctx w;
+    int w_ok;
+    pthread_mutex_t mu;       /* ar_run_writer_equity may be called from any thread */
+    size_t nep;
+    size_t *agent0;           /* episode k's agents are slots agent0[k] .. agent0[k+1] */
+    char (*names)[AR_NAME_MAX];
+    size_t *rows, *written;   /* per slot: equity rows in the dataset, rows handed in */
+};
+
+static void writer_free(ar_run_writer *wr) {
+    if (wr == NULL) return;
+    if (wr->file >= 0) H5Fclose(wr->file);
+    if (wr->w_ok >= 0) wctx_cleanup(&wr->w);
+    if (wr->fapl >= 0) H5Pclose(wr->fapl);
+    if (wr->fcpl >= 0) H5Pclose(wr->fcpl);
+    if (wr->tmp) unlink(wr->tmp);
+    pthread_mutex_destroy(&wr->mu);
+    free(wr->path);
+    free(wr->tmp);
+    free(wr->agent0);
+    free(wr->names);
+    free(wr->rows);
+    free(wr->written);
+    free(wr);
+}
+
+void ar_run_writer_abort(ar_run_writer *wr) { writer_free(wr); }
+
+ar_err ar_run_writer_open(const char *path, const ar_run *skel, ar_run_writer **out, ar_errbuf *eb) {
+    *out = NULL;
+    if (path == NULL || skel == NULL) return ar_errf(eb, AR_EINVAL, "run file: no path or no run");
+    if (skel->nepisodes > 0 && skel->episodes == NULL)
+        return ar_errf(eb, AR_EINVAL, "%s: /episodes: %zu episodes but no data", path, skel->nepisodes);
+    ar_run_writer *wr = calloc(1, sizeof *wr);
+    if (wr == NULL) return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
+    wr->file = wr->fcpl = wr->fapl = -1;
+    wr->w_ok = -1;
+    pthread_mutex_init(&wr->mu, NULL);
+    size_t slots = 0;
+    for (size_t k = 0; k < skel->nepisodes; k++) slots += skel->episodes[k].nagents;
     size_t tn = strlen(path) + 32;
-    char *tmp = malloc(tn);
-    if (tmp == NULL) return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
-    ar_tmp_path(path, tmp, tn);
+    wr->nep = skel->nepisodes;
+    wr->path = strdup(path);
+    wr->tmp = malloc(tn);
+    wr->agent0 = calloc(wr->nep + 1, sizeof *wr->agent0);
+    wr->names = calloc(slots ? slots : 1, sizeof *wr->names);
+    wr->rows = calloc(slots ? slots : 1, sizeof *wr->rows);
+    wr->written = calloc(slots ? slots : 1, sizeof *wr->written);
+    if (!wr->path || !wr->tmp || !wr->agent0 || !wr->names || !wr->rows || !wr->written) {
+        free(wr->tmp);
+        wr->tmp = NULL;
+        writer_free(wr);
+        return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
+    }
+    ar_tmp_path(path, wr->tmp, tn);
+    size_t j = 0;
+    for (size_t k = 0; k < wr->nep; k++) {
+        wr->agent0[k] = j;
+        const ar_run_episode *ep = &skel->episodes[k];
+        for (size_t a = 0; a < ep->nagents && ep->agents; a++, j++) {
+            memcpy(wr->names[j], ep->agents[a].name, AR_NAME_MAX);
+            wr->rows[j] = ep->agents[a].nequity;
+        }
+    }
+    wr->agent0[wr->nep] = j;
 
     /* Create the file ourselves first: HDF5's own failure says little, the
      * errno here says why (missing directory, permissions). */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    int fd = open(wr->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0) {
         ar_err e = ar_errf(eb, AR_EIO, "%s: cannot create: %s", path, strerror(errno));
-        free(tmp);
+        free(wr->tmp);
+        wr->tmp = NULL;
+        writer_free(wr);
         return e;
     }
     close(fd);
-
-    wctx w;
-    hid_t fcpl = -1, fapl = -1, file = -1;
     ar_err e = AR_OK;
-    int ok = wctx_init(&w, path, r, 0, eb);
-
-    fcpl = H5Pcreate(H5P_FILE_CREATE);
-    fapl = H5Pcreate(H5P_FILE_ACCESS);
-    ok = ok && fcpl >= 0 && fapl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0 &&
-         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0;
-    if (!ok) {
+    wr->w_ok = wctx_init(&wr->w, wr->path, skel, 0, eb);
+    wr->fcpl = H5Pcreate(H5P_FILE_CREATE);
+    wr->fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (!wr->w_ok || wr->fcpl < 0 || wr->fapl < 0 || H5Pset_obj_track_times(wr->fcpl, 0) < 0 ||
+        H5Pset_fclose_degree(wr->fapl, H5F_CLOSE_STRONG) < 0) {
         e = ar_errf(eb, AR_EIO, "%s: cannot set up HDF5 types and property lists", path);
-        goto done;
-    }
-    file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
-    if (file < 0) {
+    } else if ((wr->file = H5Fcreate(wr->tmp, H5F_ACC_TRUNC, wr->fcpl, wr->fapl)) < 0) {
         e = ar_errf(eb, AR_EIO, "%s: cannot create HDF5 file", path);
-        goto done;
+    } else {
+        e = write_file(&wr->w, wr->file, skel, PH_SKEL);
     }
-    e = write_file(&w, file, r);
-    herr_t st = H5Fclose(file);
-    file = -1;
-    if (!e && st < 0) e = ar_errf(eb, AR_EIO, "%s: cannot close (disk full?)", path);
-    if (!e && rename(tmp, path) != 0) e = ar_errf(eb, AR_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+    if (e) {
+        writer_free(wr);
+        return e;
+    }
+    *out = wr;
+    return AR_OK;
+}
 
-done:
-    if (file >= 0) H5Fclose(file);
-    wctx_cleanup(&w);
-    if (fapl >= 0) H5Pclose(fapl);
-    if (fcpl >= 0) H5Pclose(fcpl);
-    if (e) unlink(tmp);
-    free(tmp);
+ar_err ar_run_writer_equity(ar_run_writer *wr, size_t ep, size_t agent, size_t off, const ar_equity_rec *recs,
+                            size_t n, ar_errbuf *eb) {
+    if (ep >= wr->nep || agent >= wr->agent0[ep + 1] - wr->agent0[ep])
+        return ar_errf(eb, AR_EINVAL, "%s: equity of episode %zu agent %zu: no such agent", wr->path, ep, agent);
+    size_t slot = wr->agent0[ep] + agent;
+    if (n == 0) return AR_OK;
+    if (recs == NULL || off > wr->rows[slot] || n > wr->rows[slot] - off)
+        return ar_errf(eb, AR_EINVAL, "%s: /episodes/%zu/agents/%s/equity: rows %zu..%zu outside its %zu rows",
+                       wr->path, ep, wr->names[slot], off, off + n, wr->rows[slot]);
+    char p[160];
+    snprintf(p, sizeof p, "/episodes/%zu/agents/%s/equity", ep, wr->names[slot]);
+    pthread_mutex_lock(&wr->mu);
+    hid_t ds = H5Dopen2(wr->file, p, H5P_DEFAULT);
+    herr_t st = ds >= 0 ? write_equity_rows(ds, wr->w.mt[T_EQUITY], wr->rows[slot], off, recs, n) : -1;
+    if (ds >= 0) H5Dclose(ds);
+    if (st >= 0) wr->written[slot] += n;
+    pthread_mutex_unlock(&wr->mu);
+    return st < 0 ? ar_errf(eb, AR_EIO, "%s: %s: cannot write dataset (disk full?)", wr->path, p) : AR_OK;
+}
+
+ar_err ar_run_writer_finish(ar_run_writer *wr, const ar_run *r, ar_errbuf *eb) {
+    ar_err e = AR_OK;
+    if (r == NULL || r->nepisodes != wr->nep)
+        e = ar_errf(eb, AR_EINVAL, "%s: the run has %zu episodes, the file was laid out for %zu", wr->path,
+                    r ? r->nepisodes : 0, wr->nep);
+    for (size_t k = 0; k < wr->nep && !e; k++) {
+        const ar_run_episode *ep = &r->episodes[k];
+        size_t na = wr->agent0[k + 1] - wr->agent0[k];
+        if (ep->nagents != na) {
+            e = ar_errf(eb, AR_EINVAL, "%s: /episodes/%zu: %zu agents, the file was laid out for %zu", wr->path, k,
+                        ep->nagents, na);
+            break;
+        }
+        for (size_t a = 0; a < na && !e; a++) {
+            size_t slot = wr->agent0[k] + a;
+            const ar_run_agent *g = &ep->agents[a];
+            if (strncmp(g->name, wr->names[slot], AR_NAME_MAX) != 0 || g->nequity != wr->rows[slot])
+                e = ar_errf(eb, AR_EINVAL, "%s: /episodes/%zu/agents/%.*s: not the agent or the equity rows laid out",
+                            wr->path, k, AR_NAME_MAX - 1, g->name);
+            else if (g->equity == NULL && wr->written[slot] != wr->rows[slot])
+                e = ar_errf(eb, AR_EINVAL, "%s: /episodes/%zu/agents/%s/equity: %zu of %zu rows handed in", wr->path,
+                            k, wr->names[slot], wr->written[slot], wr->rows[slot]);
+        }
+    }
+    if (!e) {
+        wr->w.eb = eb;
+        wr->w.nprompts = r->nprompts;
+        e = write_file(&wr->w, wr->file, r, PH_REST);
+    }
+    if (!e) {
+        herr_t st = H5Fclose(wr->file);
+        wr->file = -1;
+        if (st < 0) e = ar_errf(eb, AR_EIO, "%s: cannot close (disk full?)", wr->path);
+    }
+    if (!e && rename(wr->tmp, wr->path) != 0)
+        e = ar_errf(eb, AR_EIO, "%s: cannot rename into place: %s", wr->path, strerror(errno));
+    if (!e) { /* in place: nothing to remove */
+        free(wr->tmp);
+        wr->tmp = NULL;
+    }
+    writer_free(wr);
     return e;
+}
+
+ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb) {
+    ar_run_writer *wr;
+    ar_err e = ar_run_writer_open(path, r, &wr, eb);
+    return e ? e : ar_run_writer_finish(wr, r, eb);
 }
 
 ar_err ar__run_write_layout(hid_t file, const char *path, const ar_run *r, size_t chunk_rows, ar_errbuf *eb) {
     if (r == NULL) return ar_errf(eb, AR_EINVAL, "%s: no run", path);
     wctx w;
-    ar_err e = wctx_init(&w, path, r, chunk_rows, eb) ? write_file(&w, file, r)
+    ar_err e = wctx_init(&w, path, r, chunk_rows, eb) ? write_file(&w, file, r, PH_ALL)
                                                       : ar_errf(eb, AR_EIO, "%s: cannot set up HDF5 types", path);
     wctx_cleanup(&w);
     return e;
@@ -1149,4 +1367,107 @@ ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb) {
     }
     *out = r;
     return AR_OK;
+}
+
+/* ---- equity read in blocks -------------------------------------------- */
+
+struct ar_equity_src {
+    char *path;
+    hid_t file, mt, ft;       /* memory and file types of the equity table */
+    hid_t ds;                 /* the dataset read last, kept open */
+    size_t ep;
+    char agent[AR_NAME_MAX];
+    size_t rows, crows;       /* its rows and rows per chunk (0: not chunked) */
+    ar_equity_rec *tail;      /* a whole chunk, for the dataset's last one */
+    size_t tailcap;
+};
+
+ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb) {
+    *out = NULL;
+    ar_equity_src *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->path = strdup(path)) == NULL) {
+        free(s);
+        return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
+    }
+    s->file = s->mt = s->ft = s->ds = -1;
+    ar_err e = ar__run_open_read(path, &s->file, NULL, eb);
+    if (!e && ((s->mt = ar__mem_type(&tables[T_EQUITY])) < 0 || (s->ft = ar__file_type(&tables[T_EQUITY])) < 0))
+        e = ar_errf(eb, AR_EIO, "%s: cannot make HDF5 types", path);
+    if (e) {
+        ar_equity_src_free(s);
+        return e;
+    }
+    *out = s;
+    return AR_OK;
+}
+
+ar_err ar_equity_src_read(ar_equity_src *s, size_t ep, const char *agent, size_t off, size_t n, ar_equity_rec *out,
+                          ar_errbuf *eb) {
+    char p[160];
+    snprintf(p, sizeof p, "/episodes/%zu/agents/%.*s/equity", ep, AR_NAME_MAX - 1, agent);
+    if (s->ds < 0 || s->ep != ep || strncmp(s->agent, agent, AR_NAME_MAX) != 0) {
+        if (s->ds >= 0) H5Dclose(s->ds);
+        s->ds = H5Lexists(s->file, p, H5P_DEFAULT) > 0 ? H5Dopen2(s->file, p, H5P_DEFAULT) : -1;
+        if (s->ds < 0) return ar_errf(eb, AR_EFORMAT, "%s: %s: cannot open dataset", s->path, p);
+        s->ep = ep;
+        snprintf(s->agent, sizeof s->agent, "%s", agent);
+        /* Chunks of a packed, unfiltered table of our own type can be read
+         * as they are (H5Dread_chunk): no type conversion, no copy. */
+        s->rows = s->crows = 0;
+        hid_t sp = H5Dget_space(s->ds), pl = H5Dget_create_plist(s->ds), ft = H5Dget_type(s->ds);
+        hsize_t dims[1] = {0}, cd[1] = {0};
+        if (sp >= 0 && H5Sget_simple_extent_dims(sp, dims, NULL) == 1) s->rows = (size_t)dims[0];
+        if (pl >= 0 && ft >= 0 && raw_layout(&tables[T_EQUITY]) && H5Pget_layout(pl) == H5D_CHUNKED &&
+            H5Pget_chunk(pl, 1, cd) == 1 && H5Pget_nfilters(pl) == 0 &&
+            H5Tget_size(ft) == tables[T_EQUITY].size && H5Tequal(ft, s->ft) > 0)
+            s->crows = (size_t)cd[0];
+        if (ft >= 0) H5Tclose(ft);
+        if (pl >= 0) H5Pclose(pl);
+        if (sp >= 0) H5Sclose(sp);
+    }
+    if (n == 0) return AR_OK;
+    if (s->crows > 0 && off % s->crows == 0 && off < s->rows &&
+        n == (s->rows - off < s->crows ? s->rows - off : s->crows)) {
+        hsize_t o[1] = {off};
+        uint32_t filters = 0;
+        ar_equity_rec *dst = out;
+        if (n < s->crows) { /* the last chunk is stored whole */
+            if (s->tailcap < s->crows) {
+                ar_equity_rec *t = realloc(s->tail, s->crows * sizeof *t);
+                if (t == NULL) return ar_errf(eb, AR_ENOMEM, "%s: out of memory", s->path);
+                s->tail = t;
+                s->tailcap = s->crows;
+            }
+            dst = s->tail;
+        }
+        hsize_t bytes = 0;
+        if (H5Dget_chunk_storage_size(s->ds, o, &bytes) >= 0 && bytes == s->crows * sizeof *out &&
+            H5Dread_chunk(s->ds, H5P_DEFAULT, o, &filters, dst) >= 0) {
+            if (dst != out) memcpy(out, dst, n * sizeof *out);
+            return AR_OK;
+        }
+    }
+    /* zeroed: padding between fields is not read */
+    memset(out, 0, n * sizeof *out);
+    hsize_t o[1] = {off}, cnt[1] = {n};
+    hid_t fsp = H5Dget_space(s->ds), msp = H5Screate_simple(1, cnt, NULL);
+    hsize_t dims[1] = {0};
+    herr_t st = -1;
+    if (fsp >= 0 && msp >= 0 && H5Sget_simple_extent_dims(fsp, dims, NULL) == 1 && off <= dims[0] &&
+        n <= dims[0] - off && H5Sselect_hyperslab(fsp, H5S_SELECT_SET, o, NULL, cnt, NULL) >= 0)
+        st = H5Dread(s->ds, s->mt, msp, fsp, H5P_DEFAULT, out);
+    if (msp >= 0) H5Sclose(msp);
+    if (fsp >= 0) H5Sclose(fsp);
+    return st < 0 ? ar_errf(eb, AR_EFORMAT, "%s: %s: cannot read rows %zu..%zu", s->path, p, off, off + n) : AR_OK;
+}
+
+void ar_equity_src_free(ar_equity_src *s) {
+    if (s == NULL) return;
+    if (s->ds >= 0) H5Dclose(s->ds);
+    if (s->mt >= 0) H5Tclose(s->mt);
+    if (s->ft >= 0) H5Tclose(s->ft);
+    if (s->file >= 0) H5Fclose(s->file);
+    free(s->tail);
+    free(s->path);
+    free(s);
 }
