@@ -80,6 +80,8 @@ else
 fi
 
 # ---- curves streamed to the file in blocks (8192 samples) ----
+# (ARENA_CURVE_MEMORY=0: stream whatever the size; by default runs with
+# under 32 MiB of curves keep them in memory)
 # 19,000 decisions per episode: each curve leaves the engine in three
 # blocks and the league reads it back from the file. The file must equal
 # the one written from memory (--episodes keeps whole episodes in shards),
@@ -91,13 +93,19 @@ cat >"$work/long.json" <<'JSON'
  "execution": {"fees": {"taker_bps": 4.5, "maker_bps": 1.5}, "funding": {"rate": 0.0001, "interval": "8h"}},
  "agents": [{"name": "sma", "strategy": "sma_cross", "params": {"fast": 10, "slow": 30}}]}
 JSON
-"$arena" run "$work/long.json" -o "$work/l1.h5" --format json >"$work/l1.json" || fail "long run"
-"$arena" run "$work/long.json" -o "$work/l2.h5" --format json --jobs 2 >/dev/null || fail "long run --jobs 2"
+ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l1.h5" --format json >"$work/l1.json" || fail "long run"
+ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l2.h5" --format json --jobs 2 >/dev/null ||
+  fail "long run --jobs 2"
+"$arena" run "$work/long.json" -o "$work/l4.h5" --format json >"$work/l4.json" || fail "long run, curves kept"
 "$arena" run "$work/long.json" -o "$work/l3.h5" --format json --episodes 0-3 >/dev/null || fail "long run --episodes"
 "$arena" table "$work/l1.h5" --format json >"$work/lt.json" || fail "long table"
 cmp -s "$work/l1.h5" "$work/l2.h5" || fail "streamed run file depends on --jobs"
 cmp -s "$work/l1.h5" "$work/l3.h5" || fail "streamed run file differs from the one written from memory"
 cmp -s "$work/l1.json" "$work/lt.json" || fail "streamed run's table differs from arena table"
+cmp -s "$work/l1.h5" "$work/l4.h5" || fail "streamed and kept curves give different run files"
+cmp -s "$work/l1.json" "$work/l4.json" || fail "streamed and kept curves give different tables"
+ARENA_CURVE_MEMORY=lots "$arena" run "$work/long.json" -o "$work/l5.h5" --quiet 2>"$work/cm.err" || fail "bad ARENA_CURVE_MEMORY stopped the run"
+grep -q "ARENA_CURVE_MEMORY: expected a number of bytes" "$work/cm.err" || fail "bad ARENA_CURVE_MEMORY not reported"
 if [ -n "$py" ]; then
   "$py" - "$work/l1.h5" <<'PY' || fail "h5py: streamed equity"
 import sys, h5py, numpy as np

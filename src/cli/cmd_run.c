@@ -218,6 +218,33 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
                        const char *cas_path, ar_cassette_mode cas_mode, int quiet, int timing, int check, int jobs,
                        const char *episodes, int resume, int mpi, int rank, int size);
 
+/* Bytes of equity curves a run may keep in memory before they go to the
+ * run file as they are made: ARENA_CURVE_MEMORY (bytes; 0 streams always),
+ * else 32 MiB. Small runs keep them (the league reads memory faster than it
+ * reads them back from the file); long ones stream, so their memory for
+ * curves stays one block per agent however long the data
+ * (docs/ENGINE.md, "Memory"). */
+#define CURVE_MEMORY_DEFAULT ((size_t)32 << 20)
+static size_t curve_memory(void) {
+    const char *v = getenv("ARENA_CURVE_MEMORY");
+    char *end = NULL;
+    if (v == NULL || *v == '\0') return CURVE_MEMORY_DEFAULT;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end != '\0' || v[0] == '-') {
+        fprintf(stderr, "arena run: ARENA_CURVE_MEMORY: expected a number of bytes, got '%s' (using %zu)\n", v,
+                CURVE_MEMORY_DEFAULT);
+        return CURVE_MEMORY_DEFAULT;
+    }
+    return x > SIZE_MAX ? SIZE_MAX : (size_t)x;
+}
+
+static size_t curve_bytes(const ar_run *skel) {
+    size_t n = 0;
+    for (size_t k = 0; k < skel->nepisodes; k++)
+        for (size_t a = 0; a < skel->episodes[k].nagents; a++) n += skel->episodes[k].agents[a].nequity;
+    return n > SIZE_MAX / sizeof(ar_equity_rec) ? SIZE_MAX : n * sizeof(ar_equity_rec);
+}
+
 /* ar_engine_opts.on_equity: the engine's equity blocks into the run file. */
 static ar_err equity_to_file(void *ctx, size_t ep, size_t agent, size_t off, const ar_equity_rec *recs, size_t n,
                              ar_errbuf *eb) {
@@ -408,13 +435,17 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
          * block by block as the episodes run: they never sit in memory
          * whole (docs/ENGINE.md, "Memory"). */
         ar_run *skel = NULL;
+        int stream = 0;
         if ((e = ar_tournament_skeleton(cfg, m, sha, &skel, &eb)) == AR_OK) {
+            stream = curve_bytes(skel) > curve_memory();
             e = ar_run_writer_open(out_path, skel, &wr, &eb);
             ar_run_free(skel);
         }
         if (e == AR_OK) {
-            opts.on_equity = equity_to_file;
-            opts.on_equity_ctx = wr;
+            if (stream) {
+                opts.on_equity = equity_to_file;
+                opts.on_equity_ctx = wr;
+            }
             e = ar_tournament_run(cfg, m, sha, &opts, &run, &eb);
         }
         if (e) {
@@ -431,8 +462,8 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     if (wr != NULL) {
         e = ar_run_writer_finish(wr, run, &eb);
         wr = NULL; /* freed by finish, also on failure */
-        /* the league reads the curves back from the file, block by block */
-        if (e == AR_OK) e = ar_equity_src_open(out_path, &run->eqsrc, &eb);
+        /* streamed curves: the league reads them back block by block */
+        if (e == AR_OK && opts.on_equity) e = ar_equity_src_open(out_path, &run->eqsrc, &eb);
     } else {
         e = ar_run_h5_write(out_path, run, &eb);
     }

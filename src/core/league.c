@@ -84,6 +84,8 @@ static const ar_equity_rec *curve_at(curve *c, size_t j) {
 
 /* ---- computing ---------------------------------------------------------- */
 
+#define RET_PIECE 1024 /* returns handed to a moments pass at a time */
+
 /* Row fields that are means over episodes, by offset, so accumulating and
  * dividing is one loop rather than thirteen copies. */
 static const size_t mean_off[] = {
@@ -105,6 +107,7 @@ typedef struct {
     double *pnl; /* pooled round-trip PnL */
     size_t npnl, cappnl;
     double expo_sum;
+    ar_moments mom; /* the agent's per-period returns over its episodes: pass 1 in add_episode, pass 2 in league_stats */
     size_t expo_n;
     double cost_sum, lat_sum;
     size_t lat_n;
@@ -154,13 +157,28 @@ static int episode_metrics(const ar_run *r, const ar_run_agent *ag, double ppy, 
         }
         if (c.src == NULL) break;
     }
+    /* pass 2, and pass 1 of the agent's return moments on the same read
+     * (only a curve with period returns has them: no bad point, n >= 2) */
+    int rets = !ma.bad && n >= 2;
+    double piece[RET_PIECE], prev = 0;
+    size_t np = 0;
     for (size_t k = 0; k < n; k += AR_EQUITY_BLOCK) {
         size_t nb = n - k < AR_EQUITY_BLOCK ? n - k : AR_EQUITY_BLOCK;
         const ar_equity_rec *b = curve_at(&c, k);
         if (c.src == NULL) nb = n - k;
         ar_metrics_acc_pass2(&ma, &b[0].equity, sizeof *b, nb);
+        for (size_t j = 0; j < nb && rets; j++) {
+            double x = b[j].equity;
+            if (k + j > 0) piece[np++] = x / prev - 1.0;
+            prev = x;
+            if (np == RET_PIECE) {
+                ar_moments_add1(&a->mom, piece, np);
+                np = 0;
+            }
+        }
         if (c.src == NULL) break;
     }
+    if (np) ar_moments_add1(&a->mom, piece, np);
     *err = c.err;
     int ok = n >= 2 && !c.err && ar_metrics_acc_finish(&ma, ppy, m) == AR_OK;
     *tr = ok ? m->total_return : NAN;
@@ -429,29 +447,6 @@ static size_t find_row(const acc *rows, size_t nrows, const char *name) {
     return i;
 }
 
-/* The simple returns of a valid curve, in pieces of at most RET_PIECE, to
- * fn (pass 1 or 2 of a moments accumulator). */
-#define RET_PIECE 1024
-static ar_err each_return(const ar_run *r, const ar_run_agent *ag, scratch *sc, int slot,
-                          void (*fn)(ar_moments *, const double *, size_t), ar_moments *mo) {
-    double piece[RET_PIECE];
-    size_t k = ag->nequity ? ag->nequity - 1 : 0, np = 0;
-    curve c;
-    curve_open(&c, r, ag, sc, slot);
-    double prev = k ? curve_at(&c, 0)->equity : 0;
-    for (size_t j = 0; j < k; j++) {
-        double x = curve_at(&c, j + 1)->equity;
-        piece[np++] = x / prev - 1.0;
-        prev = x;
-        if (np == RET_PIECE) {
-            fn(mo, piece, np);
-            np = 0;
-        }
-    }
-    if (np) fn(mo, piece, np);
-    return c.err;
-}
-
 /* Same decision times: the two curves can be paired period by period. */
 static int aligned(const cell *x, const cell *y, scratch *sc, ar_err *err) {
     const ar_run_agent *a = x->ag, *b = y->ag;
@@ -674,7 +669,8 @@ typedef struct {
  * side of the book at each equity sample (fills before the sample's time:
  * an order decided at t fills at t or later, after the mark at t), and the
  * kind of fill that closed each round trip. */
-static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch *sc, behav *b) {
+/* Also pass 2 of the return moments mo (NULL: none) on the same read. */
+static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch *sc, ar_moments *mo, behav *b) {
     size_t nsym = r->nsym;
     for (size_t k = 0; k < ag->nfills; k++)
         if (ag->fills[k].sym >= 0 && (size_t)ag->fills[k].sym + 1 > nsym) nsym = (size_t)ag->fills[k].sym + 1;
@@ -685,7 +681,8 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
         free(cl);
         return AR_ENOMEM;
     }
-    size_t ncl = 0, f = 0;
+    size_t ncl = 0, f = 0, np = 0;
+    double piece[RET_PIECE], prev = 0;
     curve cv;
     curve_open(&cv, r, ag, sc, 0);
     for (size_t si = 0; si <= ag->nequity; si++) {
@@ -712,6 +709,14 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
         }
         if (si == ag->nequity) break;
         const ar_equity_rec *e = curve_at(&cv, si);
+        if (mo != NULL) {
+            if (si > 0) piece[np++] = e->equity / prev - 1.0;
+            prev = e->equity;
+            if (np == RET_PIECE) {
+                ar_moments_add2(mo, piece, np);
+                np = 0;
+            }
+        }
         if (!isfinite(e->gross_exposure)) continue;
         b->nsamp++;
         if (!(e->gross_exposure > 0)) {
@@ -730,6 +735,7 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
             b->t_short += 0.5;
         }
     }
+    if (mo != NULL && np) ar_moments_add2(mo, piece, np);
     /* Closings are in time order and so, as the account logs them, are the
      * trades: a closing earlier than this trade's close can match no later
      * trade, so the scan starts past those (linear, not quadratic, in the
@@ -966,14 +972,15 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
             for (size_t p = t.clstart[c]; p < t.clstart[c + 1]; p++) in |= at(&t, t.clep[p], i)->ag != NULL;
             nwin += in;
         }
-        ar_moments_init(&mo[i]);
+        /* pass 1 of the return moments was done by add_episode */
+        mo[i] = rows[i].mom;
+        ar_moments_mid(&mo[i]);
         for (size_t g = 0; g < t.nep && !e; g++) {
             const cell *x = at(&t, g, i);
             if (x->ag == NULL) continue;
             if (!isnan(x->tr)) pool[np++] = x->tr;
             if (!isnan(x->mdd) && (isnan(worst) || x->mdd < worst)) worst = x->mdd;
-            if (x->curve) e = each_return(x->run, x->ag, sc, 0, ar_moments_add1, &mo[i]);
-            if (!e) e = behaviour_episode(x->run, x->ag, sc, &bv);
+            e = behaviour_episode(x->run, x->ag, sc, x->curve ? &mo[i] : NULL, &bv);
             if (bh < m && bh != i) {
                 const cell *y = at(&t, g, bh);
                 if (y->ag != NULL && !isnan(y->tr) && !isnan(x->tr)) {
@@ -981,11 +988,6 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
                     beat += x->tr > y->tr;
                 }
             }
-        }
-        ar_moments_mid(&mo[i]);
-        for (size_t g = 0; g < t.nep && !e; g++) {
-            const cell *x = at(&t, g, i);
-            if (x->ag != NULL && x->curve) e = each_return(x->run, x->ag, sc, 0, ar_moments_add2, &mo[i]);
         }
         size_t nret = mo[i].n;
         w->windows = nwin;
@@ -1173,6 +1175,7 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
                         caprows = cap;
                     }
                     memset(&rows[i], 0, sizeof rows[i]);
+                    ar_moments_init(&rows[i].mom);
                     snprintf(rows[i].row.agent, AR_NAME_MAX, "%.*s", AR_NAME_MAX - 1, ag->name);
                     snprintf(rows[i].row.kind, sizeof rows[i].row.kind, "%.*s", (int)sizeof ag->kind - 1, ag->kind);
                     snprintf(rows[i].row.detail, AR_NAME_MAX, "%.*s", AR_NAME_MAX - 1, ag->detail);
