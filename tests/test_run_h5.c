@@ -1,5 +1,6 @@
 /* tests/test_run_h5.c - run files: write, read back, byte-identical rewrite,
- * clean failure, format checks, and the speed of a large equity log.
+ * clean failure, format checks, a large equity log, and equity curves
+ * handed to the writer in blocks (ar_run_writer) and read back in blocks.
  *
  * `test_run_h5 --fixture PATH` only writes the fixture run to PATH and
  * exits; tests/cli_runfile.sh uses it so that it never depends on CTest's
@@ -618,6 +619,77 @@ static void large_equity_round_trip(void **state) {
     unlink(path);
 }
 
+/* A curve handed to ar_run_writer_equity in pieces, out of order, some
+ * aligned to the 8192-row chunks and some not, gives the bytes of the same
+ * run written from memory; ar_equity_src reads the rows back; a curve with
+ * rows missing or out of range fails and leaves nothing behind. */
+static void streamed_equity(void **state) {
+    (void)state;
+    ar_run *r = make_run();
+    ar_run_agent *a = &r->episodes[1].agents[1];
+    free(a->equity);
+    a->nequity = 3 * AR_EQUITY_BLOCK + 123;
+    a->equity = xcalloc(a->nequity, sizeof *a->equity);
+    for (size_t k = 0; k < a->nequity; k++)
+        a->equity[k] = (ar_equity_rec){(int64_t)k * AR_NS_PER_MIN, 10000 + (double)(k % 31), 9000 - (double)k,
+                                       (double)(k % 7)};
+    ar_errbuf eb = {{0}};
+    OK(ar_run_h5_write("test_run_h5_mem.h5", r, &eb));
+
+    ar_run_writer *w = NULL;
+    OK(ar_run_writer_open("test_run_h5_str.h5", r, &w, &eb));
+    ar_equity_rec *eq = a->equity;
+    size_t n = a->nequity, B = AR_EQUITY_BLOCK;
+    const size_t piece[][2] = {{3 * B, n - 3 * B}, {B, B}, {0, 100}, {2 * B, B}, {100, B - 100}};
+    for (size_t i = 0; i < sizeof piece / sizeof piece[0]; i++)
+        OK(ar_run_writer_equity(w, 1, 1, piece[i][0], eq + piece[i][0], piece[i][1], &eb));
+    assert_int_equal(ar_run_writer_equity(w, 1, 1, n - 5, eq, 6, &eb), AR_EINVAL); /* past the end */
+    assert_non_null(strstr(eb.msg, "/episodes/1/agents/alpha_llm/equity"));
+    assert_int_equal(ar_run_writer_equity(w, 1, 2, 0, eq, 1, &eb), AR_EINVAL); /* no such agent */
+    a->equity = NULL; /* streamed: the finished run holds no curve */
+    OK(ar_run_writer_finish(w, r, &eb));
+    size_t n1, n2;
+    unsigned char *x = slurp("test_run_h5_mem.h5", &n1), *y = slurp("test_run_h5_str.h5", &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(x, y, n1);
+    free(x);
+    free(y);
+
+    ar_equity_src *src = NULL;
+    OK(ar_equity_src_open("test_run_h5_str.h5", &src, &eb));
+    ar_equity_rec *buf = xcalloc(B, sizeof *buf);
+    for (size_t off = 0; off < n; off += B) { /* whole chunks (direct reads) */
+        size_t m = n - off < B ? n - off : B;
+        OK(ar_equity_src_read(src, 1, "alpha_llm", off, m, buf, &eb));
+        assert_memory_equal(buf, eq + off, m * sizeof *buf);
+    }
+    OK(ar_equity_src_read(src, 1, "alpha_llm", B - 7, 20, buf, &eb)); /* across a chunk edge */
+    assert_memory_equal(buf, eq + B - 7, 20 * sizeof *buf);
+    assert_int_equal(ar_equity_src_read(src, 1, "alpha_llm", n - 1, 2, buf, &eb), AR_EFORMAT);
+    assert_int_equal(ar_equity_src_read(src, 0, "nobody", 0, 1, buf, &eb), AR_EFORMAT);
+    assert_non_null(strstr(eb.msg, "/episodes/0/agents/nobody/equity"));
+    ar_equity_src_free(src);
+
+    /* rows missing at finish: an error naming them, and no file */
+    unlink("test_run_h5_str.h5");
+    OK(ar_run_writer_open("test_run_h5_str.h5", r, &w, &eb));
+    OK(ar_run_writer_equity(w, 1, 1, 0, eq, B, &eb));
+    assert_int_equal(ar_run_writer_finish(w, r, &eb), AR_EINVAL);
+    assert_non_null(strstr(eb.msg, "of"));
+    assert_non_null(strstr(eb.msg, "rows handed in"));
+    assert_int_equal(access("test_run_h5_str.h5", F_OK), -1);
+    assert_false(has_tmp("test_run_h5_str.h5"));
+    /* abandoned: nothing left either */
+    OK(ar_run_writer_open("test_run_h5_str.h5", r, &w, &eb));
+    ar_run_writer_abort(w);
+    assert_false(has_tmp("test_run_h5_str.h5"));
+
+    a->equity = eq;
+    free(buf);
+    ar_run_free(r);
+    unlink("test_run_h5_mem.h5");
+}
+
 int main(int argc, char **argv) {
     ar_store_init();
     if (argc == 3 && !strcmp(argv[1], "--fixture")) {
@@ -638,6 +710,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(bad_llm_refs_refused),
         cmocka_unit_test(reads_file_without_llm_parts),
         cmocka_unit_test(large_equity_round_trip),
+        cmocka_unit_test(streamed_equity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
