@@ -135,5 +135,10 @@ ar_err ar_equity_src_read(ar_equity_src *s, size_t ep, const char *agent, size_t
 void ar_equity_src_free(ar_equity_src *s); /* NULL: no-op */
 /* Read a run file written by ar_run_h5_write. */
 ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb);
+/* The same, but the equity curves stay in the file: agents come back with
+ * equity NULL, nequity set and the run's eqsrc open on the file, so a
+ * league over it reads them block by block (memory independent of their
+ * length). A live file still being written is read whole. */
+ar_err ar_run_h5_read_lazy(const char *path, ar_run **out, ar_errbuf *eb);
 
 #endif

@@ -870,6 +870,7 @@ typedef struct {
     ar_errbuf *eb;
     size_t nprompts; /* read before the episodes: llm records index them */
     int live_open;   /* @live = 1: a live file not closed (yet): totals come from the records */
+    int lazy_equity; /* equity rows stay in the file (ar_run_h5_read_lazy) */
 } rctx;
 
 static ar_err rerr(rctx *c, const char *where, const char *what) {
@@ -1045,6 +1046,12 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
             return rerr(c, at, msg);
         }
     H5Tclose(ft);
+    if (ti == T_EQUITY && c->lazy_equity && !c->live_open) {
+        /* left in the file: read in blocks through ar_run.eqsrc */
+        H5Dclose(ds);
+        *nrows = n;
+        return AR_OK;
+    }
     /* zeroed: padding between fields is not read, and runs are rewritten
      * byte for byte (arena merge) */
     void *buf = n <= SIZE_MAX / t->size ? ar_alloc_huge(n * t->size) : NULL;
@@ -1343,7 +1350,13 @@ ar_err ar__run_open_read(const char *path, hid_t *out, int *swmr, ar_errbuf *eb)
     return AR_OK;
 }
 
-ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb) {
+static ar_err run_read(const char *path, int lazy, ar_run **out, ar_errbuf *eb);
+
+ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb) { return run_read(path, 0, out, eb); }
+
+ar_err ar_run_h5_read_lazy(const char *path, ar_run **out, ar_errbuf *eb) { return run_read(path, 1, out, eb); }
+
+static ar_err run_read(const char *path, int lazy, ar_run **out, ar_errbuf *eb) {
     *out = NULL;
     if (path == NULL) return ar_errf(eb, AR_EINVAL, "run file: no path");
     /* fopen first for an errno-quality message on a missing file. */
@@ -1358,9 +1371,10 @@ ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb) {
         H5Fclose(file);
         return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
     }
-    rctx c = {.path = path, .eb = eb};
+    rctx c = {.path = path, .eb = eb, .lazy_equity = lazy};
     ar_err e = read_file(&c, file, r);
     H5Fclose(file);
+    if (!e && lazy && !c.live_open) e = ar_equity_src_open(path, &r->eqsrc, eb);
     if (e) {
         ar_run_free(r);
         return e;
