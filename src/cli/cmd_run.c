@@ -33,7 +33,9 @@ static void usage(FILE *f) {
             "  indices) into the shard file RUN.h5.shard-0; --resume keeps the episodes\n"
             "  already in RUN.h5.shard-*, runs the rest, merges them into RUN.h5 and\n"
             "  removes the shards. Under mpirun the ranks share the episodes, each keeping\n"
-            "  its own in RUN.h5.shard-<rank>; rank 0 writes RUN.h5 (docs/MPI.md).\n");
+            "  its own in RUN.h5.shard-<rank>; rank 0 writes RUN.h5 (docs/MPI.md).\n"
+            "  Equity curves past ARENA_CURVE_MEMORY bytes (default 32 MiB, 0: always)\n"
+            "  go into RUN.h5 block by block as the run goes on (docs/ENGINE.md).\n");
 }
 
 static double now_ms(void) {
