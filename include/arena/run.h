@@ -133,6 +133,12 @@ ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb);
 ar_err ar_equity_src_read(ar_equity_src *s, size_t ep, const char *agent, size_t off, size_t n, ar_equity_rec *out,
                           ar_errbuf *eb);
 void ar_equity_src_free(ar_equity_src *s); /* NULL: no-op */
+
+/* Rows [off, off + n) of agent a's equity curve (a belongs to r): copied
+ * from a->equity, or read through r->eqsrc when the curve stayed in the
+ * file. AR_EINVAL when the rows are out of range or the curve is nowhere. */
+ar_err ar_run_equity_rows(const ar_run *r, const ar_run_agent *a, size_t off, size_t n, ar_equity_rec *out,
+                          ar_errbuf *eb);
 /* Read a run file written by ar_run_h5_write. */
 ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb);
 /* The same, but the equity curves stay in the file: agents come back with

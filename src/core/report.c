@@ -52,7 +52,8 @@ typedef struct {
     size_t nruns;
     ar_report_opts o;
     const ar_league *l;
-    int oom;
+    int oom;       /* a chart could not be made: out of memory, or (eb) a curve could not be read */
+    ar_errbuf eb;
 } rep;
 
 /* One (run, episode, agent) of a league row. */
@@ -233,65 +234,93 @@ static void curve_free(curve *c) {
     c->n = 0;
 }
 
-static int cmp_size(const void *a, const void *b) {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+/* Equity (dd 0) or drawdown fraction (dd 1) of an agent's equity curve,
+ * reduced to at most maxp points: first and last always, then per bucket its
+ * min and max. Non-finite values are left out. One pass over the curve, read
+ * AR_EQUITY_BLOCK rows at a time (it may have stayed in the run file:
+ * ar_run_h5_read_lazy), so memory does not grow with its length. -1 when
+ * memory (eb untouched) or the read (message in eb) failed. */
+typedef struct {
+    size_t k; /* row index, SIZE_MAX: none */
+    double t, y;
+} cpoint;
+
+static int cpoint_cmp(const void *a, const void *b) {
+    size_t x = ((const cpoint *)a)->k, y = ((const cpoint *)b)->k;
     return x < y ? -1 : x > y;
 }
 
-/* Equity (dd 0) or drawdown fraction (dd 1) of an equity log, reduced to at
- * most maxp points: first and last always, then per bucket its min and max.
- * Non-finite values are left out. */
-static int curve_make(const ar_equity_rec *eq, size_t n, int dd, size_t maxp, curve *out) {
+static int curve_make(const ar_run *r, const ar_run_agent *a, int dd, size_t maxp, curve *out, ar_errbuf *eb) {
     memset(out, 0, sizeof *out);
+    size_t n = a->nequity;
     if (n == 0) return 0;
-    double *y = malloc(n * sizeof *y);
     size_t cap = n < maxp ? n : maxp;
     out->x = malloc(cap * sizeof *out->x);
     out->y = malloc(cap * sizeof *out->y);
-    if (y == NULL || out->x == NULL || out->y == NULL) {
-        free(y);
+    ar_equity_rec *blk = malloc((n < AR_EQUITY_BLOCK ? n : AR_EQUITY_BLOCK) * sizeof *blk);
+    if (blk == NULL || out->x == NULL || out->y == NULL) {
+        free(blk);
         curve_free(out);
-        return -1;
+        return -1; /* eb left empty: reported as out of memory */
     }
+    int all = n <= maxp;
+    size_t nb = all ? 1 : (maxp - 2) / 2, b = 0;
+    if (nb == 0) { /* fewer than 4 points allowed: nothing to draw */
+        free(blk);
+        return 0;
+    }
+    size_t hi = all ? n : n / nb; /* end of bucket b: (b + 1) n / nb */
+    cpoint lo_p = {SIZE_MAX, 0, 0}, hi_p = {SIZE_MAX, 0, 0}, first = {SIZE_MAX, 0, 0};
     double peak = -INFINITY;
-    for (size_t k = 0; k < n; k++) {
-        double e = eq[k].equity;
-        if (!dd) y[k] = e;
-        else if (!isfinite(e)) y[k] = NAN;
-        else {
-            if (e > peak) peak = e;
-            y[k] = peak > 0 ? (e > 0 ? e / peak - 1.0 : -1.0) : NAN;
+    for (size_t off = 0; off < n; off += AR_EQUITY_BLOCK) {
+        size_t m = n - off < AR_EQUITY_BLOCK ? n - off : AR_EQUITY_BLOCK;
+        if (ar_run_equity_rows(r, a, off, m, blk, eb) != AR_OK) {
+            free(blk);
+            curve_free(out);
+            return -1;
+        }
+        for (size_t j = 0; j < m; j++) {
+            size_t k = off + j;
+            double e = blk[j].equity, y;
+            if (!dd) y = e;
+            else if (!isfinite(e)) y = NAN;
+            else {
+                if (e > peak) peak = e;
+                y = peak > 0 ? (e > 0 ? e / peak - 1.0 : -1.0) : NAN;
+            }
+            double t = (double)blk[j].t;
+            if (all) {
+                if (isfinite(y)) {
+                    out->x[out->n] = t;
+                    out->y[out->n++] = y;
+                }
+                continue;
+            }
+            if (k == 0 && isfinite(y)) first = (cpoint){0, t, y};
+            if (isfinite(y)) {
+                if (lo_p.k == SIZE_MAX || y < lo_p.y) lo_p = (cpoint){k, t, y};
+                if (hi_p.k == SIZE_MAX || y > hi_p.y) hi_p = (cpoint){k, t, y};
+            }
+            if (k + 1 == hi) { /* bucket b ends here */
+                cpoint idx[4];
+                size_t ni = 0;
+                if (b == 0 && first.k != SIZE_MAX) idx[ni++] = first;
+                if (lo_p.k != SIZE_MAX) idx[ni++] = lo_p;
+                if (hi_p.k != SIZE_MAX) idx[ni++] = hi_p;
+                if (b == nb - 1 && isfinite(y)) idx[ni++] = (cpoint){k, t, y};
+                qsort(idx, ni, sizeof idx[0], cpoint_cmp);
+                for (size_t i = 0; i < ni; i++) {
+                    if (i && idx[i].k == idx[i - 1].k) continue;
+                    out->x[out->n] = idx[i].t;
+                    out->y[out->n++] = idx[i].y;
+                }
+                lo_p = hi_p = (cpoint){SIZE_MAX, 0, 0};
+                b++;
+                hi = b < nb ? (b + 1) * n / nb : n;
+            }
         }
     }
-    if (n <= maxp) {
-        for (size_t k = 0; k < n; k++)
-            if (isfinite(y[k])) {
-                out->x[out->n] = (double)eq[k].t;
-                out->y[out->n++] = y[k];
-            }
-    } else {
-        size_t nb = (maxp - 2) / 2;
-        for (size_t b = 0; b < nb; b++) {
-            size_t lo = b * n / nb, hi = (b + 1) * n / nb, idx[4], ni = 0;
-            size_t imin = SIZE_MAX, imax = SIZE_MAX;
-            for (size_t k = lo; k < hi; k++) {
-                if (!isfinite(y[k])) continue;
-                if (imin == SIZE_MAX || y[k] < y[imin]) imin = k;
-                if (imax == SIZE_MAX || y[k] > y[imax]) imax = k;
-            }
-            if (b == 0 && isfinite(y[0])) idx[ni++] = 0;
-            if (imin != SIZE_MAX) idx[ni++] = imin;
-            if (imax != SIZE_MAX) idx[ni++] = imax;
-            if (b == nb - 1 && isfinite(y[n - 1])) idx[ni++] = n - 1;
-            qsort(idx, ni, sizeof idx[0], cmp_size);
-            for (size_t i = 0; i < ni; i++) {
-                if (i && idx[i] == idx[i - 1]) continue;
-                out->x[out->n] = (double)eq[idx[i]].t;
-                out->y[out->n++] = y[idx[i]];
-            }
-        }
-    }
-    free(y);
+    free(blk);
     return 0;
 }
 
@@ -876,8 +905,8 @@ static void overview(rep *R) {
         for (size_t j = 0; j < ep->nagents && !a; j++)
             if (!strncmp(ep->agents[j].name, R->l->rows[i].agent, AR_NAME_MAX)) a = &ep->agents[j];
         if (a == NULL) continue;
-        if (curve_make(a->equity, a->nequity, 0, R->o.max_points, &eqc[ns]) ||
-            curve_make(a->equity, a->nequity, 1, R->o.max_points, &ddc[ns])) {
+        if (curve_make(r, a, 0, R->o.max_points, &eqc[ns], &R->eb) ||
+            curve_make(r, a, 1, R->o.max_points, &ddc[ns], &R->eb)) {
             R->oom = 1;
             break;
         }
@@ -923,11 +952,11 @@ static void agent_charts(rep *R, size_t row, const agent_ep *es, size_t ne) {
     for (size_t k = 0; k < shown && !R->oom; k++) {
         const ar_run_agent *a = es[k].a;
         curve ce, cd;
-        if (curve_make(a->equity, a->nequity, 0, R->o.max_points, &ce)) {
+        if (curve_make(R->runs[es[k].run], a, 0, R->o.max_points, &ce, &R->eb)) {
             R->oom = 1;
             return;
         }
-        if (curve_make(a->equity, a->nequity, 1, R->o.max_points, &cd)) {
+        if (curve_make(R->runs[es[k].run], a, 1, R->o.max_points, &cd, &R->eb)) {
             curve_free(&ce);
             R->oom = 1;
             return;
@@ -1211,6 +1240,7 @@ ar_err ar_report_write(const ar_run *const *runs, const char *const *labels, siz
     fputs(" alone: the same run gives the same page. Times are UTC. Curves with more than ", f);
     fprintf(f, "%zu samples show each bucket's low and high.</footer>\n</main>\n</body>\n</html>\n", R.o.max_points);
     ar_league_free(l);
+    if (R.oom && R.eb.msg[0]) return ar_errf(eb, AR_EIO, "report: %s", R.eb.msg);
     if (R.oom) return ar_errf(eb, AR_ENOMEM, "report: out of memory");
     if (fflush(f) != 0 || ferror(f)) return ar_errf(eb, AR_EIO, "report: write error: %s", strerror(errno));
     return AR_OK;

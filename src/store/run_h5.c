@@ -1485,3 +1485,20 @@ void ar_equity_src_free(ar_equity_src *s) {
     free(s->path);
     free(s);
 }
+
+ar_err ar_run_equity_rows(const ar_run *r, const ar_run_agent *a, size_t off, size_t n, ar_equity_rec *out,
+                          ar_errbuf *eb) {
+    if (off > a->nequity || n > a->nequity - off)
+        return ar_errf(eb, AR_EINVAL, "%s: equity rows %zu..%zu of %zu", a->name, off, off + n, a->nequity);
+    if (n == 0) return AR_OK;
+    if (a->equity != NULL) {
+        memcpy(out, a->equity + off, n * sizeof *out);
+        return AR_OK;
+    }
+    for (size_t k = 0; r != NULL && r->eqsrc != NULL && k < r->nepisodes; k++) {
+        const ar_run_episode *ep = &r->episodes[k];
+        if (a >= ep->agents && a < ep->agents + ep->nagents)
+            return ar_equity_src_read(r->eqsrc, k, a->name, off, n, out, eb);
+    }
+    return ar_errf(eb, AR_EINVAL, "%s: equity curve not loaded", a->name);
+}
