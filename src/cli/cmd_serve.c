@@ -85,7 +85,7 @@ static json_t *run_json(const char *path, int live, int *skip) {
     json_object_set_new(o, "file", json_string(base_name(path)));
     ar_errbuf eb = {{0}};
     ar_run *r = NULL;
-    ar_err e = ar_run_h5_read(path, &r, &eb);
+    ar_err e = ar_run_h5_read_lazy(path, &r, &eb); /* a finished file's curves stay on disk */
     if (e) {
         *skip = e == AR_EFORMAT && strstr(eb.msg, "not an arena run file") != NULL;
         json_object_set_new(o, "error", json_string(eb.msg));
@@ -132,13 +132,14 @@ static json_t *run_json(const char *path, int live, int *skip) {
             const ar_run_agent *a = &ep->agents[i];
             json_t *pts = json_array();
             size_t n = a->nequity, step = n > MAX_POINTS ? (n + MAX_POINTS - 1) / MAX_POINTS : 1;
+            ar_equity_rec x = {0, NAN, NAN, NAN};
             for (size_t k = 0; k < n; k += step) {
                 size_t j = (k + step >= n) ? n - 1 : k; /* always end on the last sample */
-                json_array_append_new(pts, json_pack("[Io]", (json_int_t)(a->equity[j].t / 1000000),
-                                                     jnum(a->equity[j].equity)));
+                if (ar_run_equity_rows(r, a, j, 1, &x, &eb) != AR_OK) break; /* unreadable: the points so far */
+                json_array_append_new(pts, json_pack("[Io]", (json_int_t)(x.t / 1000000), jnum(x.equity)));
                 if (j == n - 1) break;
             }
-            if (n && a->equity[n - 1].t > last_t) last_t = a->equity[n - 1].t;
+            if (n && x.t > last_t) last_t = x.t; /* x: the last sample (or the last read) */
             json_array_append_new(eq, json_pack("{ssso}", "agent", a->name, "points", pts));
             /* keep the MAX_DECISIONS latest over agents (insertion into a small array) */
             for (size_t k = a->ndecisions > MAX_DECISIONS ? a->ndecisions - MAX_DECISIONS : 0; k < a->ndecisions; k++) {
