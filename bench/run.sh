@@ -2,8 +2,9 @@
 # bench/run.sh [BUILD_DIR] - reproduce docs/BENCHMARKS.md: generates the
 # benchmark markets in bench/out/ (not committed), then times
 #   1. sma_cross alone on 500,000 1-minute bars (end to end and in-process),
-#      the flat baseline's loop, the machine's floor (bench/floor.c) and peak
-#      memory on 5,000,000 bars,
+#      the flat baseline's loop, the machine's floor (bench/floor.c), peak
+#      memory on 5,000,000 bars (curves streamed), arena table / report on
+#      that file, and the 500k run with its curves streamed anyway,
 #   2. six agents (3 strategies + 3 baselines) on 10,000,000 1-minute bars.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +38,14 @@ echo "== peak memory against the length of the data: sma_cross on 5,000,000 bars
 [ -f m5m.h5 ] || "$arena" data synth -o m5m.h5 --symbols BTC --bars 5000000 --seed 1
 sed 's/m500k.h5/m5m.h5/' sma.json >sma5m.json
 /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run sma5m.json -o run5m.h5 --quiet --timing
-rm -f run5m.h5
+echo "== reading that run file back: arena table, arena report (curves read in blocks)"
+/usr/bin/time -f "   table: wall %e s, peak RSS %M KB" "$arena" table run5m.h5 >/dev/null
+/usr/bin/time -f "   report: wall %e s, peak RSS %M KB" "$arena" report run5m.h5 -o report5m.html
+rm -f run5m.h5 report5m.html
+echo "== the 500k run with its curves streamed anyway (ARENA_CURVE_MEMORY=0), 5 times"
+for i in 1 2 3 4 5; do
+  ARENA_CURVE_MEMORY=0 /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run sma.json -o run.h5 --quiet --timing
+done
 if [ "${BENCH_LARGE:-1}" = 1 ]; then
   [ -f m10m.h5 ] || "$arena" data synth -o m10m.h5 --symbols BTC --bars 10000000 --seed 2
   cat >six.json <<'JSON'
