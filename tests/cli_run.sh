@@ -121,6 +121,33 @@ for k in f["episodes"]:
 PY
 fi
 
+# ---- SIGTERM (or Ctrl-C) during a run: no run file and no tmp left ----
+# The run file's tmp exists from before the first episode (the writer lays
+# the file out first); stopping the run must remove it.
+"$arena" data synth -o "$work/big.h5" --symbols BTC,ETH --bars 1500000 --seed 9 >/dev/null || fail "synth big"
+cat >"$work/big.json" <<'JSON'
+{"name": "big", "market": {"data": "big.h5", "mode": "perp"}, "cadence": "1m",
+ "agents": [{"name": "sma", "strategy": "sma_cross"}, {"name": "mom", "strategy": "momentum"},
+            {"name": "mr", "strategy": "mean_revert"}]}
+JSON
+ARENA_CURVE_MEMORY=0 "$arena" run "$work/big.json" -o "$work/big_run.h5" --quiet 2>"$work/term.err" &
+pid=$!
+for i in $(seq 1000); do
+  ls "$work"/big_run.h5.tmp-* >/dev/null 2>&1 && break
+  sleep 0.01
+done
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+if [ -e "$work/big_run.h5" ]; then
+  echo "SKIP: the run finished before SIGTERM reached it"
+else
+  [ $rc = 143 ] || fail "SIGTERM: exit $rc, expected 143 (killed by the signal)"
+  ls "$work"/big_run.h5.tmp-* >/dev/null 2>&1 && fail "SIGTERM left the run file's tmp behind"
+  grep -q "stopped by a signal; no run file written" "$work/term.err" || fail "SIGTERM: no message"
+fi
+rm -f "$work/big.h5"
+
 # ---- bad input: one line naming the key, exit 2, no file ----
 sed 's/"taker_bps": 4.5/"taker_bps": "4.5"/' "$work/cfg.json" >"$work/bad.json"
 "$arena" run "$work/bad.json" -o "$work/bad.h5" 2>"$work/err"

@@ -2,6 +2,7 @@
  * the market, run the tournament, write the run file (temporary name, then
  * rename), print the league table. Progress goes to stderr when it is a
  * terminal; nothing else is printed unless asked. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,44 @@ static size_t curve_bytes(const ar_run *skel) {
     return n > SIZE_MAX / sizeof(ar_equity_rec) ? SIZE_MAX : n * sizeof(ar_equity_rec);
 }
 
+/* The run file's temporary name while the writer has it open (from before
+ * the first episode to the rename): SIGINT or SIGTERM removes it and ends
+ * the process with that signal, so a stopped run leaves neither a file that
+ * looks finished nor a half-written temporary one. Only async-signal-safe
+ * calls in the handler. */
+static char run_tmp[4096];
+static volatile sig_atomic_t run_tmp_set;
+
+static void on_stop(int sig) {
+    if (run_tmp_set) unlink(run_tmp);
+    static const char msg[] = "arena run: stopped by a signal; no run file written\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void guard_tmp(const char *out_path, int on) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    if (on) {
+        ar_tmp_path(out_path, run_tmp, sizeof run_tmp);
+        run_tmp_set = 1;
+        sa.sa_handler = on_stop;
+    } else {
+        run_tmp_set = 0;
+        sa.sa_handler = SIG_DFL;
+    }
+    /* a signal the shell had us ignore (SIGINT of a background job) stays ignored */
+    static const int sigs[] = {SIGINT, SIGTERM};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
 /* ar_engine_opts.on_equity: the engine's equity blocks into the run file. */
 static ar_err equity_to_file(void *ctx, size_t ep, size_t agent, size_t off, const ar_equity_rec *recs, size_t n,
                              ar_errbuf *eb) {
@@ -441,6 +480,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         if ((e = ar_tournament_skeleton(cfg, m, sha, &skel, &eb)) == AR_OK) {
             stream = curve_bytes(skel) > curve_memory();
             e = ar_run_writer_open(out_path, skel, &wr, &eb);
+            if (e == AR_OK) guard_tmp(out_path, 1);
             ar_run_free(skel);
         }
         if (e == AR_OK) {
@@ -464,6 +504,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     if (wr != NULL) {
         e = ar_run_writer_finish(wr, run, &eb);
         wr = NULL; /* freed by finish, also on failure */
+        guard_tmp(out_path, 0);
         /* streamed curves: the league reads them back block by block */
         if (e == AR_OK && opts.on_equity) e = ar_equity_src_open(out_path, &run->eqsrc, &eb);
     } else {
@@ -497,6 +538,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     rc = AR_EXIT_OK;
 out:
     ar_run_writer_abort(wr);
+    if (run_tmp_set) guard_tmp(out_path, 0);
     ar_shard_paths_free(shards, nshards);
     ar_cassette_free(cas);
     ar_league_free(lg);
