@@ -13,7 +13,9 @@
  * per-episode totals averaged over episodes, so an agent's cost reads as
  * "per episode" next to its return; latency is the mean over all calls,
  * because a per-episode mean would weigh a 3-call episode like a 300-call
- * one. Pure computation over borrowed runs: thread-safe. */
+ * one. Pure computation over borrowed runs: thread-safe, except that runs
+ * whose curves stay in their file (ar_run.eqsrc) are read through that
+ * source, which one thread at a time may use. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
