@@ -71,7 +71,7 @@ mkdir -p "$work/bogus"
 refused() { # NAME SONAME CMD...: exit 1, one line on stderr naming SONAME
   local name=$1 so=$2
   shift 2
-  LD_LIBRARY_PATH="$work/bogus${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" timeout 30 "$@" >/dev/null 2>"$work/err"
+  LD_LIBRARY_PATH="$work/bogus${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" timeout --foreground -k 10 30 "$@" >/dev/null 2>"$work/err"
   local rc=$?
   [ "$rc" = 1 ] || fail "$name without $so: exit $rc, expected 1: $(head -3 "$work/err")"
   [ "$(wc -l <"$work/err")" = 1 ] || fail "$name without $so: expected one line, got: $(cat "$work/err")"

@@ -141,11 +141,11 @@ fi
 # ---- arena feed --faults: bad values are usage errors (the feed side is tests/test_feed_faults.c) ----
 for bad in "--faults 1.5" "--faults -0.1" "--faults x" "--fault-seed 1.5" "--fault-stall-ms 0"; do
   # shellcheck disable=SC2086
-  timeout 10 "$arena" feed "$work/m.h5" --exchange binance --port 0 --max-seconds 1 $bad >/dev/null 2>"$work/f.err"
+  timeout --foreground -k 10 10 "$arena" feed "$work/m.h5" --exchange binance --port 0 --max-seconds 1 $bad >/dev/null 2>"$work/f.err"
   rc=$?
   { [ $rc = 2 ] && grep -q -- "${bad%% *}" "$work/f.err"; } || fail "arena feed $bad: exit $rc, $(head -n 1 "$work/f.err")"
 done
-timeout 10 "$arena" feed "$work/m.h5" --exchange coinbase --port 0 --max-seconds 0.5 --faults 0.3 >/dev/null 2>"$work/f.err"
+timeout --foreground -k 10 10 "$arena" feed "$work/m.h5" --exchange coinbase --port 0 --max-seconds 0.5 --faults 0.3 >/dev/null 2>"$work/f.err"
 grep -q "^arena feed: faults bad_json=[0-9]* unknown_symbol=[0-9]* out_of_order=[0-9]* crossed_book=[0-9]* oversized=[0-9]* stall=[0-9]* drop=[0-9]*$" \
   "$work/f.err" || fail "arena feed --faults summary line: $(cat "$work/f.err")"
 

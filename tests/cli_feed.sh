@@ -19,7 +19,7 @@ fail() { echo "FAIL $1"; fails=$((fails + 1)); }
 for ex in binance hyperliquid coinbase; do
     # --max-seconds bounds a long file; the first line is the port.
     start=$(date +%s%N)
-    timeout 10 "$ARENA" feed "$TMP/m.h5" --exchange $ex --port 0 --speed 1 --max-seconds 1 >"$TMP/out" 2>"$TMP/err"
+    timeout --foreground -k 10 10 "$ARENA" feed "$TMP/m.h5" --exchange $ex --port 0 --speed 1 --max-seconds 1 >"$TMP/out" 2>"$TMP/err"
     rc=$?
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
     port=$(head -n 1 "$TMP/out")
@@ -29,17 +29,17 @@ for ex in binance hyperliquid coinbase; do
         fail "$ex max-seconds rc=$rc port='$port' ms=$ms err=$(head -c 200 "$TMP/err")"
     fi
     # 30 bars at 3600x are 0.5 s of clock: the server ends by itself.
-    timeout 10 "$ARENA" feed "$TMP/m.h5" --exchange $ex --port 0 --speed 3600 >"$TMP/out" 2>"$TMP/err"
+    timeout --foreground -k 10 10 "$ARENA" feed "$TMP/m.h5" --exchange $ex --port 0 --speed 3600 >"$TMP/out" 2>"$TMP/err"
     rc=$?
     if [ $rc = 0 ]; then pass "$ex exits when the data ends"; else fail "$ex data end rc=$rc"; fi
 done
 
 # A fixed port, and the port is taken while it runs.
-timeout 10 "$ARENA" feed "$TMP/m.h5" --exchange binance --port 0 --max-seconds 3 >"$TMP/p1" 2>/dev/null &
+timeout --foreground -k 10 10 "$ARENA" feed "$TMP/m.h5" --exchange binance --port 0 --max-seconds 3 >"$TMP/p1" 2>/dev/null &
 pid=$!
 for _ in $(seq 50); do [ -s "$TMP/p1" ] && break; sleep 0.1; done
 p1=$(head -n 1 "$TMP/p1")
-timeout 10 "$ARENA" feed "$TMP/m.h5" --exchange binance --port "$p1" --max-seconds 1 >"$TMP/out" 2>"$TMP/err"
+timeout --foreground -k 10 10 "$ARENA" feed "$TMP/m.h5" --exchange binance --port "$p1" --max-seconds 1 >"$TMP/out" 2>"$TMP/err"
 rc=$?
 if [ $rc = 1 ] && grep -q "cannot listen on 127.0.0.1:$p1" "$TMP/err"; then pass "busy port fails"; else fail "busy port rc=$rc"; fi
 kill $pid 2>/dev/null
@@ -49,7 +49,7 @@ wait $pid 2>/dev/null
 expect_usage() {
     local name=$1 want=$2
     shift 2
-    timeout 10 "$ARENA" feed "$@" >"$TMP/out" 2>"$TMP/err"
+    timeout --foreground -k 10 10 "$ARENA" feed "$@" >"$TMP/out" 2>"$TMP/err"
     local rc=$?
     if [ $rc = 2 ] && grep -q -- "$want" "$TMP/err"; then pass "$name"; else fail "$name rc=$rc: $(head -n 1 "$TMP/err")"; fi
 }
@@ -58,7 +58,7 @@ expect_usage "bad exchange" "expected binance, hyperliquid or coinbase" "$TMP/m.
 expect_usage "no port" "--port" "$TMP/m.h5" --exchange binance
 expect_usage "bad speed" "--speed" "$TMP/m.h5" --exchange binance --port 0 --speed 0
 expect_usage "bad start" "--start" "$TMP/m.h5" --exchange binance --port 0 --start yesterday
-timeout 10 "$ARENA" feed "$TMP/nope.h5" --exchange binance --port 0 >/dev/null 2>"$TMP/err"
+timeout --foreground -k 10 10 "$ARENA" feed "$TMP/nope.h5" --exchange binance --port 0 >/dev/null 2>"$TMP/err"
 if [ $? = 1 ] && [ "$(wc -l <"$TMP/err")" = 1 ]; then pass "missing file"; else fail "missing file"; fi
 "$ARENA" feed --help | grep -q "usage: arena feed" && pass "help" || fail "help"
 

@@ -18,7 +18,7 @@ refuse() {
   local name=$1 pat=$2
   shift 2
   local t0=$SECONDS
-  timeout 60 "$arena" run "$work/$name.json" -o "$work/$name.h5" --quiet "$@" >"$work/$name.out" 2>"$work/$name.err"
+  timeout --foreground -k 10 60 "$arena" run "$work/$name.json" -o "$work/$name.h5" --quiet "$@" >"$work/$name.out" 2>"$work/$name.err"
   local rc=$?
   local lines
   lines=$(wc -l <"$work/$name.err")
@@ -95,7 +95,7 @@ cat >"$work/answers.json" <<JSON
   {"name": "lev", "kind": "exec", "command": ["sh", "$dir/lev.sh"], "timeout_s": 10},
   {"name": "long", "kind": "exec", "command": ["sh", "$dir/long.sh"], "timeout_s": 10}]}
 JSON
-timeout 120 "$arena" run "$work/answers.json" -o "$work/answers.h5" --quiet 2>"$work/answers.err"
+timeout --foreground -k 10 120 "$arena" run "$work/answers.json" -o "$work/answers.h5" --quiet 2>"$work/answers.err"
 rc=$?
 [ $rc = 0 ] && "$arena" table "$work/answers.h5" --format json >"$work/answers.out"
 if [ $rc != 0 ]; then

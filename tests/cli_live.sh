@@ -38,7 +38,7 @@ start_feed() {
     local ex=$1 speed=$2
     shift 2
     rm -f "$TMP/port"
-    timeout 120 "$ARENA" feed "$TMP/m.h5" --exchange "$ex" --port 0 --speed "$speed" "$@" >"$TMP/port" 2>"$TMP/feed.err" &
+    timeout --foreground -k 10 120 "$ARENA" feed "$TMP/m.h5" --exchange "$ex" --port 0 --speed "$speed" "$@" >"$TMP/port" 2>"$TMP/feed.err" &
     feed_pid=$!
     pids="$pids $feed_pid"
     for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
@@ -70,7 +70,7 @@ for ex in binance hyperliquid coinbase; do
     # warm-up the agents need (checked below: a loaded machine can be slow)
     start_feed $ex 1200
     config "l_$ex" $ex "$port" 2025-01-01T02:00:00Z 2025-01-01T03:30:00Z "$SMA"
-    timeout 60 "$ARENA" live "$TMP/l_$ex.json" -o "$TMP/l_$ex.h5" --format json >"$TMP/l_$ex.out" 2>"$TMP/l_$ex.err"
+    timeout --foreground -k 10 60 "$ARENA" live "$TMP/l_$ex.json" -o "$TMP/l_$ex.h5" --format json >"$TMP/l_$ex.out" 2>"$TMP/l_$ex.err"
     rc=$?
     kill $feed_pid 2>/dev/null
     wait $feed_pid 2>/dev/null
@@ -128,7 +128,7 @@ if [ -x "$PY" ]; then
     config llm binance "$port" 2025-01-01T00:20:00Z 2025-01-01T01:30:00Z \
         "[{\"name\": \"slow\", \"kind\": \"llm\", \"provider\": \"openai\", \"model\": \"script;id=slow;delay=400;answer=$buy\",
            \"base_url\": \"http://127.0.0.1:$lport/v1\", \"timeout_s\": 5}]"
-    timeout 60 "$ARENA" live "$TMP/llm.json" -o "$TMP/llm.h5" --quiet 2>"$TMP/llm.err2"
+    timeout --foreground -k 10 60 "$ARENA" live "$TMP/llm.json" -o "$TMP/llm.h5" --quiet 2>"$TMP/llm.err2"
     rc=$?
     kill $feed_pid 2>/dev/null
     wait $feed_pid 2>/dev/null
@@ -170,7 +170,7 @@ pids="$pids $lpid"
 sleep 4
 kill -9 $lpid 2>/dev/null
 wait $lpid 2>/dev/null
-if timeout 20 "$ARENA" table "$TMP/crash.h5" --format json >"$TMP/crash.table" 2>"$TMP/crash.terr" &&
+if timeout --foreground -k 10 20 "$ARENA" table "$TMP/crash.h5" --format json >"$TMP/crash.table" 2>"$TMP/crash.terr" &&
    grep -q '"agent": "rnd"' "$TMP/crash.table"; then
     pass "table reads the file left by kill -9"
 else
@@ -183,10 +183,10 @@ print(len(f["/episodes/0/agents/rnd/fills"]), len(f["/episodes/0/agents/rnd/stat
 EOF
 # a different config is refused
 sed 's/"seed": 5/"seed": 6/' "$TMP/crash.json" >"$TMP/crash2.json"
-timeout 20 "$ARENA" live "$TMP/crash2.json" --resume "$TMP/crash.h5" --quiet >/dev/null 2>"$TMP/err"
+timeout --foreground -k 10 20 "$ARENA" live "$TMP/crash2.json" --resume "$TMP/crash.h5" --quiet >/dev/null 2>"$TMP/err"
 rc=$?
 if [ $rc = 2 ] && grep -q "another config" "$TMP/err"; then pass "resume refuses another config"; else fail "resume other config rc=$rc: $(cat "$TMP/err")"; fi
-timeout 60 "$ARENA" live "$TMP/crash.json" --resume "$TMP/crash.h5" --max-seconds 4 --format json >"$TMP/resume.out" 2>"$TMP/resume.err"
+timeout --foreground -k 10 60 "$ARENA" live "$TMP/crash.json" --resume "$TMP/crash.h5" --max-seconds 4 --format json >"$TMP/resume.out" 2>"$TMP/resume.err"
 rc=$?
 kill $feed_pid 2>/dev/null
 wait $feed_pid 2>/dev/null
@@ -228,7 +228,7 @@ fi
 #      reconnects and records the gaps
 start_feed binance 600 --faults 0.3 --fault-seed 7 --fault-stall-ms 300
 config faulty binance "$port" 2025-01-01T00:10:00Z 2025-01-02T00:00:00Z "$RND"
-timeout 60 "$ARENA" live "$TMP/faulty.json" -o "$TMP/faulty.h5" --max-seconds 8 --format json >"$TMP/faulty.out" 2>"$TMP/faulty.err"
+timeout --foreground -k 10 60 "$ARENA" live "$TMP/faulty.json" -o "$TMP/faulty.h5" --max-seconds 8 --format json >"$TMP/faulty.out" 2>"$TMP/faulty.err"
 rc=$?
 kill $feed_pid 2>/dev/null
 wait $feed_pid 2>/dev/null
@@ -293,13 +293,13 @@ else
     pids="$pids $lpid"
     for _ in $(seq 100); do [ -s "$TMP/web.h5" ] && break; sleep 0.1; done
     sleep 1
-    timeout 60 "$ARENA" serve "$TMP/web.h5" --port 0 >"$TMP/serve.log" 2>&1 &
+    timeout --foreground -k 10 60 "$ARENA" serve "$TMP/web.h5" --port 0 >"$TMP/serve.log" 2>&1 &
     spid=$!
     pids="$pids $spid"
     sport=
     for _ in $(seq 50); do sport=$(sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/serve.log"); [ -n "$sport" ] && break; sleep 0.1; done
     dump() {
-        timeout 40 "$chrome" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        timeout -k 10 40 "$chrome" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
             --disable-background-networking --disable-component-update --disable-sync \
             --user-data-dir="$(mktemp -d "$TMP/chrome.XXXXXX")" --virtual-time-budget=3000 --dump-dom "$1" 2>/dev/null
     }
@@ -325,7 +325,7 @@ fi
 expect_usage() {
     local name=$1 want=$2
     shift 2
-    timeout 10 "$ARENA" live "$@" >"$TMP/out" 2>"$TMP/err"
+    timeout --foreground -k 10 10 "$ARENA" live "$@" >"$TMP/out" 2>"$TMP/err"
     local rc=$?
     if [ $rc = 2 ] && grep -q -- "$want" "$TMP/err"; then pass "$name"; else fail "$name rc=$rc: $(head -n 2 "$TMP/err")"; fi
 }

@@ -24,7 +24,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 mpi() { # N args...
   local n=$1
   shift
-  timeout 300 mpirun -n "$n" --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo \
+  timeout -k 10 300 mpirun -n "$n" --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo \
     --mca oob_tcp_if_include lo "$@"
 }
 

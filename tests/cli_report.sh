@@ -102,7 +102,7 @@ else
          --enable-logging=stderr --v=0)
   for h in report ext; do
     prof=$(mktemp -d "$work/prof.XXXXXX")
-    timeout 60 "$chrome" "${flags[@]}" --user-data-dir="$prof" --dump-dom "file://$work/$h.html" \
+    timeout -k 10 60 "$chrome" "${flags[@]}" --user-data-dir="$prof" --dump-dom "file://$work/$h.html" \
       >"$work/$h.dom" 2>"$work/$h.chrome.err"
     rc=$?
     [ $rc = 0 ] || fail "chromium --dump-dom $h: exit $rc: $(tail -3 "$work/$h.chrome.err")"
@@ -115,7 +115,7 @@ else
   done
   grep -q '&lt;script&gt;alert(1)' "$work/ext.dom" || fail "ext: escaped answer not in the rendered DOM"
   prof=$(mktemp -d "$work/prof.XXXXXX")
-  timeout 60 "$chrome" "${flags[@]}" --user-data-dir="$prof" --hide-scrollbars --window-size=1400,2000 \
+  timeout -k 10 60 "$chrome" "${flags[@]}" --user-data-dir="$prof" --hide-scrollbars --window-size=1400,2000 \
     --screenshot="$work/shot.png" "file://$work/report.html" >/dev/null 2>"$work/shot.err"
   rc=$?
   [ $rc = 0 ] && [ -s "$work/shot.png" ] || fail "screenshot: exit $rc: $(tail -3 "$work/shot.err")"

@@ -23,20 +23,20 @@ trap cleanup EXIT
 "$writer" --writer "$work/crash.h5" 100 30 & wp=$!
 sleep 1.5
 kill -9 $wp; wait $wp 2>/dev/null
-timeout 20 "$arena" table "$work/crash.h5" --format csv >"$work/crash.csv" 2>"$work/crash.err" || fail "table of a crashed file: $(cat "$work/crash.err")"
+timeout --foreground -k 10 20 "$arena" table "$work/crash.h5" --format csv >"$work/crash.csv" 2>"$work/crash.err" || fail "table of a crashed file: $(cat "$work/crash.err")"
 grep -q '^1,' "$work/crash.csv" || fail "no rows for the crashed file"
 if command -v h5dump >/dev/null && command -v h5clear >/dev/null; then
   cp "$work/crash.h5" "$work/crash2.h5"
-  h5dump -H "$work/crash2.h5" >/dev/null 2>&1 && echo "note: h5dump opened a crashed file without h5clear"
-  h5clear -s "$work/crash2.h5" || fail "h5clear -s"
-  h5dump -H "$work/crash2.h5" >/dev/null 2>&1 || fail "h5dump after h5clear -s"
+  timeout -k 5 30 h5dump -H "$work/crash2.h5" >/dev/null 2>&1 && echo "note: h5dump opened a crashed file without h5clear"
+  timeout -k 5 30 h5clear -s "$work/crash2.h5" || fail "h5clear -s"
+  timeout -k 5 30 h5dump -H "$work/crash2.h5" >/dev/null 2>&1 || fail "h5dump after h5clear -s"
 fi
 
 # ---- live: writer + serve ----------------------------------------------------
-"$writer" --writer "$work/done.h5" 50 1 || fail "writer of a finished run"
+timeout --foreground -k 10 60 "$writer" --writer "$work/done.h5" 50 1 || fail "writer of a finished run"
 "$writer" --writer "$work/live.h5" 200 90 & pids+=($!)
 for _ in $(seq 50); do [ -s "$work/live.h5" ] && break; sleep 0.1; done
-timeout 40 "$arena" serve "$work/live.h5" --port 0 >"$work/serve.log" 2>&1 & pids+=($!)
+timeout --foreground -k 10 40 "$arena" serve "$work/live.h5" --port 0 >"$work/serve.log" 2>&1 & pids+=($!)
 port=
 for _ in $(seq 50); do port=$(sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/serve.log"); [ -n "$port" ] && break; sleep 0.1; done
 [ -n "$port" ] || { fail "serve did not start: $(cat "$work/serve.log")"; exit 1; }
@@ -53,7 +53,7 @@ grep -aq '"runs":\[' "$work/ws.out" || fail "no snapshot pushed over the websock
 
 chrome=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 dump() {
-  timeout 40 "$chrome" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  timeout -k 10 40 "$chrome" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$(mktemp -d "$work/chrome.XXXXXX")" --virtual-time-budget=3000 --dump-dom "$1" 2>/dev/null
 }
@@ -75,10 +75,10 @@ fi
 
 # ---- finished run: same page, static ----------------------------------------
 kill "${pids[0]}" 2>/dev/null
-timeout 20 "$arena" table "$work/done.h5" --format csv >/dev/null || fail "table of the closed live file"
-if command -v h5dump >/dev/null; then h5dump -H "$work/done.h5" >/dev/null 2>&1 || fail "h5dump of a cleanly closed live file"; fi
+timeout --foreground -k 10 20 "$arena" table "$work/done.h5" --format csv >/dev/null || fail "table of the closed live file"
+if command -v h5dump >/dev/null; then timeout -k 5 30 h5dump -H "$work/done.h5" >/dev/null 2>&1 || fail "h5dump of a cleanly closed live file"; fi
 mkdir "$work/dir" && cp "$work/done.h5" "$work/dir/a.h5" && cp "$work/crash.h5" "$work/dir/b.h5" && echo x >"$work/dir/junk.h5"
-timeout 20 "$arena" serve "$work/dir" --port 0 >"$work/serve2.log" 2>&1 & pids+=($!)
+timeout --foreground -k 10 20 "$arena" serve "$work/dir" --port 0 >"$work/serve2.log" 2>&1 & pids+=($!)
 port=
 for _ in $(seq 50); do port=$(sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/serve2.log"); [ -n "$port" ] && break; sleep 0.1; done
 curl -s --max-time 5 "http://127.0.0.1:$port/snapshot.json" -o "$work/dir.json" || fail "GET snapshot of DIR"
