@@ -5,7 +5,9 @@
 #      the flat baseline's loop, the machine's floor (bench/floor.c), peak
 #      memory on 5,000,000 bars (curves streamed), arena table / report on
 #      that file, and the 500k run with its curves streamed anyway,
-#   2. six agents (3 strategies + 3 baselines) on 10,000,000 1-minute bars.
+#   2. six agents (3 strategies + 3 baselines) on 10,000,000 1-minute bars,
+#   3. the same six with sqrt slippage on 5,000,000 bars, and 60 episodes of
+#      them (30 one-day windows x 2 seeds, --jobs 2) on 90 days of 6 symbols.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -59,3 +61,20 @@ JSON
   echo "== 6 agents, 10,000,000 bars: arena run"
   /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run six.json -o six.h5 --quiet --timing
 fi
+echo "== sqrt slippage: 6 agents on 5,000,000 bars"
+cat >sixsqrt.json <<'JSON'
+{"name": "bench-six-sqrt", "seed": 1, "market": {"data": "m5m.h5"}, "cadence": "1m",
+ "execution": {"fees": {"taker_bps": 4.5, "maker_bps": 1.5}, "slippage": {"model": "sqrt", "k": 0.1}},
+ "baselines": ["flat", "buy_hold", "random"],
+ "agents": [{"name": "sma", "strategy": "sma_cross"},
+            {"name": "momentum", "strategy": "momentum"},
+            {"name": "mean_revert", "strategy": "mean_revert"}]}
+JSON
+/usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run sixsqrt.json -o sixsqrt.h5 --quiet --timing
+rm -f sixsqrt.h5
+echo "== sqrt slippage: 30 windows x 2 seeds x 6 agents on 90 days of 6 symbols, --jobs 2"
+[ -f m90d6.h5 ] || "$arena" data synth -o m90d6.h5 --symbols BTC,ETH,SOL,BNB,DOGE,XRP --days 90 --interval 1m --seed 7 >/dev/null
+sed -e 's/"data": "[^"]*"/"data": "m90d6.h5"/' -e 's/"count": 6/"count": 30/' -e 's/"seeds": 3/"seeds": 2/' \
+  "$here/../examples/demo.json" >multi.json
+/usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run multi.json -o multi.h5 --quiet --jobs 2 --timing
+rm -f multi.h5

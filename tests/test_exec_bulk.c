@@ -12,7 +12,9 @@
  * symbol by symbol (what the engine does with quiet accounts). After every
  * step both must agree bit for bit: every log, position, the pending count
  * and ar_account_values at the marks, with no marks and with a missing
- * mark, which must also equal the three single queries. */
+ * mark, which must also equal the three single queries. With sqrt
+ * slippage the bulk account reads a shared ar_slip_cache and the reference
+ * its own tables, so the same checks hold the cache to the same sums. */
 /* arena-test-deps: exec market util */
 #include <math.h>
 #include <setjmp.h>
@@ -166,6 +168,9 @@ static void scenario(const ar_exec_cfg *c, size_t nsym, size_t n, uint64_t seed,
     p.bulk = ar_account_create(c, m, 10000, seed ^ 5, NULL);
     assert_non_null(p.ref);
     assert_non_null(p.bulk);
+    ar_slip_cache *sc = c->slip == AR_SLIP_SQRT ? ar_slip_cache_create(m, NULL) : NULL;
+    if (c->slip == AR_SLIP_SQRT) assert_non_null(sc);
+    ar_account_use_slip_cache(p.bulk, sc);
     uint64_t x = seed * 31 + 7;
     size_t ptr[4] = {0}, i = 0;
     double marks[4] = {NAN, NAN, NAN, NAN};
@@ -257,6 +262,7 @@ static void scenario(const ar_exec_cfg *c, size_t nsym, size_t n, uint64_t seed,
     free(lg.funding);
     ar_account_free(p.ref);
     ar_account_free(p.bulk);
+    ar_slip_cache_free(sc);
     ar_market_free(m);
 }
 
@@ -291,6 +297,54 @@ static void perp_symbols(void **state) {
     c.slip = AR_SLIP_SQRT;
     c.slip_k = 0.2;
     for (uint64_t seed = 31; seed <= 34; seed++) scenario(&c, 4, 2000, seed, 30);
+}
+
+/* The cache is read, not recomputed: volumes changed after it was built
+ * move the own-table account's fills and not the cached one's; a cache of
+ * another market is ignored. */
+static void slip_cache_is_read(void **state) {
+    (void)state;
+    ar_exec_cfg c;
+    ar_exec_cfg_default(&c);
+    c.slip = AR_SLIP_SQRT;
+    c.slip_k = 1;
+    ar_market *m = random_market(1, 500, 77), *other = random_market(1, 500, 78);
+    for (size_t i = 0; i < 500; i++) m->sym[0].bars.volume[i] = 50.0;
+    ar_slip_cache *sc = ar_slip_cache_create(m, NULL), *so = ar_slip_cache_create(other, NULL);
+    assert_non_null(sc);
+    assert_non_null(so);
+    /* from here on the market's volumes are 100x what the cache summed */
+    for (size_t i = 0; i < 500; i++) m->sym[0].bars.volume[i] = 5000.0;
+    double px[3];
+    for (int k = 0; k < 3; k++) {
+        ar_account *a = ar_account_create(&c, m, 1e6, 9, NULL);
+        assert_non_null(a);
+        ar_account_use_slip_cache(a, k == 1 ? sc : k == 2 ? so : NULL);
+        size_t i0 = 0;
+        while (i0 < 300 || !(m->sym[0].bars.close[i0 - 1] > 0 && isfinite(m->sym[0].bars.close[i0 - 1]))) i0++;
+        for (size_t i = 0; i < i0; i++) ar_account_on_bar(a, 0, i);
+        double marks[1] = {m->sym[0].bars.close[i0 - 1]};
+        ar_order_req r = {0, AR_OT_MARKET, 1, NAN, 1, NAN, NAN, 0};
+        ar_order_rec rec;
+        assert_int_equal(ar_account_submit(a, (int64_t)i0 * IV, &r, marks, &rec), AR_OK);
+        assert_int_equal(rec.status, AR_OS_PENDING);
+        for (size_t i = i0; i < i0 + 20; i++) ar_account_on_bar(a, 0, i);
+        size_t nf;
+        const ar_fill_rec *f = ar_account_fills(a, &nf);
+        assert_int_equal(nf, 1);
+        px[k] = f[0].price / f[0].ref_price - 1;
+        assert_true(px[k] > 0); /* the impact is there */
+        ar_account_free(a);
+    }
+    /* own tables over the volumes now; the cache over those it was built
+     * from (100x less volume: 10x the impact); another market's cache
+     * ignored (own tables again, the same fill) */
+    assert_true(fabs(px[1] / px[0] - 10) < 1e-6);
+    assert_true(px[2] == px[0]);
+    ar_slip_cache_free(sc);
+    ar_slip_cache_free(so);
+    ar_market_free(m);
+    ar_market_free(other);
 }
 
 static void spot(void **state) {
@@ -409,7 +463,8 @@ static void big_logs_stay_whole(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(perp_one_symbol), cmocka_unit_test(perp_symbols), cmocka_unit_test(spot),
+        cmocka_unit_test(perp_one_symbol), cmocka_unit_test(perp_symbols), cmocka_unit_test(slip_cache_is_read),
+        cmocka_unit_test(spot),
         cmocka_unit_test(inert_position), cmocka_unit_test(take_logs_needs_nothing_pending),
         cmocka_unit_test(big_logs_stay_whole),
     };

@@ -170,6 +170,21 @@ ar_account *ar_account_create(const ar_exec_cfg *cfg, const ar_market *m, double
                               uint64_t seed, ar_errbuf *eb);
 void ar_account_free(ar_account *a); /* NULL: no-op */
 
+/* The trailing volume and volatility sums the sqrt slippage model reads
+ * (24 bytes per bar per symbol). Without a cache every account builds them
+ * for itself up to the bars it fills in; accounts trading the same market
+ * can share one cache instead, built once over every bar of m and only read
+ * afterwards (threads may share it). Fills are the same either way, bit for
+ * bit. m must outlive the cache, and the cache its accounts. NULL on ENOMEM
+ * (eb says so). */
+typedef struct ar_slip_cache ar_slip_cache;
+ar_slip_cache *ar_slip_cache_create(const ar_market *m, ar_errbuf *eb);
+void ar_slip_cache_free(ar_slip_cache *c); /* NULL: no-op */
+/* Read the sqrt model's sums from c (NULL: the account's own again). Takes
+ * effect for the symbols whose tables in c cover the account's market as it
+ * is now (c built from that very market); the others keep their own. */
+void ar_account_use_slip_cache(ar_account *a, const ar_slip_cache *c);
+
 /* Process bar i of symbol sym: funding instants up to the bar's open,
  * pending orders active by its open, then TP/SL/limit/stop/liquidation
  * along the bar's path. Must be called in time order. */

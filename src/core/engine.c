@@ -556,7 +556,7 @@ typedef struct ep_spec {
 
 ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, const ar_market *xm, int64_t start,
                         int64_t end, int32_t window, uint64_t seed, uint32_t index, const char **coins, shared *sh,
-                        prompt_table *pt, ar_llm_pool *pool, size_t ndec, ar_errbuf *eb) {
+                        prompt_table *pt, ar_llm_pool *pool, const ar_slip_cache *slip, size_t ndec, ar_errbuf *eb) {
     memset(ep, 0, sizeof *ep);
     ep->cfg = cfg;
     ep->sh = sh;
@@ -611,6 +611,7 @@ ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, c
             e = AR_ECONFIG;
             goto fail;
         }
+        ar_account_use_slip_cache(g->acct, slip);
         ar_strategy_ctx sc = {ep->nsym, cfg->capital, &cfg->exec, aseed};
         if (strcmp(g->cfg->kind, "builtin")) {
             g->llm = 1;
@@ -672,13 +673,13 @@ static ar_err flush_equity(episode *ep, const ar_engine_opts *eo, ar_errbuf *eb)
 
 static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
                           const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
-                          const ar_engine_opts *eo, ar_run_episode *out, ar_errbuf *eb) {
+                          const ar_slip_cache *slip, const ar_engine_opts *eo, ar_run_episode *out, ar_errbuf *eb) {
     int64_t start = sp->start, end = sp->end;
     int64_t cad = cfg->cadence;
     size_t ndec = (size_t)((end - start + cad - 1) / cad);
     episode ep;
     ar_err e = ar__episode_init(&ep, cfg, m, NULL, start, end, sp->window, sp->seed, index, coins, sh, pt, pool,
-                                ndec, eb);
+                                slip, ndec, eb);
     if (e) return e;
     size_t nfed = ep.nagents * ep.nsym;
     size_t *fed = calloc(nfed > 0 ? nfed : 1, sizeof *fed);
@@ -1024,6 +1025,7 @@ typedef struct driver {
     size_t nsel;               /* episodes selected */
     ar_run *run;               /* header for on_episode */
     pthread_mutex_t cb_mu;     /* one on_episode call at a time */
+    ar_slip_cache *slip;       /* sqrt slippage sums over m, shared by every account on m */
 } driver;
 
 static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
@@ -1031,6 +1033,7 @@ static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
     const ep_spec *sp = &d->specs[k];
     const ar_market *m = d->m;
     ar_market *scaled = NULL;
+    ar_slip_cache *slip = NULL;
     double *f = NULL;
     char(*names)[AR_SYM_MAX] = NULL;
     const char **coins = NULL;
@@ -1056,11 +1059,18 @@ static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
             e = ar_errf(&d->ebs[k], AR_ENOMEM, "out of memory");
             goto out;
         }
+        /* this episode's own prices: sums of its own, shared by its agents */
+        if (cfg->exec.slip == AR_SLIP_SQRT && cfg->nagents > 1 &&
+            (slip = ar_slip_cache_create(scaled, &d->ebs[k])) == NULL) {
+            e = AR_ENOMEM;
+            goto out;
+        }
     }
     e = run_episode(cfg, scaled ? scaled : m, sp, (uint32_t)k, coins, d->nsel == 1 ? d->progress : NULL, d->sh,
-                    &d->pts[k], pool, d->opts, &d->eps[k], &d->ebs[k]);
+                    &d->pts[k], pool, scaled ? slip : d->slip, d->opts, &d->eps[k], &d->ebs[k]);
     if (e == AR_OK && f) unscale(&d->eps[k], f);
 out:
+    ar_slip_cache_free(slip);
     ar_market_free(scaled);
     free(f);
     free(names);
@@ -1232,10 +1242,16 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     r->rescored = mode == AR_CASSETTE_RESCORE;
     driver d = {cfg, m, opts, specs, n, 0, r->episodes, pts, errs, ebs, &sh,
                 cfg->nllm > 0 && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE, NULL,
-                opts ? opts->progress : NULL, opts ? opts->only : NULL, n, r, PTHREAD_MUTEX_INITIALIZER};
+                opts ? opts->progress : NULL, opts ? opts->only : NULL, n, r, PTHREAD_MUTEX_INITIALIZER, NULL};
     /* One set of LLM limits for every worker's pool: max_concurrent and rpm
      * hold for the run, whatever --jobs is. */
     if (d.use_pool && (d.limits = ar_llm_limits_create()) == NULL) e = ar_errf(eb, AR_ENOMEM, "out of memory");
+    /* The sqrt model's trailing sums depend on the market alone: built once
+     * here for every account of every episode on m (24 bytes per bar and
+     * symbol, instead of that per account), read-only from then on. */
+    if (e == AR_OK && cfg->exec.slip == AR_SLIP_SQRT && !cfg->anon_prices && cfg->nagents * n > 1 &&
+        (d.slip = ar_slip_cache_create(m, eb)) == NULL)
+        e = AR_ENOMEM;
     if (d.only) {
         d.nsel = 0;
         for (size_t k = 0; k < n; k++) d.nsel += d.only[k] != 0;
@@ -1258,6 +1274,7 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
         free(th);
     }
     ar_llm_limits_free(d.limits); /* every pool using it was freed by its worker */
+    ar_slip_cache_free(d.slip);
     for (size_t k = 0; k < n && e == AR_OK; k++)
         if (errs[k]) {
             e = errs[k];

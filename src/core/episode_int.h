@@ -109,12 +109,13 @@ typedef struct episode {
     ep_agent *ag;
 } episode;
 
-/* Set up ep for cfg: agents see m, accounts fill against xm (NULL: m).
+/* Set up ep for cfg: agents see m, accounts fill against xm (NULL: m);
+ * slip (NULL: none) holds the sqrt slippage sums of xm for every account.
  * ndec: decisions expected (equity arrays are sized for ndec + 1 samples
  * and grow past that). On failure ep is cleaned up. */
 ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, const ar_market *xm, int64_t start,
                         int64_t end, int32_t window, uint64_t seed, uint32_t index, const char **coins, shared *sh,
-                        prompt_table *pt, ar_llm_pool *pool, size_t ndec, ar_errbuf *eb);
+                        prompt_table *pt, ar_llm_pool *pool, const ar_slip_cache *slip, size_t ndec, ar_errbuf *eb);
 /* Decision k at t: feed bars closed by t, sample equity, every agent decides. */
 ar_err ar__episode_step(episode *ep, int64_t t, size_t k, ar_errbuf *eb);
 /* Feed bars closed by t to the accounts (live: fills as the feed goes). */

@@ -286,7 +286,7 @@ static ar_err start(ar_live *L, int64_t t, ar_errbuf *eb) {
         if (models && (L->pool = ar_llm_pool_create(ar_mix64(cfg->seed ^ UINT64_C(0x11a)), eb)) == NULL) return AR_EIO;
     }
     if ((e = ar__episode_init(&L->ep, cfg, L->om, L->xm, s0, L->end, 0, cfg->seed, 0, NULL, &L->sh, &L->pt, L->pool,
-                              1024, eb)))
+                              NULL, 1024, eb)))
         return e;
     L->ep_ready = 1;
     L->ep.answer_clock = L->o.feed_clock;

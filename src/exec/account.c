@@ -49,7 +49,7 @@ typedef struct sym_state {
     size_t fcur;        /* next funding-series instant to process */
     int64_t fgap;       /* config instants closer than this to a series instant are covered */
     double last_close;  /* mark fallback when the caller has none */
-    ar__slip_hist hist; /* sqrt slippage statistics */
+    ar__slip_src hist; /* sqrt slippage statistics */
 } sym_state;
 
 #define LOG_TYPE(name, T) \
@@ -144,10 +144,8 @@ ar_account *ar_account_create(const ar_exec_cfg *cfg, const ar_market *m, double
         for (size_t k = 1; k < fs->n; k++)
             if (fs->t[k] - fs->t[k - 1] < minstep) minstep = fs->t[k] - fs->t[k - 1];
         a->ss[s].fgap = fs->n > 1 && minstep > cfg->funding_interval ? minstep : cfg->funding_interval;
-        /* precompute what the data holds now; live bars extend it lazily */
-        if (cfg->slip == AR_SLIP_SQRT &&
-            ar__slip_hist_extend(&a->ss[s].hist, &m->sym[s].bars, m->sym[s].bars.n) != AR_OK)
-            goto nomem;
+        /* sqrt slippage sums: built on the first fill that needs them, up to
+         * its bar, unless a shared cache is handed over before */
     }
     if (cfg->slip_noise_bps > 0) {
         a->rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -166,7 +164,7 @@ nomem:
 void ar_account_free(ar_account *a) {
     if (a == NULL) return;
     if (a->ss != NULL)
-        for (size_t s = 0; s < a->nsym; s++) ar__slip_hist_free(&a->ss[s].hist);
+        for (size_t s = 0; s < a->nsym; s++) ar__slip_hist_free(&a->ss[s].hist.own);
     if (a->rng != NULL) gsl_rng_free(a->rng);
     free(a->pos);
     free(a->ss);
@@ -177,6 +175,14 @@ void ar_account_free(ar_account *a) {
     free(a->trades.v);
     free(a->funding.v);
     free(a);
+}
+
+void ar_account_use_slip_cache(ar_account *a, const ar_slip_cache *c) {
+    if (a == NULL) return;
+    for (size_t s = 0; s < a->nsym; s++) {
+        const ar__slip_hist *h = ar__slip_cache_get(c, a->m, s);
+        if (h != NULL || c == NULL) a->ss[s].hist.shared = h;
+    }
 }
 
 /* ---- prices ---------------------------------------------------------------- */

@@ -6,11 +6,20 @@
  * the mean volume per bar inside the window times bars per day. The window is
  * the bars strictly before the fill bar that open at or after
  * t_fill - window, so a fill never sees its own bar (no look-ahead). Prefix
- * sums make each query O(1). One history per (account, symbol); no locking. */
+ * sums make each query O(1). The sums over a market's bars are the same for
+ * every account trading it: a tournament builds them once (ar_slip_cache)
+ * and its accounts only read them; an account without a cache (live runs,
+ * library callers) grows tables of its own as bars arrive. */
 #include <math.h>
 #include <stdlib.h>
 #include "arena/util.h"
 #include "exec/exec_int.h"
+
+struct ar_slip_cache {
+    const ar_market *m;
+    size_t nsym;
+    ar__slip_hist *h; /* per symbol, covering every bar */
+};
 
 /* An impact above half the price makes the model meaningless (a sell could
  * fill at a negative price); the cap keeps fills positive whatever k is. */
@@ -55,18 +64,51 @@ void ar__slip_hist_free(ar__slip_hist *h) {
     free(h->r1);
     free(h->r2);
     h->vol = h->r1 = h->r2 = NULL;
-    h->n = h->cap = h->ws = 0;
+    h->n = h->cap = 0;
 }
 
-double ar__slip_sqrt_frac(ar__slip_hist *h, const ar_symbol *s, size_t i, double q, double k,
-                          int64_t window) {
+ar_slip_cache *ar_slip_cache_create(const ar_market *m, ar_errbuf *eb) {
+    ar_slip_cache *c = m ? calloc(1, sizeof *c) : NULL;
+    if (c == NULL || (c->h = calloc(m->nsym ? m->nsym : 1, sizeof *c->h)) == NULL) {
+        free(c);
+        ar_errf(eb, m ? AR_ENOMEM : AR_EINVAL, "exec: %s", m ? "out of memory for slippage statistics" : "no market");
+        return NULL;
+    }
+    c->m = m;
+    c->nsym = m->nsym;
+    for (size_t s = 0; s < m->nsym; s++)
+        if (ar__slip_hist_extend(&c->h[s], &m->sym[s].bars, m->sym[s].bars.n) != AR_OK) {
+            ar_slip_cache_free(c);
+            ar_errf(eb, AR_ENOMEM, "exec: out of memory for slippage statistics");
+            return NULL;
+        }
+    return c;
+}
+
+void ar_slip_cache_free(ar_slip_cache *c) {
+    if (c == NULL) return;
+    for (size_t s = 0; s < c->nsym; s++) ar__slip_hist_free(&c->h[s]);
+    free(c->h);
+    free(c);
+}
+
+const ar__slip_hist *ar__slip_cache_get(const ar_slip_cache *c, const ar_market *m, size_t s) {
+    if (c == NULL || c->m != m || s >= c->nsym || c->h[s].n != m->sym[s].bars.n) return NULL;
+    return &c->h[s];
+}
+
+double ar__slip_sqrt_frac(ar__slip_src *src, const ar_symbol *s, size_t i, double q, double k, int64_t window) {
     const ar_bars *b = &s->bars;
     if (i >= b->n || s->interval <= 0 || !(k > 0) || !(fabs(q) > 0)) return 0;
-    if (ar__slip_hist_extend(h, b, i) != AR_OK) return 0;
+    const ar__slip_hist *h = src->shared;
+    if (h == NULL || h->n < i) {
+        if (ar__slip_hist_extend(&src->own, b, i) != AR_OK) return 0;
+        h = &src->own;
+    }
     int64_t from = b->t[i] - window;
-    if (h->ws > i) h->ws = 0; /* a query out of time order: rescan from the start */
-    while (h->ws < i && b->t[h->ws] < from) h->ws++;
-    size_t j0 = h->ws, nb = i - j0;
+    if (src->ws > i) src->ws = 0; /* a query out of time order: rescan from the start */
+    while (src->ws < i && b->t[src->ws] < from) src->ws++;
+    size_t j0 = src->ws, nb = i - j0;
     if (nb < 2) return 0;
     double vsum = h->vol[i] - h->vol[j0];
     if (!(vsum > 0)) return 0;
