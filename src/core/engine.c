@@ -953,20 +953,25 @@ static double anon_factor(uint64_t seed, int32_t window, size_t s) {
 }
 
 /* A copy of m with prices x f and volumes / f per symbol (notional values and
- * therefore equity, fees and PnL in quote currency are unchanged). */
-static ar_market *scaled_market(const ar_market *m, const double *f) {
+ * therefore equity, fees and PnL in quote currency are unchanged), of the
+ * bars that open before end: an episode ending at end never feeds a later
+ * one (the final mark feeds bars closed by end), and what agents may read
+ * is the history before the decision time, so the rows after are copied for
+ * nothing (bar indices are the same as in m). */
+static ar_market *scaled_market(const ar_market *m, const double *f, int64_t end) {
     ar_market *c = ar_market_create();
     if (c == NULL) return NULL;
     for (size_t s = 0; s < m->nsym; s++) {
         const ar_symbol *y = &m->sym[s];
         int k = ar_market_add_symbol(c, y->name);
-        if (k < 0 || ar_bars_reserve(&c->sym[k].bars, y->bars.n)) {
+        size_t n = ar_bars_lower_bound(&y->bars, end);
+        if (k < 0 || ar_bars_reserve(&c->sym[k].bars, n)) {
             ar_market_free(c);
             return NULL;
         }
         ar_symbol *z = &c->sym[k];
         z->interval = y->interval;
-        for (size_t i = 0; i < y->bars.n; i++)
+        for (size_t i = 0; i < n; i++)
             ar_bars_push(&z->bars, y->bars.t[i], y->bars.open[i] * f[s], y->bars.high[i] * f[s], y->bars.low[i] * f[s],
                          y->bars.close[i] * f[s], y->bars.volume[i] / f[s]);
         for (size_t i = 0; i < y->funding.n; i++)
@@ -1055,7 +1060,7 @@ static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
         }
         /* one factor per symbol and window: every seed of a window sees the same market */
         for (size_t s = 0; s < m->nsym; s++) f[s] = anon_factor(cfg->seed, sp->window, s);
-        if ((scaled = scaled_market(m, f)) == NULL) {
+        if ((scaled = scaled_market(m, f, sp->end)) == NULL) {
             e = ar_errf(&d->ebs[k], AR_ENOMEM, "out of memory");
             goto out;
         }
