@@ -441,7 +441,7 @@ static const char css[] =
     "table.league{font-size:13px}table.league td,table.league th{padding:3px 6px}\n"
     "th,td{padding:3px 8px;border-bottom:1px solid #e6e8ec;text-align:left;vertical-align:top}\n"
     "th{background:#eef0f4;font-weight:600;position:sticky;top:0}\n"
-    "td.n,th.n{text-align:right;white-space:nowrap}\n"
+    "td.n,th.n{text-align:right;white-space:nowrap}td.ag{white-space:nowrap}\n"
     "table.kv th{background:none;position:static;white-space:nowrap;color:#4a5263}\n"
     ".wrap{overflow-x:auto;max-width:100%}\n"
     ".scroll{max-height:420px;overflow:auto;border:1px solid #e6e8ec;width:fit-content}\n"
@@ -687,7 +687,7 @@ static void league_table(rep *R) {
         const ar_league_row *r = &l->rows[i];
         row_extra x;
         row_extra_get(r, &x);
-        fprintf(f, "<tr><td class=\"n\">%zu</td><td><span class=\"sw\" style=\"background:%s\"></span>"
+        fprintf(f, "<tr><td class=\"n\">%zu</td><td class=\"ag\"><span class=\"sw\" style=\"background:%s\"></span>"
                    "<a href=\"#agent-%zu\">",
                 i + 1, palette[i % NCOLORS], i);
         esc_fixed(f, r->agent, sizeof r->agent);
