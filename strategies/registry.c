@@ -32,15 +32,29 @@ static const ar_param_def rnd_params[] = {
     {"fraction", 0.5, 0, 1, 0, "share of equity put to work, split across symbols"},
     {NULL, 0, 0, 0, 0, NULL}};
 
+/* How far back before the visible bars a decision may read. The rolling
+ * sums of sma_cross and mean_revert step from the last bar they summed,
+ * dropping the bar a window before each new one, and start over when more
+ * than a window of bars came in: so nothing older than two windows back.
+ * momentum reads the bar lookback before the last. flat, buy_hold and
+ * random read no bar (the marks only). */
+static size_t no_lookback(const double *p) {
+    (void)p;
+    return 0;
+}
+static size_t sma_lookback(const double *p) { return 2 * (size_t)p[1]; }
+static size_t mom_lookback(const double *p) { return (size_t)p[0] + 1; }
+static size_t mr_lookback(const double *p) { return 2 * (size_t)p[0]; }
+
 static const ar_strategy_def table[] = {
-    {"flat", "never trades: holds cash", no_params, ar__flat_create},
+    {"flat", "never trades: holds cash", no_params, ar__flat_create, no_lookback},
     {"buy_hold", "buys every symbol with an equal share of equity at the first decision", no_params,
-     ar__buy_hold_create},
-    {"sma_cross", "long-only moving-average crossover", sma_params, ar__sma_cross_create},
-    {"momentum", "time-series momentum, long or short", mom_params, ar__momentum_create},
-    {"mean_revert", "z-score mean reversion, long or short", mr_params, ar__mean_revert_create},
-    {"random", "seeded coin flips: the no-edge baseline", rnd_params, ar__random_create},
-    {NULL, NULL, NULL, NULL}};
+     ar__buy_hold_create, no_lookback},
+    {"sma_cross", "long-only moving-average crossover", sma_params, ar__sma_cross_create, sma_lookback},
+    {"momentum", "time-series momentum, long or short", mom_params, ar__momentum_create, mom_lookback},
+    {"mean_revert", "z-score mean reversion, long or short", mr_params, ar__mean_revert_create, mr_lookback},
+    {"random", "seeded coin flips: the no-edge baseline", rnd_params, ar__random_create, no_lookback},
+    {NULL, NULL, NULL, NULL, NULL}};
 
 const ar_strategy_def *ar_strategy_table(void) {
     return table;

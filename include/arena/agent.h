@@ -81,6 +81,10 @@ typedef struct ar_strategy_def {
     const ar_param_def *params; /* terminated by a NULL name */
     /* p holds one value per param in definition order (validated). */
     ar_err (*create)(const ar_strategy_ctx *ctx, const double *p, ar_agent **out);
+    /* At most how many bars before the visible ones (obs->nvis) a decision
+     * reads, rolling state included: older bars are never read again, so a
+     * windowed market may drop them. NULL: any bar (no windowing). */
+    size_t (*lookback)(const double *p);
 } ar_strategy_def;
 
 /* Table of built-in strategies, terminated by a NULL name. */

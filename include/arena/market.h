@@ -15,10 +15,12 @@
 
 #define AR_SYM_MAX 32 /* symbol names are at most 31 bytes */
 
+typedef struct ar_bars_win ar_bars_win;
 typedef struct ar_bars {
     size_t n, cap;
     int64_t *t; /* bar open time, ns UTC, strictly increasing */
     double *open, *high, *low, *close, *volume;
+    ar_bars_win *win; /* NULL: every row in memory; else a window (below) */
 } ar_bars;
 
 typedef struct ar_trades {
@@ -76,6 +78,45 @@ void ar_funding_free(ar_funding *f);
 
 /* Index of the first bar with t >= x (n when none): binary search. */
 size_t ar_bars_lower_bound(const ar_bars *b, int64_t x);
+
+/* ---- windowed bars -------------------------------------------------------
+ * A series too long to hold, read from its file in blocks of AR_BARS_BLOCK
+ * rows as it is needed (src/market/window.c; the market-file reader makes
+ * them, ar_market_h5_read_windowed). The columns keep their indices, but
+ * only rows of pinned blocks (and a few recently unpinned ones) are there:
+ * reading any other row faults. Pins are counts per block; whoever reads
+ * rows pins them first and unpins when done. On unwindowed bars every call
+ * below is a no-op (pins succeed, nothing is released). One thread at a
+ * time: a windowed market is not shared between threads. */
+#define AR_BARS_BLOCK 8192
+/* Fill rows [from, from + n) of b's columns (the block is writable then). */
+typedef ar_err (*ar_bars_load_fn)(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf *eb);
+/* Make an empty b a window over n rows: block_t0 holds the first time of
+ * each block (ceil(n / AR_BARS_BLOCK) entries, copied), last_t the last
+ * row's, max_bad_run the longest run of rows with a bad price (the
+ * account's catch-up looks back over such a run). ctx_free(ctx) runs when
+ * b is freed; when this fails, ctx is still the caller's. */
+ar_err ar_bars_window(ar_bars *b, size_t n, const int64_t *block_t0, int64_t last_t, size_t max_bad_run,
+                      ar_bars_load_fn load, void *ctx, void (*ctx_free)(void *), ar_errbuf *eb);
+int ar_bars_windowed(const ar_bars *b);
+/* Pin blocks [k0, k1) (loading those not there) / rows [lo, hi). On a
+ * failed load nothing stays pinned, eb says why, and the failure sticks
+ * (ar_bars_window_error). */
+ar_err ar_bars_pin_blocks(const ar_bars *b, size_t k0, size_t k1, ar_errbuf *eb);
+void ar_bars_unpin_blocks(const ar_bars *b, size_t k0, size_t k1);
+ar_err ar_bars_pin(const ar_bars *b, size_t lo, size_t hi, ar_errbuf *eb);
+void ar_bars_unpin(const ar_bars *b, size_t lo, size_t hi);
+/* The first load failure of a windowed b (AR_OK: none). */
+ar_err ar_bars_window_error(const ar_bars *b, ar_errbuf *eb);
+size_t ar_bars_max_bad_run(const ar_bars *b); /* 0 when unwindowed */
+/* Blocks loaded now and at most so far (0 when unwindowed). */
+void ar_bars_window_stats(const ar_bars *b, size_t *resident, size_t *peak);
+/* Blocks of a windowed b (0 when unwindowed) and the first time of block k. */
+size_t ar_bars_nblocks(const ar_bars *b);
+int64_t ar_bars_block_time(const ar_bars *b, size_t k);
+/* Time of row i < n, pinned or not (INT64_MIN when its block cannot be
+ * loaded: the failure sticks). */
+int64_t ar_bars_time(const ar_bars *b, size_t i);
 
 /* ---- CSV import ----------------------------------------------------------
  * kinds: AR_CSV_AUTO looks at the first line: a header naming a time column

@@ -22,6 +22,18 @@ ar_err ar_market_h5_write(const char *path, const ar_market *m, int append, ar_e
 ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnames,
                          ar_market **out, ar_errbuf *eb);
 
+/* The same, but each symbol's bars stay in the file and are read block by
+ * block as they are pinned (windowed bars, include/arena/market.h): the
+ * file stays open until the market is freed. The checks and the content
+ * hashes are those of ar_market_h5_read (the bars are read through once). */
+ar_err ar_market_h5_read_windowed(const char *path, const char *const *names, size_t nnames,
+                                  ar_market **out, ar_errbuf *eb);
+
+/* Rows of bars the named symbols (all when names is NULL) have in the file,
+ * without reading them. */
+ar_err ar_market_h5_count_bars(const char *path, const char *const *names, size_t nnames, size_t *rows,
+                               ar_errbuf *eb);
+
 /* Silence HDF5's automatic error stack printing (call once at start-up);
  * errors are reported through ar_errbuf instead. */
 void ar_store_init(void);

@@ -36,13 +36,44 @@ static void usage(FILE *f) {
             "  removes the shards. Under mpirun the ranks share the episodes, each keeping\n"
             "  its own in RUN.h5.shard-<rank>; rank 0 writes RUN.h5 (docs/MPI.md).\n"
             "  Equity curves past ARENA_CURVE_MEMORY bytes (default 32 MiB, 0: always)\n"
-            "  go into RUN.h5 block by block as the run goes on (docs/ENGINE.md).\n");
+            "  go into RUN.h5 block by block as the run goes on, and bars past\n"
+            "  ARENA_MARKET_MEMORY bytes (default 64 MiB, 0: always) are read from the\n"
+            "  market file block by block when every agent is a builtin strategy and\n"
+            "  slippage is not sqrt (docs/ENGINE.md \"Memory\").\n");
 }
 
 static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Bytes of bars a run reads whole before it reads them from the market
+ * file block by block instead (windowed bars: memory independent of the
+ * length of the data, docs/ENGINE.md "Memory"): ARENA_MARKET_MEMORY
+ * (bytes; 0 always windows), else 64 MiB. Only runs whose every agent
+ * declares how far back it reads (the builtin strategies), without sqrt
+ * slippage or anonymized prices (both read every bar) can window. */
+#define MARKET_MEMORY_DEFAULT ((size_t)64 << 20)
+static size_t env_bytes(const char *name, size_t dflt) {
+    const char *v = getenv(name);
+    char *end = NULL;
+    if (v == NULL || *v == '\0') return dflt;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end != '\0' || v[0] == '-') {
+        fprintf(stderr, "arena run: %s: expected a number of bytes, got '%s' (using %zu)\n", name, v, dflt);
+        return dflt;
+    }
+    return x > SIZE_MAX ? SIZE_MAX : (size_t)x;
+}
+
+static int can_window(const ar_config *cfg) {
+    if (cfg->exec.slip == AR_SLIP_SQRT || cfg->anon_prices) return 0;
+    for (size_t a = 0; a < cfg->nagents; a++) {
+        const ar_agent_cfg *g = &cfg->agents[a];
+        if (strcmp(g->kind, "builtin") || g->def == NULL || g->def->lookback == NULL) return 0;
+    }
+    return 1;
 }
 
 static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_errbuf *eb) {
@@ -52,7 +83,12 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
         if (names == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
         for (size_t i = 0; i < cfg->nsym; i++) names[i] = cfg->symbols[i];
     }
-    ar_err e = ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
+    int window = 0;
+    size_t rows = 0;
+    if (can_window(cfg) && ar_market_h5_count_bars(cfg->data, names, cfg->nsym, &rows, eb) == AR_OK)
+        window = rows > 0 && rows > env_bytes("ARENA_MARKET_MEMORY", MARKET_MEMORY_DEFAULT) / (6 * sizeof(double));
+    ar_err e = window ? ar_market_h5_read_windowed(cfg->data, names, cfg->nsym, m, eb)
+                      : ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
     free((void *)names);
     if (e) return e;
     /* The manifest names the exact data by content: sha256 over each used
@@ -228,18 +264,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
  * curves stays one block per agent however long the data
  * (docs/ENGINE.md, "Memory"). */
 #define CURVE_MEMORY_DEFAULT ((size_t)32 << 20)
-static size_t curve_memory(void) {
-    const char *v = getenv("ARENA_CURVE_MEMORY");
-    char *end = NULL;
-    if (v == NULL || *v == '\0') return CURVE_MEMORY_DEFAULT;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (*end != '\0' || v[0] == '-') {
-        fprintf(stderr, "arena run: ARENA_CURVE_MEMORY: expected a number of bytes, got '%s' (using %zu)\n", v,
-                CURVE_MEMORY_DEFAULT);
-        return CURVE_MEMORY_DEFAULT;
-    }
-    return x > SIZE_MAX ? SIZE_MAX : (size_t)x;
-}
+static size_t curve_memory(void) { return env_bytes("ARENA_CURVE_MEMORY", CURVE_MEMORY_DEFAULT); }
 
 static size_t curve_bytes(const ar_run *skel) {
     size_t n = 0;
@@ -534,6 +559,16 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         fprintf(stderr, "timing: load %.2f ms, engine %.2f ms (%zu bars x %zu agents, %.1f M bars/s), write %.2f ms, table %.2f ms\n",
                 t_load - t0, eng, bars, cfg->nagents, eng > 0 ? (double)bars / eng / 1e3 : 0.0, t_write - t_run,
                 now_ms() - t_write);
+        size_t peak = 0, blocks = 0;
+        for (size_t s = 0; s < m->nsym; s++) {
+            size_t p = 0;
+            ar_bars_window_stats(&m->sym[s].bars, NULL, &p);
+            peak += p;
+            blocks += ar_bars_nblocks(&m->sym[s].bars);
+        }
+        if (blocks)
+            fprintf(stderr, "timing: bars read from the file in blocks of %d rows: at most %zu of %zu blocks in memory\n",
+                    AR_BARS_BLOCK, peak, blocks);
     }
     rc = AR_EXIT_OK;
 out:

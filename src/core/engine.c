@@ -597,7 +597,11 @@ ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, c
         ep->coins[s] = coins ? coins[s] : m->sym[s].name;
         /* Bars that closed by the start are warm-up history: visible, not traded. */
         ep->ptr[s] = ar_bars_lower_bound(&sy->bars, start - sy->interval + 1);
-        ep->marks[s] = ep->ptr[s] ? sy->bars.close[ep->ptr[s] - 1] : NAN;
+        ep->marks[s] = NAN;
+        if (ep->ptr[s] && ar_bars_pin(&sy->bars, ep->ptr[s] - 1, ep->ptr[s], NULL) == AR_OK) {
+            ep->marks[s] = sy->bars.close[ep->ptr[s] - 1]; /* (a windowed row: pinned to read) */
+            ar_bars_unpin(&sy->bars, ep->ptr[s] - 1, ep->ptr[s]);
+        }
         if (ep->optr != ep->ptr)
             ep->optr[s] = ar_bars_lower_bound(&m->sym[s].bars, start - m->sym[s].interval + 1);
     }
@@ -671,6 +675,75 @@ static ar_err flush_equity(episode *ep, const ar_engine_opts *eo, ar_errbuf *eb)
     return AR_OK;
 }
 
+/* ---- windowed markets -------------------------------------------------------
+ * A market whose bars stay in the file (ar_market_h5_read_windowed) has
+ * only pinned blocks of rows in memory. An episode pins, per symbol, the
+ * blocks from `margin` rows before its bar cursor up to the block holding
+ * the first bar the next advance will not feed (found from the blocks'
+ * first times, so nothing is read to know it), and unpins blocks as the
+ * cursor leaves them behind. margin covers what is read behind the cursor:
+ * the agents' declared look-back (ar_strategy_def.lookback), the run of bad
+ * rows an account's catch-up looks back over, and the mark. */
+typedef struct winpin {
+    size_t blo, bhi; /* pinned blocks [blo, bhi) */
+    size_t kb;       /* blocks whose first time is at or before the last limit */
+    size_t behind;   /* win_behind has work when the cursor reaches this */
+} winpin;
+
+/* Rows behind the cursor an episode of cfg may read, or SIZE_MAX (keep all). */
+static size_t episode_lookback(const ar_config *cfg) {
+    size_t L = 0;
+    for (size_t a = 0; a < cfg->nagents; a++) {
+        const ar_agent_cfg *g = &cfg->agents[a];
+        if (strcmp(g->kind, "builtin") || g->def == NULL || g->def->lookback == NULL) return SIZE_MAX;
+        size_t x = g->def->lookback(g->params);
+        if (x > L) L = x;
+    }
+    return L;
+}
+
+/* Pin what advancing to t will read; *next: the first t at which there
+ * will be more to pin (checking costs one comparison per decision). */
+static ar_err win_ahead(episode *ep, winpin *wp, int64_t t, int64_t *next, ar_errbuf *eb) {
+    *next = INT64_MAX;
+    for (size_t s = 0; s < ep->nsym; s++) {
+        const ar_symbol *y = &ep->xm->sym[s];
+        const ar_bars *b = &y->bars;
+        if (!ar_bars_windowed(b)) continue;
+        size_t nb = ar_bars_nblocks(b);
+        while (wp[s].kb < nb && ar_bars_block_time(b, wp[s].kb) <= t - y->interval) wp[s].kb++;
+        size_t want = wp[s].kb + 1 < nb ? wp[s].kb + 1 : nb;
+        if (want > wp[s].bhi) {
+            ar_errbuf why = {{0}};
+            ar_err e = ar_bars_pin_blocks(b, wp[s].bhi, want, &why);
+            if (e) return ar_errf(eb, e, "%s: %s", y->name, why.msg);
+            wp[s].bhi = want;
+        }
+        if (wp[s].kb < nb && ar_bars_block_time(b, wp[s].kb) + y->interval < *next)
+            *next = ar_bars_block_time(b, wp[s].kb) + y->interval;
+    }
+    return AR_OK;
+}
+
+/* Unpin the blocks wholly more than margin rows behind the cursor. */
+static void win_behind(episode *ep, winpin *wp, size_t margin) {
+    for (size_t s = 0; s < ep->nsym; s++) {
+        if (ep->ptr[s] < wp[s].behind) continue; /* (SIZE_MAX: not windowed, or keeping all) */
+        const ar_bars *b = &ep->xm->sym[s].bars;
+        size_t m = margin + ar_bars_max_bad_run(b), lo = ep->ptr[s] > m ? ep->ptr[s] - m : 0, k = lo / AR_BARS_BLOCK;
+        if (k > wp[s].bhi) k = wp[s].bhi;
+        if (k > wp[s].blo) {
+            ar_bars_unpin_blocks(b, wp[s].blo, k);
+            wp[s].blo = k;
+        }
+        wp[s].behind = (wp[s].blo + 1) * AR_BARS_BLOCK + m; /* the cursor that moves blo on */
+    }
+}
+
+static void win_release(episode *ep, winpin *wp) {
+    for (size_t s = 0; wp && s < ep->nsym; s++) ar_bars_unpin_blocks(&ep->xm->sym[s].bars, wp[s].blo, wp[s].bhi);
+}
+
 static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
                           const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
                           const ar_slip_cache *slip, const ar_engine_opts *eo, ar_run_episode *out, ar_errbuf *eb) {
@@ -681,6 +754,31 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     ar_err e = ar__episode_init(&ep, cfg, m, NULL, start, end, sp->window, sp->seed, index, coins, sh, pt, pool,
                                 slip, ndec, eb);
     if (e) return e;
+    winpin *wp = NULL;
+    size_t margin = SIZE_MAX;
+    int64_t win_next = INT64_MIN; /* windowed: the next t that pins more */
+    for (size_t s = 0; s < ep.nsym; s++) {
+        const ar_bars *b = &ep.xm->sym[s].bars;
+        if (!ar_bars_windowed(b)) continue;
+        if ((e = ar_bars_window_error(b, eb))) {
+            free(wp);
+            ar__episode_cleanup(&ep);
+            return e;
+        }
+        if (wp == NULL) {
+            size_t L = episode_lookback(cfg);
+            margin = L == SIZE_MAX ? SIZE_MAX : L + 2;
+            if ((wp = calloc(ep.nsym, sizeof *wp)) == NULL) {
+                ar__episode_cleanup(&ep);
+                return ar_errf(eb, AR_ENOMEM, "out of memory");
+            }
+        }
+        size_t m = margin == SIZE_MAX ? SIZE_MAX : margin + ar_bars_max_bad_run(b);
+        wp[s].blo = wp[s].bhi = m == SIZE_MAX || ep.ptr[s] <= m ? 0 : (ep.ptr[s] - m) / AR_BARS_BLOCK;
+        wp[s].behind = m == SIZE_MAX ? SIZE_MAX : 0;
+    }
+    for (size_t s = 0; wp && s < ep.nsym; s++)
+        if (!ar_bars_windowed(&ep.xm->sym[s].bars)) wp[s].behind = SIZE_MAX;
     size_t nfed = ep.nagents * ep.nsym;
     size_t *fed = calloc(nfed > 0 ? nfed : 1, sizeof *fed);
     if (fed == NULL) {
@@ -726,6 +824,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     size_t i1 = one ? ep.ptr[0] : 0, n1 = one ? b1->n : 0;
     for (size_t k = 0; k < ndec; k++) {
         int64_t t = start + (int64_t)k * cad;
+        if (wp && t >= win_next && (e = win_ahead(&ep, wp, t, &win_next, eb))) goto done;
         if (one) { /* advance_exec's one-symbol case */
             int64_t lim = t - iv1;
             if (i1 < n1 && bt1[i1] <= lim) {
@@ -757,7 +856,9 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         }
         if (na > 0 && ag[0].neq == blk && (e = flush_equity(&ep, eo, eb))) goto done;
         if (progress_to && k % step == 0) progress(progress_to, k, ndec, &last_pct);
+        if (wp) win_behind(&ep, wp, margin);
     }
+    if (wp && (e = win_ahead(&ep, wp, end, &win_next, eb))) goto done;
     advance(&ep, end); /* the final mark, as ar__episode_mark */
     sample_bt(&ep, end);
     if (progress_to) progress(progress_to, ndec, ndec, &last_pct);
@@ -787,6 +888,8 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         }
     }
 done:
+    win_release(&ep, wp);
+    free(wp);
     ar__episode_cleanup(&ep);
     free(fed);
     return e;
@@ -800,7 +903,8 @@ static ar_err default_window(const ar_config *cfg, const ar_market *m, int64_t *
     for (size_t s = 0; s < m->nsym; s++) {
         const ar_symbol *sy = &m->sym[s];
         if (sy->bars.n == 0) return ar_errf(eb, AR_EFORMAT, "%s: symbol %s has no bars", cfg->data, sy->name);
-        int64_t first = sy->bars.t[0] + sy->interval, last = sy->bars.t[sy->bars.n - 1] + sy->interval;
+        int64_t first = ar_bars_time(&sy->bars, 0) + sy->interval,
+                last = ar_bars_time(&sy->bars, sy->bars.n - 1) + sy->interval;
         if (first > s0) s0 = first;
         if (last > e0) e0 = last;
     }
@@ -1180,6 +1284,13 @@ ar_err ar_tournament_skeleton(const ar_config *cfg, const ar_market *m, const ch
     if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
     ep_spec *specs = NULL;
     size_t n = 0;
+    /* Windowed bars are read on demand by one thread, and only what the
+     * engine pins: nothing that reads every bar may run on them. */
+    int windowed = 0;
+    for (size_t s = 0; s < m->nsym; s++) windowed |= ar_bars_windowed(&m->sym[s].bars);
+    if (windowed && (cfg->exec.slip == AR_SLIP_SQRT || cfg->anon_prices))
+        return ar_errf(eb, AR_EINVAL, "%s: a windowed market cannot be used with %s", cfg->path,
+                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage");
     ar_err e = make_episodes(cfg, m, &specs, &n, eb);
     if (e) return e;
     ar_run *r = ar__run_header(cfg, m, data_sha256, NULL);
@@ -1218,6 +1329,13 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
     ep_spec *specs = NULL;
     size_t n = 0;
+    /* Windowed bars are read on demand by one thread, and only what the
+     * engine pins: nothing that reads every bar may run on them. */
+    int windowed = 0;
+    for (size_t s = 0; s < m->nsym; s++) windowed |= ar_bars_windowed(&m->sym[s].bars);
+    if (windowed && (cfg->exec.slip == AR_SLIP_SQRT || cfg->anon_prices))
+        return ar_errf(eb, AR_EINVAL, "%s: a windowed market cannot be used with %s", cfg->path,
+                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage");
     ar_err e = make_episodes(cfg, m, &specs, &n, eb);
     if (e) return e;
     ar_run *r = ar__run_header(cfg, m, data_sha256, NULL);
@@ -1265,6 +1383,7 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
      * episode spends first: such runs go one episode at a time. */
     size_t jobs = opts && opts->jobs > 1 ? (size_t)opts->jobs : 1;
     if (cfg->budget_usd > 0 || jobs > d.nsel) jobs = cfg->budget_usd > 0 || d.nsel == 0 ? 1 : d.nsel;
+    if (windowed) jobs = 1;
     if (e != AR_OK) {
         /* nothing ran */
     } else if (jobs <= 1) {

@@ -70,6 +70,7 @@ static size_t next_cap(size_t cap, size_t need) {
 }
 
 ar_err ar_bars_reserve(ar_bars *b, size_t n) {
+    if (b->win != NULL) return AR_EINVAL; /* a window over a file: read-only */
     if (n <= b->cap) return AR_OK;
     if (grow(&b->t, n, sizeof *b->t) || grow(&b->open, n, sizeof *b->open) ||
         grow(&b->high, n, sizeof *b->high) || grow(&b->low, n, sizeof *b->low) ||
@@ -80,6 +81,7 @@ ar_err ar_bars_reserve(ar_bars *b, size_t n) {
 }
 
 ar_err ar_bars_push(ar_bars *b, int64_t t, double o, double h, double l, double c, double v) {
+    if (b->win != NULL) return AR_EINVAL;
     if (b->n == b->cap) {
         ar_err e = ar_bars_reserve(b, next_cap(b->cap, b->n + 1));
         if (e != AR_OK) return e;
@@ -122,8 +124,15 @@ ar_err ar_funding_push(ar_funding *f, int64_t t, double rate) {
     return AR_OK;
 }
 
+void ar__bars_window_free(ar_bars *b); /* window.c */
+size_t ar__bars_window_lower_bound(const ar_bars *b, int64_t x);
+
 void ar_bars_free(ar_bars *b) {
     if (b == NULL) return;
+    if (b->win != NULL) {
+        ar__bars_window_free(b);
+        return;
+    }
     free(b->t);
     free(b->open);
     free(b->high);
@@ -150,6 +159,7 @@ void ar_funding_free(ar_funding *f) {
 }
 
 size_t ar_bars_lower_bound(const ar_bars *b, int64_t x) {
+    if (b->win != NULL) return ar__bars_window_lower_bound(b, x);
     size_t lo = 0, hi = b->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

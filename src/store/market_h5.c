@@ -12,6 +12,7 @@
  * simple, and a crash never leaves a half-merged file. Not thread-safe (the
  * HDF5 library is not built thread-safe): call from one thread. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -487,7 +488,109 @@ static ar_sha256 *maybe_hash(hid_t d, char sha[65]) {
     return sha[0] ? NULL : ar_sha256_begin();
 }
 
-static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, ar_errbuf *eb) {
+/* ---- windowed bars ---------------------------------------------------------
+ * ar_market_h5_read_windowed: the bars of each symbol stay in the file and
+ * are read block by block as the engine pins them (include/arena/market.h).
+ * Opening reads them once, block by block, for what a whole read checks and
+ * learns: strictly increasing times (the same error), the content hash when
+ * the file stores none, each block's first time, the last time and the
+ * longest run of rows with a bad price. */
+
+typedef struct win_ctx {
+    hid_t file, ds, mt;
+    bar_rec *buf; /* AR_BARS_BLOCK records */
+} win_ctx;
+
+static void win_ctx_free(void *p) {
+    win_ctx *c = p;
+    if (c == NULL) return;
+    if (c->mt >= 0) H5Tclose(c->mt);
+    if (c->ds >= 0) H5Dclose(c->ds);
+    if (c->file >= 0) H5Fclose(c->file);
+    free(c->buf);
+    free(c);
+}
+
+/* Rows [from, from + n) of the dataset into buf (n <= AR_BARS_BLOCK). */
+static ar_err win_read(win_ctx *c, size_t from, size_t n) {
+    hsize_t off = from, cnt = n;
+    hid_t fs = H5Dget_space(c->ds), ms = H5Screate_simple(1, &cnt, NULL);
+    herr_t st = fs >= 0 && ms >= 0 ? H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL) : -1;
+    if (st >= 0) st = H5Dread(c->ds, c->mt, ms, fs, H5P_DEFAULT, c->buf);
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    return st < 0 ? AR_EFORMAT : AR_OK;
+}
+
+static ar_err win_load(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf *eb) {
+    win_ctx *c = ctx;
+    if (win_read(c, from, n)) return ar_errf(eb, AR_EIO, "cannot read bars %zu..%zu from the market file", from, from + n);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = from + i;
+        b->t[k] = c->buf[i].t;
+        b->open[k] = c->buf[i].open;
+        b->high[k] = c->buf[i].high;
+        b->low[k] = c->buf[i].low;
+        b->close[k] = c->buf[i].close;
+        b->volume[k] = c->buf[i].volume;
+    }
+    return AR_OK;
+}
+
+/* What ar_account's bar_ok accepts: all four prices finite and > 0. */
+static int price_ok(const bar_rec *r) {
+    return r->open > 0 && r->open < INFINITY && r->high > 0 && r->high < INFINITY && r->low > 0 &&
+           r->low < INFINITY && r->close > 0 && r->close < INFINITY;
+}
+
+static ar_err read_bars_windowed(const char *path, const char *name, size_t n, ar_bars *b, ar_sha256 *h,
+                                 ar_errbuf *eb) {
+    if (n == 0) return AR_OK;
+    win_ctx *c = calloc(1, sizeof *c);
+    size_t nblk = (n + AR_BARS_BLOCK - 1) / AR_BARS_BLOCK;
+    int64_t *t0 = malloc(nblk * sizeof *t0);
+    if (c == NULL || t0 == NULL || (c->buf = malloc(AR_BARS_BLOCK * sizeof *c->buf)) == NULL) {
+        free(t0);
+        if (c) free(c->buf);
+        free(c);
+        return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
+    }
+    c->ds = c->mt = -1;
+    char p[AR_SYM_MAX + 16];
+    snprintf(p, sizeof p, "/bars/%s", name);
+    c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (c->file >= 0) c->ds = H5Dopen2(c->file, p, H5P_DEFAULT);
+    c->mt = bar_type(0);
+    ar_err e = c->file < 0 || c->ds < 0 ? ar_errf(eb, AR_EIO, "%s: cannot open %s", path, p) : AR_OK;
+    int64_t prev = 0, last = 0;
+    size_t bad = 0, maxbad = 0;
+    for (size_t k = 0; k < nblk && !e; k++) {
+        size_t from = k * AR_BARS_BLOCK, cnt = n - from < AR_BARS_BLOCK ? n - from : AR_BARS_BLOCK;
+        if (win_read(c, from, cnt)) {
+            e = ar_errf(eb, AR_EFORMAT, "%s: cannot read /bars/%s (expected fields t,open,high,low,close,volume)",
+                        path, name);
+            break;
+        }
+        if (h) ar_sha256_update(h, c->buf, cnt * sizeof *c->buf);
+        t0[k] = c->buf[0].t;
+        for (size_t i = 0; i < cnt && !e; i++) {
+            size_t row = from + i;
+            if (row > 0 && c->buf[i].t <= prev)
+                e = ar_errf(eb, AR_EFORMAT,
+                            "%s: /bars/%s row %zu: time not after row %zu (expected strictly increasing times)", path,
+                            name, row, row - 1);
+            prev = last = c->buf[i].t;
+            bad = price_ok(&c->buf[i]) ? 0 : bad + 1;
+            if (bad > maxbad) maxbad = bad;
+        }
+    }
+    if (!e) e = ar_bars_window(b, n, t0, last, maxbad, win_load, c, win_ctx_free, eb);
+    if (e) win_ctx_free(c);
+    free(t0);
+    return e;
+}
+
+static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed, ar_errbuf *eb) {
     size_t n = 0;
     ar_err e;
     char sha[3][65] = {"", "", ""};
@@ -499,12 +602,20 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, ar_errbuf *eb
         read_int_attr(d, "interval_ns", &iv);
         s->interval = iv;
         h = maybe_hash(d, sha[0]);
-        e = read_bars(d, n, &s->bars, h);
-        if (h) ar_sha256_end(h, sha[0]);
-        H5Dclose(d);
-        if (e != AR_OK)
-            return ar_errf(eb, e, "%s: cannot read /bars/%s (expected fields t,open,high,low,close,volume)", path, s->name);
-        if ((e = check_order(path, "bars", s->name, s->bars.t, s->bars.n, 1, eb)) != AR_OK) return e;
+        if (windowed) {
+            H5Dclose(d);
+            e = read_bars_windowed(path, s->name, n, &s->bars, h, eb);
+            if (h) ar_sha256_end(h, sha[0]);
+            if (e != AR_OK) return e;
+        } else {
+            e = read_bars(d, n, &s->bars, h);
+            if (h) ar_sha256_end(h, sha[0]);
+            H5Dclose(d);
+            if (e != AR_OK)
+                return ar_errf(eb, e, "%s: cannot read /bars/%s (expected fields t,open,high,low,close,volume)", path,
+                               s->name);
+            if ((e = check_order(path, "bars", s->name, s->bars.t, s->bars.n, 1, eb)) != AR_OK) return e;
+        }
     }
     if (link_exists(f, "trades", s->name)) {
         hid_t d = open_table(f, "trades", s->name, &n);
@@ -533,8 +644,47 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, ar_errbuf *eb
     return AR_OK;
 }
 
+static ar_err market_read(const char *path, const char *const *names, size_t nnames, int windowed,
+                          ar_market **out, ar_errbuf *eb);
+
+ar_err ar_market_h5_count_bars(const char *path, const char *const *names, size_t nnames, size_t *rows,
+                               ar_errbuf *eb) {
+    *rows = 0;
+    if (access(path, R_OK) != 0) return ar_errf(eb, AR_EIO, "%s: %s", path, strerror(errno));
+    if (H5Fis_hdf5(path) <= 0) return ar_errf(eb, AR_EFORMAT, "%s: not an HDF5 file (expected an arena market file)", path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return ar_errf(eb, AR_EIO, "%s: cannot open", path);
+    hid_t g = H5Lexists(f, "bars", H5P_DEFAULT) > 0 ? H5Gopen2(f, "bars", H5P_DEFAULT) : -1;
+    H5G_info_t gi;
+    size_t nl = g >= 0 && H5Gget_info(g, &gi) >= 0 ? (size_t)gi.nlinks : 0;
+    for (size_t i = 0; i < (names ? nnames : nl); i++) {
+        char nm[AR_SYM_MAX] = "";
+        if (names) snprintf(nm, sizeof nm, "%s", names[i]);
+        else if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nm, sizeof nm, H5P_DEFAULT) < 0) continue;
+        size_t n = 0;
+        hid_t d = link_exists(f, "bars", nm) ? open_table(f, "bars", nm, &n) : -1;
+        if (d >= 0) {
+            *rows += n;
+            H5Dclose(d);
+        }
+    }
+    if (g >= 0) H5Gclose(g);
+    H5Fclose(f);
+    return AR_OK;
+}
+
 ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnames, ar_market **out,
                          ar_errbuf *eb) {
+    return market_read(path, names, nnames, 0, out, eb);
+}
+
+ar_err ar_market_h5_read_windowed(const char *path, const char *const *names, size_t nnames, ar_market **out,
+                                  ar_errbuf *eb) {
+    return market_read(path, names, nnames, 1, out, eb);
+}
+
+static ar_err market_read(const char *path, const char *const *names, size_t nnames, int windowed,
+                          ar_market **out, ar_errbuf *eb) {
     if (out) *out = NULL;
     if (path == NULL || out == NULL) return ar_errf(eb, AR_EINVAL, "ar_market_h5_read: NULL argument");
     if (access(path, R_OK) != 0) return ar_errf(eb, AR_EIO, "%s: %s", path, strerror(errno));
@@ -601,7 +751,7 @@ ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnam
             e = ar_errf(eb, AR_EFORMAT, "%s: symbol '%s' is empty, too long or repeated", path, nm);
             goto out;
         }
-        if ((e = read_symbol(f, path, &m->sym[si], eb)) != AR_OK) goto out;
+        if ((e = read_symbol(f, path, &m->sym[si], windowed, eb)) != AR_OK) goto out;
     }
 out:
     free(all);

@@ -1,0 +1,313 @@
+/* src/market/window.c - windowed bars: a long series read from its file in
+ * blocks of AR_BARS_BLOCK rows as the engine reaches them, so that memory
+ * does not grow with the length of the data (docs/ENGINE.md "Memory").
+ *
+ * The six columns keep their indices: each is one reservation of address
+ * space (PROT_NONE, no memory behind it) as long as the whole series. A
+ * block is made readable and filled by the loader when it is first pinned,
+ * and dropped (MADV_DONTNEED, then PROT_NONE again) when its last pin goes
+ * and it is not one of the few kept for reuse. So a row outside the pinned
+ * blocks is never a stale or zero value: reading it faults. Pins are counts
+ * per block; the engine pins what an episode can still read (docs/ENGINE.md)
+ * and unpins behind it. One thread at a time (the engine runs windowed
+ * markets on one thread). */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, madvise, mremap */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "arena/market.h"
+
+#define KEEP 2    /* unpinned blocks kept loaded, most recent first */
+#define SPARES 4 /* dropped blocks whose memory waits for the next load */
+
+struct ar_bars_win {
+    size_t n, nblk;
+    int64_t *t0;           /* first time of each block */
+    int64_t last_t;
+    size_t max_bad_run;
+    ar_bars_load_fn load;
+    void *ctx;
+    void (*ctx_free)(void *);
+    void *col[6];          /* reservations: t, open, high, low, close, volume */
+    size_t bytes;          /* of each reservation */
+    unsigned *pins;        /* per block */
+    unsigned char *loaded; /* per block */
+    size_t keep[KEEP], nkeep;
+    void *spare[SPARES][6]; /* a dropped full block's pages, per column */
+    size_t nspare;
+    size_t resident, peak; /* blocks loaded now, at most */
+    ar_err err;            /* first load failure (sticky) */
+    ar_errbuf eb;          /* its message */
+};
+
+static size_t page_size(void) {
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? (size_t)p : 4096;
+}
+
+ar_err ar_bars_window(ar_bars *b, size_t n, const int64_t *block_t0, int64_t last_t, size_t max_bad_run,
+                      ar_bars_load_fn load, void *ctx, void (*ctx_free)(void *), ar_errbuf *eb) {
+    if (b == NULL || b->cap != 0 || b->win != NULL || n == 0 || block_t0 == NULL || load == NULL)
+        return ar_errf(eb, AR_EINVAL, "ar_bars_window: bad arguments");
+    size_t B = AR_BARS_BLOCK, pg = page_size();
+    if ((B * sizeof(double)) % pg != 0) return ar_errf(eb, AR_EINVAL, "ar_bars_window: block not page aligned");
+    ar_bars_win *w = calloc(1, sizeof *w);
+    if (w == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    w->n = n;
+    w->nblk = (n + B - 1) / B;
+    w->last_t = last_t;
+    w->max_bad_run = max_bad_run;
+    w->load = load;
+    w->ctx = ctx;
+    w->ctx_free = ctx_free;
+    w->bytes = (n * sizeof(double) + pg - 1) / pg * pg;
+    w->t0 = malloc(w->nblk * sizeof *w->t0);
+    w->pins = calloc(w->nblk, sizeof *w->pins);
+    w->loaded = calloc(w->nblk, 1);
+    int ok = w->t0 && w->pins && w->loaded;
+    for (int c = 0; c < 6; c++) {
+        w->col[c] = ok ? mmap(NULL, w->bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) : MAP_FAILED;
+        if (w->col[c] == MAP_FAILED) {
+            w->col[c] = NULL;
+            ok = 0;
+        }
+    }
+    if (!ok) {
+        w->ctx_free = NULL; /* the caller still owns ctx */
+        b->win = w;
+        ar_bars_free(b);
+        return ar_errf(eb, AR_ENOMEM, "out of memory (address space for %zu bars)", n);
+    }
+    memcpy(w->t0, block_t0, w->nblk * sizeof *w->t0);
+    b->win = w;
+    b->n = b->cap = n;
+    b->t = w->col[0];
+    b->open = w->col[1];
+    b->high = w->col[2];
+    b->low = w->col[3];
+    b->close = w->col[4];
+    b->volume = w->col[5];
+    return AR_OK;
+}
+
+void ar__bars_window_free(ar_bars *b) {
+    ar_bars_win *w = b->win;
+    if (w == NULL) return;
+    for (int c = 0; c < 6; c++)
+        if (w->col[c]) munmap(w->col[c], w->bytes);
+    for (size_t i = 0; i < w->nspare; i++)
+        for (int c = 0; c < 6; c++) munmap(w->spare[i][c], AR_BARS_BLOCK * sizeof(double));
+    if (w->ctx_free) w->ctx_free(w->ctx);
+    free(w->t0);
+    free(w->pins);
+    free(w->loaded);
+    free(w);
+    memset(b, 0, sizeof *b);
+}
+
+int ar_bars_windowed(const ar_bars *b) { return b != NULL && b->win != NULL; }
+
+/* The byte range of block k in a column: [off, off + len). */
+static void span(const ar_bars_win *w, size_t k, size_t *off, size_t *len) {
+    size_t B = AR_BARS_BLOCK * sizeof(double);
+    *off = k * B;
+    *len = *off + B > w->bytes ? w->bytes - *off : B;
+}
+
+/* Put fresh reservation (no memory, PROT_NONE) at p. */
+static int reserve_at(void *p, size_t len) {
+    return mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == p ? 0 : -1;
+}
+
+/* Block k leaves memory. A full block's pages are moved out whole
+ * (mremap) to wait for the next load, which moves them back in at its own
+ * place: the memory is reused instead of given back and faulted in again
+ * (on a guest whose fresh pages are dear, docs/BENCHMARKS.md, that is most
+ * of the cost). Otherwise, and when a move fails, it is given back. */
+static void drop(ar_bars_win *w, size_t k) {
+    size_t off, len;
+    span(w, k, &off, &len);
+    int moved = 0;
+    if (len == AR_BARS_BLOCK * sizeof(double) && w->nspare < SPARES) {
+        void **sp = w->spare[w->nspare];
+        for (moved = 0; moved < 6; moved++) {
+            char *at = (char *)w->col[moved] + off;
+            /* (a move to the same size needs a place to go: mremap without
+             * MREMAP_FIXED leaves such a mapping where it is) */
+            void *q = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (q == MAP_FAILED) break;
+            if (mremap(at, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q) == MAP_FAILED) {
+                munmap(q, len);
+                break;
+            }
+            sp[moved] = q;
+            if (reserve_at(at, len) != 0) { /* cannot happen short of ENOMEM: undo this column */
+                mremap(q, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, at);
+                break;
+            }
+        }
+        if (moved == 6) w->nspare++;
+        else
+            for (int c = 0; c < moved; c++) { /* back in place, then given back below */
+                mremap(sp[c], len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (char *)w->col[c] + off);
+            }
+    }
+    if (moved != 6)
+        for (int c = 0; c < 6; c++) {
+            madvise((char *)w->col[c] + off, len, MADV_DONTNEED);
+            mprotect((char *)w->col[c] + off, len, PROT_NONE);
+        }
+    w->loaded[k] = 0;
+    w->resident--;
+}
+
+/* Make block k's rows writable memory: a spare block's pages moved in, or
+ * the reservation opened. */
+static int open_block(ar_bars_win *w, size_t k) {
+    size_t off, len;
+    span(w, k, &off, &len);
+    if (len == AR_BARS_BLOCK * sizeof(double) && w->nspare > 0) {
+        void **sp = w->spare[w->nspare - 1];
+        int c = 0;
+        for (; c < 6; c++)
+            if (mremap(sp[c], len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (char *)w->col[c] + off) == MAP_FAILED) break;
+        if (c == 6) {
+            w->nspare--;
+            return 0;
+        }
+        /* a failed move: the columns moved so far keep their pages; the
+         * rest of this spare is given back, the rest of the block opened */
+        for (int j = c; j < 6; j++) munmap(sp[j], len);
+        w->nspare--;
+        for (; c < 6; c++)
+            if (mprotect((char *)w->col[c] + off, len, PROT_READ | PROT_WRITE) != 0) return -1;
+        return 0;
+    }
+    for (int c = 0; c < 6; c++)
+        if (mprotect((char *)w->col[c] + off, len, PROT_READ | PROT_WRITE) != 0) return -1;
+    return 0;
+}
+
+static ar_err load(const ar_bars *b, ar_bars_win *w, size_t k) {
+    if (w->loaded[k]) {
+        for (size_t i = 0; i < w->nkeep; i++)
+            if (w->keep[i] == k) { /* back in use: out of the kept list */
+                memmove(&w->keep[i], &w->keep[i + 1], (w->nkeep - i - 1) * sizeof *w->keep);
+                w->nkeep--;
+                break;
+            }
+        return AR_OK;
+    }
+    if (w->err) return w->err;
+    size_t off, len;
+    span(w, k, &off, &len);
+    if (open_block(w, k) != 0)
+        return w->err = ar_errf(&w->eb, AR_ENOMEM, "out of memory loading bars from row %zu", k * AR_BARS_BLOCK);
+    size_t from = k * AR_BARS_BLOCK, cnt = w->n - from < AR_BARS_BLOCK ? w->n - from : AR_BARS_BLOCK;
+    ar_err e = w->load(w->ctx, from, cnt, (ar_bars *)b, &w->eb);
+    if (e) {
+        for (int c = 0; c < 6; c++) mprotect((char *)w->col[c] + off, len, PROT_NONE);
+        return w->err = e;
+    }
+    w->loaded[k] = 1;
+    if (++w->resident > w->peak) w->peak = w->resident;
+    return AR_OK;
+}
+
+ar_err ar_bars_pin_blocks(const ar_bars *b, size_t k0, size_t k1, ar_errbuf *eb) {
+    ar_bars_win *w = b ? b->win : NULL;
+    if (w == NULL) return AR_OK;
+    if (k1 > w->nblk) k1 = w->nblk;
+    for (size_t k = k0; k < k1; k++) {
+        ar_err e = load(b, w, k);
+        if (e) {
+            for (size_t j = k0; j < k; j++) ar_bars_unpin_blocks(b, j, j + 1);
+            return ar_errf(eb, e, "%s", w->eb.msg);
+        }
+        w->pins[k]++;
+    }
+    return AR_OK;
+}
+
+void ar_bars_unpin_blocks(const ar_bars *b, size_t k0, size_t k1) {
+    ar_bars_win *w = b ? b->win : NULL;
+    if (w == NULL) return;
+    if (k1 > w->nblk) k1 = w->nblk;
+    for (size_t k = k0; k < k1; k++) {
+        if (w->pins[k] == 0 || --w->pins[k] > 0) continue;
+        /* unpinned: keep it for a while (an episode pinning it again soon,
+         * a transient look-up), dropping the oldest kept one */
+        if (w->nkeep == KEEP) {
+            size_t old = w->keep[KEEP - 1];
+            w->nkeep--;
+            if (w->pins[old] == 0 && w->loaded[old]) drop(w, old);
+        }
+        memmove(&w->keep[1], &w->keep[0], w->nkeep * sizeof *w->keep);
+        w->keep[0] = k;
+        w->nkeep++;
+    }
+}
+
+ar_err ar_bars_pin(const ar_bars *b, size_t lo, size_t hi, ar_errbuf *eb) {
+    if (b == NULL || b->win == NULL || lo >= hi) return AR_OK;
+    return ar_bars_pin_blocks(b, lo / AR_BARS_BLOCK, (hi - 1) / AR_BARS_BLOCK + 1, eb);
+}
+
+void ar_bars_unpin(const ar_bars *b, size_t lo, size_t hi) {
+    if (b == NULL || b->win == NULL || lo >= hi) return;
+    ar_bars_unpin_blocks(b, lo / AR_BARS_BLOCK, (hi - 1) / AR_BARS_BLOCK + 1);
+}
+
+ar_err ar_bars_window_error(const ar_bars *b, ar_errbuf *eb) {
+    const ar_bars_win *w = b ? b->win : NULL;
+    if (w == NULL || w->err == AR_OK) return AR_OK;
+    return ar_errf(eb, w->err, "%s", w->eb.msg);
+}
+
+size_t ar_bars_max_bad_run(const ar_bars *b) { return b && b->win ? b->win->max_bad_run : 0; }
+
+void ar_bars_window_stats(const ar_bars *b, size_t *resident, size_t *peak) {
+    const ar_bars_win *w = b ? b->win : NULL;
+    if (resident) *resident = w ? w->resident : 0;
+    if (peak) *peak = w ? w->peak : 0;
+}
+
+size_t ar_bars_nblocks(const ar_bars *b) { return b && b->win ? b->win->nblk : 0; }
+
+int64_t ar_bars_block_time(const ar_bars *b, size_t k) { return b->win->t0[k]; }
+
+int64_t ar_bars_time(const ar_bars *b, size_t i) {
+    if (b->win == NULL) return b->t[i];
+    const ar_bars_win *w = b->win;
+    if (i == w->n - 1) return w->last_t;
+    if (i % AR_BARS_BLOCK == 0) return w->t0[i / AR_BARS_BLOCK];
+    if (ar_bars_pin(b, i, i + 1, NULL) != AR_OK) return INT64_MIN;
+    int64_t t = b->t[i];
+    ar_bars_unpin(b, i, i + 1);
+    return t;
+}
+
+/* Windowed lower bound: the block from the block times, then inside it. */
+size_t ar__bars_window_lower_bound(const ar_bars *b, int64_t x) {
+    const ar_bars_win *w = b->win;
+    if (x <= w->t0[0]) return 0;
+    if (x > w->last_t) return w->n;
+    size_t lo = 0, hi = w->nblk; /* the last block whose first time is < x */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->t0[mid] < x) lo = mid;
+        else hi = mid;
+    }
+    size_t from = lo * AR_BARS_BLOCK, to = from + AR_BARS_BLOCK < w->n ? from + AR_BARS_BLOCK : w->n;
+    if (ar_bars_pin(b, from, to, NULL) != AR_OK) return w->n; /* sticky error: the caller checks */
+    size_t a = from, z = to;
+    while (a < z) {
+        size_t mid = a + (z - a) / 2;
+        if (b->t[mid] < x) a = mid + 1;
+        else z = mid;
+    }
+    ar_bars_unpin(b, from, to);
+    return a;
+}
