@@ -109,18 +109,18 @@ grep -q "ARENA_CURVE_MEMORY: expected a number of bytes" "$work/cm.err" || fail 
 # ---- bars read from the market file in blocks (8192 rows) ----
 # (ARENA_MARKET_MEMORY=0: window whatever the size.) Every builtin kind,
 # funding, latency, fixed slippage, several episodes, cadences that do not
-# divide a block: the run files must be those of a market read whole, and
-# --timing must say the bars were windowed.
+# divide a block: the run files must be those of a market read whole, with
+# --jobs 2 too, and --timing must say the bars were windowed.
 ARENA_CURVE_MEMORY=0 ARENA_MARKET_MEMORY=0 "$arena" run "$work/long.json" -o "$work/w1.h5" --quiet --timing \
   2>"$work/w1.err" || fail "windowed run"
 grep -q "bars read from the file in blocks of 8192 rows: at most [0-9]* of 10 blocks" "$work/w1.err" ||
   fail "windowed run: --timing says no window: $(cat "$work/w1.err")"
 cmp -s "$work/l1.h5" "$work/w1.h5" || fail "windowed bars give another run file"
-# --jobs 2 over four episodes keeps its threads: the market is read whole
+# two threads share the window, each episode pinning its own blocks
 ARENA_MARKET_MEMORY=0 "$arena" run "$work/long.json" -o "$work/w2.h5" --quiet --jobs 2 --timing 2>"$work/w2.err" ||
-  fail "--jobs 2 with ARENA_MARKET_MEMORY=0"
-grep -q "bars read from the file in blocks" "$work/w2.err" && fail "--jobs 2 ran on windowed bars (one thread)"
-cmp -s "$work/l4.h5" "$work/w2.h5" || fail "--jobs 2 with ARENA_MARKET_MEMORY=0 gives another run file"
+  fail "windowed --jobs 2"
+grep -q "bars read from the file in blocks" "$work/w2.err" || fail "windowed --jobs 2: not windowed"
+cmp -s "$work/l4.h5" "$work/w2.h5" || fail "windowed bars with --jobs 2 give another run file"
 cat >"$work/six.json" <<'JSON'
 {"name": "six", "market": {"data": "long.h5", "mode": "perp", "windows": {"count": 3, "length": "9000m"}},
  "seeds": 2, "cadence": "7m",
@@ -132,6 +132,8 @@ cat >"$work/six.json" <<'JSON'
             {"name": "mean_revert", "strategy": "mean_revert", "params": {"window": 100}}]}
 JSON
 "$arena" run "$work/six.json" -o "$work/s1.h5" --format csv >"$work/s1.csv" || fail "six agents, whole"
+ARENA_MARKET_MEMORY=0 "$arena" run "$work/six.json" -o "$work/s3.h5" --quiet --jobs 2 || fail "six agents, windowed, --jobs 2"
+cmp -s "$work/s1.h5" "$work/s3.h5" || fail "six agents: windowed bars with --jobs 2 give another run file"
 ARENA_MARKET_MEMORY=0 "$arena" run "$work/six.json" -o "$work/s2.h5" --format csv --timing >"$work/s2.csv" \
   2>"$work/s2.err" || fail "six agents, windowed"
 grep -q "bars read from the file in blocks" "$work/s2.err" || fail "six agents: not windowed"

@@ -86,8 +86,8 @@ size_t ar_bars_lower_bound(const ar_bars *b, int64_t x);
  * only rows of pinned blocks (and a few recently unpinned ones) are there:
  * reading any other row faults. Pins are counts per block; whoever reads
  * rows pins them first and unpins when done. On unwindowed bars every call
- * below is a no-op (pins succeed, nothing is released). One thread at a
- * time: a windowed market is not shared between threads. */
+ * below is a no-op (pins succeed, nothing is released). Threads may share
+ * a windowed market: pins and loads lock, and pinned rows do not change. */
 #define AR_BARS_BLOCK 8192
 /* Fill rows [from, from + n) of b's columns (the block is writable then). */
 typedef ar_err (*ar_bars_load_fn)(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf *eb);

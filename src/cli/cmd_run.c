@@ -38,8 +38,8 @@ static void usage(FILE *f) {
             "  Equity curves past ARENA_CURVE_MEMORY bytes (default 32 MiB, 0: always)\n"
             "  go into RUN.h5 block by block as the run goes on, and bars past\n"
             "  ARENA_MARKET_MEMORY bytes (default 64 MiB, 0: always) are read from the\n"
-            "  market file block by block when every agent is a builtin strategy,\n"
-            "  slippage is not sqrt and the run is not --jobs N wide (docs/ENGINE.md).\n");
+            "  market file block by block when every agent is a builtin strategy and\n"
+            "  slippage is not sqrt (docs/ENGINE.md \"Memory\").\n");
 }
 
 static double now_ms(void) {
@@ -67,12 +67,8 @@ static size_t env_bytes(const char *name, size_t dflt) {
     return x > SIZE_MAX ? SIZE_MAX : (size_t)x;
 }
 
-static int can_window(const ar_config *cfg, int jobs) {
+static int can_window(const ar_config *cfg) {
     if (cfg->exec.slip == AR_SLIP_SQRT || cfg->anon_prices) return 0;
-    /* a windowed market is read by one thread: runs that would go
-     * --jobs N wide keep it whole rather than lose the threads */
-    size_t eps = (cfg->nwindows ? cfg->nwindows : cfg->win_count ? cfg->win_count : 1) * (cfg->nseeds ? cfg->nseeds : 1);
-    if (jobs > 1 && eps > 1) return 0;
     for (size_t a = 0; a < cfg->nagents; a++) {
         const ar_agent_cfg *g = &cfg->agents[a];
         if (strcmp(g->kind, "builtin") || g->def == NULL || g->def->lookback == NULL) return 0;
@@ -80,7 +76,7 @@ static int can_window(const ar_config *cfg, int jobs) {
     return 1;
 }
 
-static ar_err load_market(const ar_config *cfg, int jobs, ar_market **m, char sha[65], ar_errbuf *eb) {
+static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_errbuf *eb) {
     const char **names = NULL;
     if (cfg->nsym) {
         names = malloc(cfg->nsym * sizeof *names);
@@ -89,7 +85,7 @@ static ar_err load_market(const ar_config *cfg, int jobs, ar_market **m, char sh
     }
     int window = 0;
     size_t rows = 0;
-    if (can_window(cfg, jobs) && ar_market_h5_count_bars(cfg->data, names, cfg->nsym, &rows, eb) == AR_OK)
+    if (can_window(cfg) && ar_market_h5_count_bars(cfg->data, names, cfg->nsym, &rows, eb) == AR_OK)
         window = rows > 0 && rows > env_bytes("ARENA_MARKET_MEMORY", MARKET_MEMORY_DEFAULT) / (6 * sizeof(double));
     ar_err e = window ? ar_market_h5_read_windowed(cfg->data, names, cfg->nsym, m, eb)
                       : ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
@@ -430,7 +426,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         return e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
     }
     char sha[65];
-    if ((e = load_market(cfg, jobs, &m, sha, &eb))) {
+    if ((e = load_market(cfg, &m, sha, &eb))) {
         fprintf(stderr, "arena run: %s (market.data in %s)\n", eb.msg, cfg_path);
         rc = e == AR_ENOTFOUND ? AR_EXIT_USAGE : AR_EXIT_FAIL;
         goto out;

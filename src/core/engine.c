@@ -1284,8 +1284,8 @@ ar_err ar_tournament_skeleton(const ar_config *cfg, const ar_market *m, const ch
     if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
     ep_spec *specs = NULL;
     size_t n = 0;
-    /* Windowed bars are read on demand by one thread, and only what the
-     * engine pins: nothing that reads every bar may run on them. */
+    /* Windowed bars hold only what the engine pins: nothing that reads
+     * every bar may run on them. */
     int windowed = 0;
     for (size_t s = 0; s < m->nsym; s++) windowed |= ar_bars_windowed(&m->sym[s].bars);
     if (windowed && (cfg->exec.slip == AR_SLIP_SQRT || cfg->anon_prices))
@@ -1329,8 +1329,8 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
     ep_spec *specs = NULL;
     size_t n = 0;
-    /* Windowed bars are read on demand by one thread, and only what the
-     * engine pins: nothing that reads every bar may run on them. */
+    /* Windowed bars hold only what the engine pins: nothing that reads
+     * every bar may run on them. */
     int windowed = 0;
     for (size_t s = 0; s < m->nsym; s++) windowed |= ar_bars_windowed(&m->sym[s].bars);
     if (windowed && (cfg->exec.slip == AR_SLIP_SQRT || cfg->anon_prices))
@@ -1383,7 +1383,6 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
      * episode spends first: such runs go one episode at a time. */
     size_t jobs = opts && opts->jobs > 1 ? (size_t)opts->jobs : 1;
     if (cfg->budget_usd > 0 || jobs > d.nsel) jobs = cfg->budget_usd > 0 || d.nsel == 0 ? 1 : d.nsel;
-    if (windowed) jobs = 1;
     if (e != AR_OK) {
         /* nothing ran */
     } else if (jobs <= 1) {

@@ -9,9 +9,12 @@
  * and it is not one of the few kept for reuse. So a row outside the pinned
  * blocks is never a stale or zero value: reading it faults. Pins are counts
  * per block; the engine pins what an episode can still read (docs/ENGINE.md)
- * and unpins behind it. One thread at a time (the engine runs windowed
- * markets on one thread). */
+ * and unpins behind it. Threads share a window: pinning, unpinning and
+ * loading hold its mutex (the loader's HDF5 calls are serialised by the
+ * library itself, a thread-safe build), and the rows of a pinned block
+ * never change, so they are read without a lock. */
 #define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, madvise, mremap */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,8 @@
 #define SPARES 4 /* dropped blocks whose memory waits for the next load */
 
 struct ar_bars_win {
+    pthread_mutex_t mu;
+    int mu_init;
     size_t n, nblk;
     int64_t *t0;           /* first time of each block */
     int64_t last_t;
@@ -81,6 +86,8 @@ ar_err ar_bars_window(ar_bars *b, size_t n, const int64_t *block_t0, int64_t las
         return ar_errf(eb, AR_ENOMEM, "out of memory (address space for %zu bars)", n);
     }
     memcpy(w->t0, block_t0, w->nblk * sizeof *w->t0);
+    pthread_mutex_init(&w->mu, NULL);
+    w->mu_init = 1;
     b->win = w;
     b->n = b->cap = n;
     b->t = w->col[0];
@@ -100,6 +107,7 @@ void ar__bars_window_free(ar_bars *b) {
     for (size_t i = 0; i < w->nspare; i++)
         for (int c = 0; c < 6; c++) munmap(w->spare[i][c], AR_BARS_BLOCK * sizeof(double));
     if (w->ctx_free) w->ctx_free(w->ctx);
+    if (w->mu_init) pthread_mutex_destroy(&w->mu);
     free(w->t0);
     free(w->pins);
     free(w->loaded);
@@ -216,24 +224,36 @@ static ar_err load(const ar_bars *b, ar_bars_win *w, size_t k) {
     return AR_OK;
 }
 
+static void unpin_locked(ar_bars_win *w, size_t k0, size_t k1);
+
 ar_err ar_bars_pin_blocks(const ar_bars *b, size_t k0, size_t k1, ar_errbuf *eb) {
     ar_bars_win *w = b ? b->win : NULL;
     if (w == NULL) return AR_OK;
+    pthread_mutex_lock(&w->mu);
     if (k1 > w->nblk) k1 = w->nblk;
     for (size_t k = k0; k < k1; k++) {
         ar_err e = load(b, w, k);
         if (e) {
-            for (size_t j = k0; j < k; j++) ar_bars_unpin_blocks(b, j, j + 1);
-            return ar_errf(eb, e, "%s", w->eb.msg);
+            unpin_locked(w, k0, k);
+            ar_errf(eb, e, "%s", w->eb.msg);
+            pthread_mutex_unlock(&w->mu);
+            return e;
         }
         w->pins[k]++;
     }
+    pthread_mutex_unlock(&w->mu);
     return AR_OK;
 }
 
 void ar_bars_unpin_blocks(const ar_bars *b, size_t k0, size_t k1) {
     ar_bars_win *w = b ? b->win : NULL;
     if (w == NULL) return;
+    pthread_mutex_lock(&w->mu);
+    unpin_locked(w, k0, k1);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void unpin_locked(ar_bars_win *w, size_t k0, size_t k1) {
     if (k1 > w->nblk) k1 = w->nblk;
     for (size_t k = k0; k < k1; k++) {
         if (w->pins[k] == 0 || --w->pins[k] > 0) continue;
@@ -261,17 +281,22 @@ void ar_bars_unpin(const ar_bars *b, size_t lo, size_t hi) {
 }
 
 ar_err ar_bars_window_error(const ar_bars *b, ar_errbuf *eb) {
-    const ar_bars_win *w = b ? b->win : NULL;
-    if (w == NULL || w->err == AR_OK) return AR_OK;
-    return ar_errf(eb, w->err, "%s", w->eb.msg);
+    ar_bars_win *w = b ? b->win : NULL;
+    if (w == NULL) return AR_OK;
+    pthread_mutex_lock(&w->mu);
+    ar_err e = w->err ? ar_errf(eb, w->err, "%s", w->eb.msg) : AR_OK;
+    pthread_mutex_unlock(&w->mu);
+    return e;
 }
 
 size_t ar_bars_max_bad_run(const ar_bars *b) { return b && b->win ? b->win->max_bad_run : 0; }
 
 void ar_bars_window_stats(const ar_bars *b, size_t *resident, size_t *peak) {
-    const ar_bars_win *w = b ? b->win : NULL;
+    ar_bars_win *w = b ? b->win : NULL;
+    if (w) pthread_mutex_lock(&w->mu);
     if (resident) *resident = w ? w->resident : 0;
     if (peak) *peak = w ? w->peak : 0;
+    if (w) pthread_mutex_unlock(&w->mu);
 }
 
 size_t ar_bars_nblocks(const ar_bars *b) { return b && b->win ? b->win->nblk : 0; }
