@@ -139,12 +139,17 @@ ARENA_MARKET_MEMORY=0 "$arena" run "$work/six.json" -o "$work/s2.h5" --format cs
 grep -q "bars read from the file in blocks" "$work/s2.err" || fail "six agents: not windowed"
 cmp -s "$work/s1.h5" "$work/s2.h5" || fail "six agents: windowed bars give another run file"
 cmp -s "$work/s1.csv" "$work/s2.csv" || fail "six agents: windowed bars give another table"
-# sqrt slippage reads every bar: such a run reads the market whole, whatever the setting
-sed 's/"model": "fixed", "bps": 1, "noise_bps": 2/"model": "sqrt", "k": 0.1/' "$work/six.json" >"$work/sq.json"
+# sqrt slippage: its trailing sums are windowed along with the bars
+sed 's/"model": "fixed", "bps": 1, "noise_bps": 2/"model": "sqrt", "k": 0.3, "window": "6h"/' "$work/six.json" >"$work/sq.json"
 "$arena" run "$work/sq.json" -o "$work/q1.h5" --quiet || fail "sqrt, whole"
-ARENA_MARKET_MEMORY=0 "$arena" run "$work/sq.json" -o "$work/q2.h5" --quiet --timing 2>"$work/q2.err" || fail "sqrt, setting 0"
-grep -q "bars read from the file in blocks" "$work/q2.err" && fail "sqrt slippage ran on windowed bars"
-cmp -s "$work/q1.h5" "$work/q2.h5" || fail "sqrt: ARENA_MARKET_MEMORY changed the run file"
+ARENA_MARKET_MEMORY=0 "$arena" run "$work/sq.json" -o "$work/q2.h5" --quiet --jobs 2 --timing 2>"$work/q2.err" ||
+  fail "sqrt, windowed"
+grep -q "bars read from the file in blocks" "$work/q2.err" || fail "sqrt: not windowed"
+cmp -s "$work/q1.h5" "$work/q2.h5" || fail "sqrt: windowed bars give another run file"
+# anonymized prices copy every bar: read whole, whatever the setting
+sed 's/"mode": "perp",/"mode": "perp", "anonymize": {"prices": true},/' "$work/six.json" >"$work/an.json"
+ARENA_MARKET_MEMORY=0 "$arena" run "$work/an.json" -o "$work/a2.h5" --quiet --timing 2>"$work/a2.err" || fail "anonymized"
+grep -q "bars read from the file in blocks" "$work/a2.err" && fail "anonymized prices ran on windowed bars"
 ARENA_MARKET_MEMORY=-1 "$arena" run "$work/long.json" -o "$work/w3.h5" --quiet 2>"$work/mm.err" || fail "bad ARENA_MARKET_MEMORY stopped the run"
 grep -q "ARENA_MARKET_MEMORY: expected a number of bytes" "$work/mm.err" || fail "bad ARENA_MARKET_MEMORY not reported"
 if [ -n "$py" ]; then

@@ -6,7 +6,8 @@
  *   - lower bound and row times agree with plain bars at every block edge;
  *   - a failed load leaves nothing pinned and sticks;
  *   - a market file read windowed gives the same rows, hash, times, the
- *     same order error as a whole read, and the longest bad-price run. */
+ *     same order error as a whole read, and the longest bad-price run;
+ *     with AR_WINDOW_SUMS, the sqrt slippage sums of a sequential pass. */
 /* arena-test-deps: store market util */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -210,7 +211,7 @@ static void market_file(void **state) {
     assert_int_equal(rows, 100);
     ar_market *a = NULL, *w = NULL;
     assert_int_equal(ar_market_h5_read(path, NULL, 0, &a, &eb), AR_OK);
-    assert_int_equal(ar_market_h5_read_windowed(path, NULL, 0, &w, &eb), AR_OK);
+    assert_int_equal(ar_market_h5_read_windowed(path, NULL, 0, 0, &w, &eb), AR_OK);
     assert_int_equal(w->nsym, 2);
     for (size_t k = 0; k < 2; k++) {
         const ar_bars *x = &a->sym[k].bars, *y = &w->sym[k].bars;
@@ -232,6 +233,32 @@ static void market_file(void **state) {
     ar_market_free(a);
     ar_market_free(w);
 
+    /* with the sqrt slippage sums: each row's are those of one sequential
+     * pass of ar_sums_step over the whole series, bit for bit, whatever
+     * order the blocks load in */
+    assert_int_equal(ar_market_h5_read(path, NULL, 0, &a, &eb), AR_OK);
+    assert_int_equal(ar_market_h5_read_windowed(path, NULL, 0, AR_WINDOW_SUMS, &w, &eb), AR_OK);
+    {
+        const ar_bars *x = &a->sym[0].bars, *y = &w->sym[0].bars;
+        double *ref = malloc(3 * (x->n + 1) * sizeof *ref);
+        ref[0] = ref[1] = ref[2] = 0;
+        for (size_t j = 0; j < x->n; j++)
+            ar_sums_step(j, x->volume[j], x->close[j], j ? x->close[j - 1] : 0, &ref[3 * j], &ref[3 * j + 3]);
+        assert_null(ar_bars_window_sum(&a->sym[0].bars, 0));
+        size_t order[] = {2, 0, 1};
+        for (size_t q = 0; q < 3; q++) {
+            size_t k = order[q], lo = k * B, hi = lo + B < y->n ? lo + B : y->n;
+            assert_int_equal(ar_bars_pin_blocks(y, k, k + 1, &eb), AR_OK);
+            for (size_t j = lo; j < hi; j++)
+                for (int c = 0; c < 3; c++)
+                    assert_memory_equal(&ar_bars_window_sum(y, c)[j], &ref[3 * j + (size_t)c], sizeof(double));
+            ar_bars_unpin_blocks(y, k, k + 1);
+        }
+        free(ref);
+    }
+    ar_market_free(a);
+    ar_market_free(w);
+
     /* rows out of order: the same error either way (here via h5py-free
      * rewriting: a market whose times repeat, written by the library) */
     m = ar_market_create();
@@ -243,7 +270,7 @@ static void market_file(void **state) {
     ar_market_free(m);
     ar_errbuf e1 = {{0}}, e2 = {{0}};
     assert_int_equal(ar_market_h5_read(path, NULL, 0, &a, &e1), AR_EFORMAT);
-    assert_int_equal(ar_market_h5_read_windowed(path, NULL, 0, &w, &e2), AR_EFORMAT);
+    assert_int_equal(ar_market_h5_read_windowed(path, NULL, 0, 0, &w, &e2), AR_EFORMAT);
     assert_string_equal(e1.msg, e2.msg);
     assert_non_null(strstr(e2.msg, "row 8195: time not after row 8194"));
     unlink(path);

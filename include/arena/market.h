@@ -8,6 +8,7 @@
 #ifndef ARENA_MARKET_H
 #define ARENA_MARKET_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -79,6 +80,23 @@ void ar_funding_free(ar_funding *f);
 /* Index of the first bar with t >= x (n when none): binary search. */
 size_t ar_bars_lower_bound(const ar_bars *b, int64_t x);
 
+/* ---- trailing sums for the sqrt slippage model ---------------------------
+ * Prefix sums over a symbol's rows: vol[j], r1[j], r2[j] = the sums over
+ * rows < j of volume, 1-bar simple return and squared return. One step, from
+ * row j (its volume v, its close c and the previous close cp; row 0 has no
+ * return) and the sums up to it. Bad rows count as no volume and no move
+ * rather than poisoning every later window with a NaN. Everything that
+ * builds these sums (exec's tables, windowed bars) goes through this one
+ * step, so they are the same numbers bit for bit. */
+static inline void ar_sums_step(size_t j, double v, double c, double cp, const double in[3], double out[3]) {
+    double r = 0;
+    if (!isfinite(v) || v < 0) v = 0;
+    if (j > 0 && isfinite(c) && isfinite(cp) && cp > 0) r = c / cp - 1.0;
+    out[0] = in[0] + v;
+    out[1] = in[1] + r;
+    out[2] = in[2] + r * r;
+}
+
 /* ---- windowed bars -------------------------------------------------------
  * A series too long to hold, read from its file in blocks of AR_BARS_BLOCK
  * rows as it is needed (src/market/window.c; the market-file reader makes
@@ -99,6 +117,14 @@ typedef ar_err (*ar_bars_load_fn)(void *ctx, size_t from, size_t n, ar_bars *b, 
 ar_err ar_bars_window(ar_bars *b, size_t n, const int64_t *block_t0, int64_t last_t, size_t max_bad_run,
                       ar_bars_load_fn load, void *ctx, void (*ctx_free)(void *), ar_errbuf *eb);
 int ar_bars_windowed(const ar_bars *b);
+/* Give a windowed b (nothing loaded yet) the sqrt slippage sums as three
+ * more windowed columns, filled as each block loads: start holds, per
+ * block, the sums over the rows before it (3 values, ar_sums_step order),
+ * prev_close the close of the row before it. Both copied. */
+ar_err ar_bars_window_sums(ar_bars *b, const double *start, const double *prev_close, ar_errbuf *eb);
+/* Column which (0 vol, 1 r1, 2 r2) of those sums: row j holds the sums over
+ * rows < j, readable where the bars are; NULL without sums. */
+const double *ar_bars_window_sum(const ar_bars *b, int which);
 /* Pin blocks [k0, k1) (loading those not there) / rows [lo, hi). On a
  * failed load nothing stays pinned, eb says why, and the failure sticks
  * (ar_bars_window_error). */

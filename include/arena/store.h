@@ -25,8 +25,10 @@ ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnam
 /* The same, but each symbol's bars stay in the file and are read block by
  * block as they are pinned (windowed bars, include/arena/market.h): the
  * file stays open until the market is freed. The checks and the content
- * hashes are those of ar_market_h5_read (the bars are read through once). */
-ar_err ar_market_h5_read_windowed(const char *path, const char *const *names, size_t nnames,
+ * hashes are those of ar_market_h5_read (the bars are read through once).
+ * With AR_WINDOW_SUMS that pass also finds each block's start sums. */
+#define AR_WINDOW_SUMS 2 /* flags: also the sqrt slippage sums, windowed (ar_bars_window_sums) */
+ar_err ar_market_h5_read_windowed(const char *path, const char *const *names, size_t nnames, int flags,
                                   ar_market **out, ar_errbuf *eb);
 
 /* Rows of bars the named symbols (all when names is NULL) have in the file,

@@ -39,7 +39,7 @@ static void usage(FILE *f) {
             "  go into RUN.h5 block by block as the run goes on, and bars past\n"
             "  ARENA_MARKET_MEMORY bytes (default 64 MiB, 0: always) are read from the\n"
             "  market file block by block when every agent is a builtin strategy and\n"
-            "  slippage is not sqrt (docs/ENGINE.md \"Memory\").\n");
+            "  prices are not anonymized (docs/ENGINE.md \"Memory\").\n");
 }
 
 static double now_ms(void) {
@@ -52,8 +52,9 @@ static double now_ms(void) {
  * file block by block instead (windowed bars: memory independent of the
  * length of the data, docs/ENGINE.md "Memory"): ARENA_MARKET_MEMORY
  * (bytes; 0 always windows), else 64 MiB. Only runs whose every agent
- * declares how far back it reads (the builtin strategies), without sqrt
- * slippage or anonymized prices (both read every bar) can window. */
+ * declares how far back it reads (the builtin strategies), without
+ * anonymized prices (a scaled copy of every bar) can window; with sqrt
+ * slippage its trailing sums are windowed along. */
 #define MARKET_MEMORY_DEFAULT ((size_t)64 << 20)
 static size_t env_bytes(const char *name, size_t dflt) {
     const char *v = getenv(name);
@@ -68,7 +69,7 @@ static size_t env_bytes(const char *name, size_t dflt) {
 }
 
 static int can_window(const ar_config *cfg) {
-    if (cfg->exec.slip == AR_SLIP_SQRT || cfg->anon_prices) return 0;
+    if (cfg->anon_prices) return 0;
     for (size_t a = 0; a < cfg->nagents; a++) {
         const ar_agent_cfg *g = &cfg->agents[a];
         if (strcmp(g->kind, "builtin") || g->def == NULL || g->def->lookback == NULL) return 0;
@@ -87,7 +88,8 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
     size_t rows = 0;
     if (can_window(cfg) && ar_market_h5_count_bars(cfg->data, names, cfg->nsym, &rows, eb) == AR_OK)
         window = rows > 0 && rows > env_bytes("ARENA_MARKET_MEMORY", MARKET_MEMORY_DEFAULT) / (6 * sizeof(double));
-    ar_err e = window ? ar_market_h5_read_windowed(cfg->data, names, cfg->nsym, m, eb)
+    ar_err e = window ? ar_market_h5_read_windowed(cfg->data, names, cfg->nsym,
+                                                   cfg->exec.slip == AR_SLIP_SQRT ? AR_WINDOW_SUMS : 0, m, eb)
                       : ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
     free((void *)names);
     if (e) return e;

@@ -685,6 +685,7 @@ static ar_err flush_equity(episode *ep, const ar_engine_opts *eo, ar_errbuf *eb)
  * the agents' declared look-back (ar_strategy_def.lookback), the run of bad
  * rows an account's catch-up looks back over, and the mark. */
 typedef struct winpin {
+    size_t extra;    /* rows behind the cursor the sqrt model's window reaches */
     size_t blo, bhi; /* pinned blocks [blo, bhi) */
     size_t kb;       /* blocks whose first time is at or before the last limit */
     size_t behind;   /* win_behind has work when the cursor reaches this */
@@ -730,7 +731,7 @@ static void win_behind(episode *ep, winpin *wp, size_t margin) {
     for (size_t s = 0; s < ep->nsym; s++) {
         if (ep->ptr[s] < wp[s].behind) continue; /* (SIZE_MAX: not windowed, or keeping all) */
         const ar_bars *b = &ep->xm->sym[s].bars;
-        size_t m = margin + ar_bars_max_bad_run(b), lo = ep->ptr[s] > m ? ep->ptr[s] - m : 0, k = lo / AR_BARS_BLOCK;
+        size_t m = margin + ar_bars_max_bad_run(b) + wp[s].extra, lo = ep->ptr[s] > m ? ep->ptr[s] - m : 0, k = lo / AR_BARS_BLOCK;
         if (k > wp[s].bhi) k = wp[s].bhi;
         if (k > wp[s].blo) {
             ar_bars_unpin_blocks(b, wp[s].blo, k);
@@ -773,7 +774,12 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
                 return ar_errf(eb, AR_ENOMEM, "out of memory");
             }
         }
-        size_t m = margin == SIZE_MAX ? SIZE_MAX : margin + ar_bars_max_bad_run(b);
+        /* the sqrt model reads the sums and times of the bars that open
+         * within its window before the fill bar */
+        int64_t iv = ep.xm->sym[s].interval;
+        wp[s].extra = cfg->exec.slip != AR_SLIP_SQRT ? 0
+                      : iv > 0 ? (size_t)(cfg->exec.slip_window / iv) + 2 : SIZE_MAX / 4;
+        size_t m = margin == SIZE_MAX ? SIZE_MAX : margin + ar_bars_max_bad_run(b) + wp[s].extra;
         wp[s].blo = wp[s].bhi = m == SIZE_MAX || ep.ptr[s] <= m ? 0 : (ep.ptr[s] - m) / AR_BARS_BLOCK;
         wp[s].behind = m == SIZE_MAX ? SIZE_MAX : 0;
     }
@@ -1286,11 +1292,15 @@ ar_err ar_tournament_skeleton(const ar_config *cfg, const ar_market *m, const ch
     size_t n = 0;
     /* Windowed bars hold only what the engine pins: nothing that reads
      * every bar may run on them. */
-    int windowed = 0;
-    for (size_t s = 0; s < m->nsym; s++) windowed |= ar_bars_windowed(&m->sym[s].bars);
-    if (windowed && (cfg->exec.slip == AR_SLIP_SQRT || cfg->anon_prices))
+    int windowed = 0, sums = 1;
+    for (size_t s = 0; s < m->nsym; s++)
+        if (ar_bars_windowed(&m->sym[s].bars)) {
+            windowed = 1;
+            sums &= ar_bars_window_sum(&m->sym[s].bars, 0) != NULL;
+        }
+    if (windowed && (cfg->anon_prices || (cfg->exec.slip == AR_SLIP_SQRT && !sums)))
         return ar_errf(eb, AR_EINVAL, "%s: a windowed market cannot be used with %s", cfg->path,
-                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage");
+                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage unless it has the sums");
     ar_err e = make_episodes(cfg, m, &specs, &n, eb);
     if (e) return e;
     ar_run *r = ar__run_header(cfg, m, data_sha256, NULL);
@@ -1331,11 +1341,15 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     size_t n = 0;
     /* Windowed bars hold only what the engine pins: nothing that reads
      * every bar may run on them. */
-    int windowed = 0;
-    for (size_t s = 0; s < m->nsym; s++) windowed |= ar_bars_windowed(&m->sym[s].bars);
-    if (windowed && (cfg->exec.slip == AR_SLIP_SQRT || cfg->anon_prices))
+    int windowed = 0, sums = 1;
+    for (size_t s = 0; s < m->nsym; s++)
+        if (ar_bars_windowed(&m->sym[s].bars)) {
+            windowed = 1;
+            sums &= ar_bars_window_sum(&m->sym[s].bars, 0) != NULL;
+        }
+    if (windowed && (cfg->anon_prices || (cfg->exec.slip == AR_SLIP_SQRT && !sums)))
         return ar_errf(eb, AR_EINVAL, "%s: a windowed market cannot be used with %s", cfg->path,
-                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage");
+                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage unless it has the sums");
     ar_err e = make_episodes(cfg, m, &specs, &n, eb);
     if (e) return e;
     ar_run *r = ar__run_header(cfg, m, data_sha256, NULL);
@@ -1372,7 +1386,7 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     /* The sqrt model's trailing sums depend on the market alone: built once
      * here for every account of every episode on m (24 bytes per bar and
      * symbol, instead of that per account), read-only from then on. */
-    if (e == AR_OK && cfg->exec.slip == AR_SLIP_SQRT && !cfg->anon_prices && cfg->nagents * n > 1 &&
+    if (e == AR_OK && cfg->exec.slip == AR_SLIP_SQRT && !cfg->anon_prices && (cfg->nagents * n > 1 || windowed) &&
         (d.slip = ar_slip_cache_create(m, eb)) == NULL)
         e = AR_ENOMEM;
     if (d.only) {

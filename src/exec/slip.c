@@ -18,7 +18,8 @@
 struct ar_slip_cache {
     const ar_market *m;
     size_t nsym;
-    ar__slip_hist *h; /* per symbol, covering every bar */
+    ar__slip_hist *h;    /* per symbol, covering every bar */
+    unsigned char *own;  /* per symbol: h's arrays are ours (else a window's columns) */
 };
 
 /* An impact above half the price makes the model meaningless (a sell could
@@ -43,16 +44,11 @@ ar_err ar__slip_hist_extend(ar__slip_hist *h, const ar_bars *b, size_t upto) {
         h->cap = cap;
     }
     for (size_t j = h->n; j < upto; j++) {
-        double v = b->volume[j];
-        double r = 0;
-        /* bad rows count as no volume and no move rather than poisoning
-         * every later window with a NaN */
-        if (!isfinite(v) || v < 0) v = 0;
-        if (j > 0 && isfinite(b->close[j]) && isfinite(b->close[j - 1]) && b->close[j - 1] > 0)
-            r = b->close[j] / b->close[j - 1] - 1.0;
-        h->vol[j + 1] = h->vol[j] + v;
-        h->r1[j + 1] = h->r1[j] + r;
-        h->r2[j + 1] = h->r2[j] + r * r;
+        double in[3] = {h->vol[j], h->r1[j], h->r2[j]}, out[3];
+        ar_sums_step(j, b->volume[j], b->close[j], j > 0 ? b->close[j - 1] : 0, in, out);
+        h->vol[j + 1] = out[0];
+        h->r1[j + 1] = out[1];
+        h->r2[j + 1] = out[2];
     }
     h->n = upto;
     return AR_OK;
@@ -76,18 +72,41 @@ ar_slip_cache *ar_slip_cache_create(const ar_market *m, ar_errbuf *eb) {
     }
     c->m = m;
     c->nsym = m->nsym;
-    for (size_t s = 0; s < m->nsym; s++)
-        if (ar__slip_hist_extend(&c->h[s], &m->sym[s].bars, m->sym[s].bars.n) != AR_OK) {
+    if ((c->own = calloc(m->nsym ? m->nsym : 1, 1)) == NULL) {
+        ar_slip_cache_free(c);
+        ar_errf(eb, AR_ENOMEM, "exec: out of memory for slippage statistics");
+        return NULL;
+    }
+    for (size_t s = 0; s < m->nsym; s++) {
+        const ar_bars *b = &m->sym[s].bars;
+        if (ar_bars_windowed(b)) {
+            /* windowed bars bring their sums along, block by block: read
+             * where the bars are pinned (the engine's margin covers the
+             * model's window) */
+            if (ar_bars_window_sum(b, 0) == NULL) {
+                ar_slip_cache_free(c);
+                ar_errf(eb, AR_EINVAL, "exec: %s: windowed bars without the slippage sums", m->sym[s].name);
+                return NULL;
+            }
+            c->h[s] = (ar__slip_hist){b->n, 0, (double *)ar_bars_window_sum(b, 0), (double *)ar_bars_window_sum(b, 1),
+                                      (double *)ar_bars_window_sum(b, 2)};
+            continue;
+        }
+        c->own[s] = 1;
+        if (ar__slip_hist_extend(&c->h[s], b, b->n) != AR_OK) {
             ar_slip_cache_free(c);
             ar_errf(eb, AR_ENOMEM, "exec: out of memory for slippage statistics");
             return NULL;
         }
+    }
     return c;
 }
 
 void ar_slip_cache_free(ar_slip_cache *c) {
     if (c == NULL) return;
-    for (size_t s = 0; s < c->nsym; s++) ar__slip_hist_free(&c->h[s]);
+    for (size_t s = 0; c->own && s < c->nsym; s++)
+        if (c->own[s]) ar__slip_hist_free(&c->h[s]);
+    free(c->own);
     free(c->h);
     free(c);
 }
@@ -106,7 +125,13 @@ double ar__slip_sqrt_frac(ar__slip_src *src, const ar_symbol *s, size_t i, doubl
         h = &src->own;
     }
     int64_t from = b->t[i] - window;
-    if (src->ws > i) src->ws = 0; /* a query out of time order: rescan from the start */
+    /* ws only moves forward while fills come in time order; when it is far
+     * behind (the first fill, a long quiet spell) or ahead (a query out of
+     * order), a binary search finds where the scan would stop: no earlier
+     * window start can lie at or after `from`, so the result is the same,
+     * and windowed bars are not read outside the model's window */
+    if (src->ws > i || i - src->ws > 64) src->ws = ar_bars_lower_bound(b, from);
+    if (src->ws > i) src->ws = i;
     while (src->ws < i && b->t[src->ws] < from) src->ws++;
     size_t j0 = src->ws, nb = i - j0;
     if (nb < 2) return 0;

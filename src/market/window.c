@@ -35,12 +35,16 @@ struct ar_bars_win {
     ar_bars_load_fn load;
     void *ctx;
     void (*ctx_free)(void *);
-    void *col[6];          /* reservations: t, open, high, low, close, volume */
+    void *col[9];          /* reservations: t, open, high, low, close, volume; with
+                              sums, the sqrt slippage prefix sums vol, r1, r2 */
+    int ncol;              /* 6, or 9 with sums */
+    double *s0;            /* with sums: per block, the sums before its first row (3 each) */
+    double *pc;            /* with sums: per block, the close of the row before it */
     size_t bytes;          /* of each reservation */
     unsigned *pins;        /* per block */
     unsigned char *loaded; /* per block */
     size_t keep[KEEP], nkeep;
-    void *spare[SPARES][6]; /* a dropped full block's pages, per column */
+    void *spare[SPARES][9]; /* a dropped full block's pages, per column */
     size_t nspare;
     size_t resident, peak; /* blocks loaded now, at most */
     ar_err err;            /* first load failure (sticky) */
@@ -86,6 +90,7 @@ ar_err ar_bars_window(ar_bars *b, size_t n, const int64_t *block_t0, int64_t las
         return ar_errf(eb, AR_ENOMEM, "out of memory (address space for %zu bars)", n);
     }
     memcpy(w->t0, block_t0, w->nblk * sizeof *w->t0);
+    w->ncol = 6;
     pthread_mutex_init(&w->mu, NULL);
     w->mu_init = 1;
     b->win = w;
@@ -99,13 +104,40 @@ ar_err ar_bars_window(ar_bars *b, size_t n, const int64_t *block_t0, int64_t las
     return AR_OK;
 }
 
+ar_err ar_bars_window_sums(ar_bars *b, const double *start, const double *prev_close, ar_errbuf *eb) {
+    ar_bars_win *w = b ? b->win : NULL;
+    if (w == NULL || w->ncol != 6 || w->resident != 0 || start == NULL || prev_close == NULL)
+        return ar_errf(eb, AR_EINVAL, "ar_bars_window_sums: bad arguments");
+    w->s0 = malloc(3 * w->nblk * sizeof *w->s0);
+    w->pc = malloc(w->nblk * sizeof *w->pc);
+    if (w->s0 == NULL || w->pc == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    for (int c = 6; c < 9; c++) {
+        w->col[c] = mmap(NULL, w->bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (w->col[c] == MAP_FAILED) {
+            w->col[c] = NULL;
+            return ar_errf(eb, AR_ENOMEM, "out of memory (address space for %zu bars)", w->n);
+        }
+    }
+    memcpy(w->s0, start, 3 * w->nblk * sizeof *w->s0);
+    memcpy(w->pc, prev_close, w->nblk * sizeof *w->pc);
+    w->ncol = 9;
+    return AR_OK;
+}
+
+const double *ar_bars_window_sum(const ar_bars *b, int which) {
+    const ar_bars_win *w = b ? b->win : NULL;
+    return w && w->ncol == 9 && which >= 0 && which < 3 ? w->col[6 + which] : NULL;
+}
+
 void ar__bars_window_free(ar_bars *b) {
     ar_bars_win *w = b->win;
     if (w == NULL) return;
-    for (int c = 0; c < 6; c++)
+    for (int c = 0; c < 9; c++)
         if (w->col[c]) munmap(w->col[c], w->bytes);
     for (size_t i = 0; i < w->nspare; i++)
-        for (int c = 0; c < 6; c++) munmap(w->spare[i][c], AR_BARS_BLOCK * sizeof(double));
+        for (int c = 0; c < w->ncol; c++) munmap(w->spare[i][c], AR_BARS_BLOCK * sizeof(double));
+    free(w->s0);
+    free(w->pc);
     if (w->ctx_free) w->ctx_free(w->ctx);
     if (w->mu_init) pthread_mutex_destroy(&w->mu);
     free(w->t0);
@@ -140,7 +172,7 @@ static void drop(ar_bars_win *w, size_t k) {
     int moved = 0;
     if (len == AR_BARS_BLOCK * sizeof(double) && w->nspare < SPARES) {
         void **sp = w->spare[w->nspare];
-        for (moved = 0; moved < 6; moved++) {
+        for (moved = 0; moved < w->ncol; moved++) {
             char *at = (char *)w->col[moved] + off;
             /* (a move to the same size needs a place to go: mremap without
              * MREMAP_FIXED leaves such a mapping where it is) */
@@ -156,14 +188,14 @@ static void drop(ar_bars_win *w, size_t k) {
                 break;
             }
         }
-        if (moved == 6) w->nspare++;
+        if (moved == w->ncol) w->nspare++;
         else
             for (int c = 0; c < moved; c++) { /* back in place, then given back below */
                 mremap(sp[c], len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (char *)w->col[c] + off);
             }
     }
-    if (moved != 6)
-        for (int c = 0; c < 6; c++) {
+    if (moved != w->ncol)
+        for (int c = 0; c < w->ncol; c++) {
             madvise((char *)w->col[c] + off, len, MADV_DONTNEED);
             mprotect((char *)w->col[c] + off, len, PROT_NONE);
         }
@@ -179,21 +211,21 @@ static int open_block(ar_bars_win *w, size_t k) {
     if (len == AR_BARS_BLOCK * sizeof(double) && w->nspare > 0) {
         void **sp = w->spare[w->nspare - 1];
         int c = 0;
-        for (; c < 6; c++)
+        for (; c < w->ncol; c++)
             if (mremap(sp[c], len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (char *)w->col[c] + off) == MAP_FAILED) break;
-        if (c == 6) {
+        if (c == w->ncol) {
             w->nspare--;
             return 0;
         }
         /* a failed move: the columns moved so far keep their pages; the
          * rest of this spare is given back, the rest of the block opened */
-        for (int j = c; j < 6; j++) munmap(sp[j], len);
+        for (int j = c; j < w->ncol; j++) munmap(sp[j], len);
         w->nspare--;
-        for (; c < 6; c++)
+        for (; c < w->ncol; c++)
             if (mprotect((char *)w->col[c] + off, len, PROT_READ | PROT_WRITE) != 0) return -1;
         return 0;
     }
-    for (int c = 0; c < 6; c++)
+    for (int c = 0; c < w->ncol; c++)
         if (mprotect((char *)w->col[c] + off, len, PROT_READ | PROT_WRITE) != 0) return -1;
     return 0;
 }
@@ -215,8 +247,23 @@ static ar_err load(const ar_bars *b, ar_bars_win *w, size_t k) {
         return w->err = ar_errf(&w->eb, AR_ENOMEM, "out of memory loading bars from row %zu", k * AR_BARS_BLOCK);
     size_t from = k * AR_BARS_BLOCK, cnt = w->n - from < AR_BARS_BLOCK ? w->n - from : AR_BARS_BLOCK;
     ar_err e = w->load(w->ctx, from, cnt, (ar_bars *)b, &w->eb);
+    if (e == AR_OK && w->ncol == 9) {
+        /* the sums over rows < j for j in the block: from the block's start
+         * values, one ar_sums_step per row, as the sequential pass that
+         * found those start values made them */
+        double *vol = w->col[6], *r1 = w->col[7], *r2 = w->col[8], acc[3];
+        memcpy(acc, &w->s0[3 * k], sizeof acc);
+        for (size_t i = 0; i < cnt; i++) {
+            size_t j = from + i;
+            vol[j] = acc[0];
+            r1[j] = acc[1];
+            r2[j] = acc[2];
+            if (i + 1 < cnt)
+                ar_sums_step(j, b->volume[j], b->close[j], i ? b->close[j - 1] : w->pc[k], acc, acc);
+        }
+    }
     if (e) {
-        for (int c = 0; c < 6; c++) mprotect((char *)w->col[c] + off, len, PROT_NONE);
+        for (int c = 0; c < w->ncol; c++) mprotect((char *)w->col[c] + off, len, PROT_NONE);
         return w->err = e;
     }
     w->loaded[k] = 1;

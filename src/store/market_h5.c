@@ -543,14 +543,18 @@ static int price_ok(const bar_rec *r) {
            r->low < INFINITY && r->close > 0 && r->close < INFINITY;
 }
 
-static ar_err read_bars_windowed(const char *path, const char *name, size_t n, ar_bars *b, ar_sha256 *h,
-                                 ar_errbuf *eb) {
+static ar_err read_bars_windowed(const char *path, const char *name, size_t n, int sums, ar_bars *b,
+                                 ar_sha256 *h, ar_errbuf *eb) {
     if (n == 0) return AR_OK;
     win_ctx *c = calloc(1, sizeof *c);
     size_t nblk = (n + AR_BARS_BLOCK - 1) / AR_BARS_BLOCK;
     int64_t *t0 = malloc(nblk * sizeof *t0);
-    if (c == NULL || t0 == NULL || (c->buf = malloc(AR_BARS_BLOCK * sizeof *c->buf)) == NULL) {
+    double *s0 = sums ? malloc(3 * nblk * sizeof *s0) : NULL, *pc = sums ? malloc(nblk * sizeof *pc) : NULL;
+    if (c == NULL || t0 == NULL || (sums && (s0 == NULL || pc == NULL)) ||
+        (c->buf = malloc(AR_BARS_BLOCK * sizeof *c->buf)) == NULL) {
         free(t0);
+        free(s0);
+        free(pc);
         if (c) free(c->buf);
         free(c);
         return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
@@ -564,6 +568,7 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, a
     ar_err e = c->file < 0 || c->ds < 0 ? ar_errf(eb, AR_EIO, "%s: cannot open %s", path, p) : AR_OK;
     int64_t prev = 0, last = 0;
     size_t bad = 0, maxbad = 0;
+    double acc[3] = {0, 0, 0}, prevc = 0; /* the sqrt slippage sums, as exec makes them */
     for (size_t k = 0; k < nblk && !e; k++) {
         size_t from = k * AR_BARS_BLOCK, cnt = n - from < AR_BARS_BLOCK ? n - from : AR_BARS_BLOCK;
         if (win_read(c, from, cnt)) {
@@ -573,8 +578,16 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, a
         }
         if (h) ar_sha256_update(h, c->buf, cnt * sizeof *c->buf);
         t0[k] = c->buf[0].t;
+        if (sums) {
+            memcpy(&s0[3 * k], acc, sizeof acc);
+            pc[k] = prevc;
+        }
         for (size_t i = 0; i < cnt && !e; i++) {
             size_t row = from + i;
+            if (sums) {
+                ar_sums_step(row, c->buf[i].volume, c->buf[i].close, prevc, acc, acc);
+                prevc = c->buf[i].close;
+            }
             if (row > 0 && c->buf[i].t <= prev)
                 e = ar_errf(eb, AR_EFORMAT,
                             "%s: /bars/%s row %zu: time not after row %zu (expected strictly increasing times)", path,
@@ -584,13 +597,21 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, a
             if (bad > maxbad) maxbad = bad;
         }
     }
-    if (!e) e = ar_bars_window(b, n, t0, last, maxbad, win_load, c, win_ctx_free, eb);
-    if (e) win_ctx_free(c);
+    if (!e) {
+        e = ar_bars_window(b, n, t0, last, maxbad, win_load, c, win_ctx_free, eb);
+        if (e) win_ctx_free(c);
+        else if (sums) e = ar_bars_window_sums(b, s0, pc, eb); /* (b owns c now) */
+    } else {
+        win_ctx_free(c);
+    }
     free(t0);
+    free(s0);
+    free(pc);
     return e;
 }
 
 static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed, ar_errbuf *eb) {
+    int sums = windowed & AR_WINDOW_SUMS;
     size_t n = 0;
     ar_err e;
     char sha[3][65] = {"", "", ""};
@@ -604,7 +625,7 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
         h = maybe_hash(d, sha[0]);
         if (windowed) {
             H5Dclose(d);
-            e = read_bars_windowed(path, s->name, n, &s->bars, h, eb);
+            e = read_bars_windowed(path, s->name, n, sums, &s->bars, h, eb);
             if (h) ar_sha256_end(h, sha[0]);
             if (e != AR_OK) return e;
         } else {
@@ -678,9 +699,9 @@ ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnam
     return market_read(path, names, nnames, 0, out, eb);
 }
 
-ar_err ar_market_h5_read_windowed(const char *path, const char *const *names, size_t nnames, ar_market **out,
-                                  ar_errbuf *eb) {
-    return market_read(path, names, nnames, 1, out, eb);
+ar_err ar_market_h5_read_windowed(const char *path, const char *const *names, size_t nnames, int flags,
+                                  ar_market **out, ar_errbuf *eb) {
+    return market_read(path, names, nnames, 1 | (flags & AR_WINDOW_SUMS), out, eb);
 }
 
 static ar_err market_read(const char *path, const char *const *names, size_t nnames, int windowed,
