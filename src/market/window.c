@@ -156,49 +156,43 @@ static void span(const ar_bars_win *w, size_t k, size_t *off, size_t *len) {
     *len = *off + B > w->bytes ? w->bytes - *off : B;
 }
 
-/* Put fresh reservation (no memory, PROT_NONE) at p. */
-static int reserve_at(void *p, size_t len) {
-    return mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == p ? 0 : -1;
-}
-
-/* Block k leaves memory. A full block's pages are moved out whole
- * (mremap) to wait for the next load, which moves them back in at its own
- * place: the memory is reused instead of given back and faulted in again
- * (on a guest whose fresh pages are dear, docs/BENCHMARKS.md, that is most
- * of the cost). Otherwise, and when a move fails, it is given back. */
+/* Block k leaves memory. A full block's pages are moved out whole to a
+ * mapping of their own, to wait for the next load, which moves them in at
+ * its own place: the memory is reused instead of given back and faulted in
+ * again (on a guest whose fresh pages are dear, docs/BENCHMARKS.md, that is
+ * most of the cost). The move keeps the block's own mapping in place
+ * (MREMAP_DONTUNMAP), so the reservation never has a hole another thread's
+ * mmap could land in; then it is closed again (PROT_NONE). A block that is
+ * not full, or a move that fails, gives its memory back. */
 static void drop(ar_bars_win *w, size_t k) {
     size_t off, len;
     span(w, k, &off, &len);
     int moved = 0;
+#ifdef MREMAP_DONTUNMAP
     if (len == AR_BARS_BLOCK * sizeof(double) && w->nspare < SPARES) {
         void **sp = w->spare[w->nspare];
         for (moved = 0; moved < w->ncol; moved++) {
             char *at = (char *)w->col[moved] + off;
-            /* (a move to the same size needs a place to go: mremap without
-             * MREMAP_FIXED leaves such a mapping where it is) */
             void *q = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
             if (q == MAP_FAILED) break;
-            if (mremap(at, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q) == MAP_FAILED) {
+            if (mremap(at, len, len, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, q) == MAP_FAILED) {
                 munmap(q, len);
                 break;
             }
             sp[moved] = q;
-            if (reserve_at(at, len) != 0) { /* cannot happen short of ENOMEM: undo this column */
-                mremap(q, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, at);
-                break;
-            }
         }
-        if (moved == w->ncol) w->nspare++;
-        else
-            for (int c = 0; c < moved; c++) { /* back in place, then given back below */
-                mremap(sp[c], len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (char *)w->col[c] + off);
-            }
+        if (moved == w->ncol) {
+            w->nspare++;
+        } else {
+            for (int c = 0; c < moved; c++) munmap(sp[c], len); /* those pages are simply given back */
+            moved = 0;
+        }
     }
-    if (moved != w->ncol)
-        for (int c = 0; c < w->ncol; c++) {
-            madvise((char *)w->col[c] + off, len, MADV_DONTNEED);
-            mprotect((char *)w->col[c] + off, len, PROT_NONE);
-        }
+#endif
+    for (int c = 0; c < w->ncol; c++) {
+        if (!moved) madvise((char *)w->col[c] + off, len, MADV_DONTNEED);
+        mprotect((char *)w->col[c] + off, len, PROT_NONE);
+    }
     w->loaded[k] = 0;
     w->resident--;
 }
