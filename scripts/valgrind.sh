@@ -4,7 +4,7 @@
 # market replaced by 6 hours of a small synthetic one; every LLM agent
 # pointed at the fake provider server tests/llm_server.py with dummy keys; a
 # cassette recorded and replayed; `run-jobs`: windows x seeds on two
-# threads), `arena table`, `arena stats`, `arena report`, and
+# threads, `run-window`: the same on windowed bars), `arena table`, `arena stats`, `arena report`, and
 # the test binaries test_engine, test_exec and test_exec_bulk. Each command runs under
 #   valgrind --tool=memcheck --leak-check=full --error-exitcode=99
 #            --errors-for-leak-kinds=definite,indirect
@@ -112,6 +112,13 @@ c["market"]["windows"] = {"count": 2, "length": "3h"}
 json.dump(c, open(sys.argv[2], "w"))
 PY
 vg run-jobs "$arena" run demo2.json -o demo2.h5 --jobs 2 --quiet
+# the same with the bars windowed (read from the file block by block, the
+# sqrt sums along; shared by the two threads): the same run file
+ARENA_MARKET_MEMORY=0 vg run-window "$arena" run demo2.json -o demo2w.h5 --jobs 2 --quiet
+if [ -z "${VG_ONLY:-}" ] && ! cmp -s "$work/demo2.h5" "$work/demo2w.h5"; then
+  echo "run-window: the windowed run file differs from the one read whole"
+  fail=1
+fi
 
 # ---- readers ----
 vg table "$arena" table demo.h5 --format md
