@@ -53,8 +53,9 @@ typedef struct {
     ar_err err;
 } curve;
 
-static void curve_open(curve *c, const ar_run *r, const ar_run_agent *ag, scratch *sc, int slot) {
-    *c = (curve){ag, NULL, 0, sc->buf[slot], 0, 0, &sc->eb, AR_OK};
+/* A cursor reading into buf (AR_EQUITY_BLOCK records), its errors in eb. */
+static void curve_open_with(curve *c, const ar_run *r, const ar_run_agent *ag, ar_equity_rec *buf, ar_errbuf *eb) {
+    *c = (curve){ag, NULL, 0, buf, 0, 0, eb, AR_OK};
     if (ag->equity != NULL || ag->nequity == 0) return;
     c->src = r ? r->eqsrc : NULL;
     if (c->src == NULL) {
@@ -65,6 +66,10 @@ static void curve_open(curve *c, const ar_run *r, const ar_run_agent *ag, scratc
         const ar_run_episode *ep = &r->episodes[k];
         if (ag >= ep->agents && ag < ep->agents + ep->nagents) c->ep = k;
     }
+}
+
+static void curve_open(curve *c, const ar_run *r, const ar_run_agent *ag, scratch *sc, int slot) {
+    curve_open_with(c, r, ag, sc->buf[slot], &sc->eb);
 }
 
 /* Row j (< nequity) of the curve; on a failed read, a row of NANs and
@@ -883,44 +888,91 @@ out:
     return e;
 }
 
-/* Everything beyond the plain means, into rows[0..m-1] (first-seen order). */
-/* Pass `pass` (1 or 2) of the JK pair of window wi for agent i against
- * agent best into c: one series per window, the per-period returns
- * averaged (running mean, exact for identical values) over the window's
- * episodes, so the seeds of a window, which share the market's moves,
- * count as one observation per decision time, not as independent ones (a
- * deterministic baseline replayed over S seeds made z ~ sqrt(S) too large:
- * docs/HARDENING.md "Honest intervals"). The episodes taken are those where
- * both curves have returns and are aligned with each other and with the
- * first such episode's curve; they are listed into use (scratch) by
- * each pass. The averaged series is built a block at a time. */
-static ar_err jk_window(const eptab *t, size_t wi, size_t i, size_t best, int pass, size_t *use, scratch *sc,
-                        ar_comoments *c) {
+/* The episodes of window wi the pair (i, best) is compared over, into use
+ * (*nuse of them): those where both curves have returns and are aligned
+ * with each other and with the first such episode's curve. */
+static ar_err jk_select(const eptab *t, size_t wi, size_t i, size_t best, size_t *use, size_t *nuse, scratch *sc) {
     ar_err e = AR_OK;
     const cell *ref = NULL;
-    size_t nuse = 0;
+    *nuse = 0;
     for (size_t p = t->clstart[wi]; p < t->clstart[wi + 1] && !e; p++) {
         size_t g = t->clep[p];
         const cell *x = at(t, g, i), *y = at(t, g, best);
         if (x->ag == NULL || y->ag == NULL || !x->curve || !y->curve || !aligned(x, y, sc, &e)) continue;
         if (ref != NULL && !aligned(ref, x, sc, &e)) continue;
         if (ref == NULL) ref = x;
-        use[nuse++] = g;
+        use[(*nuse)++] = g;
     }
-    if (e || nuse == 0) return e;
-    /* pieces of one block's rows: each cursor reads each block once */
-    size_t len = at(t, use[0], i)->ag->nequity - 1, piece = AR_EQUITY_BLOCK - 1;
+    return e;
+}
+
+/* Cursors of the JK passes: a pair per episode of a window, each with its
+ * own block, so that every block of every curve is read once per pass. */
+typedef struct jkcur {
+    curve *cx, *cy;
+    double *px, *py;     /* the equity before the next return */
+    ar_equity_rec *bufs; /* 2 blocks per episode */
+    size_t cap;          /* episodes there is room for */
+} jkcur;
+
+static void jkcur_free(jkcur *j) {
+    free(j->cx);
+    free(j->cy);
+    free(j->px);
+    free(j->py);
+    free(j->bufs);
+    memset(j, 0, sizeof *j);
+}
+
+static ar_err jkcur_room(jkcur *j, size_t n) {
+    if (n <= j->cap) return AR_OK;
+    jkcur_free(j);
+    j->cx = malloc(n * sizeof *j->cx);
+    j->cy = malloc(n * sizeof *j->cy);
+    j->px = malloc(n * sizeof *j->px);
+    j->py = malloc(n * sizeof *j->py);
+    j->bufs = malloc(2 * n * AR_EQUITY_BLOCK * sizeof *j->bufs);
+    if (!j->cx || !j->cy || !j->px || !j->py || !j->bufs) {
+        jkcur_free(j);
+        return AR_ENOMEM;
+    }
+    j->cap = n;
+    return AR_OK;
+}
+
+/* Pass `pass` (1 or 2) of the JK pair for agent i against agent best into
+ * c, over one window's episodes as jk_select chose them: one series per
+ * window, the per-period returns averaged (running mean, exact for
+ * identical values) over the window's episodes, so the seeds of a window,
+ * which share the market's moves, count as one observation per decision
+ * time, not as independent ones (a deterministic baseline replayed over S
+ * seeds made z ~ sqrt(S) too large: docs/HARDENING.md "Honest
+ * intervals"). The averaged series is built a block at a time from one
+ * cursor per curve that only moves forward, so each block of a curve kept
+ * in the file is read once per pass, whole (AR_EQUITY_BLOCK-aligned). The
+ * co-moments are the same whatever the pieces they get. */
+static ar_err jk_window(const eptab *t, size_t i, size_t best, int pass, const size_t *use, size_t nuse,
+                        jkcur *jc, scratch *sc, ar_comoments *c) {
+    if (nuse == 0) return AR_OK;
+    ar_err e = jkcur_room(jc, nuse);
+    if (e) return e;
+    for (size_t k = 0; k < nuse && !e; k++) {
+        const cell *x = at(t, use[k], i), *y = at(t, use[k], best);
+        curve_open_with(&jc->cx[k], x->run, x->ag, jc->bufs + 2 * k * AR_EQUITY_BLOCK, &sc->eb);
+        curve_open_with(&jc->cy[k], y->run, y->ag, jc->bufs + (2 * k + 1) * AR_EQUITY_BLOCK, &sc->eb);
+        jc->px[k] = curve_at(&jc->cx[k], 0)->equity;
+        jc->py[k] = curve_at(&jc->cy[k], 0)->equity;
+        e = jc->cx[k].err ? jc->cx[k].err : jc->cy[k].err;
+    }
+    size_t len = at(t, use[0], i)->ag->nequity - 1, piece = AR_EQUITY_BLOCK;
     double *r1 = sc->r1, *r2 = sc->r2;
     for (size_t j0 = 0; j0 < len && !e; j0 += piece) {
         size_t nb = len - j0 < piece ? len - j0 : piece;
         for (size_t k = 0; k < nuse && !e; k++) {
-            const cell *x = at(t, use[k], i), *y = at(t, use[k], best);
-            curve cx, cy;
-            curve_open(&cx, x->run, x->ag, sc, 0);
-            curve_open(&cy, y->run, y->ag, sc, 1);
-            double px = curve_at(&cx, j0)->equity, py = curve_at(&cy, j0)->equity;
+            curve *cx = &jc->cx[k], *cy = &jc->cy[k];
+            double px = jc->px[k], py = jc->py[k];
             for (size_t j = 0; j < nb; j++) {
-                double qx = curve_at(&cx, j0 + j + 1)->equity, qy = curve_at(&cy, j0 + j + 1)->equity;
+                double qx = curve_at(cx, j0 + j + 1)->equity, qy = curve_at(cy, j0 + j + 1)->equity;
                 double a = qx / px - 1.0, b = qy / py - 1.0;
                 px = qx;
                 py = qy;
@@ -932,7 +984,9 @@ static ar_err jk_window(const eptab *t, size_t wi, size_t i, size_t best, int pa
                     r2[j] += (b - r2[j]) / (double)(k + 1);
                 }
             }
-            e = cx.err ? cx.err : cy.err;
+            jc->px[k] = px;
+            jc->py[k] = py;
+            e = cx->err ? cx->err : cy->err;
         }
         if (!e && pass == 1) ar_comoments_add1(c, r1, r2, nb);
         if (!e && pass == 2) ar_comoments_add2(c, r1, r2, nb);
@@ -951,9 +1005,10 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
     ar_moments *mo = calloc(m ? m : 1, sizeof *mo);
     double *srpp = malloc((m ? m : 1) * sizeof *srpp);
     double *R = malloc((m ? m : 1) * sizeof *R), *pool = malloc((t.nep ? t.nep : 1) * sizeof *pool);
-    size_t *use = malloc((t.nep ? t.nep : 1) * sizeof *use);
+    size_t *use = malloc((t.nep ? t.nep : 1) * sizeof *use), *useoff = malloc((t.ncl + 1) * sizeof *useoff);
+    jkcur jc = {NULL, NULL, NULL, NULL, NULL, 0};
     boot bs = {0};
-    if (!e && (!mo || !srpp || !R || !pool || !use)) e = AR_ENOMEM;
+    if (!e && (!mo || !srpp || !R || !pool || !use || !useoff)) e = AR_ENOMEM;
     if (!e && B > 0) {
         bs.ret = malloc(m * B * sizeof *bs.ret);
         bs.med = malloc(m * B * sizeof *bs.med);
@@ -1043,10 +1098,21 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
         if (best == m || i == best) continue;
         ar_comoments c;
         ar_comoments_init(&c);
-        /* pass 1 over every window, then pass 2 over every window */
-        for (size_t wi = 0; wi < t.ncl && !e; wi++) e = jk_window(&t, wi, i, best, 1, use, sc, &c);
+        /* the windows' episodes once (use: every window's, one after the
+         * other), then pass 1 over every window, then pass 2 */
+        size_t nu = 0;
+        for (size_t wi = 0; wi < t.ncl && !e; wi++) {
+            size_t k = 0;
+            e = jk_select(&t, wi, i, best, use + nu, &k, sc);
+            useoff[wi] = nu;
+            nu += k;
+            useoff[wi + 1] = nu;
+        }
+        for (size_t wi = 0; wi < t.ncl && !e; wi++)
+            e = jk_window(&t, i, best, 1, use + useoff[wi], useoff[wi + 1] - useoff[wi], &jc, sc, &c);
         ar_comoments_mid(&c);
-        for (size_t wi = 0; wi < t.ncl && !e; wi++) e = jk_window(&t, wi, i, best, 2, use, sc, &c);
+        for (size_t wi = 0; wi < t.ncl && !e; wi++)
+            e = jk_window(&t, i, best, 2, use + useoff[wi], useoff[wi + 1] - useoff[wi], &jc, sc, &c);
         if (e || c.a.n < 2) continue;
         ar_jk jk;
         ar_memmel_jk_m(&c, &jk);
@@ -1108,6 +1174,8 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
     free(fmap);
     free(pool);
     free(use);
+    free(useoff);
+    jkcur_free(&jc);
     free(bs.ret);
     free(bs.med);
     free(bs.sh);
