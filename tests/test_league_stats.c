@@ -292,6 +292,49 @@ static void buy_hold_psr_dsr_jk(void **state) {
     ar_run_free(r);
 }
 
+/* JK pairs only curves sampled at the same times: an episode whose pair is
+ * not (x against the baseline, or x against the window's first x) is left
+ * out of its window's average, whichever curve is off. A: its curve in
+ * episode 1 is off (window 0 keeps episode 0 alone); B: the baseline's in
+ * episode 3 is off for everyone (window 1 keeps episode 2 alone). */
+static void jk_skips_misaligned(void **state) {
+    (void)state;
+    ar_run *r = make_league();
+    r->episodes[1].agents[0].equity[2].t += 1;  /* A, window 0, seed 1 */
+    r->episodes[3].agents[2].equity[1].t += 60; /* buy_hold, window 1, seed 1 */
+    ar_league *l = compute(r, 0, 42);
+    double ret[4][4][3]; /* agent, episode, period */
+    for (int i = 0; i < 4; i++)
+        for (int e = 0; e < 4; e++) {
+            double eq[4];
+            curve(TR[i][e], eq);
+            for (int k = 0; k < 3; k++) ret[i][e][k] = eq[k + 1] / eq[k] - 1;
+        }
+    for (int i = 0; i < 4; i++) {
+        if (i == 2) continue;
+        double wx[6], wy[6];
+        for (int w = 0; w < 2; w++)
+            for (int k = 0; k < 3; k++) {
+                /* window 1 keeps episode 2 alone (buy_hold's episode 3 is off);
+                 * window 0 keeps episode 0 alone for A, both episodes otherwise */
+                int both = w == 0 && i != 0;
+                double x = ret[i][2 * w][k], y = ret[2][2 * w][k];
+                if (both) {
+                    x += (ret[i][1][k] - x) / 2.0;
+                    y += (ret[2][1][k] - y) / 2.0;
+                }
+                wx[3 * w + k] = x;
+                wy[3 * w + k] = y;
+            }
+        ar_jk jk;
+        ar_memmel_jk(wx, wy, 6, &jk);
+        assert_float_equal(row(l, NAMES[i])->jk_z_vs_best_baseline, jk.z, 1e-15);
+        assert_float_equal(row(l, NAMES[i])->jk_p_vs_best_baseline, jk.p_two_sided, 1e-15);
+    }
+    ar_league_free(l);
+    ar_run_free(r);
+}
+
 /* A crafted llm agent, one episode, hourly, one symbol BTC:
  *   samples 0..5h, gross 0 50 50 0 50 0; position from fills before each
  *   sample: flat, long, long, flat, short, flat -> long 2/6, short 1/6, flat 3/6
@@ -424,7 +467,7 @@ int main(void) {
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ratings_by_hand),   cmocka_unit_test(cluster_bootstrap),
-        cmocka_unit_test(fallback_marked),   cmocka_unit_test(buy_hold_psr_dsr_jk),
+        cmocka_unit_test(fallback_marked),   cmocka_unit_test(buy_hold_psr_dsr_jk), cmocka_unit_test(jk_skips_misaligned),
         cmocka_unit_test(behaviour_llm),     cmocka_unit_test(deterministic_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -906,12 +906,30 @@ static ar_err jk_select(const eptab *t, size_t wi, size_t i, size_t best, size_t
     return e;
 }
 
+/* What jk_select would choose, on the usual assumption that it keeps every
+ * episode: those whose two curves have returns and the sample count of the
+ * first such one. Reads nothing; jk_window's first pass checks the times
+ * (mis set when some differ: then jk_select must choose). */
+static size_t jk_candidates(const eptab *t, size_t wi, size_t i, size_t best, size_t *use) {
+    size_t n = 0, len = 0;
+    for (size_t p = t->clstart[wi]; p < t->clstart[wi + 1]; p++) {
+        size_t g = t->clep[p];
+        const cell *x = at(t, g, i), *y = at(t, g, best);
+        if (x->ag == NULL || y->ag == NULL || !x->curve || !y->curve || x->ag->nequity != y->ag->nequity) continue;
+        if (n > 0 && x->ag->nequity != len) continue;
+        len = x->ag->nequity;
+        use[n++] = g;
+    }
+    return n;
+}
+
 /* Cursors of the JK passes: a pair per episode of a window, each with its
  * own block, so that every block of every curve is read once per pass. */
 typedef struct jkcur {
     curve *cx, *cy;
     double *px, *py;     /* the equity before the next return */
     ar_equity_rec *bufs; /* 2 blocks per episode */
+    int64_t *tref;       /* the first episode's times of a piece */
     size_t cap;          /* episodes there is room for */
 } jkcur;
 
@@ -921,6 +939,7 @@ static void jkcur_free(jkcur *j) {
     free(j->px);
     free(j->py);
     free(j->bufs);
+    free(j->tref);
     memset(j, 0, sizeof *j);
 }
 
@@ -932,7 +951,8 @@ static ar_err jkcur_room(jkcur *j, size_t n) {
     j->px = malloc(n * sizeof *j->px);
     j->py = malloc(n * sizeof *j->py);
     j->bufs = malloc(2 * n * AR_EQUITY_BLOCK * sizeof *j->bufs);
-    if (!j->cx || !j->cy || !j->px || !j->py || !j->bufs) {
+    j->tref = malloc(AR_EQUITY_BLOCK * sizeof *j->tref);
+    if (!j->cx || !j->cy || !j->px || !j->py || !j->bufs || !j->tref) {
         jkcur_free(j);
         return AR_ENOMEM;
     }
@@ -952,27 +972,37 @@ static ar_err jkcur_room(jkcur *j, size_t n) {
  * in the file is read once per pass, whole (AR_EQUITY_BLOCK-aligned). The
  * co-moments are the same whatever the pieces they get. */
 static ar_err jk_window(const eptab *t, size_t i, size_t best, int pass, const size_t *use, size_t nuse,
-                        jkcur *jc, scratch *sc, ar_comoments *c) {
+                        jkcur *jc, scratch *sc, ar_comoments *c, int *mis) {
     if (nuse == 0) return AR_OK;
     ar_err e = jkcur_room(jc, nuse);
     if (e) return e;
+    int64_t t0 = 0;
     for (size_t k = 0; k < nuse && !e; k++) {
         const cell *x = at(t, use[k], i), *y = at(t, use[k], best);
         curve_open_with(&jc->cx[k], x->run, x->ag, jc->bufs + 2 * k * AR_EQUITY_BLOCK, &sc->eb);
         curve_open_with(&jc->cy[k], y->run, y->ag, jc->bufs + (2 * k + 1) * AR_EQUITY_BLOCK, &sc->eb);
-        jc->px[k] = curve_at(&jc->cx[k], 0)->equity;
-        jc->py[k] = curve_at(&jc->cy[k], 0)->equity;
+        const ar_equity_rec *a0 = curve_at(&jc->cx[k], 0), *b0 = curve_at(&jc->cy[k], 0);
+        jc->px[k] = a0->equity;
+        jc->py[k] = b0->equity;
+        if (k == 0) t0 = a0->t;
+        if (mis && (a0->t != b0->t || a0->t != t0)) *mis = 1;
         e = jc->cx[k].err ? jc->cx[k].err : jc->cy[k].err;
     }
     size_t len = at(t, use[0], i)->ag->nequity - 1, piece = AR_EQUITY_BLOCK;
     double *r1 = sc->r1, *r2 = sc->r2;
+    int64_t *tref = jc->tref;
     for (size_t j0 = 0; j0 < len && !e; j0 += piece) {
         size_t nb = len - j0 < piece ? len - j0 : piece;
         for (size_t k = 0; k < nuse && !e; k++) {
             curve *cx = &jc->cx[k], *cy = &jc->cy[k];
             double px = jc->px[k], py = jc->py[k];
             for (size_t j = 0; j < nb; j++) {
-                double qx = curve_at(cx, j0 + j + 1)->equity, qy = curve_at(cy, j0 + j + 1)->equity;
+                const ar_equity_rec *ex = curve_at(cx, j0 + j + 1), *ey = curve_at(cy, j0 + j + 1);
+                double qx = ex->equity, qy = ey->equity;
+                if (mis) { /* the same decision times: x with y, and with the first x */
+                    if (k == 0) tref[j] = ex->t;
+                    if (ex->t != ey->t || ex->t != tref[j]) *mis = 1;
+                }
                 double a = qx / px - 1.0, b = qy / py - 1.0;
                 px = qx;
                 py = qy;
@@ -1006,7 +1036,7 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
     double *srpp = malloc((m ? m : 1) * sizeof *srpp);
     double *R = malloc((m ? m : 1) * sizeof *R), *pool = malloc((t.nep ? t.nep : 1) * sizeof *pool);
     size_t *use = malloc((t.nep ? t.nep : 1) * sizeof *use), *useoff = malloc((t.ncl + 1) * sizeof *useoff);
-    jkcur jc = {NULL, NULL, NULL, NULL, NULL, 0};
+    jkcur jc = {NULL, NULL, NULL, NULL, NULL, NULL, 0};
     boot bs = {0};
     if (!e && (!mo || !srpp || !R || !pool || !use || !useoff)) e = AR_ENOMEM;
     if (!e && B > 0) {
@@ -1098,21 +1128,28 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
         if (best == m || i == best) continue;
         ar_comoments c;
         ar_comoments_init(&c);
-        /* the windows' episodes once (use: every window's, one after the
-         * other), then pass 1 over every window, then pass 2 */
+        /* pass 1 over every window, on the candidate episodes with their
+         * times checked as they are read (when some differ, the window is
+         * done again over what jk_select chooses, from the co-moments as
+         * they were before it); then pass 2 over the same episodes */
         size_t nu = 0;
         for (size_t wi = 0; wi < t.ncl && !e; wi++) {
-            size_t k = 0;
-            e = jk_select(&t, wi, i, best, use + nu, &k, sc);
+            size_t k = jk_candidates(&t, wi, i, best, use + nu);
+            ar_comoments before = c;
+            int mis = 0;
+            e = jk_window(&t, i, best, 1, use + nu, k, &jc, sc, &c, &mis);
+            if (!e && mis) {
+                c = before;
+                if (!(e = jk_select(&t, wi, i, best, use + nu, &k, sc)))
+                    e = jk_window(&t, i, best, 1, use + nu, k, &jc, sc, &c, NULL);
+            }
             useoff[wi] = nu;
             nu += k;
             useoff[wi + 1] = nu;
         }
-        for (size_t wi = 0; wi < t.ncl && !e; wi++)
-            e = jk_window(&t, i, best, 1, use + useoff[wi], useoff[wi + 1] - useoff[wi], &jc, sc, &c);
         ar_comoments_mid(&c);
         for (size_t wi = 0; wi < t.ncl && !e; wi++)
-            e = jk_window(&t, i, best, 2, use + useoff[wi], useoff[wi + 1] - useoff[wi], &jc, sc, &c);
+            e = jk_window(&t, i, best, 2, use + useoff[wi], useoff[wi + 1] - useoff[wi], &jc, sc, &c, NULL);
         if (e || c.a.n < 2) continue;
         ar_jk jk;
         ar_memmel_jk_m(&c, &jk);
