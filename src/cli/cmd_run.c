@@ -38,8 +38,8 @@ static void usage(FILE *f) {
             "  Equity curves past ARENA_CURVE_MEMORY bytes (default 32 MiB, 0: always)\n"
             "  go into RUN.h5 block by block as the run goes on, and bars past\n"
             "  ARENA_MARKET_MEMORY bytes (default 64 MiB, 0: always) are read from the\n"
-            "  market file block by block when every agent is a builtin strategy and\n"
-            "  prices are not anonymized (docs/ENGINE.md \"Memory\").\n");
+            "  market file block by block unless prices are anonymized\n"
+            "  (docs/ENGINE.md \"Memory\").\n");
 }
 
 static double now_ms(void) {
@@ -51,10 +51,11 @@ static double now_ms(void) {
 /* Bytes of bars a run reads whole before it reads them from the market
  * file block by block instead (windowed bars: memory independent of the
  * length of the data, docs/ENGINE.md "Memory"): ARENA_MARKET_MEMORY
- * (bytes; 0 always windows), else 64 MiB. Only runs whose every agent
- * declares how far back it reads (the builtin strategies), without
- * anonymized prices (a scaled copy of every bar) can window; with sqrt
- * slippage its trailing sums are windowed along. */
+ * (bytes; 0 always windows), else 64 MiB. Every agent must have a bounded
+ * look-back (builtin strategies declare theirs; model, exec and http agents
+ * read a fixed number of bars, ar_llm_lookback), and prices must not be
+ * anonymized (a scaled copy of every bar); with sqrt slippage its trailing
+ * sums are windowed along. */
 #define MARKET_MEMORY_DEFAULT ((size_t)64 << 20)
 static size_t env_bytes(const char *name, size_t dflt) {
     const char *v = getenv(name);
@@ -72,7 +73,7 @@ static int can_window(const ar_config *cfg) {
     if (cfg->anon_prices) return 0;
     for (size_t a = 0; a < cfg->nagents; a++) {
         const ar_agent_cfg *g = &cfg->agents[a];
-        if (strcmp(g->kind, "builtin") || g->def == NULL || g->def->lookback == NULL) return 0;
+        if (!strcmp(g->kind, "builtin") && (g->def == NULL || g->def->lookback == NULL)) return 0;
     }
     return 1;
 }
@@ -506,8 +507,12 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         int stream = 0;
         if ((e = ar_tournament_skeleton(cfg, m, sha, &skel, &eb)) == AR_OK) {
             stream = curve_bytes(skel) > curve_memory();
+            /* the handler goes in before the writer makes its tmp: a signal
+             * while the file is being laid out must remove it too (unlinking
+             * a tmp not made yet does nothing) */
+            guard_tmp(out_path, 1);
             e = ar_run_writer_open(out_path, skel, &wr, &eb);
-            if (e == AR_OK) guard_tmp(out_path, 1);
+            if (e != AR_OK) guard_tmp(out_path, 0);
             ar_run_free(skel);
         }
         if (e == AR_OK) {
