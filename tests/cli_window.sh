@@ -6,7 +6,8 @@
 # symbol subsets, windows x seeds, --jobs 1 and 2. Every run file must be
 # byte-identical with ARENA_MARKET_MEMORY=0 (always windowed) and with the
 # default (this market is read whole), and --timing must say the bars were
-# windowed. cwd is the build dir.
+# windowed. Then an exec agent (the prompt's features) on 150,000 bars,
+# windowed against whole. cwd is the build dir.
 set -u
 arena=$1
 py=$(command -v python3 || true)
@@ -55,5 +56,50 @@ for i in $(seq 0 11); do
   grep -q "bars read from the file in blocks of 8192 rows" "$work/f$i" || fail "c$i: not windowed"
   cmp -s "$work/w$i.h5" "$work/x$i.h5" || fail "c$i ($(tr -d '\n' <"$work/c$i.json" | cut -c1-200)): windowed bars give another run file"
 done
+# An exec agent (strategies/examples/momentum_agent.py, the prompt's
+# features as JSON) reads a fixed number of bars back (ar_llm_lookback:
+# 48,002 of 1m bars): on 150,000 bars with sqrt slippage its windowed run
+# must make the same decisions, orders, fills and curves. (Its call
+# records hold wall-clock latencies: compared without them.)
+h5py=
+for p in /usr/bin/python3 "$py"; do "$p" -c "import h5py" 2>/dev/null && { h5py=$p; break; }; done
+if [ -z "$h5py" ]; then
+  echo "SKIP: h5py not installed: the exec agent's windowed run is not compared"
+else
+  "$arena" data synth -o "$work/l.h5" --symbols BTC,ETH --bars 150000 --seed 21 >/dev/null || fail "synth long"
+  cat >"$work/ex.json" <<JSON
+{"name": "exw", "capital": 10000, "cadence": "1h", "seed": 2,
+ "market": {"data": "l.h5", "mode": "perp", "start": "2025-02-10T00:00:00Z"},
+ "execution": {"fees": {"taker_bps": 4.5, "maker_bps": 1.5}, "slippage": {"model": "sqrt", "k": 0.1}},
+ "baselines": ["buy_hold"],
+ "agents": [{"name": "mom", "kind": "exec", "command": ["$py", "$2/strategies/examples/momentum_agent.py"], "timeout_s": 30},
+            {"name": "sma", "strategy": "sma_cross", "params": {"fast": 5, "slow": 300}}]}
+JSON
+  "$arena" run "$work/ex.json" -o "$work/ew.h5" --quiet || fail "exec agent, whole"
+  ARENA_MARKET_MEMORY=0 "$arena" run "$work/ex.json" -o "$work/ex.h5" --quiet --timing 2>"$work/ex.err" || fail "exec agent, windowed"
+  grep -q "bars read from the file in blocks of 8192 rows: at most [0-9]* of 38 blocks" "$work/ex.err" ||
+    fail "exec agent: not windowed: $(cat "$work/ex.err")"
+  "$h5py" - "$work/ew.h5" "$work/ex.h5" <<'PY' || fail "exec agent: windowed run differs"
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+bad = []
+def walk(name, x):
+    if not isinstance(x, h5py.Dataset):
+        return
+    u, v = x[()], b[name][()]
+    for f in (u.dtype.names or [None]):
+        if f == "latency_ms":
+            continue
+        p, q = (u, v) if f is None else (u[f], v[f])
+        same = np.array_equal(p, q, equal_nan=True) if getattr(p, "dtype", None) is not None and p.dtype.kind == "f" else np.array_equal(p, q)
+        if not same:
+            bad.append("%s %s" % (name, f or ""))
+a.visititems(walk)
+n = len(a["episodes/0/agents/mom/decisions"])
+if bad or n < 100:
+    sys.exit("differs: %s (%d decisions)" % (", ".join(bad), n))
+PY
+fi
+
 echo "cli_window: $fails failed"
 [ $fails = 0 ]

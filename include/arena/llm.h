@@ -93,6 +93,13 @@ typedef struct ar_prompt_opts {
 ar_err ar_prompt_render_market(const ar_obs *o, const char *const *coins, int hide_dates, ar_buf *out);
 ar_err ar_prompt_render_market_opts(const ar_obs *o, const ar_prompt_opts *p, ar_buf *out);
 
+/* How many bars before the visible ones the market section (and the
+ * observation of exec/http agents) may read for a symbol of bar interval
+ * `interval`, at decision cadence `cadence`, when the symbol's bars are at
+ * least one interval apart: the intraday series' sampled points and the
+ * longer-interval buckets. 0 when interval <= 0. */
+size_t ar_llm_lookback(int64_t cadence, int64_t interval);
+
 /* Account section: total return, cash, account value, positions with exit
  * plan, Sharpe of the equity samples (annualised with the cadence when it is
  * set). Appends to out; only AR_ENOMEM. */

@@ -135,6 +135,11 @@ void ar_bars_unpin(const ar_bars *b, size_t lo, size_t hi);
 /* The first load failure of a windowed b (AR_OK: none). */
 ar_err ar_bars_window_error(const ar_bars *b, ar_errbuf *eb);
 size_t ar_bars_max_bad_run(const ar_bars *b); /* 0 when unwindowed */
+/* The smallest step between consecutive times of a windowed b (the reader
+ * sets it; 0 when unwindowed or under 2 rows): model agents' look-back in
+ * bars holds only when bars are at least an interval apart. */
+void ar_bars_window_set_min_step(ar_bars *b, int64_t step);
+int64_t ar_bars_min_step(const ar_bars *b);
 /* Blocks loaded now and at most so far (0 when unwindowed). */
 void ar_bars_window_stats(const ar_bars *b, size_t *resident, size_t *peak);
 /* Blocks of a windowed b (0 when unwindowed) and the first time of block k. */

@@ -691,12 +691,19 @@ typedef struct winpin {
     size_t behind;   /* win_behind has work when the cursor reaches this */
 } winpin;
 
-/* Rows behind the cursor an episode of cfg may read, or SIZE_MAX (keep all). */
-static size_t episode_lookback(const ar_config *cfg) {
+/* Rows behind the cursor the builtin agents of cfg may read, or SIZE_MAX
+ * (keep all); *models: whether there are model (llm, exec, http) agents,
+ * whose look-back depends on each symbol's bar interval (ar_llm_lookback). */
+static size_t episode_lookback(const ar_config *cfg, int *models) {
     size_t L = 0;
+    *models = 0;
     for (size_t a = 0; a < cfg->nagents; a++) {
         const ar_agent_cfg *g = &cfg->agents[a];
-        if (strcmp(g->kind, "builtin") || g->def == NULL || g->def->lookback == NULL) return SIZE_MAX;
+        if (strcmp(g->kind, "builtin")) {
+            *models = 1;
+            continue;
+        }
+        if (g->def == NULL || g->def->lookback == NULL) return SIZE_MAX;
         size_t x = g->def->lookback(g->params);
         if (x > L) L = x;
     }
@@ -757,6 +764,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     if (e) return e;
     winpin *wp = NULL;
     size_t margin = SIZE_MAX;
+    int models = 0;
     int64_t win_next = INT64_MIN; /* windowed: the next t that pins more */
     for (size_t s = 0; s < ep.nsym; s++) {
         const ar_bars *b = &ep.xm->sym[s].bars;
@@ -767,7 +775,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
             return e;
         }
         if (wp == NULL) {
-            size_t L = episode_lookback(cfg);
+            size_t L = episode_lookback(cfg, &models);
             margin = L == SIZE_MAX ? SIZE_MAX : L + 2;
             if ((wp = calloc(ep.nsym, sizeof *wp)) == NULL) {
                 ar__episode_cleanup(&ep);
@@ -779,6 +787,13 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         int64_t iv = ep.xm->sym[s].interval;
         wp[s].extra = cfg->exec.slip != AR_SLIP_SQRT ? 0
                       : iv > 0 ? (size_t)(cfg->exec.slip_window / iv) + 2 : SIZE_MAX / 4;
+        /* model agents' features reach back a fixed number of bars, if the
+         * bars are at least an interval apart (else they may reach further:
+         * keep everything) */
+        if (models) {
+            size_t ml = iv > 0 && ar_bars_min_step(b) >= iv ? ar_llm_lookback(cfg->cadence, iv) : SIZE_MAX / 4;
+            if (ml > wp[s].extra) wp[s].extra = ml;
+        }
         size_t m = margin == SIZE_MAX ? SIZE_MAX : margin + ar_bars_max_bad_run(b) + wp[s].extra;
         wp[s].blo = wp[s].bhi = m == SIZE_MAX || ep.ptr[s] <= m ? 0 : (ep.ptr[s] - m) / AR_BARS_BLOCK;
         wp[s].behind = m == SIZE_MAX ? SIZE_MAX : 0;

@@ -114,3 +114,13 @@ void ar__features_compute(const ar_obs *o, const ar_prompt_opts *p, size_t s, ar
     w->nl = nl;
     w->L = L;
 }
+
+size_t ar_llm_lookback(int64_t cadence, int64_t interval) {
+    if (interval <= 0) return 0;
+    size_t step = cadence > interval ? (size_t)(cadence / interval) : 1;
+    /* intraday: points nv-1, nv-1-step, ...; long: back through AR__LONG_WIN
+     * buckets of AR__LONG_FACTOR intervals (at most that many bars each when
+     * bars are an interval apart), and one bar past them to see the edge */
+    size_t intra = (AR__INTRA_WIN - 1) * step + 1, lng = (size_t)AR__LONG_WIN * AR__LONG_FACTOR + 2;
+    return intra > lng ? intra : lng;
+}

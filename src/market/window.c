@@ -32,6 +32,7 @@ struct ar_bars_win {
     int64_t *t0;           /* first time of each block */
     int64_t last_t;
     size_t max_bad_run;
+    int64_t min_step;      /* smallest step between consecutive times (0: fewer than 2 rows) */
     ar_bars_load_fn load;
     void *ctx;
     void (*ctx_free)(void *);
@@ -331,6 +332,12 @@ ar_err ar_bars_window_error(const ar_bars *b, ar_errbuf *eb) {
 }
 
 size_t ar_bars_max_bad_run(const ar_bars *b) { return b && b->win ? b->win->max_bad_run : 0; }
+
+void ar_bars_window_set_min_step(ar_bars *b, int64_t step) {
+    if (b && b->win) b->win->min_step = step;
+}
+
+int64_t ar_bars_min_step(const ar_bars *b) { return b && b->win ? b->win->min_step : 0; }
 
 void ar_bars_window_stats(const ar_bars *b, size_t *resident, size_t *peak) {
     ar_bars_win *w = b ? b->win : NULL;

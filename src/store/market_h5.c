@@ -568,6 +568,7 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, i
     ar_err e = c->file < 0 || c->ds < 0 ? ar_errf(eb, AR_EIO, "%s: cannot open %s", path, p) : AR_OK;
     int64_t prev = 0, last = 0;
     size_t bad = 0, maxbad = 0;
+    int64_t minstep = 0;
     double acc[3] = {0, 0, 0}, prevc = 0; /* the sqrt slippage sums, as exec makes them */
     for (size_t k = 0; k < nblk && !e; k++) {
         size_t from = k * AR_BARS_BLOCK, cnt = n - from < AR_BARS_BLOCK ? n - from : AR_BARS_BLOCK;
@@ -588,6 +589,7 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, i
                 ar_sums_step(row, c->buf[i].volume, c->buf[i].close, prevc, acc, acc);
                 prevc = c->buf[i].close;
             }
+            if (row > 0 && (minstep == 0 || c->buf[i].t - prev < minstep)) minstep = c->buf[i].t - prev;
             if (row > 0 && c->buf[i].t <= prev)
                 e = ar_errf(eb, AR_EFORMAT,
                             "%s: /bars/%s row %zu: time not after row %zu (expected strictly increasing times)", path,
@@ -599,8 +601,12 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, i
     }
     if (!e) {
         e = ar_bars_window(b, n, t0, last, maxbad, win_load, c, win_ctx_free, eb);
-        if (e) win_ctx_free(c);
-        else if (sums) e = ar_bars_window_sums(b, s0, pc, eb); /* (b owns c now) */
+        if (e) {
+            win_ctx_free(c);
+        } else {
+            ar_bars_window_set_min_step(b, minstep);
+            if (sums) e = ar_bars_window_sums(b, s0, pc, eb); /* (b owns c now) */
+        }
     } else {
         win_ctx_free(c);
     }
