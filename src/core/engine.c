@@ -685,7 +685,7 @@ static ar_err flush_equity(episode *ep, const ar_engine_opts *eo, ar_errbuf *eb)
  * the agents' declared look-back (ar_strategy_def.lookback), the run of bad
  * rows an account's catch-up looks back over, and the mark. */
 typedef struct winpin {
-    size_t extra;    /* rows behind the cursor the sqrt model's window reaches */
+    size_t keep;     /* rows behind the cursor that stay pinned (SIZE_MAX: all) */
     size_t blo, bhi; /* pinned blocks [blo, bhi) */
     size_t kb;       /* blocks whose first time is at or before the last limit */
     size_t behind;   /* win_behind has work when the cursor reaches this */
@@ -734,18 +734,56 @@ static ar_err win_ahead(episode *ep, winpin *wp, int64_t t, int64_t *next, ar_er
 }
 
 /* Unpin the blocks wholly more than margin rows behind the cursor. */
-static void win_behind(episode *ep, winpin *wp, size_t margin) {
+static void win_behind(episode *ep, winpin *wp) {
     for (size_t s = 0; s < ep->nsym; s++) {
         if (ep->ptr[s] < wp[s].behind) continue; /* (SIZE_MAX: not windowed, or keeping all) */
-        const ar_bars *b = &ep->xm->sym[s].bars;
-        size_t m = margin + ar_bars_max_bad_run(b) + wp[s].extra, lo = ep->ptr[s] > m ? ep->ptr[s] - m : 0, k = lo / AR_BARS_BLOCK;
+        size_t m = wp[s].keep, lo = ep->ptr[s] > m ? ep->ptr[s] - m : 0, k = lo / AR_BARS_BLOCK;
         if (k > wp[s].bhi) k = wp[s].bhi;
         if (k > wp[s].blo) {
-            ar_bars_unpin_blocks(b, wp[s].blo, k);
+            ar_bars_unpin_blocks(&ep->xm->sym[s].bars, wp[s].blo, k);
             wp[s].blo = k;
         }
         wp[s].behind = (wp[s].blo + 1) * AR_BARS_BLOCK + m; /* the cursor that moves blo on */
     }
+}
+
+/* The pins of an episode on a windowed market (*out NULL when no symbol's
+ * bars are windowed): per symbol, what stays pinned behind the cursor is
+ * the builtin agents' look-back, the sqrt model's window, the model agents'
+ * features (a fixed number of bars, if the bars are at least an interval
+ * apart; else everything), the longest bad-price run, and 2. */
+static ar_err win_setup(const ar_config *cfg, episode *ep, winpin **out, ar_errbuf *eb) {
+    *out = NULL;
+    winpin *wp = NULL;
+    int models = 0;
+    size_t L = SIZE_MAX;
+    for (size_t s = 0; s < ep->nsym; s++) {
+        const ar_bars *b = &ep->xm->sym[s].bars;
+        if (!ar_bars_windowed(b)) continue;
+        ar_err e = ar_bars_window_error(b, eb);
+        if (e == AR_OK && wp == NULL) {
+            L = episode_lookback(cfg, &models);
+            if ((wp = calloc(ep->nsym, sizeof *wp)) == NULL) e = ar_errf(eb, AR_ENOMEM, "out of memory");
+            for (size_t j = 0; wp && j < ep->nsym; j++) wp[j].behind = SIZE_MAX; /* unwindowed: nothing to do */
+        }
+        if (e) {
+            free(wp);
+            return e;
+        }
+        int64_t iv = ep->xm->sym[s].interval;
+        size_t x = cfg->exec.slip != AR_SLIP_SQRT ? 0
+                   : iv > 0 ? (size_t)(cfg->exec.slip_window / iv) + 2 : SIZE_MAX / 4;
+        if (models) {
+            size_t ml = iv > 0 && ar_bars_min_step(b) >= iv ? ar_llm_lookback(cfg->cadence, iv) : SIZE_MAX / 4;
+            if (ml > x) x = ml;
+        }
+        size_t m = L == SIZE_MAX ? SIZE_MAX : L + x + ar_bars_max_bad_run(b) + 2;
+        wp[s].keep = m;
+        wp[s].blo = wp[s].bhi = m == SIZE_MAX || ep->ptr[s] <= m ? 0 : (ep->ptr[s] - m) / AR_BARS_BLOCK;
+        wp[s].behind = m == SIZE_MAX ? SIZE_MAX : 0;
+    }
+    *out = wp;
+    return AR_OK;
 }
 
 static void win_release(episode *ep, winpin *wp) {
@@ -763,43 +801,11 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
                                 slip, ndec, eb);
     if (e) return e;
     winpin *wp = NULL;
-    size_t margin = SIZE_MAX;
-    int models = 0;
     int64_t win_next = INT64_MIN; /* windowed: the next t that pins more */
-    for (size_t s = 0; s < ep.nsym; s++) {
-        const ar_bars *b = &ep.xm->sym[s].bars;
-        if (!ar_bars_windowed(b)) continue;
-        if ((e = ar_bars_window_error(b, eb))) {
-            free(wp);
-            ar__episode_cleanup(&ep);
-            return e;
-        }
-        if (wp == NULL) {
-            size_t L = episode_lookback(cfg, &models);
-            margin = L == SIZE_MAX ? SIZE_MAX : L + 2;
-            if ((wp = calloc(ep.nsym, sizeof *wp)) == NULL) {
-                ar__episode_cleanup(&ep);
-                return ar_errf(eb, AR_ENOMEM, "out of memory");
-            }
-        }
-        /* the sqrt model reads the sums and times of the bars that open
-         * within its window before the fill bar */
-        int64_t iv = ep.xm->sym[s].interval;
-        wp[s].extra = cfg->exec.slip != AR_SLIP_SQRT ? 0
-                      : iv > 0 ? (size_t)(cfg->exec.slip_window / iv) + 2 : SIZE_MAX / 4;
-        /* model agents' features reach back a fixed number of bars, if the
-         * bars are at least an interval apart (else they may reach further:
-         * keep everything) */
-        if (models) {
-            size_t ml = iv > 0 && ar_bars_min_step(b) >= iv ? ar_llm_lookback(cfg->cadence, iv) : SIZE_MAX / 4;
-            if (ml > wp[s].extra) wp[s].extra = ml;
-        }
-        size_t m = margin == SIZE_MAX ? SIZE_MAX : margin + ar_bars_max_bad_run(b) + wp[s].extra;
-        wp[s].blo = wp[s].bhi = m == SIZE_MAX || ep.ptr[s] <= m ? 0 : (ep.ptr[s] - m) / AR_BARS_BLOCK;
-        wp[s].behind = m == SIZE_MAX ? SIZE_MAX : 0;
+    if ((e = win_setup(cfg, &ep, &wp, eb))) {
+        ar__episode_cleanup(&ep);
+        return e;
     }
-    for (size_t s = 0; wp && s < ep.nsym; s++)
-        if (!ar_bars_windowed(&ep.xm->sym[s].bars)) wp[s].behind = SIZE_MAX;
     size_t nfed = ep.nagents * ep.nsym;
     size_t *fed = calloc(nfed > 0 ? nfed : 1, sizeof *fed);
     if (fed == NULL) {
@@ -877,7 +883,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         }
         if (na > 0 && ag[0].neq == blk && (e = flush_equity(&ep, eo, eb))) goto done;
         if (progress_to && k % step == 0) progress(progress_to, k, ndec, &last_pct);
-        if (wp) win_behind(&ep, wp, margin);
+        if (wp) win_behind(&ep, wp);
     }
     if (wp && (e = win_ahead(&ep, wp, end, &win_next, eb))) goto done;
     advance(&ep, end); /* the final mark, as ar__episode_mark */
@@ -1298,6 +1304,23 @@ ar_run *ar__run_header(const ar_config *cfg, const ar_market *m, const char *dat
     return r;
 }
 
+/* Windowed bars hold only what the engine pins: nothing that reads every
+ * bar may run on them (anonymized prices copy them all; sqrt slippage
+ * needs the windowed sums). *windowed: whether any symbol's bars are. */
+static ar_err check_windowed(const ar_config *cfg, const ar_market *m, int *windowed, ar_errbuf *eb) {
+    int sums = 1;
+    *windowed = 0;
+    for (size_t s = 0; s < m->nsym; s++)
+        if (ar_bars_windowed(&m->sym[s].bars)) {
+            *windowed = 1;
+            sums &= ar_bars_window_sum(&m->sym[s].bars, 0) != NULL;
+        }
+    if (*windowed && (cfg->anon_prices || (cfg->exec.slip == AR_SLIP_SQRT && !sums)))
+        return ar_errf(eb, AR_EINVAL, "%s: a windowed market cannot be used with %s", cfg->path,
+                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage unless it has the sums");
+    return AR_OK;
+}
+
 ar_err ar_tournament_skeleton(const ar_config *cfg, const ar_market *m, const char *data_sha256, ar_run **out,
                               ar_errbuf *eb) {
     *out = NULL;
@@ -1305,17 +1328,9 @@ ar_err ar_tournament_skeleton(const ar_config *cfg, const ar_market *m, const ch
     if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
     ep_spec *specs = NULL;
     size_t n = 0;
-    /* Windowed bars hold only what the engine pins: nothing that reads
-     * every bar may run on them. */
-    int windowed = 0, sums = 1;
-    for (size_t s = 0; s < m->nsym; s++)
-        if (ar_bars_windowed(&m->sym[s].bars)) {
-            windowed = 1;
-            sums &= ar_bars_window_sum(&m->sym[s].bars, 0) != NULL;
-        }
-    if (windowed && (cfg->anon_prices || (cfg->exec.slip == AR_SLIP_SQRT && !sums)))
-        return ar_errf(eb, AR_EINVAL, "%s: a windowed market cannot be used with %s", cfg->path,
-                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage unless it has the sums");
+    int windowed = 0;
+    ar_err we = check_windowed(cfg, m, &windowed, eb);
+    if (we) return we;
     ar_err e = make_episodes(cfg, m, &specs, &n, eb);
     if (e) return e;
     ar_run *r = ar__run_header(cfg, m, data_sha256, NULL);
@@ -1354,17 +1369,9 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     if (cfg->cadence <= 0) return ar_errf(eb, AR_ECONFIG, "%s: cadence: must be positive", cfg->path);
     ep_spec *specs = NULL;
     size_t n = 0;
-    /* Windowed bars hold only what the engine pins: nothing that reads
-     * every bar may run on them. */
-    int windowed = 0, sums = 1;
-    for (size_t s = 0; s < m->nsym; s++)
-        if (ar_bars_windowed(&m->sym[s].bars)) {
-            windowed = 1;
-            sums &= ar_bars_window_sum(&m->sym[s].bars, 0) != NULL;
-        }
-    if (windowed && (cfg->anon_prices || (cfg->exec.slip == AR_SLIP_SQRT && !sums)))
-        return ar_errf(eb, AR_EINVAL, "%s: a windowed market cannot be used with %s", cfg->path,
-                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage unless it has the sums");
+    int windowed = 0;
+    ar_err we = check_windowed(cfg, m, &windowed, eb);
+    if (we) return we;
     ar_err e = make_episodes(cfg, m, &specs, &n, eb);
     if (e) return e;
     ar_run *r = ar__run_header(cfg, m, data_sha256, NULL);
