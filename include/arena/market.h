@@ -80,6 +80,14 @@ void ar_funding_free(ar_funding *f);
 /* Index of the first bar with t >= x (n when none): binary search. */
 size_t ar_bars_lower_bound(const ar_bars *b, int64_t x);
 
+/* A bar whose four prices are all finite and > 0 (NAN fails both
+ * comparisons): the only bars an account trades on; the others are "bad
+ * rows" (src/exec/account.c), and windowed bars keep the longest run of
+ * them (ar_bars_max_bad_run). */
+static inline int ar_bar_prices_ok(double o, double h, double l, double c) {
+    return o > 0 && o < INFINITY && h > 0 && h < INFINITY && l > 0 && l < INFINITY && c > 0 && c < INFINITY;
+}
+
 /* ---- trailing sums for the sqrt slippage model ---------------------------
  * Prefix sums over a symbol's rows: vol[j], r1[j], r2[j] = the sums over
  * rows < j of volume, 1-bar simple return and squared return. One step, from

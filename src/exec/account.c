@@ -638,8 +638,7 @@ static AR_NOINLINE void walk_bar(ar_account *a, int32_t s, size_t i, double O, d
 
 /* Finite and > 0, all four prices of bar i (NAN fails both comparisons). */
 static inline int bar_ok(const ar_bars *b, size_t i) {
-    double O = b->open[i], H = b->high[i], L = b->low[i], C = b->close[i];
-    return O > 0 && O < INFINITY && H > 0 && H < INFINITY && L > 0 && L < INFINITY && C > 0 && C < INFINITY;
+    return ar_bar_prices_ok(b->open[i], b->high[i], b->low[i], b->close[i]);
 }
 
 /* Bar i < b->n of s, as ar_account_on_bar documents it. */

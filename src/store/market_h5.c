@@ -12,7 +12,6 @@
  * simple, and a crash never leaves a half-merged file. Not thread-safe (the
  * HDF5 library is not built thread-safe): call from one thread. */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -399,6 +398,19 @@ static hid_t open_table(hid_t f, const char *grp, const char *name, size_t *n) {
 /* The dataset's "sha256" attribute, or "" when the file has none. */
 static void dataset_sha(hid_t d, char out[65]);
 
+/* Records r[0..n) into rows [at, at + n) of b's columns. */
+static void to_columns(const bar_rec *r, size_t n, ar_bars *b, size_t at) {
+    for (size_t i = 0; i < n; i++) {
+        size_t k = at + i;
+        b->t[k] = r[i].t;
+        b->open[k] = r[i].open;
+        b->high[k] = r[i].high;
+        b->low[k] = r[i].low;
+        b->close[k] = r[i].close;
+        b->volume[k] = r[i].volume;
+    }
+}
+
 /* Bars are read READ_ROWS records at a time into one small reusable record
  * buffer (it stays in cache), then transposed into the columns. The memory
  * type equals the packed file type of our own files; any other layout,
@@ -423,15 +435,7 @@ static ar_err read_bars(hid_t d, size_t n, ar_bars *b, ar_sha256 *h) {
         if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, r) < 0) e = AR_EFORMAT;
         H5Sclose(ms);
         if (e == AR_OK && h) ar_sha256_update(h, r, cnt * sizeof *r);
-        for (size_t i = 0; e == AR_OK && i < cnt; i++) {
-            size_t k = from + i;
-            b->t[k] = r[i].t;
-            b->open[k] = r[i].open;
-            b->high[k] = r[i].high;
-            b->low[k] = r[i].low;
-            b->close[k] = r[i].close;
-            b->volume[k] = r[i].volume;
-        }
+        if (e == AR_OK) to_columns(r, cnt, b, from);
     }
     H5Sclose(fs);
     H5Tclose(mt);
@@ -525,22 +529,8 @@ static ar_err win_read(win_ctx *c, size_t from, size_t n) {
 static ar_err win_load(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf *eb) {
     win_ctx *c = ctx;
     if (win_read(c, from, n)) return ar_errf(eb, AR_EIO, "cannot read bars %zu..%zu from the market file", from, from + n);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = from + i;
-        b->t[k] = c->buf[i].t;
-        b->open[k] = c->buf[i].open;
-        b->high[k] = c->buf[i].high;
-        b->low[k] = c->buf[i].low;
-        b->close[k] = c->buf[i].close;
-        b->volume[k] = c->buf[i].volume;
-    }
+    to_columns(c->buf, n, b, from);
     return AR_OK;
-}
-
-/* What ar_account's bar_ok accepts: all four prices finite and > 0. */
-static int price_ok(const bar_rec *r) {
-    return r->open > 0 && r->open < INFINITY && r->high > 0 && r->high < INFINITY && r->low > 0 &&
-           r->low < INFINITY && r->close > 0 && r->close < INFINITY;
 }
 
 static ar_err read_bars_windowed(const char *path, const char *name, size_t n, int sums, ar_bars *b,
@@ -595,7 +585,8 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, i
                             "%s: /bars/%s row %zu: time not after row %zu (expected strictly increasing times)", path,
                             name, row, row - 1);
             prev = last = c->buf[i].t;
-            bad = price_ok(&c->buf[i]) ? 0 : bad + 1;
+            const bar_rec *x = &c->buf[i];
+            bad = ar_bar_prices_ok(x->open, x->high, x->low, x->close) ? 0 : bad + 1;
             if (bad > maxbad) maxbad = bad;
         }
     }
