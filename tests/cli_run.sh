@@ -106,6 +106,30 @@ cmp -s "$work/l1.h5" "$work/l4.h5" || fail "streamed and kept curves give differ
 cmp -s "$work/l1.json" "$work/l4.json" || fail "streamed and kept curves give different tables"
 ARENA_CURVE_MEMORY=lots "$arena" run "$work/long.json" -o "$work/l5.h5" --quiet 2>"$work/cm.err" || fail "bad ARENA_CURVE_MEMORY stopped the run"
 grep -q "ARENA_CURVE_MEMORY: expected a number of bytes" "$work/cm.err" || fail "bad ARENA_CURVE_MEMORY not reported"
+# ---- record logs through a temporary file (ARENA_LOG_MEMORY) ----
+# With 0 every settled order, fill, round trip, funding charge and decision
+# leaves memory as the run goes on and the writer and the league read them
+# back: the run files and tables must be those of logs kept in memory,
+# with curves streamed or kept, one thread or two, and on windowed bars.
+ARENA_LOG_MEMORY=0 ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/g1.h5" --format json --timing \
+  >"$work/g1.json" 2>"$work/g1.err" || fail "logs spilled"
+grep -q "timing: [0-9]* log records went through a temporary file" "$work/g1.err" ||
+  fail "logs spilled: --timing says none were: $(cat "$work/g1.err")"
+cmp -s "$work/l1.h5" "$work/g1.h5" || fail "spilled logs give another run file"
+cmp -s "$work/l1.json" "$work/g1.json" || fail "spilled logs give another table"
+ARENA_LOG_MEMORY=0 "$arena" run "$work/long.json" -o "$work/g2.h5" --format json --jobs 2 >"$work/g2.json" ||
+  fail "logs spilled, --jobs 2"
+cmp -s "$work/l4.h5" "$work/g2.h5" || fail "spilled logs with --jobs 2 give another run file"
+cmp -s "$work/l4.json" "$work/g2.json" || fail "spilled logs with --jobs 2 give another table"
+ARENA_LOG_MEMORY=200000 "$arena" run "$work/long.json" -o "$work/g3.h5" --quiet --timing 2>"$work/g3.err" ||
+  fail "logs partly spilled"
+grep -q "log records went through a temporary file" "$work/g3.err" || fail "a 200 kB log budget spilled nothing"
+cmp -s "$work/l4.h5" "$work/g3.h5" || fail "partly spilled logs give another run file"
+"$arena" run "$work/long.json" -o "$work/g4.h5" --quiet --timing 2>"$work/g4.err" || fail "logs kept"
+grep -q "log records went through" "$work/g4.err" && fail "a small run spilled its logs under the default budget"
+ARENA_LOG_MEMORY=x1 "$arena" run "$work/long.json" -o "$work/g5.h5" --quiet 2>"$work/lm.err" || fail "bad ARENA_LOG_MEMORY stopped the run"
+grep -q "ARENA_LOG_MEMORY: expected a number of bytes" "$work/lm.err" || fail "bad ARENA_LOG_MEMORY not reported"
+ls "$work" | grep -q "arena-spill" && fail "a spill file was left behind"
 # ---- bars read from the market file in blocks (8192 rows) ----
 # (ARENA_MARKET_MEMORY=0: window whatever the size.) Every builtin kind,
 # funding, latency, fixed slippage, several episodes, cadences that do not
@@ -134,6 +158,12 @@ JSON
 "$arena" run "$work/six.json" -o "$work/s1.h5" --format csv >"$work/s1.csv" || fail "six agents, whole"
 ARENA_MARKET_MEMORY=0 "$arena" run "$work/six.json" -o "$work/s3.h5" --quiet --jobs 2 || fail "six agents, windowed, --jobs 2"
 cmp -s "$work/s1.h5" "$work/s3.h5" || fail "six agents: windowed bars with --jobs 2 give another run file"
+ARENA_LOG_MEMORY=0 ARENA_MARKET_MEMORY=0 "$arena" run "$work/six.json" -o "$work/s4.h5" --format csv --jobs 2 \
+  >"$work/s4.csv" || fail "six agents, windowed, logs spilled"
+cmp -s "$work/s1.h5" "$work/s4.h5" || fail "six agents: windowed bars and spilled logs give another run file"
+cmp -s "$work/s1.csv" "$work/s4.csv" || fail "six agents: windowed bars and spilled logs give another table"
+"$arena" table "$work/s1.h5" --format csv >"$work/s1t.csv" || fail "six agents: arena table"
+cmp -s "$work/s1.csv" "$work/s1t.csv" || fail "six agents: arena table (logs left in the file) differs from the run's table"
 ARENA_MARKET_MEMORY=0 "$arena" run "$work/six.json" -o "$work/s2.h5" --format csv --timing >"$work/s2.csv" \
   2>"$work/s2.err" || fail "six agents, windowed"
 grep -q "bars read from the file in blocks" "$work/s2.err" || fail "six agents: not windowed"

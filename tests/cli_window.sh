@@ -51,7 +51,9 @@ PY
 for i in $(seq 0 11); do
   j=$((i % 2 + 1))
   "$arena" run "$work/c$i.json" -o "$work/w$i.h5" --quiet --jobs $j 2>"$work/e$i" || { fail "c$i whole: $(cat "$work/e$i")"; continue; }
-  ARENA_MARKET_MEMORY=0 "$arena" run "$work/c$i.json" -o "$work/x$i.h5" --quiet --jobs $j --timing 2>"$work/f$i" >/dev/null ||
+  # odd configs also send their logs through the spill file (ARENA_LOG_MEMORY=0)
+  lm=; [ $((i % 2)) = 1 ] && lm=0
+  ARENA_LOG_MEMORY=$lm ARENA_MARKET_MEMORY=0 "$arena" run "$work/c$i.json" -o "$work/x$i.h5" --quiet --jobs $j --timing 2>"$work/f$i" >/dev/null ||
     { fail "c$i windowed: $(cat "$work/f$i")"; continue; }
   grep -q "bars read from the file in blocks of 8192 rows" "$work/f$i" || fail "c$i: not windowed"
   cmp -s "$work/w$i.h5" "$work/x$i.h5" || fail "c$i ($(tr -d '\n' <"$work/c$i.json" | cut -c1-200)): windowed bars give another run file"
@@ -75,8 +77,16 @@ else
  "agents": [{"name": "mom", "kind": "exec", "command": ["$py", "$2/strategies/examples/momentum_agent.py"], "timeout_s": 30},
             {"name": "sma", "strategy": "sma_cross", "params": {"fast": 5, "slow": 300}}]}
 JSON
-  "$arena" run "$work/ex.json" -o "$work/ew.h5" --quiet || fail "exec agent, whole"
-  ARENA_MARKET_MEMORY=0 "$arena" run "$work/ex.json" -o "$work/ex.h5" --quiet --timing 2>"$work/ex.err" || fail "exec agent, windowed"
+  "$arena" run "$work/ex.json" -o "$work/ew.h5" --format json >"$work/ew.json" || fail "exec agent, whole"
+  ARENA_LOG_MEMORY=0 ARENA_MARKET_MEMORY=0 "$arena" run "$work/ex.json" -o "$work/ex.h5" --format json --timing \
+    >"$work/ex.json.out" 2>"$work/ex.err" || fail "exec agent, windowed"
+  grep -q "log records went through a temporary file" "$work/ex.err" || fail "exec agent: logs not spilled"
+  # the league over logs in memory, spilled, and left in the file (arena
+  # table) reads the same records: model calls with fills and round trips
+  "$arena" table "$work/ew.h5" --format json >"$work/ewt.json" || fail "exec agent: arena table"
+  cmp -s "$work/ew.json" "$work/ewt.json" || fail "exec agent: arena table differs from the run's table"
+  "$arena" table "$work/ex.h5" --format json >"$work/ext.json" || fail "exec agent: arena table, spilled"
+  cmp -s "$work/ex.json.out" "$work/ext.json" || fail "exec agent: spilled run's table differs from arena table"
   grep -q "bars read from the file in blocks of 8192 rows: at most [0-9]* of 38 blocks" "$work/ex.err" ||
     fail "exec agent: not windowed: $(cat "$work/ex.err")"
   "$h5py" - "$work/ew.h5" "$work/ex.h5" <<'PY' || fail "exec agent: windowed run differs"

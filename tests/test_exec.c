@@ -477,6 +477,84 @@ static void noise_is_seeded(void **state) {
     ar_market_free(m);
 }
 
+/* ar_account_drain_logs: what a sink receives, log by log. */
+typedef struct {
+    unsigned char *rows[AR_LOG_SLOTS];
+    size_t bytes[AR_LOG_SLOTS];
+} collected;
+
+static ar_err collect_rows(void *ctx, ar_log log, const void *recs, size_t n, size_t size) {
+    collected *c = ctx;
+    unsigned char *p = realloc(c->rows[log], c->bytes[log] + n * size);
+    if (p == NULL) return AR_ENOMEM;
+    memcpy(p + c->bytes[log], recs, n * size);
+    c->rows[log] = p;
+    c->bytes[log] += n * size;
+    return AR_OK;
+}
+
+static void same_log(const collected *c, ar_log log, const void *tail, size_t ntail, size_t size,
+                     const void *whole, size_t nwhole) {
+    assert_int_equal(c->bytes[log] + ntail * size, nwhole * size);
+    if (c->bytes[log]) assert_memory_equal(c->rows[log], whole, c->bytes[log]);
+    if (ntail) assert_memory_equal(tail, (const unsigned char *)whole + c->bytes[log], ntail * size);
+}
+
+/* An account that hands its settled records out as it goes logs, over
+ * the two, exactly what one that keeps them does: the same orders (ids
+ * counting on across drains), fills naming their orders by those ids, the
+ * same round trips. A pending order holds back itself and later orders. */
+static void drain_keeps_ids(void **state) {
+    (void)state;
+    ar_market *m = flat_market(24, -2.0); /* 100, 98, ... */
+    ar_exec_cfg c;
+    ar_exec_cfg_default(&c);
+    ar_account *a = ar_account_create(&c, m, 1e6, 1, NULL), *b = ar_account_create(&c, m, 1e6, 1, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    collected got = {{0}, {0}};
+    double mark = 100;
+    ar_order_req lim = {0, AR_OT_LIMIT, 2.0, 80.5, 1, NAN, NAN, 0};
+    assert_int_equal(ar_account_submit(a, 0, &lim, &mark, NULL), AR_OK);
+    assert_int_equal(ar_account_submit(b, 0, &lim, &mark, NULL), AR_OK);
+    size_t out_while_pending = SIZE_MAX;
+    for (size_t i = 0; i < 24; i++) {
+        ar_order_req r = {0, AR_OT_MARKET, i % 2 ? -1.0 : 1.0, NAN, 1, NAN, NAN, 0};
+        int64_t t = (int64_t)i * 60 * NS;
+        assert_int_equal(ar_account_submit(a, t, &r, &mark, NULL), AR_OK);
+        assert_int_equal(ar_account_submit(b, t, &r, &mark, NULL), AR_OK);
+        ar_account_on_bar(a, 0, i);
+        ar_account_on_bar(b, 0, i);
+        mark = m->sym[0].bars.close[i];
+        if (i % 3 == 2) {
+            assert_int_equal(ar_account_drain_logs(a, 1, collect_rows, &got), AR_OK);
+            if (i == 5) out_while_pending = ar_account_orders_out(a);
+        }
+    }
+    /* the limit (id 0) was pending at bar 5: nothing of the orders left */
+    assert_int_equal(out_while_pending, 0);
+    assert_true(ar_account_orders_out(a) > 10);
+    size_t na, nb, fa, fb, ta, tb;
+    const ar_order_rec *oa = ar_account_orders(a, &na), *ob = ar_account_orders(b, &nb);
+    const ar_fill_rec *xa = ar_account_fills(a, &fa), *xb = ar_account_fills(b, &fb);
+    const ar_trade_rec *ra = ar_account_trades(a, &ta), *rb = ar_account_trades(b, &tb);
+    assert_true(got.bytes[AR_LOG_FILLS] > 0 && got.bytes[AR_LOG_TRADES] > 0);
+    assert_int_equal(ar_account_orders_out(a) * sizeof *oa, got.bytes[AR_LOG_ORDERS]);
+    same_log(&got, AR_LOG_ORDERS, oa, na, sizeof *oa, ob, nb);
+    same_log(&got, AR_LOG_FILLS, xa, fa, sizeof *xa, xb, fb);
+    same_log(&got, AR_LOG_TRADES, ra, ta, sizeof *ra, rb, tb);
+    /* the limit filled, under its own id, after drains had begun */
+    int limit_filled = 0;
+    for (size_t k = 0; k < fb; k++) limit_filled |= xb[k].order_id == 0 && xb[k].kind == AR_FK_LIMIT && xb[k].t > 5 * 60 * NS;
+    assert_true(limit_filled);
+    for (size_t k = 0; k < nb; k++) assert_int_equal(ob[k].id, (int32_t)k);
+    assert_true(ar_account_equity(a, &mark) == ar_account_equity(b, &mark));
+    for (int k = 0; k < AR_LOG_SLOTS; k++) free(got.rows[k]);
+    ar_account_free(a);
+    ar_account_free(b);
+    ar_market_free(m);
+}
+
 static void bad_config_and_input(void **state) {
     (void)state;
     ar_market *m = flat_market(3, 0);
@@ -596,7 +674,7 @@ int main(void) {
         return 1;
     }
     qsort(names, n, sizeof *names, name_cmp);
-    struct CMUnitTest *tests = calloc(n + 3, sizeof *tests);
+    struct CMUnitTest *tests = calloc(n + 4, sizeof *tests);
     for (size_t i = 0; i < n; i++) {
         tests[i].name = strrchr(names[i], '/') + 1;
         tests[i].test_func = run_case;
@@ -605,7 +683,8 @@ int main(void) {
     tests[n] = (struct CMUnitTest)cmocka_unit_test(noise_is_seeded);
     tests[n + 1] = (struct CMUnitTest)cmocka_unit_test(bad_config_and_input);
     tests[n + 2] = (struct CMUnitTest)cmocka_unit_test(reason_names);
-    int rc = _cmocka_run_group_tests("exec", tests, n + 3, NULL, NULL);
+    tests[n + 3] = (struct CMUnitTest)cmocka_unit_test(drain_keeps_ids);
+    int rc = _cmocka_run_group_tests("exec", tests, n + 4, NULL, NULL);
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     free(tests);

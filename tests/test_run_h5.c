@@ -387,6 +387,101 @@ static void identical_bytes(void **state) {
     unlink("test_run_h5_b.h5");
 }
 
+/* The arrays of a's logs, by ar_log. */
+static void **log_ptr(ar_run_agent *a, ar_log log, size_t **n) {
+    switch (log) {
+    case AR_LOG_ORDERS: *n = &a->norders; return (void **)&a->orders;
+    case AR_LOG_FILLS: *n = &a->nfills; return (void **)&a->fills;
+    case AR_LOG_TRADES: *n = &a->ntrades; return (void **)&a->trades;
+    case AR_LOG_FUNDING: *n = &a->nfunding; return (void **)&a->funding_log;
+    default: *n = &a->ndecisions; return (void **)&a->decisions;
+    }
+}
+
+static const ar_log LOGS[] = {AR_LOG_ORDERS, AR_LOG_FILLS, AR_LOG_TRADES, AR_LOG_FUNDING, AR_LOG_DECISIONS};
+
+/* Rows [off, off + n) of every log of every agent of r, as ar_run_log_rows
+ * gives them, against ref's arrays. */
+static void logs_read_as(const ar_run *r, const ar_run *ref) {
+    ar_errbuf eb = {{0}};
+    unsigned char buf[4096];
+    for (size_t e = 0; e < r->nepisodes; e++)
+        for (size_t i = 0; i < r->episodes[e].nagents; i++) {
+            ar_run_agent *a = &r->episodes[e].agents[i], *b = &ref->episodes[e].agents[i];
+            for (size_t k = 0; k < sizeof LOGS / sizeof LOGS[0]; k++) {
+                size_t *nb, sz = ar_log_size(LOGS[k]);
+                const unsigned char *want = *log_ptr(b, LOGS[k], &nb);
+                assert_int_equal(ar_run_log_count(a, LOGS[k]), *nb);
+                for (size_t off = 0; off < *nb; off++)
+                    for (size_t n = 0; off + n <= *nb; n++) {
+                        OK(ar_run_log_rows(r, a, LOGS[k], off, n, buf, &eb));
+                        if (n) assert_memory_equal(buf, want + off * sz, n * sz);
+                    }
+                assert_int_equal(ar_run_log_rows(r, a, LOGS[k], *nb, 1, buf, &eb), AR_EINVAL);
+            }
+        }
+}
+
+/* Logs moved out to a spill file (as a long run's agents do) are written
+ * to the same bytes as logs in memory, and read back row for row from the
+ * spill, from the file when read lean, and whole by a plain read. */
+static void spilled_logs(void **state) {
+    (void)state;
+    ar_run *ref = make_run(), *r = make_run();
+    ar_errbuf eb = {{0}};
+    OK(ar_run_h5_write("test_run_h5_a.h5", ref, &eb));
+    OK(ar_spill_open("test_run_h5_b.h5", &r->spill, &eb));
+    /* each log in two pieces (its first row, then the rest), the pieces of
+     * all agents interleaved in the file so that none lie end to end */
+    for (int piece = 0; piece < 2; piece++)
+        for (size_t e = 0; e < r->nepisodes; e++)
+            for (size_t i = 0; i < r->episodes[e].nagents; i++) {
+                ar_run_agent *a = &r->episodes[e].agents[i];
+                if (a->spilled == NULL) a->spilled = xcalloc(AR_LOG_SLOTS, sizeof *a->spilled);
+                for (size_t k = 0; k < sizeof LOGS / sizeof LOGS[0]; k++) {
+                    size_t *n, sz = ar_log_size(LOGS[k]);
+                    unsigned char *v = *log_ptr(a, LOGS[k], &n);
+                    size_t from = piece ? 1 : 0, cnt = piece ? (*n > 1 ? *n - 1 : 0) : (*n > 0);
+                    OK(ar_spill_append(r->spill, &a->spilled[LOGS[k]], v + from * sz, cnt, sz, &eb));
+                }
+            }
+    for (size_t e = 0; e < r->nepisodes; e++)
+        for (size_t i = 0; i < r->episodes[e].nagents; i++)
+            for (size_t k = 0; k < sizeof LOGS / sizeof LOGS[0]; k++) {
+                size_t *n;
+                void **v = log_ptr(&r->episodes[e].agents[i], LOGS[k], &n);
+                if (*n > 1) assert_int_equal(r->episodes[e].agents[i].spilled[LOGS[k]].n, 2);
+                free(*v);
+                *v = NULL;
+            }
+    logs_read_as(r, ref);
+    OK(ar_run_h5_write("test_run_h5_b.h5", r, &eb));
+    size_t na, nb;
+    unsigned char *a = slurp("test_run_h5_a.h5", &na), *b = slurp("test_run_h5_b.h5", &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+    /* once the file has them the spill may go: reads go to the file */
+    OK(ar_equity_src_open("test_run_h5_b.h5", &r->eqsrc, &eb));
+    ar_run_logs_in_file(r);
+    assert_null(r->spill);
+    logs_read_as(r, ref);
+    ar_run_free(r);
+    OK(ar_run_h5_read_lean("test_run_h5_b.h5", &r, &eb));
+    assert_null(r->episodes[0].agents[0].orders);
+    assert_null(r->episodes[1].agents[1].decisions);
+    assert_non_null(r->episodes[1].agents[1].llm); /* model calls are read */
+    logs_read_as(r, ref);
+    ar_run_free(r);
+    OK(ar_run_h5_read("test_run_h5_b.h5", &r, &eb));
+    assert_runs_equal(r, ref);
+    ar_run_free(r);
+    ar_run_free(ref);
+    unlink("test_run_h5_a.h5");
+    unlink("test_run_h5_b.h5");
+}
+
 static int has_tmp(const char *prefix) {
     DIR *d = opendir(".");
     assert_non_null(d);
@@ -711,6 +806,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(reads_file_without_llm_parts),
         cmocka_unit_test(large_equity_round_trip),
         cmocka_unit_test(streamed_equity),
+        cmocka_unit_test(spilled_logs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

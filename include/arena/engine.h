@@ -53,6 +53,13 @@ typedef struct ar_engine_opts {
      * NULL and nequity set: memory for curves stays one block per agent. */
     ar_equity_fn on_equity;
     void *on_equity_ctx;
+    /* NULL: record logs stay in the returned run. Else the run may keep
+     * about log_memory bytes of them in memory over all agents running at
+     * once; beyond that they leave as they are made, into a temporary file
+     * in spill_near's directory (the run file's path: ar_spill_open), and
+     * come back in the run's spill (ar_run_agent.spilled). 0: all leave. */
+    const char *spill_near;
+    size_t log_memory;
 } ar_engine_opts;
 
 /* One episode of a run, as ar_tournament_run will play it. */

@@ -247,6 +247,27 @@ ar_err ar_account_restore(ar_account *a, double cash, double fees_paid, double f
  * that of the order for an opening part (1 when unknown). */
 ar_err ar_account_replay_fill(ar_account *a, const ar_fill_rec *f, double leverage);
 
+/* An agent's record logs, numbered as its datasets in a run file (equity,
+ * 4, is not a log; decisions are the engine's, not an account's). */
+typedef enum {
+    AR_LOG_ORDERS = 0, AR_LOG_FILLS = 1, AR_LOG_TRADES = 2, AR_LOG_FUNDING = 3, AR_LOG_DECISIONS = 5
+} ar_log;
+#define AR_LOG_SLOTS 6 /* arrays indexed by ar_log */
+
+/* Where ar_account_drain_logs sends records: n of size bytes of log `log`.
+ * A non-zero return keeps them in the account. */
+typedef ar_err (*ar_log_sink)(void *ctx, ar_log log, const void *recs, size_t n, size_t size);
+
+/* Hand settled records to sink and drop them from memory: of each log
+ * holding at least min_rows settled ones, every fill, round trip and
+ * funding record, and the orders before the first one still pending. Order
+ * ids keep counting from where they were, so fills still name their order
+ * by its place in the whole log. The getters below then return only the
+ * records logged since (ar_account_orders from id ar_account_orders_out).
+ * Returns the first error of sink (that log keeps its records). */
+ar_err ar_account_drain_logs(ar_account *a, size_t min_rows, ar_log_sink sink, void *ctx);
+size_t ar_account_orders_out(const ar_account *a); /* orders drained so far */
+
 /* Logs, valid until the account is freed. */
 const ar_order_rec *ar_account_orders(const ar_account *a, size_t *n);
 const ar_fill_rec *ar_account_fills(const ar_account *a, size_t *n);

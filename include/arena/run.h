@@ -13,6 +13,18 @@
 #define AR_NAME_MAX 64
 
 typedef struct ar_equity_src ar_equity_src;
+typedef struct ar_spill ar_spill;
+
+/* Where a log's rows went when they left memory during a run: runs of rows
+ * appended to the run's spill file, in row order. */
+typedef struct ar_spill_seg {
+    uint64_t off; /* byte offset in the spill file */
+    size_t rows;
+} ar_spill_seg;
+typedef struct ar_log_segs {
+    size_t n, cap;
+    ar_spill_seg *v;
+} ar_log_segs;
 
 typedef struct ar_equity_rec {
     int64_t t;
@@ -66,6 +78,11 @@ typedef struct ar_run_agent {
     ar_llm_rec *llm;          /* one per model call (llm/exec/http agents) */
     size_t answers_len;
     char *answers;            /* answer texts and parsed actions, concatenated (not NUL-separated) */
+    /* A log whose array is NULL while its count is not 0 is elsewhere:
+     * in the run's spill when spilled[log].n > 0 (spilled: NULL or
+     * AR_LOG_SLOTS lists), else in the run file (ar_run.eqsrc). Read
+     * it with ar_run_log_rows. */
+    ar_log_segs *spilled;
 } ar_run_agent;
 
 typedef struct ar_run_episode {
@@ -91,6 +108,7 @@ typedef struct ar_run {
     char **prompts;      /* distinct prompt texts, in first-use order */
     int32_t rescored;    /* 1: answers replayed from a cassette under other execution settings */
     ar_equity_src *eqsrc; /* owned; where agents with equity NULL keep their curves (may be NULL) */
+    ar_spill *spill;      /* owned; where spilled logs are until the run file has them (may be NULL) */
 } ar_run;
 
 void ar_run_free(ar_run *r);         /* NULL: no-op */
@@ -139,6 +157,32 @@ void ar_equity_src_free(ar_equity_src *s); /* NULL: no-op */
  * file. AR_EINVAL when the rows are out of range or the curve is nowhere. */
 ar_err ar_run_equity_rows(const ar_run *r, const ar_run_agent *a, size_t off, size_t n, ar_equity_rec *out,
                           ar_errbuf *eb);
+/* Logs that leave memory while a run goes on (store module): an unnamed
+ * temporary file in the directory of `near` (the run file's path), gone
+ * when it is freed or the process ends. ar_spill_append puts n records of
+ * size bytes at the end and adds them to segs (any thread; appends are
+ * serialised). ar_spill_read puts rows [off, off + n) of the log that
+ * segs describes into out. */
+ar_err ar_spill_open(const char *near, ar_spill **out, ar_errbuf *eb);
+ar_err ar_spill_append(ar_spill *s, ar_log_segs *segs, const void *recs, size_t n, size_t size, ar_errbuf *eb);
+ar_err ar_spill_read(ar_spill *s, const ar_log_segs *segs, size_t off, size_t n, size_t size, void *out,
+                     ar_errbuf *eb);
+void ar_spill_free(ar_spill *s); /* NULL: no-op */
+void ar_log_segs_free(ar_log_segs *segs); /* AR_LOG_SLOTS lists; NULL: no-op */
+
+/* Rows [off, off + n) of log `log` of agent a (a belongs to r): copied from
+ * memory, read from r->spill, or read through r->eqsrc from the run file.
+ * Records are zeroed first, so padding reads as zeros. AR_EINVAL when the
+ * rows are out of range or the log is nowhere. */
+ar_err ar_run_log_rows(const ar_run *r, const ar_run_agent *a, ar_log log, size_t off, size_t n, void *out,
+                       ar_errbuf *eb);
+/* Record size and count of log `log` of a. */
+size_t ar_log_size(ar_log log);
+size_t ar_run_log_count(const ar_run_agent *a, ar_log log);
+/* After the run file has every spilled log: forget the spill (the logs are
+ * read from r->eqsrc, which must be open on that file from now on). */
+void ar_run_logs_in_file(ar_run *r);
+
 /* Read a run file written by ar_run_h5_write. */
 ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb);
 /* The same, but the equity curves stay in the file: agents come back with
@@ -146,5 +190,9 @@ ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb);
  * league over it reads them block by block (memory independent of their
  * length). A live file still being written is read whole. */
 ar_err ar_run_h5_read_lazy(const char *path, ar_run **out, ar_errbuf *eb);
+/* Lazier still: the record logs (orders, fills, trades, funding,
+ * decisions) stay in the file too, their arrays NULL and counts set; read
+ * them with ar_run_log_rows. Model call records and answers are read. */
+ar_err ar_run_h5_read_lean(const char *path, ar_run **out, ar_errbuf *eb);
 
 #endif

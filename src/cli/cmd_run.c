@@ -38,7 +38,9 @@ static void usage(FILE *f) {
             "  Equity curves past ARENA_CURVE_MEMORY bytes (default 32 MiB, 0: always)\n"
             "  go into RUN.h5 block by block as the run goes on, and bars past\n"
             "  ARENA_MARKET_MEMORY bytes (default 64 MiB, 0: always) are read from the\n"
-            "  market file block by block unless prices are anonymized\n"
+            "  market file block by block unless prices are anonymized; record logs\n"
+            "  (orders, fills, round trips, decisions) past ARENA_LOG_MEMORY bytes\n"
+            "  (default 32 MiB, 0: always) wait in a temporary file next to RUN.h5\n"
             "  (docs/ENGINE.md \"Memory\").\n");
 }
 
@@ -269,6 +271,14 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
 #define CURVE_MEMORY_DEFAULT ((size_t)32 << 20)
 static size_t curve_memory(void) { return env_bytes("ARENA_CURVE_MEMORY", CURVE_MEMORY_DEFAULT); }
 
+/* Bytes of record logs (orders, fills, round trips, decisions) the agents
+ * of a run may keep in memory, over all agents running at once:
+ * ARENA_LOG_MEMORY (bytes; 0 sends every record to the spill file), else
+ * 32 MiB. Beyond it they go to a temporary file as they are made and come
+ * back in blocks (docs/ENGINE.md, "Memory"). */
+#define LOG_MEMORY_DEFAULT ((size_t)32 << 20)
+static size_t log_memory(void) { return env_bytes("ARENA_LOG_MEMORY", LOG_MEMORY_DEFAULT); }
+
 static size_t curve_bytes(const ar_run *skel) {
     size_t n = 0;
     for (size_t k = 0; k < skel->nepisodes; k++)
@@ -312,6 +322,19 @@ static void guard_tmp(const char *out_path, int on) {
         if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
         sigaction(sigs[i], &sa, NULL);
     }
+}
+
+/* Records of r's logs that went through the spill file (0: none). */
+static size_t spilled_records(const ar_run *r) {
+    static const ar_log logs[] = {AR_LOG_ORDERS, AR_LOG_FILLS, AR_LOG_TRADES, AR_LOG_FUNDING, AR_LOG_DECISIONS};
+    size_t n = 0;
+    for (size_t k = 0; r != NULL && k < r->nepisodes; k++)
+        for (size_t i = 0; i < r->episodes[k].nagents; i++) {
+            const ar_run_agent *a = &r->episodes[k].agents[i];
+            for (size_t j = 0; a->spilled != NULL && j < sizeof logs / sizeof logs[0]; j++)
+                n += ar_run_log_count(a, logs[j]);
+        }
+    return n;
 }
 
 /* ar_engine_opts.on_equity: the engine's equity blocks into the run file. */
@@ -421,6 +444,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     char **shards = NULL;
     size_t nshards = 0;
     ar_run_writer *wr = NULL;
+    size_t nspilled = 0;
     int rc = AR_EXIT_FAIL;
     double t0 = now_ms(), t_load = 0, t_run = 0, t_write = 0;
     ar_err e = ar_config_load(cfg_path, &cfg, &eb);
@@ -487,7 +511,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     }
     t_load = now_ms();
     ar_engine_opts opts = {(!quiet && rank == 0 && isatty(STDERR_FILENO)) ? stderr : NULL, cas, jobs, NULL, NULL,
-                           NULL, NULL, NULL};
+                           NULL, NULL, NULL, NULL, 0};
     if (mpi || episodes || resume) {
         int r = run_sharded(cfg, m, sha, &opts, cas_mode, out_path, episodes, resume, rank, size, &run, &shards,
                             &nshards);
@@ -520,6 +544,8 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
                 opts.on_equity = equity_to_file;
                 opts.on_equity_ctx = wr;
             }
+            opts.spill_near = out_path;
+            opts.log_memory = log_memory();
             e = ar_tournament_run(cfg, m, sha, &opts, &run, &eb);
         }
         if (e) {
@@ -537,8 +563,12 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         e = ar_run_writer_finish(wr, run, &eb);
         wr = NULL; /* freed by finish, also on failure */
         guard_tmp(out_path, 0);
-        /* streamed curves: the league reads them back block by block */
-        if (e == AR_OK && opts.on_equity) e = ar_equity_src_open(out_path, &run->eqsrc, &eb);
+        /* streamed curves and spilled logs: the league reads them back
+         * from the file block by block */
+        nspilled = spilled_records(run);
+        int away = opts.on_equity != NULL || nspilled > 0;
+        if (e == AR_OK && away) e = ar_equity_src_open(out_path, &run->eqsrc, &eb);
+        if (e == AR_OK) ar_run_logs_in_file(run);
     } else {
         e = ar_run_h5_write(out_path, run, &eb);
     }
@@ -576,6 +606,8 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         if (blocks)
             fprintf(stderr, "timing: bars read from the file in blocks of %d rows: at most %zu of %zu blocks in memory\n",
                     AR_BARS_BLOCK, peak, blocks);
+        if (nspilled)
+            fprintf(stderr, "timing: %zu log records went through a temporary file (ARENA_LOG_MEMORY)\n", nspilled);
     }
     rc = AR_EXIT_OK;
 out:

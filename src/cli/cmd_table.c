@@ -107,8 +107,8 @@ int ar_cmd_table(int argc, char **argv) {
         goto done;
     }
     for (size_t i = 0; i < nf; i++)
-        /* curves stay in the files: the league reads them block by block */
-        if (ar_run_h5_read_lazy(files[i], &runs[i], &eb) != AR_OK) {
+        /* curves and logs stay in the files: the league reads them block by block */
+        if (ar_run_h5_read_lean(files[i], &runs[i], &eb) != AR_OK) {
             /* The store's messages start with the file name already. */
             fprintf(stderr, "arena table: %s\n", eb.msg);
             rc = AR_EXIT_FAIL;

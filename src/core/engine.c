@@ -459,6 +459,58 @@ static ar_err decide(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
     return AR_OK;
 }
 
+/* ---- logs out of memory -------------------------------------------------
+ * With a spill (shared.spill), every LOG_CHECK decisions each agent's
+ * settled records go there once a log holds log_rows of them; an agent
+ * that spilled anything spills the rest at the end, so each of its logs is
+ * then wholly in the spill (ar_run_agent.spilled) and the run file's writer
+ * and the league read it back in blocks. */
+#define LOG_CHECK 4096
+
+typedef struct {
+    ar_spill *spill;
+    ep_agent *g;
+    ar_errbuf *eb;
+} spill_ctx;
+
+static size_t spilled_rows(const ar_log_segs *s) {
+    size_t n = 0;
+    for (size_t k = 0; k < s->n; k++) n += s->v[k].rows;
+    return n;
+}
+
+static ar_err to_spill(void *ctx, ar_log log, const void *recs, size_t n, size_t size) {
+    spill_ctx *c = ctx;
+    if (c->g->spilled == NULL && (c->g->spilled = calloc(AR_LOG_SLOTS, sizeof *c->g->spilled)) == NULL)
+        return ar_errf(c->eb, AR_ENOMEM, "out of memory");
+    return ar_spill_append(c->spill, &c->g->spilled[log], recs, n, size, c->eb);
+}
+
+static ar_err spill_logs(shared *sh, ep_agent *g, size_t min_rows, ar_errbuf *eb) {
+    spill_ctx c = {sh->spill, g, eb};
+    ar_err e = ar_account_drain_logs(g->acct, min_rows, to_spill, &c);
+    if (e == AR_OK && g->ndec >= min_rows && g->ndec > 0 &&
+        (e = to_spill(&c, AR_LOG_DECISIONS, g->dec, g->ndec, sizeof *g->dec)) == AR_OK)
+        g->ndec = 0;
+    return e;
+}
+
+static ar_err spill_check(episode *ep, ar_errbuf *eb) {
+    for (size_t a = 0; a < ep->nagents; a++) {
+        ar_err e = spill_logs(ep->sh, &ep->ag[a], ep->sh->log_rows, eb);
+        if (e) return e;
+    }
+    return AR_OK;
+}
+
+/* At the end (nothing pending): a last check, then an agent that spilled
+ * anything spills the rest. */
+static ar_err spill_rest(episode *ep, ep_agent *g, ar_errbuf *eb) {
+    if (ep->sh->spill == NULL) return AR_OK;
+    ar_err e = spill_logs(ep->sh, g, ep->sh->log_rows, eb);
+    return e == AR_OK && g->spilled != NULL ? spill_logs(ep->sh, g, 1, eb) : e;
+}
+
 static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital, double final_equity) {
     memset(ra, 0, sizeof *ra);
     snprintf(ra->name, sizeof ra->name, "%s", g->cfg->name);
@@ -470,6 +522,8 @@ static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital, double fina
     ra->fees = ar_account_fees_paid(g->acct);
     ra->funding = ar_account_funding_paid(g->acct);
     /* the logs move to the run (nothing is pending after ar_account_finish) */
+    ra->spilled = g->spilled;
+    g->spilled = NULL;
     ar_account_logs lg;
     if (ar_account_take_logs(g->acct, &lg) != AR_OK) return AR_ESTATE;
     ra->orders = lg.orders;
@@ -490,6 +544,16 @@ static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital, double fina
     ra->decisions = g->dec;
     ra->ndecisions = g->ndec;
     g->dec = NULL;
+    if (ra->spilled != NULL) { /* then every record is there (spill_rest) */
+        ar_log_segs *sg = ra->spilled;
+        ra->norders = spilled_rows(&sg[AR_LOG_ORDERS]);
+        ra->nfills = spilled_rows(&sg[AR_LOG_FILLS]);
+        ra->ntrades = spilled_rows(&sg[AR_LOG_TRADES]);
+        ra->nfunding = spilled_rows(&sg[AR_LOG_FUNDING]);
+        ra->ndecisions = spilled_rows(&sg[AR_LOG_DECISIONS]);
+        free(ra->decisions); /* emptied into the spill */
+        ra->decisions = NULL;
+    }
     ra->llm = g->recs;
     ra->nllm = g->nrec;
     g->recs = NULL;
@@ -508,6 +572,7 @@ void ar__episode_cleanup(episode *ep) {
         ar_actions_cleanup(&ep->ag[a].acts);
         free(ep->ag[a].eq);
         free(ep->ag[a].dec);
+        ar_log_segs_free(ep->ag[a].spilled);
         free(ep->ag[a].eqv);
         free(ep->ag[a].recs);
         ar_buf_cleanup(&ep->ag[a].user);
@@ -882,6 +947,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
             if ((e = decide(&ep, t, k, eb))) goto done;
         }
         if (na > 0 && ag[0].neq == blk && (e = flush_equity(&ep, eo, eb))) goto done;
+        if (sh->spill && (k & (LOG_CHECK - 1)) == LOG_CHECK - 1 && (e = spill_check(&ep, eb))) goto done;
         if (progress_to && k % step == 0) progress(progress_to, k, ndec, &last_pct);
         if (wp) win_behind(&ep, wp);
     }
@@ -903,6 +969,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         ep_agent *g = &ep.ag[a];
         if (g->quiet) catch_up(&ep, g); /* the account ends having seen every bar */
         ar_account_finish(g->acct, end);
+        if ((e = spill_rest(&ep, g, eb))) goto done;
         double fin = g->eq[g->neq - 1].equity; /* the final mark, sampled above */
         if (stream && (e = eo->on_equity(eo->on_equity_ctx, ep.index, a, g->eqoff, g->eq, g->neq, eb))) goto done;
         if (stream) {
@@ -1419,6 +1486,13 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
      * episode spends first: such runs go one episode at a time. */
     size_t jobs = opts && opts->jobs > 1 ? (size_t)opts->jobs : 1;
     if (cfg->budget_usd > 0 || jobs > d.nsel) jobs = cfg->budget_usd > 0 || d.nsel == 0 ? 1 : d.nsel;
+    /* Logs: about 256 bytes per record row (an order, a fill, half a round
+     * trip, a decision) for each agent running at once. */
+    if (e == AR_OK && opts && opts->spill_near && (e = ar_spill_open(opts->spill_near, &r->spill, eb)) == AR_OK) {
+        sh.spill = r->spill;
+        size_t per = 256 * (cfg->nagents ? cfg->nagents : 1) * jobs;
+        sh.log_rows = opts->log_memory / per ? opts->log_memory / per : 1;
+    }
     if (e != AR_OK) {
         /* nothing ran */
     } else if (jobs <= 1) {

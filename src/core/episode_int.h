@@ -39,6 +39,11 @@ typedef struct shared {
     double spent;       /* USD over the whole run */
     size_t done, total; /* episodes, for the progress bar */
     int64_t last_pct;
+    /* Backtests whose logs may not all stay in memory: agents hand their
+     * settled records to spill (owned by the run) whenever a log holds
+     * log_rows of them. NULL: logs stay. */
+    ar_spill *spill;
+    size_t log_rows;
 } shared;
 
 typedef struct ep_agent {
@@ -64,6 +69,7 @@ typedef struct ep_agent {
     size_t eqoff; /* samples already handed to ar_engine_opts.on_equity (eq holds the ones after) */
     ar_decision_rec *dec;
     size_t ndec, capdec;
+    ar_log_segs *spilled; /* AR_LOG_SLOTS lists of records in sh->spill, or NULL */
     /* Backtests only (engine.c, sample_bt): the account is quiet — flat,
      * nothing pending — with this cash; bars are not fed to it while it is,
      * fed[s] is the first bar of symbol s it has not been given yet, and it

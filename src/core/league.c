@@ -89,6 +89,63 @@ static const ar_equity_rec *curve_at(curve *c, size_t j) {
     return &c->buf[0];
 }
 
+/* ---- record logs ----------------------------------------------------------
+ * Orders, fills, round trips and decisions are read the same way: in place
+ * when the run holds them, else LOG_BLOCK rows at a time through
+ * ar_run_log_rows (a long `arena run` spills them, and `arena table` leaves
+ * them in the file). Reads go mostly forward; an order looked up by a
+ * fill's id is near the fills being read. */
+#define LOG_BLOCK 4096
+
+typedef struct {
+    const ar_run *r;
+    const ar_run_agent *ag;
+    ar_log log;
+    size_t size, n;
+    const unsigned char *mem; /* the rows in memory, or NULL */
+    unsigned char *buf;       /* else a block of them: rows [lo, lo + cnt) */
+    size_t lo, cnt;
+    ar_errbuf *eb;
+    ar_err err;
+} logcur;
+
+static void log_open(logcur *c, const ar_run *r, const ar_run_agent *ag, ar_log log, ar_errbuf *eb) {
+    const void *mem = log == AR_LOG_ORDERS      ? (const void *)ag->orders
+                      : log == AR_LOG_FILLS     ? (const void *)ag->fills
+                      : log == AR_LOG_TRADES    ? (const void *)ag->trades
+                      : log == AR_LOG_FUNDING   ? (const void *)ag->funding_log
+                                                : (const void *)ag->decisions;
+    *c = (logcur){r, ag, log, ar_log_size(log), ar_run_log_count(ag, log), mem, NULL, 0, 0, eb, AR_OK};
+}
+
+static void log_close(logcur *c) {
+    free(c->buf);
+    c->buf = NULL;
+}
+
+/* Row k (< n) of the log; on a failed read, a zeroed row and c->err set. */
+static const void *log_at(logcur *c, size_t k) {
+    static const unsigned char zero[256];
+    if (c->mem != NULL) return c->mem + k * c->size;
+    if (k - c->lo < c->cnt) return c->buf + (k - c->lo) * c->size;
+    if (c->err) return zero;
+    if (c->buf == NULL && (c->buf = malloc(LOG_BLOCK * c->size)) == NULL) {
+        c->err = ar_errf(c->eb, AR_ENOMEM, "league: out of memory");
+        return zero;
+    }
+    size_t lo = k / LOG_BLOCK * LOG_BLOCK, cnt = c->n - lo < LOG_BLOCK ? c->n - lo : LOG_BLOCK;
+    if ((c->err = ar_run_log_rows(c->r, c->ag, c->log, lo, cnt, c->buf, c->eb))) {
+        c->cnt = 0;
+        return zero;
+    }
+    c->lo = lo;
+    c->cnt = cnt;
+    return c->buf + (k - lo) * c->size;
+}
+#define FILL_AT(c, k) ((const ar_fill_rec *)log_at((c), (k)))
+#define ORDER_AT(c, k) ((const ar_order_rec *)log_at((c), (k)))
+#define TRADE_AT(c, k) ((const ar_trade_rec *)log_at((c), (k)))
+
 /* ---- computing ---------------------------------------------------------- */
 
 #define RET_PIECE 1024 /* returns handed to a moments pass at a time */
@@ -246,14 +303,19 @@ static ar_err add_episode(acc *a, const ar_run *r, const ar_run_agent *ag, doubl
         a->pnl = nb;
         a->cappnl = cap;
     }
-    for (size_t k = 0; k < ag->ntrades; k++) a->pnl[a->npnl++] = ag->trades[k].pnl;
+    logcur tc, dc;
+    log_open(&tc, r, ag, AR_LOG_TRADES, &sc->eb);
+    for (size_t k = 0; k < ag->ntrades; k++) a->pnl[a->npnl++] = TRADE_AT(&tc, k)->pnl;
+    log_close(&tc);
     a->row.episodes++;
     a->row.trades += ag->ntrades;
     a->row.fills += ag->nfills;
     a->row.decisions += ag->ndecisions;
+    log_open(&dc, r, ag, AR_LOG_DECISIONS, &sc->eb);
     for (size_t k = 0; k < ag->ndecisions; k++)
-        if (ag->decisions[k].status != 0) a->row.invalid_answers++;
-    return AR_OK;
+        if (((const ar_decision_rec *)log_at(&dc, k))->status != 0) a->row.invalid_answers++;
+    log_close(&dc);
+    return tc.err ? tc.err : dc.err;
 }
 
 static void finish_row(acc *a) {
@@ -621,7 +683,11 @@ static double num_of(const json_t *v) {
  * the log), and then to the round trip that fill opened on the entry's
  * side; entries that opened nothing (rejected, added to a position) are
  * not scored. */
-static ar_err brier_episode(const ar_run *r, const ar_run_agent *ag, behav *b) {
+static ar_err brier_episode(const ar_run *r, const ar_run_agent *ag, ar_errbuf *eb, behav *b) {
+    logcur fc, oc, tc;
+    log_open(&fc, r, ag, AR_LOG_FILLS, eb);
+    log_open(&oc, r, ag, AR_LOG_ORDERS, eb);
+    log_open(&tc, r, ag, AR_LOG_TRADES, eb);
     for (size_t k = 0; k < ag->nllm; k++) {
         const ar_llm_rec *c = &ag->llm[k];
         if (c->actions_len <= 0 || c->actions_off < 0 || ag->answers == NULL ||
@@ -641,17 +707,20 @@ static ar_err brier_episode(const ar_run *r, const ar_run_agent *ag, behav *b) {
             int32_t s = coin_sym(r, json_string_value(coin), json_string_length(coin));
             if (s < 0) continue;
             const ar_fill_rec *f = NULL;
+            ar_fill_rec fx;
             for (size_t j = 0; j < ag->nfills && f == NULL; j++) {
-                const ar_fill_rec *x = &ag->fills[j];
+                const ar_fill_rec *x = FILL_AT(&fc, j);
                 if (x->sym != s || x->t < c->t) continue;
-                if (x->order_id >= 0 && (size_t)x->order_id < ag->norders && ag->orders[x->order_id].t_decision != c->t)
+                if (x->order_id >= 0 && (size_t)x->order_id < ag->norders &&
+                    ORDER_AT(&oc, (size_t)x->order_id)->t_decision != c->t)
                     continue;
                 if (x->order_id < 0) continue; /* TP / SL / liquidation: opens nothing */
-                f = x;
+                fx = *x;
+                f = &fx;
             }
             if (f == NULL) continue;
             for (size_t j = 0; j < ag->ntrades; j++) {
-                const ar_trade_rec *tr = &ag->trades[j];
+                const ar_trade_rec *tr = TRADE_AT(&tc, j);
                 if (tr->sym == s && tr->t_open == f->t && tr->side == (int32_t)side) {
                     double win = tr->pnl > 0 ? 1.0 : 0.0;
                     b->brier_sum += (conf - win) * (conf - win);
@@ -662,7 +731,10 @@ static ar_err brier_episode(const ar_run *r, const ar_run_agent *ag, behav *b) {
         }
         json_decref(list);
     }
-    return AR_OK;
+    log_close(&fc);
+    log_close(&oc);
+    log_close(&tc);
+    return fc.err ? fc.err : oc.err ? oc.err : tc.err;
 }
 
 typedef struct {
@@ -678,16 +750,16 @@ typedef struct {
  * kind of fill that closed each round trip. */
 /* Also pass 2 of the return moments mo (NULL: none) on the same read. */
 static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch *sc, ar_moments *mo, behav *b) {
+    /* fills name symbols of the run; one that does not is skipped */
     size_t nsym = r->nsym;
-    for (size_t k = 0; k < ag->nfills; k++)
-        if (ag->fills[k].sym >= 0 && (size_t)ag->fills[k].sym + 1 > nsym) nsym = (size_t)ag->fills[k].sym + 1;
     double *pos = calloc(nsym ? nsym : 1, sizeof *pos);
-    closing *cl = calloc(ag->nfills ? ag->nfills : 1, sizeof *cl);
-    if (pos == NULL || cl == NULL) {
-        free(pos);
-        free(cl);
-        return AR_ENOMEM;
-    }
+    closing *cl = NULL;
+    size_t capcl = 0;
+    if (pos == NULL) return AR_ENOMEM;
+    logcur fc, oc;
+    log_open(&fc, r, ag, AR_LOG_FILLS, &sc->eb);
+    log_open(&oc, r, ag, AR_LOG_ORDERS, &sc->eb);
+    ar_err err = AR_OK;
     size_t ncl = 0, f = 0, np = 0;
     double piece[RET_PIECE], prev = 0;
     curve cv;
@@ -695,16 +767,28 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
     for (size_t si = 0; si <= ag->nequity; si++) {
         /* si == nequity: apply the fills after the last sample too */
         int64_t ts = si < ag->nequity ? curve_at(&cv, si)->t : INT64_MAX;
-        for (; f < ag->nfills && (ag->fills[f].t < ts || si == ag->nequity); f++) {
-            const ar_fill_rec *x = &ag->fills[f];
-            if (x->sym < 0 || !isfinite(x->qty) || x->qty == 0) continue;
+        for (; f < ag->nfills && (FILL_AT(&fc, f)->t < ts || si == ag->nequity); f++) {
+            const ar_fill_rec *x = FILL_AT(&fc, f);
+            if (x->sym < 0 || (size_t)x->sym >= nsym || !isfinite(x->qty) || x->qty == 0) continue;
             double q0 = pos[x->sym], dq = x->qty, rest = fabs(dq);
             if (q0 != 0 && (q0 > 0) != (dq > 0)) rest = fabs(dq) > fabs(q0) ? fabs(dq) - fabs(q0) : 0;
             double q1 = q0 + dq, scale = fabs(q0) > fabs(dq) ? fabs(q0) : fabs(dq);
             if (fabs(q1) <= 1e-9 * scale) q1 = 0;
-            if (q0 != 0 && (q1 == 0 || (q1 > 0) != (q0 > 0))) cl[ncl++] = (closing){x->sym, x->t, x->kind, 0};
+            if (q0 != 0 && (q1 == 0 || (q1 > 0) != (q0 > 0))) {
+                if (ncl == capcl) {
+                    size_t cap = capcl ? capcl * 2 : 64;
+                    closing *v = realloc(cl, cap * sizeof *v);
+                    if (v == NULL) {
+                        err = AR_ENOMEM;
+                        break;
+                    }
+                    cl = v;
+                    capcl = cap;
+                }
+                cl[ncl++] = (closing){x->sym, x->t, x->kind, 0};
+            }
             if (rest > 0 && x->order_id >= 0) {
-                double lev = (size_t)x->order_id < ag->norders ? ag->orders[x->order_id].leverage : NAN;
+                double lev = (size_t)x->order_id < ag->norders ? ORDER_AT(&oc, (size_t)x->order_id)->leverage : NAN;
                 if (!(isfinite(lev) && lev >= 1)) lev = 1; /* spot orders record 0 or 1 */
                 double w = rest * fabs(x->price);
                 if (isfinite(w) && w > 0) {
@@ -714,7 +798,7 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
             }
             pos[x->sym] = q1;
         }
-        if (si == ag->nequity) break;
+        if (si == ag->nequity || err) break;
         const ar_equity_rec *e = curve_at(&cv, si);
         if (mo != NULL) {
             if (si > 0) piece[np++] = e->equity / prev - 1.0;
@@ -749,8 +833,10 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
      * number of trades). A trade out of order restarts it. */
     size_t first = 0;
     int64_t prev_close = INT64_MIN;
-    for (size_t k = 0; k < ag->ntrades; k++) {
-        const ar_trade_rec *tr = &ag->trades[k];
+    logcur tc;
+    log_open(&tc, r, ag, AR_LOG_TRADES, &sc->eb);
+    for (size_t k = 0; k < ag->ntrades && !err; k++) {
+        const ar_trade_rec *tr = TRADE_AT(&tc, k);
         double d = (double)(tr->t_close - tr->t_open) / (double)AR_NS_PER_MIN;
         if (tr->t_close >= tr->t_open) {
             b->hold_sum += d;
@@ -769,7 +855,11 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
     }
     free(pos);
     free(cl);
-    return cv.err ? cv.err : brier_episode(r, ag, b);
+    log_close(&fc);
+    log_close(&oc);
+    log_close(&tc);
+    if (!err) err = cv.err ? cv.err : fc.err ? fc.err : oc.err ? oc.err : tc.err;
+    return err ? err : ag->nllm ? brier_episode(r, ag, &sc->eb, b) : AR_OK;
 }
 
 /* -- bootstrap -- */

@@ -67,10 +67,11 @@ struct ar_account {
     gsl_rng *rng; /* NULL when there is no noise to draw */
     ar_position *pos;
     sym_state *ss;
-    order_log orders;
-    double *resv;  /* per order: cash reserved while pending (margin + fee estimate) */
+    order_log orders; /* the orders from id norders_out on (ar_account_drain_logs) */
+    size_t norders_out;
+    double *resv;  /* per order in orders: cash reserved while pending (margin + fee estimate) */
     size_t resv_cap;
-    size_t *pend;  /* ids of pending orders, ascending */
+    size_t *pend;  /* indices in orders of the pending ones, ascending */
     size_t npend, pend_cap;
     fill_log fills;
     trade_log trades;
@@ -488,7 +489,7 @@ static void fill_order(ar_account *a, int32_t s, size_t i, size_t k, double ref)
                                        : AR_FK_CLOSE;
     double price = maker ? ref : slipped(a, s, i, dq, ref);
     double rate = (maker ? a->cfg.maker_bps : a->cfg.taker_bps) * BPS;
-    fill_out f = apply_fill(a, s, t, dq, price, ref, rate, kind, (int32_t)id, maker, o->leverage);
+    fill_out f = apply_fill(a, s, t, dq, price, ref, rate, kind, (int32_t)(a->norders_out + id), maker, o->leverage);
     if (f.qty == 0) {
         finish_order(a, id, AR_OS_REJECTED, AR_R_MARGIN_SHORT, t);
         return;
@@ -741,7 +742,7 @@ void ar_account_on_bars(ar_account *a, int32_t s, size_t from, size_t to) {
 
 static ar_err log_order(ar_account *a, ar_order_rec *o, double resv) {
     size_t id = a->orders.n;
-    o->id = (int32_t)id;
+    o->id = (int32_t)(a->norders_out + id);
     if (LOG_PUSH(a->orders, *o)) return AR_ENOMEM;
     if (log_grow((void **)&a->resv, &a->resv_cap, a->orders.n, sizeof *a->resv)) {
         a->orders.n--;
@@ -978,6 +979,43 @@ const ar_funding_rec *ar_account_funding(const ar_account *a, size_t *n) {
 double ar_account_fees_paid(const ar_account *a) { return a != NULL ? a->fees_paid : 0; }
 double ar_account_funding_paid(const ar_account *a) { return a != NULL ? a->funding_paid : 0; }
 
+/* The first k records of a log go; the rest move to the front. */
+static void drop_front(void *v, size_t *n, size_t k, size_t sz) {
+    if (k < *n) memmove(v, (char *)v + k * sz, (*n - k) * sz);
+    *n -= k;
+}
+
+ar_err ar_account_drain_logs(ar_account *a, size_t min_rows, ar_log_sink sink, void *ctx) {
+    if (a == NULL || sink == NULL) return AR_EINVAL;
+    if (min_rows == 0) min_rows = 1;
+    ar_err e;
+    /* orders: up to the first pending one (pend is ascending) */
+    size_t k = a->npend ? a->pend[0] : a->orders.n;
+    if (k >= min_rows) {
+        if ((e = sink(ctx, AR_LOG_ORDERS, a->orders.v, k, sizeof *a->orders.v))) return e;
+        drop_front(a->orders.v, &a->orders.n, k, sizeof *a->orders.v);
+        size_t nr = a->orders.n + k;
+        drop_front(a->resv, &nr, k, sizeof *a->resv);
+        for (size_t i = 0; i < a->npend; i++) a->pend[i] -= k;
+        a->norders_out += k;
+    }
+    if (a->fills.n >= min_rows) {
+        if ((e = sink(ctx, AR_LOG_FILLS, a->fills.v, a->fills.n, sizeof *a->fills.v))) return e;
+        a->fills.n = 0;
+    }
+    if (a->trades.n >= min_rows) {
+        if ((e = sink(ctx, AR_LOG_TRADES, a->trades.v, a->trades.n, sizeof *a->trades.v))) return e;
+        a->trades.n = 0;
+    }
+    if (a->funding.n >= min_rows) {
+        if ((e = sink(ctx, AR_LOG_FUNDING, a->funding.v, a->funding.n, sizeof *a->funding.v))) return e;
+        a->funding.n = 0;
+    }
+    return AR_OK;
+}
+
+size_t ar_account_orders_out(const ar_account *a) { return a != NULL ? a->norders_out : 0; }
+
 /* The records of a log, handed over at their size (NULL when there are none;
  * a failed shrink keeps the larger block). */
 static void *take_log(void **v, size_t *n, size_t *cap, size_t sz, size_t *nout) {
@@ -1012,7 +1050,7 @@ ar_err ar_account_take_logs(ar_account *a, ar_account_logs *out) {
 ar_err ar_account_restore(ar_account *a, double cash, double fees_paid, double funding_paid,
                           const ar_position *pos) {
     if (a == NULL || pos == NULL || !isfinite(cash)) return AR_EINVAL;
-    if (a->orders.n || a->fills.n || a->npend) return AR_ESTATE;
+    if (a->orders.n || a->norders_out || a->fills.n || a->npend) return AR_ESTATE;
     a->cash = cash;
     a->fees_paid = isfinite(fees_paid) ? fees_paid : 0;
     a->funding_paid = isfinite(funding_paid) ? funding_paid : 0;

@@ -227,6 +227,8 @@ void ar_run_agent_cleanup(ar_run_agent *a) {
     free(a->decisions);
     free(a->llm);
     free(a->answers);
+    ar_log_segs_free(a->spilled);
+    a->spilled = NULL;
     a->orders = NULL;
     a->fills = NULL;
     a->trades = NULL;
@@ -253,6 +255,7 @@ void ar_run_free(ar_run *r) {
     free(r->config_json);
     free(r->manifest_json);
     ar_equity_src_free(r->eqsrc);
+    ar_spill_free(r->spill);
     free(r);
 }
 
@@ -268,6 +271,7 @@ typedef struct {
     hid_t mt[T_COUNT], ft[T_COUNT];
     size_t nprompts;  /* for checking the llm records' prompt indices */
     size_t chunk;     /* live files: rows per chunk of every dataset; 0: by size */
+    const ar_run *run; /* what is being written (logs not in memory are read through it) */
 } wctx;
 
 static ar_err werr(wctx *w, const char *where, const char *what) {
@@ -393,13 +397,52 @@ static herr_t write_chunks(hid_t ds, const void *rows, size_t n, size_t size) {
     return st;
 }
 
-static ar_err write_table(wctx *w, hid_t loc, const char *where, int ti, const void *rows, size_t n) {
+/* A log that is not in memory (ar_run_agent.spilled, or a run read lazily):
+ * read back and written one chunk at a time, each chunk's bytes exactly
+ * those write_chunks or H5Dwrite put there from memory. */
+static ar_err write_log_rows(wctx *w, hid_t ds, const char *at, int ti, const ar_run_agent *a, size_t n) {
+    const table *t = &tables[ti];
+    size_t crows = n > CHUNK_ROWS ? CHUNK_ROWS : n;
+    unsigned char *buf = malloc(crows * t->size);
+    if (buf == NULL) return ar_errf(w->eb, AR_ENOMEM, "%s: %s: out of memory", w->path, at);
+    ar_err e = AR_OK;
+    for (size_t from = 0; from < n && !e; from += crows) {
+        size_t cnt = n - from < crows ? n - from : crows;
+        if ((e = ar_run_log_rows(w->run, a, (ar_log)ti, from, cnt, buf, w->eb))) break;
+        herr_t st;
+        hsize_t off[1] = {from}, c[1] = {cnt};
+        if (w->chunk == 0 && raw_layout(t)) {
+            if (cnt < crows) memset(buf + cnt * t->size, 0, (crows - cnt) * t->size);
+            st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, crows * t->size, buf);
+        } else {
+            hid_t fsp = H5Dget_space(ds), msp = H5Screate_simple(1, c, NULL);
+            st = fsp >= 0 && msp >= 0 && H5Sselect_hyperslab(fsp, H5S_SELECT_SET, off, NULL, c, NULL) >= 0
+                     ? H5Dwrite(ds, w->mt[ti], msp, fsp, H5P_DEFAULT, buf)
+                     : -1;
+            if (msp >= 0) H5Sclose(msp);
+            if (fsp >= 0) H5Sclose(fsp);
+        }
+        if (st < 0) e = werr(w, at, "cannot write dataset");
+    }
+    free(buf);
+    return e;
+}
+
+static ar_err write_table(wctx *w, hid_t loc, const char *where, int ti, const void *rows, size_t n,
+                          const ar_run_agent *a) {
     const table *t = &tables[ti];
     char at[512];
     snprintf(at, sizeof at, "%s/%s", where, t->name);
-    if (n > 0 && rows == NULL) return ar_errf(w->eb, AR_EINVAL, "%s: %s: %zu rows but no data", w->path, at, n);
+    int away = n > 0 && rows == NULL && a != NULL && w->run != NULL && ti != T_EQUITY && ti < T_LLM;
+    if (n > 0 && rows == NULL && !away)
+        return ar_errf(w->eb, AR_EINVAL, "%s: %s: %zu rows but no data", w->path, at, n);
     hid_t ds = make_dataset(loc, t->name, w->ft[ti], n, w->chunk);
     if (ds < 0) return werr(w, at, "cannot create dataset");
+    if (away) {
+        ar_err e = write_log_rows(w, ds, at, ti, a, n);
+        H5Dclose(ds);
+        return e;
+    }
     herr_t st = 0;
     if (n > 0 && w->chunk == 0 && raw_layout(t))
         st = write_chunks(ds, rows, n, t->size); /* finished runs only: live files keep H5Dwrite */
@@ -514,7 +557,7 @@ static ar_err write_agent(wctx *w, hid_t agents, const char *epwhere, const ar_r
     if (bad) e = ar_errf(w->eb, AR_EINVAL, "%s: %s/llm: row %zu: %s", w->path, where, row, bad);
     for (int ti = 0; ti < T_AGENT && !e; ti++) {
         if (ti != T_EQUITY || !split) {
-            e = write_table(w, g, where, ti, *rows[ti], *n[ti]);
+            e = write_table(w, g, where, ti, *rows[ti], *n[ti], a);
         } else if (a->equity != NULL && a->nequity > 0) {
             /* kept in memory: into the dataset the skeleton allocated */
             hid_t ds = H5Dopen2(g, tables[T_EQUITY].name, H5P_DEFAULT);
@@ -610,7 +653,7 @@ static ar_err write_prompts(wctx *w, hid_t file, const ar_run *r) {
     if (!e && (g = H5Gcreate2(file, "prompts", H5P_DEFAULT, w->gcpl, H5P_DEFAULT)) < 0)
         e = werr(w, "/prompts", "cannot create group");
     if (!e) e = write_bytes(w, g, "/prompts", "text", text, total);
-    if (!e) e = write_table(w, g, "/prompts", T_INDEX, idx, r->nprompts);
+    if (!e) e = write_table(w, g, "/prompts", T_INDEX, idx, r->nprompts, NULL);
     if (g >= 0) H5Gclose(g);
     free(text);
     free(idx);
@@ -619,6 +662,7 @@ static ar_err write_prompts(wctx *w, hid_t file, const ar_run *r) {
 
 static ar_err write_file(wctx *w, hid_t file, const ar_run *r, int ph) {
     ar_err e;
+    w->run = r;
     int32_t version = RUN_VERSION;
     if (r->mode != AR_MODE_SPOT && r->mode != AR_MODE_PERP)
         return ar_errf(w->eb, AR_EINVAL, "%s: mode: unknown mode %d", w->path, (int)r->mode);
@@ -870,7 +914,7 @@ typedef struct {
     ar_errbuf *eb;
     size_t nprompts; /* read before the episodes: llm records index them */
     int live_open;   /* @live = 1: a live file not closed (yet): totals come from the records */
-    int lazy_equity; /* equity rows stay in the file (ar_run_h5_read_lazy) */
+    int lazy_equity; /* 1: equity rows stay in the file (ar_run_h5_read_lazy); 2: log rows too (_lean) */
 } rctx;
 
 static ar_err rerr(rctx *c, const char *where, const char *what) {
@@ -1046,7 +1090,7 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
             return rerr(c, at, msg);
         }
     H5Tclose(ft);
-    if (ti == T_EQUITY && c->lazy_equity && !c->live_open) {
+    if ((ti == T_EQUITY ? c->lazy_equity >= 1 : ti < T_LLM && c->lazy_equity >= 2) && !c->live_open) {
         /* left in the file: read in blocks through ar_run.eqsrc */
         H5Dclose(ds);
         *nrows = n;
@@ -1356,6 +1400,8 @@ ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb) { return ru
 
 ar_err ar_run_h5_read_lazy(const char *path, ar_run **out, ar_errbuf *eb) { return run_read(path, 1, out, eb); }
 
+ar_err ar_run_h5_read_lean(const char *path, ar_run **out, ar_errbuf *eb) { return run_read(path, 2, out, eb); }
+
 static ar_err run_read(const char *path, int lazy, ar_run **out, ar_errbuf *eb) {
     *out = NULL;
     if (path == NULL) return ar_errf(eb, AR_EINVAL, "run file: no path");
@@ -1383,17 +1429,23 @@ static ar_err run_read(const char *path, int lazy, ar_run **out, ar_errbuf *eb) 
     return AR_OK;
 }
 
-/* ---- equity read in blocks -------------------------------------------- */
+/* ---- equity and logs read in blocks ---------------------------------------- */
+
+/* One open dataset per table, so a reader going through an agent's fills,
+ * orders and equity side by side does not reopen them at every block. */
+typedef struct {
+    hid_t ds, mt, ft;         /* the dataset read last; memory and file types of the table */
+    size_t ep;
+    char agent[AR_NAME_MAX];
+    size_t rows, crows;       /* its rows and rows per chunk (0: not read as chunks) */
+    unsigned char *tail;      /* a whole chunk, for the dataset's last one */
+    size_t tailcap;
+} src_slot;
 
 struct ar_equity_src {
     char *path;
-    hid_t file, mt, ft;       /* memory and file types of the equity table */
-    hid_t ds;                 /* the dataset read last, kept open */
-    size_t ep;
-    char agent[AR_NAME_MAX];
-    size_t rows, crows;       /* its rows and rows per chunk (0: not chunked) */
-    ar_equity_rec *tail;      /* a whole chunk, for the dataset's last one */
-    size_t tailcap;
+    hid_t file;
+    src_slot slot[T_AGENT];
 };
 
 ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb) {
@@ -1403,10 +1455,12 @@ ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb) 
         free(s);
         return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
     }
-    s->file = s->mt = s->ft = s->ds = -1;
+    s->file = -1;
+    for (int ti = 0; ti < T_AGENT; ti++) s->slot[ti].ds = s->slot[ti].mt = s->slot[ti].ft = -1;
     ar_err e = ar__run_open_read(path, &s->file, NULL, eb);
-    if (!e && ((s->mt = ar__mem_type(&tables[T_EQUITY])) < 0 || (s->ft = ar__file_type(&tables[T_EQUITY])) < 0))
-        e = ar_errf(eb, AR_EIO, "%s: cannot make HDF5 types", path);
+    for (int ti = 0; ti < T_AGENT && !e; ti++)
+        if ((s->slot[ti].mt = ar__mem_type(&tables[ti])) < 0 || (s->slot[ti].ft = ar__file_type(&tables[ti])) < 0)
+            e = ar_errf(eb, AR_EIO, "%s: cannot make HDF5 types", path);
     if (e) {
         ar_equity_src_free(s);
         return e;
@@ -1415,75 +1469,149 @@ ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb) 
     return AR_OK;
 }
 
-ar_err ar_equity_src_read(ar_equity_src *s, size_t ep, const char *agent, size_t off, size_t n, ar_equity_rec *out,
-                          ar_errbuf *eb) {
+/* Rows [off, off + n) of table ti of agent `agent` in episode ep. */
+static ar_err src_read(ar_equity_src *s, int ti, size_t ep, const char *agent, size_t off, size_t n, void *out,
+                       ar_errbuf *eb) {
+    const table *t = &tables[ti];
+    src_slot *sl = &s->slot[ti];
     char p[160];
-    snprintf(p, sizeof p, "/episodes/%zu/agents/%.*s/equity", ep, AR_NAME_MAX - 1, agent);
-    if (s->ds < 0 || s->ep != ep || strncmp(s->agent, agent, AR_NAME_MAX) != 0) {
-        if (s->ds >= 0) H5Dclose(s->ds);
-        s->ds = H5Lexists(s->file, p, H5P_DEFAULT) > 0 ? H5Dopen2(s->file, p, H5P_DEFAULT) : -1;
-        if (s->ds < 0) return ar_errf(eb, AR_EFORMAT, "%s: %s: cannot open dataset", s->path, p);
-        s->ep = ep;
-        snprintf(s->agent, sizeof s->agent, "%s", agent);
+    snprintf(p, sizeof p, "/episodes/%zu/agents/%.*s/%s", ep, AR_NAME_MAX - 1, agent, t->name);
+    if (sl->ds < 0 || sl->ep != ep || strncmp(sl->agent, agent, AR_NAME_MAX) != 0) {
+        if (sl->ds >= 0) H5Dclose(sl->ds);
+        sl->ds = H5Lexists(s->file, p, H5P_DEFAULT) > 0 ? H5Dopen2(s->file, p, H5P_DEFAULT) : -1;
+        if (sl->ds < 0) return ar_errf(eb, AR_EFORMAT, "%s: %s: cannot open dataset", s->path, p);
+        sl->ep = ep;
+        snprintf(sl->agent, sizeof sl->agent, "%s", agent);
         /* Chunks of a packed, unfiltered table of our own type can be read
          * as they are (H5Dread_chunk): no type conversion, no copy. */
-        s->rows = s->crows = 0;
-        hid_t sp = H5Dget_space(s->ds), pl = H5Dget_create_plist(s->ds), ft = H5Dget_type(s->ds);
+        sl->rows = sl->crows = 0;
+        hid_t sp = H5Dget_space(sl->ds), pl = H5Dget_create_plist(sl->ds), ft = H5Dget_type(sl->ds);
         hsize_t dims[1] = {0}, cd[1] = {0};
-        if (sp >= 0 && H5Sget_simple_extent_dims(sp, dims, NULL) == 1) s->rows = (size_t)dims[0];
-        if (pl >= 0 && ft >= 0 && raw_layout(&tables[T_EQUITY]) && H5Pget_layout(pl) == H5D_CHUNKED &&
-            H5Pget_chunk(pl, 1, cd) == 1 && H5Pget_nfilters(pl) == 0 &&
-            H5Tget_size(ft) == tables[T_EQUITY].size && H5Tequal(ft, s->ft) > 0)
-            s->crows = (size_t)cd[0];
+        if (sp >= 0 && H5Sget_simple_extent_dims(sp, dims, NULL) == 1) sl->rows = (size_t)dims[0];
+        if (pl >= 0 && ft >= 0 && raw_layout(t) && H5Pget_layout(pl) == H5D_CHUNKED &&
+            H5Pget_chunk(pl, 1, cd) == 1 && H5Pget_nfilters(pl) == 0 && H5Tget_size(ft) == t->size &&
+            H5Tequal(ft, sl->ft) > 0)
+            sl->crows = (size_t)cd[0];
         if (ft >= 0) H5Tclose(ft);
         if (pl >= 0) H5Pclose(pl);
         if (sp >= 0) H5Sclose(sp);
     }
     if (n == 0) return AR_OK;
-    if (s->crows > 0 && off % s->crows == 0 && off < s->rows &&
-        n == (s->rows - off < s->crows ? s->rows - off : s->crows)) {
+    if (sl->crows > 0 && off % sl->crows == 0 && off < sl->rows &&
+        n == (sl->rows - off < sl->crows ? sl->rows - off : sl->crows)) {
         hsize_t o[1] = {off};
         uint32_t filters = 0;
-        ar_equity_rec *dst = out;
-        if (n < s->crows) { /* the last chunk is stored whole */
-            if (s->tailcap < s->crows) {
-                ar_equity_rec *t = realloc(s->tail, s->crows * sizeof *t);
-                if (t == NULL) return ar_errf(eb, AR_ENOMEM, "%s: out of memory", s->path);
-                s->tail = t;
-                s->tailcap = s->crows;
+        void *dst = out;
+        if (n < sl->crows) { /* the last chunk is stored whole */
+            if (sl->tailcap < sl->crows) {
+                unsigned char *tl = realloc(sl->tail, sl->crows * t->size);
+                if (tl == NULL) return ar_errf(eb, AR_ENOMEM, "%s: out of memory", s->path);
+                sl->tail = tl;
+                sl->tailcap = sl->crows;
             }
-            dst = s->tail;
+            dst = sl->tail;
         }
         hsize_t bytes = 0;
-        if (H5Dget_chunk_storage_size(s->ds, o, &bytes) >= 0 && bytes == s->crows * sizeof *out &&
-            H5Dread_chunk(s->ds, H5P_DEFAULT, o, &filters, dst) >= 0) {
-            if (dst != out) memcpy(out, dst, n * sizeof *out);
+        if (H5Dget_chunk_storage_size(sl->ds, o, &bytes) >= 0 && bytes == sl->crows * t->size &&
+            H5Dread_chunk(sl->ds, H5P_DEFAULT, o, &filters, dst) >= 0) {
+            if (dst != out) memcpy(out, dst, n * t->size);
             return AR_OK;
         }
     }
     /* zeroed: padding between fields is not read */
-    memset(out, 0, n * sizeof *out);
+    memset(out, 0, n * t->size);
     hsize_t o[1] = {off}, cnt[1] = {n};
-    hid_t fsp = H5Dget_space(s->ds), msp = H5Screate_simple(1, cnt, NULL);
+    hid_t fsp = H5Dget_space(sl->ds), msp = H5Screate_simple(1, cnt, NULL);
     hsize_t dims[1] = {0};
     herr_t st = -1;
     if (fsp >= 0 && msp >= 0 && H5Sget_simple_extent_dims(fsp, dims, NULL) == 1 && off <= dims[0] &&
         n <= dims[0] - off && H5Sselect_hyperslab(fsp, H5S_SELECT_SET, o, NULL, cnt, NULL) >= 0)
-        st = H5Dread(s->ds, s->mt, msp, fsp, H5P_DEFAULT, out);
+        st = H5Dread(sl->ds, sl->mt, msp, fsp, H5P_DEFAULT, out);
     if (msp >= 0) H5Sclose(msp);
     if (fsp >= 0) H5Sclose(fsp);
     return st < 0 ? ar_errf(eb, AR_EFORMAT, "%s: %s: cannot read rows %zu..%zu", s->path, p, off, off + n) : AR_OK;
 }
 
+ar_err ar_equity_src_read(ar_equity_src *s, size_t ep, const char *agent, size_t off, size_t n, ar_equity_rec *out,
+                          ar_errbuf *eb) {
+    return src_read(s, T_EQUITY, ep, agent, off, n, out, eb);
+}
+
 void ar_equity_src_free(ar_equity_src *s) {
     if (s == NULL) return;
-    if (s->ds >= 0) H5Dclose(s->ds);
-    if (s->mt >= 0) H5Tclose(s->mt);
-    if (s->ft >= 0) H5Tclose(s->ft);
+    for (int ti = 0; ti < T_AGENT; ti++) {
+        src_slot *sl = &s->slot[ti];
+        if (sl->ds >= 0) H5Dclose(sl->ds);
+        if (sl->mt >= 0) H5Tclose(sl->mt);
+        if (sl->ft >= 0) H5Tclose(sl->ft);
+        free(sl->tail);
+    }
     if (s->file >= 0) H5Fclose(s->file);
-    free(s->tail);
     free(s->path);
     free(s);
+}
+
+_Static_assert((int)AR_LOG_ORDERS == T_ORDERS && (int)AR_LOG_FILLS == T_FILLS && (int)AR_LOG_TRADES == T_TRADES &&
+                   (int)AR_LOG_FUNDING == T_FUNDING && (int)AR_LOG_DECISIONS == T_DECISIONS &&
+                   AR_LOG_SLOTS == T_DECISIONS + 1,
+               "ar_log numbers the run file's tables");
+
+static int is_log(ar_log log) {
+    return log == AR_LOG_ORDERS || log == AR_LOG_FILLS || log == AR_LOG_TRADES || log == AR_LOG_FUNDING ||
+           log == AR_LOG_DECISIONS;
+}
+
+size_t ar_log_size(ar_log log) { return is_log(log) ? tables[log].size : 0; }
+
+size_t ar_run_log_count(const ar_run_agent *a, ar_log log) {
+    void **rows[T_COUNT];
+    size_t *n[T_COUNT];
+    if (!is_log(log)) return 0;
+    agent_arrays((ar_run_agent *)a, rows, n); /* read only */
+    return *n[log];
+}
+
+/* The episode index of agent a in r, or SIZE_MAX. */
+static size_t episode_of(const ar_run *r, const ar_run_agent *a) {
+    for (size_t k = 0; r != NULL && k < r->nepisodes; k++) {
+        const ar_run_episode *ep = &r->episodes[k];
+        if (a >= ep->agents && a < ep->agents + ep->nagents) return k;
+    }
+    return SIZE_MAX;
+}
+
+ar_err ar_run_log_rows(const ar_run *r, const ar_run_agent *a, ar_log log, size_t off, size_t n, void *out,
+                       ar_errbuf *eb) {
+    if (!is_log(log)) return ar_errf(eb, AR_EINVAL, "%s: no log %d", a->name, (int)log);
+    void **rows[T_COUNT];
+    size_t *cnt[T_COUNT];
+    agent_arrays((ar_run_agent *)a, rows, cnt); /* read only */
+    size_t total = *cnt[log], sz = tables[log].size;
+    if (off > total || n > total - off)
+        return ar_errf(eb, AR_EINVAL, "%s: %s rows %zu..%zu of %zu", a->name, tables[log].name, off, off + n, total);
+    if (n == 0) return AR_OK;
+    if (*rows[log] != NULL) {
+        memcpy(out, (const char *)*rows[log] + off * sz, n * sz);
+        return AR_OK;
+    }
+    if (a->spilled != NULL && a->spilled[log].n > 0 && r != NULL && r->spill != NULL)
+        return ar_spill_read(r->spill, &a->spilled[log], off, n, sz, out, eb);
+    size_t k = episode_of(r, a);
+    if (k != SIZE_MAX && r->eqsrc != NULL) return src_read(r->eqsrc, log, k, a->name, off, n, out, eb);
+    return ar_errf(eb, AR_EINVAL, "%s: %s not loaded", a->name, tables[log].name);
+}
+
+void ar_run_logs_in_file(ar_run *r) {
+    for (size_t k = 0; r != NULL && k < r->nepisodes; k++)
+        for (size_t i = 0; i < r->episodes[k].nagents; i++) {
+            ar_run_agent *a = &r->episodes[k].agents[i];
+            ar_log_segs_free(a->spilled);
+            a->spilled = NULL;
+        }
+    if (r != NULL) {
+        ar_spill_free(r->spill);
+        r->spill = NULL;
+    }
 }
 
 ar_err ar_run_equity_rows(const ar_run *r, const ar_run_agent *a, size_t off, size_t n, ar_equity_rec *out,
