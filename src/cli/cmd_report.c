@@ -92,7 +92,7 @@ int ar_cmd_report(int argc, char **argv) {
     ar_errbuf eb = {{0}};
     for (size_t i = 0; i < nf; i++) {
         labels[i] = base_name(files[i]);
-        if (ar_run_h5_read_lazy(files[i], &runs[i], &eb) != AR_OK) { /* curves read in blocks */
+        if (ar_run_h5_read_lean(files[i], &runs[i], &eb) != AR_OK) { /* curves and logs read in blocks */
             /* The store's messages start with the file name already. */
             fprintf(stderr, "arena report: %s\n", eb.msg);
             rc = AR_EXIT_FAIL;

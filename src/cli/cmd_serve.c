@@ -85,7 +85,7 @@ static json_t *run_json(const char *path, int live, int *skip) {
     json_object_set_new(o, "file", json_string(base_name(path)));
     ar_errbuf eb = {{0}};
     ar_run *r = NULL;
-    ar_err e = ar_run_h5_read_lazy(path, &r, &eb); /* a finished file's curves stay on disk */
+    ar_err e = ar_run_h5_read_lean(path, &r, &eb); /* a finished file's curves and logs stay on disk */
     if (e) {
         *skip = e == AR_EFORMAT && strstr(eb.msg, "not an arena run file") != NULL;
         json_object_set_new(o, "error", json_string(eb.msg));
@@ -125,7 +125,7 @@ static json_t *run_json(const char *path, int live, int *skip) {
     int64_t last_t = 0;
     if (r->nepisodes > 0) {
         const ar_run_episode *ep = &r->episodes[r->nepisodes - 1];
-        const ar_decision_rec *pick[MAX_DECISIONS];
+        ar_decision_rec pick[MAX_DECISIONS];
         const char *who[MAX_DECISIONS];
         size_t np = 0;
         for (size_t i = 0; i < ep->nagents; i++) {
@@ -142,21 +142,25 @@ static json_t *run_json(const char *path, int live, int *skip) {
             if (n && x.t > last_t) last_t = x.t; /* x: the last sample (or the last read) */
             json_array_append_new(eq, json_pack("{ssso}", "agent", a->name, "points", pts));
             /* keep the MAX_DECISIONS latest over agents (insertion into a small array) */
-            for (size_t k = a->ndecisions > MAX_DECISIONS ? a->ndecisions - MAX_DECISIONS : 0; k < a->ndecisions; k++) {
-                const ar_decision_rec *d = &a->decisions[k];
+            /* the decisions stay in a finished file (ar_run_h5_read_lean): read the latest */
+            ar_decision_rec last[MAX_DECISIONS];
+            size_t k0 = a->ndecisions > MAX_DECISIONS ? a->ndecisions - MAX_DECISIONS : 0;
+            if (ar_run_log_rows(r, a, AR_LOG_DECISIONS, k0, a->ndecisions - k0, last, &eb) != AR_OK) continue;
+            for (size_t k = k0; k < a->ndecisions; k++) {
+                const ar_decision_rec *d = &last[k - k0];
                 size_t at = np;
-                while (at > 0 && pick[at - 1]->t < d->t) at--;
+                while (at > 0 && pick[at - 1].t < d->t) at--;
                 if (at >= MAX_DECISIONS) continue;
                 size_t end = np < MAX_DECISIONS ? np : MAX_DECISIONS - 1;
                 memmove(&pick[at + 1], &pick[at], (end - at) * sizeof *pick);
                 memmove(&who[at + 1], &who[at], (end - at) * sizeof *who);
-                pick[at] = d;
+                pick[at] = *d;
                 who[at] = a->name;
                 if (np < MAX_DECISIONS) np++;
             }
         }
         for (size_t k = 0; k < np; k++) {
-            const ar_decision_rec *d = pick[k];
+            const ar_decision_rec *d = &pick[k];
             json_t *x = json_object();
             json_object_set_new(x, "t", json_integer((json_int_t)(d->t / 1000000)));
             json_object_set_new(x, "agent", json_string(who[k]));

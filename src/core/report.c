@@ -993,7 +993,15 @@ static void agent_episodes(rep *R, const agent_ep *es, size_t ne) {
         const ar_run_agent *a = es[k].a;
         const ar_run_episode *ep = &R->runs[es[k].run]->episodes[es[k].ep];
         size_t inv = 0;
-        for (size_t d = 0; d < a->ndecisions; d++) inv += a->decisions[d].status != 0;
+        ar_decision_rec blk[512]; /* the decisions may be in the file (ar_run_h5_read_lean) */
+        for (size_t d = 0; d < a->ndecisions && !R->oom; d += 512) {
+            size_t n = a->ndecisions - d < 512 ? a->ndecisions - d : 512;
+            if (ar_run_log_rows(R->runs[es[k].run], a, AR_LOG_DECISIONS, d, n, blk, &R->eb) != AR_OK) {
+                R->oom = 1;
+                break;
+            }
+            for (size_t j = 0; j < n; j++) inv += blk[j].status != 0;
+        }
         double ret = a->capital > 0 ? a->final_equity / a->capital - 1.0 : NAN;
         fputs("<tr><td class=\"n\">", f);
         ep_label(R, &es[k]);
@@ -1032,8 +1040,13 @@ static void agent_trades(rep *R, const agent_ep *es, size_t ne) {
     for (size_t k = 0; k < ne && shown < R->o.max_trades; k++) {
         const ar_run *r = R->runs[es[k].run];
         const ar_run_agent *a = es[k].a;
-        for (size_t t = 0; t < a->ntrades && shown < R->o.max_trades; t++, shown++) {
-            const ar_trade_rec *tr = &a->trades[t];
+        for (size_t t = 0; t < a->ntrades && shown < R->o.max_trades && !R->oom; t++, shown++) {
+            ar_trade_rec trv;
+            const ar_trade_rec *tr = &trv;
+            if (ar_run_log_rows(r, a, AR_LOG_TRADES, t, 1, &trv, &R->eb) != AR_OK) {
+                R->oom = 1;
+                break;
+            }
             fputs("<tr><td class=\"n\">", f);
             ep_label(R, &es[k]);
             fputs("</td><td>", f);
