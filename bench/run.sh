@@ -40,7 +40,14 @@ echo "== peak memory against the length of the data: sma_cross on 5,000,000 bars
 [ -f m5m.h5 ] || "$arena" data synth -o m5m.h5 --symbols BTC --bars 5000000 --seed 1
 sed 's/m500k.h5/m5m.h5/' sma.json >sma5m.json
 /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run sma5m.json -o run5m.h5 --quiet --timing
-echo "== reading that run file back: arena table, arena report (curves read in blocks)"
+if [ "${BENCH_LARGE:-1}" = 1 ]; then
+  echo "== the same on 10,000,000 bars (peak memory should not move)"
+  [ -f m10m.h5 ] || "$arena" data synth -o m10m.h5 --symbols BTC --bars 10000000 --seed 2
+  sed 's/m500k.h5/m10m.h5/' sma.json >sma10m.json
+  /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run sma10m.json -o run10m.h5 --quiet --timing
+  rm -f run10m.h5
+fi
+echo "== reading that run file back: arena table, arena report (curves and logs read in blocks)"
 /usr/bin/time -f "   table: wall %e s, peak RSS %M KB" "$arena" table run5m.h5 >/dev/null
 /usr/bin/time -f "   report: wall %e s, peak RSS %M KB" "$arena" report run5m.h5 -o report5m.html
 rm -f run5m.h5 report5m.html
@@ -60,6 +67,10 @@ if [ "${BENCH_LARGE:-1}" = 1 ]; then
 JSON
   echo "== 6 agents, 10,000,000 bars: arena run"
   /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run six.json -o six.h5 --quiet --timing
+  echo "== reading it back: arena table, arena report"
+  /usr/bin/time -f "   table: wall %e s, peak RSS %M KB" "$arena" table six.h5 >/dev/null
+  /usr/bin/time -f "   report: wall %e s, peak RSS %M KB" "$arena" report six.h5 -o six.html
+  rm -f six.html
 fi
 echo "== sqrt slippage: 6 agents on 5,000,000 bars"
 cat >sixsqrt.json <<'JSON'

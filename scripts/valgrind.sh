@@ -4,7 +4,8 @@
 # market replaced by 6 hours of a small synthetic one; every LLM agent
 # pointed at the fake provider server tests/llm_server.py with dummy keys; a
 # cassette recorded and replayed; `run-jobs`: windows x seeds on two
-# threads, `run-window`: the same on windowed bars), `arena table`, `arena stats`, `arena report`, and
+# threads, `run-window`: the same on windowed bars, `run-spill`: with the
+# logs through the spill file), `arena table`, `arena stats`, `arena report`, and
 # the test binaries test_engine, test_exec and test_exec_bulk. Each command runs under
 #   valgrind --tool=memcheck --leak-check=full --error-exitcode=99
 #            --errors-for-leak-kinds=definite,indirect
@@ -117,6 +118,13 @@ vg run-jobs "$arena" run demo2.json -o demo2.h5 --jobs 2 --quiet
 ARENA_MARKET_MEMORY=0 vg run-window "$arena" run demo2.json -o demo2w.h5 --jobs 2 --quiet
 if [ -z "${VG_ONLY:-}" ] && ! cmp -s "$work/demo2.h5" "$work/demo2w.h5"; then
   echo "run-window: the windowed run file differs from the one read whole"
+  fail=1
+fi
+# and with every log record sent through the spill file (written by two
+# threads, read back by the writer and the league): the same run file
+ARENA_LOG_MEMORY=0 vg run-spill "$arena" run demo2.json -o demo2s.h5 --jobs 2 --quiet
+if [ -z "${VG_ONLY:-}" ] && ! cmp -s "$work/demo2.h5" "$work/demo2s.h5"; then
+  echo "run-spill: the run file with spilled logs differs from the one kept in memory"
   fail=1
 fi
 

@@ -1486,11 +1486,12 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
      * episode spends first: such runs go one episode at a time. */
     size_t jobs = opts && opts->jobs > 1 ? (size_t)opts->jobs : 1;
     if (cfg->budget_usd > 0 || jobs > d.nsel) jobs = cfg->budget_usd > 0 || d.nsel == 0 ? 1 : d.nsel;
-    /* Logs: about 256 bytes per record row (an order, a fill, half a round
-     * trip, a decision) for each agent running at once. */
+    /* Logs: a row of each (an order, a fill, half a round trip, a
+     * decision) is about 256 bytes, and the arrays grow by doubling, so
+     * 512 bytes of budget per row for each agent running at once. */
     if (e == AR_OK && opts && opts->spill_near && (e = ar_spill_open(opts->spill_near, &r->spill, eb)) == AR_OK) {
         sh.spill = r->spill;
-        size_t per = 256 * (cfg->nagents ? cfg->nagents : 1) * jobs;
+        size_t per = 512 * (cfg->nagents ? cfg->nagents : 1) * jobs;
         sh.log_rows = opts->log_memory / per ? opts->log_memory / per : 1;
     }
     if (e != AR_OK) {
