@@ -196,6 +196,20 @@ static void trade_stats_cases(void **state) {
     UNDEF(ts.profit_factor); /* no losing trade */
     UNDEF(ts.avg_loss);
     UNDEF(ts.win_loss_ratio);
+
+    /* one trade at a time (the league's pooled PnL over episodes): the
+     * same bits, the empty accumulator undefined */
+    ar_trade_acc acc;
+    ar_trade_stats one;
+    ar_trade_acc_init(&acc);
+    ar_trade_acc_finish(&acc, &one);
+    assert_int_equal(one.n_trades, 0);
+    UNDEF(one.expectancy);
+    const double q[] = {0.1, -0.7, 1e-3, 0.30000000000000004, -2.5, 0, 7.25};
+    for (size_t i = 0; i < 7; i++) ar_trade_acc_add(&acc, q[i]);
+    ar_trade_acc_finish(&acc, &one);
+    ar_trade_stats_compute(q, 7, &ts);
+    assert_memory_equal(&one, &ts, sizeof ts);
 }
 
 static void lo_eta_by_hand(void **state) {

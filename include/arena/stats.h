@@ -90,6 +90,15 @@ typedef struct ar_trade_stats {
 /* Per-trade statistics of a PnL list (pyfolio round trips). n = 0 gives
  * n_trades 0 and NAN everywhere else. */
 void ar_trade_stats_compute(const double *pnl, size_t n, ar_trade_stats *out);
+/* The same one trade at a time, in the same order of additions (so the
+ * same bits): for PnL that is never held in one array. */
+typedef struct ar_trade_acc {
+    size_t n, n_win, n_loss;
+    double total, win_sum, loss_sum;
+} ar_trade_acc;
+void ar_trade_acc_init(ar_trade_acc *a);
+void ar_trade_acc_add(ar_trade_acc *a, double pnl);
+void ar_trade_acc_finish(const ar_trade_acc *a, ar_trade_stats *out);
 
 /* ---- Sharpe inference (section B/C) ---- */
 typedef struct ar_sharpe_inference {

@@ -168,8 +168,7 @@ typedef struct {
     ar_league_row row;
     double sum[NMEAN];
     size_t cnt[NMEAN];
-    double *pnl; /* pooled round-trip PnL */
-    size_t npnl, cappnl;
+    ar_trade_acc pnl; /* pooled round-trip PnL, in episode order */
     double expo_sum;
     ar_moments mom; /* the agent's per-period returns over its episodes: pass 1 in add_episode, pass 2 in league_stats */
     size_t expo_n;
@@ -295,17 +294,9 @@ static ar_err add_episode(acc *a, const ar_run *r, const ar_run_agent *ag, doubl
     a->row.llm_calls += ag->nllm;
     for (size_t i = 0; i < NMEAN; i++) add_mean(a, i, v[i]);
 
-    if (a->npnl + ag->ntrades > a->cappnl) {
-        size_t cap = a->cappnl ? a->cappnl : 64;
-        while (cap < a->npnl + ag->ntrades) cap *= 2;
-        double *nb = realloc(a->pnl, cap * sizeof *nb);
-        if (nb == NULL) return AR_ENOMEM;
-        a->pnl = nb;
-        a->cappnl = cap;
-    }
     logcur tc, dc;
     log_open(&tc, r, ag, AR_LOG_TRADES, &sc->eb);
-    for (size_t k = 0; k < ag->ntrades; k++) a->pnl[a->npnl++] = TRADE_AT(&tc, k)->pnl;
+    for (size_t k = 0; k < ag->ntrades; k++) ar_trade_acc_add(&a->pnl, TRADE_AT(&tc, k)->pnl);
     log_close(&tc);
     a->row.episodes++;
     a->row.trades += ag->ntrades;
@@ -321,7 +312,7 @@ static ar_err add_episode(acc *a, const ar_run *r, const ar_run_agent *ag, doubl
 static void finish_row(acc *a) {
     for (size_t i = 0; i < NMEAN; i++) *fld(&a->row, i) = a->cnt[i] ? a->sum[i] / (double)a->cnt[i] : NAN;
     ar_trade_stats ts;
-    ar_trade_stats_compute(a->pnl, a->npnl, &ts);
+    ar_trade_acc_finish(&a->pnl, &ts);
     a->row.win_rate = ts.percent_profitable;
     a->row.trade_profit_factor = ts.profit_factor;
     a->row.expectancy = ts.expectancy;
@@ -1373,6 +1364,7 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
                     }
                     memset(&rows[i], 0, sizeof rows[i]);
                     ar_moments_init(&rows[i].mom);
+                    ar_trade_acc_init(&rows[i].pnl);
                     snprintf(rows[i].row.agent, AR_NAME_MAX, "%.*s", AR_NAME_MAX - 1, ag->name);
                     snprintf(rows[i].row.kind, sizeof rows[i].row.kind, "%.*s", (int)sizeof ag->kind - 1, ag->kind);
                     snprintf(rows[i].row.detail, AR_NAME_MAX, "%.*s", AR_NAME_MAX - 1, ag->detail);
@@ -1404,10 +1396,7 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
             l = NULL;
         }
     }
-    for (size_t i = 0; i < nrows; i++) {
-        if (l) l->rows[i] = rows[i].row;
-        free(rows[i].pnl);
-    }
+    for (size_t i = 0; i < nrows && l; i++) l->rows[i] = rows[i].row;
     free(rows);
     free(curves);
     free(sc.buf[0]);

@@ -162,32 +162,43 @@ ar_err ar_metrics_acc_finish(const ar_metrics_acc *a, double ppy, ar_metrics *ou
 
 #undef AT
 
-void ar_trade_stats_compute(const double *pnl, size_t n, ar_trade_stats *out) {
+void ar_trade_acc_init(ar_trade_acc *a) { memset(a, 0, sizeof *a); }
+
+void ar_trade_acc_add(ar_trade_acc *a, double pnl) {
+    a->n++;
+    a->total += pnl;
+    if (pnl > 0.0) {
+        a->win_sum += pnl;
+        a->n_win++;
+    } else if (pnl < 0.0) {
+        a->loss_sum += pnl;
+        a->n_loss++;
+    }
+}
+
+void ar_trade_acc_finish(const ar_trade_acc *a, ar_trade_stats *out) {
+    size_t n = a->n;
     out->n_trades = n;
     out->percent_profitable = out->profit_factor = out->expectancy = NAN;
     out->avg_win = out->avg_loss = out->win_loss_ratio = out->total_pnl = NAN;
-    if (pnl == NULL || n == 0) return;
-    double total = 0.0, win_sum = 0.0, loss_sum = 0.0;
-    size_t n_win = 0, n_loss = 0;
-    for (size_t i = 0; i < n; i++) {
-        total += pnl[i];
-        if (pnl[i] > 0.0) {
-            win_sum += pnl[i];
-            n_win++;
-        } else if (pnl[i] < 0.0) {
-            loss_sum += pnl[i];
-            n_loss++;
-        }
-    }
+    if (n == 0) return;
     /* Zero-PnL trades stay in the denominator of percent_profitable and
      * expectancy (pyfolio), but are neither wins nor losses. */
-    out->percent_profitable = (double)n_win / (double)n;
-    out->profit_factor = ratio_pos(win_sum, fabs(loss_sum));
-    out->expectancy = total / (double)n;
-    out->avg_win = n_win > 0 ? win_sum / (double)n_win : NAN;
-    out->avg_loss = n_loss > 0 ? loss_sum / (double)n_loss : NAN;
+    out->percent_profitable = (double)a->n_win / (double)n;
+    out->profit_factor = ratio_pos(a->win_sum, fabs(a->loss_sum));
+    out->expectancy = a->total / (double)n;
+    out->avg_win = a->n_win > 0 ? a->win_sum / (double)a->n_win : NAN;
+    out->avg_loss = a->n_loss > 0 ? a->loss_sum / (double)a->n_loss : NAN;
     out->win_loss_ratio = ratio_pos(out->avg_win, fabs(out->avg_loss));
-    out->total_pnl = total;
+    out->total_pnl = a->total;
+}
+
+void ar_trade_stats_compute(const double *pnl, size_t n, ar_trade_stats *out) {
+    ar_trade_acc a;
+    ar_trade_acc_init(&a);
+    for (size_t i = 0; pnl != NULL && i < n; i++) ar_trade_acc_add(&a, pnl[i]);
+    ar_trade_acc_finish(&a, out);
+    out->n_trades = n;
 }
 
 double ar_quantile_sorted(const double *x, size_t n, double q) {
