@@ -440,6 +440,56 @@ static void behaviour_llm(void **state) {
     ar_run_free(r);
 }
 
+/* 200 round trips, one an hour apart: long +1 at 2iH, out at (2i+1)H by
+ * take-profit when i % 4 == 0, else by a close. Trade 12's record comes
+ * last, out of order: its closing (a take-profit at 25H) waits unmatched
+ * while hundreds of later closings are matched and dropped, and the
+ * restart must still find it. Exit plan 50/200, holding 60 min. */
+static void behaviour_many_closings(void **state) {
+    (void)state;
+    const int64_t H = AR_NS_PER_HOUR;
+    enum { N = 200 };
+    ar_run *r = new_run(1);
+    r->cadence = H;
+    ar_run_episode *ep = &r->episodes[0];
+    ep->nagents = 1;
+    ep->agents = xcalloc(1, sizeof *ep->agents);
+    ar_run_agent *a = &ep->agents[0];
+    set_agent(a, "trader", "builtin", 0, 0);
+    free(a->equity);
+    a->nequity = 2 * N + 1;
+    a->equity = xcalloc(a->nequity, sizeof *a->equity);
+    for (size_t k = 0; k < a->nequity; k++)
+        a->equity[k] = (ar_equity_rec){(int64_t)k * H, 100 + (double)(k % 3), 100, k % 2 ? 0 : 100};
+    a->final_equity = a->equity[a->nequity - 1].equity;
+    a->norders = N;
+    a->orders = xcalloc(N, sizeof *a->orders);
+    a->nfills = 2 * N;
+    a->fills = xcalloc(2 * N, sizeof *a->fills);
+    a->ntrades = N;
+    a->trades = xcalloc(N, sizeof *a->trades);
+    for (int i = 0, k = 0; i < N; i++) {
+        int tp = i % 4 == 0;
+        a->orders[i] = (ar_order_rec){.t_decision = 2 * i * H, .id = i, .type = AR_OT_MARKET, .status = AR_OS_FILLED,
+                                      .qty = 1, .leverage = 1, .filled_qty = 1, .fill_price = 100};
+        a->fills[2 * i] = (ar_fill_rec){.t = 2 * i * H, .order_id = i, .kind = AR_FK_MARKET, .qty = 1, .price = 100};
+        a->fills[2 * i + 1] = (ar_fill_rec){.t = (2 * i + 1) * H, .order_id = -1, .kind = tp ? AR_FK_TP : AR_FK_CLOSE,
+                                            .qty = -1, .price = 101};
+        ar_trade_rec t = {.t_open = 2 * i * H, .t_close = (2 * i + 1) * H, .side = 1, .qty = 1, .pnl = 1};
+        if (i == 12) {
+            a->trades[N - 1] = t;
+        } else {
+            a->trades[k++] = t;
+        }
+    }
+    ar_league *l = compute(r, 50, 42);
+    const ar_league_row *w = row(l, "trader");
+    assert_float_equal(w->exit_plan_adherence, 50.0 / N, 1e-15);
+    assert_float_equal(w->avg_holding_min, 60, 0);
+    ar_league_free(l);
+    ar_run_free(r);
+}
+
 static void deterministic_bytes(void **state) {
     (void)state;
     ar_run *r1 = make_league(), *r2 = make_league();
@@ -468,7 +518,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ratings_by_hand),   cmocka_unit_test(cluster_bootstrap),
         cmocka_unit_test(fallback_marked),   cmocka_unit_test(buy_hold_psr_dsr_jk), cmocka_unit_test(jk_skips_misaligned),
-        cmocka_unit_test(behaviour_llm),     cmocka_unit_test(deterministic_bytes),
+        cmocka_unit_test(behaviour_llm),     cmocka_unit_test(behaviour_many_closings),
+        cmocka_unit_test(deterministic_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -735,23 +735,84 @@ typedef struct {
     int used;
 } closing;
 
+/* Closings waiting for their round trips, and the trades read so far.
+ * Closings are in time order and so, as the account logs them, are the
+ * trades: a closing earlier than a trade's close can match no later trade,
+ * so the scan starts past those (linear, not quadratic, in the number of
+ * trades). A trade out of order restarts it. */
+typedef struct {
+    closing *v;
+    size_t n, cap, first;
+    size_t k;           /* trades matched so far */
+    int64_t prev_close;
+    logcur tc;
+} matcher;
+
+/* Room for one more closing: used ones go first (nothing matches them
+ * again, and the scan skips them anyway), so the list holds the closings
+ * still waiting, not every closing of the episode. */
+static int matcher_room(matcher *m) {
+    if (m->n < m->cap) return 0;
+    size_t w = 0, nf = 0;
+    for (size_t j = 0; j < m->n; j++) {
+        if (j == m->first) nf = w;
+        if (!m->v[j].used) m->v[w++] = m->v[j];
+    }
+    m->first = m->first >= m->n ? w : nf;
+    m->n = w;
+    if (m->n < m->cap) return 0;
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    closing *v = realloc(m->v, cap * sizeof *v);
+    if (v == NULL) return -1;
+    m->v = v;
+    m->cap = cap;
+    return 0;
+}
+
+/* Match the trades that closed before `limit` (every closing before it is
+ * in the list by then) to the closings at their close. */
+static void match_trades(matcher *m, const ar_run_agent *ag, int64_t limit, behav *b) {
+    for (; m->k < ag->ntrades; m->k++) {
+        const ar_trade_rec *tr = TRADE_AT(&m->tc, m->k);
+        if (tr->t_close >= limit && limit != INT64_MAX) break;
+        double d = (double)(tr->t_close - tr->t_open) / (double)AR_NS_PER_MIN;
+        if (tr->t_close >= tr->t_open) {
+            b->hold_sum += d;
+            b->nhold++;
+        }
+        if (tr->t_close < m->prev_close) m->first = 0;
+        m->prev_close = tr->t_close;
+        closing *cl = m->v;
+        while (m->first < m->n && (cl[m->first].used || cl[m->first].t < tr->t_close)) m->first++;
+        for (size_t j = m->first; j < m->n && cl[j].t <= tr->t_close; j++)
+            if (!cl[j].used && cl[j].sym == tr->sym && cl[j].t == tr->t_close) {
+                cl[j].used = 1;
+                b->exit_n++;
+                b->exit_plan += cl[j].kind == AR_FK_TP || cl[j].kind == AR_FK_SL || cl[j].kind == AR_FK_LIQ;
+                break;
+            }
+    }
+}
+
 /* Replay the agent's fills per symbol: leverage of the opening parts, the
  * side of the book at each equity sample (fills before the sample's time:
  * an order decided at t fills at t or later, after the mark at t), and the
- * kind of fill that closed each round trip. */
+ * kind of fill that closed each round trip (matched as the replay goes, so
+ * only closings still waiting are held; fills are in time order as the
+ * account logs them). */
 /* Also pass 2 of the return moments mo (NULL: none) on the same read. */
 static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch *sc, ar_moments *mo, behav *b) {
     /* fills name symbols of the run; one that does not is skipped */
     size_t nsym = r->nsym;
     double *pos = calloc(nsym ? nsym : 1, sizeof *pos);
-    closing *cl = NULL;
-    size_t capcl = 0;
     if (pos == NULL) return AR_ENOMEM;
+    matcher mt = {NULL, 0, 0, 0, 0, INT64_MIN, {0}};
     logcur fc, oc;
     log_open(&fc, r, ag, AR_LOG_FILLS, &sc->eb);
     log_open(&oc, r, ag, AR_LOG_ORDERS, &sc->eb);
+    log_open(&mt.tc, r, ag, AR_LOG_TRADES, &sc->eb);
     ar_err err = AR_OK;
-    size_t ncl = 0, f = 0, np = 0;
+    size_t f = 0, np = 0;
     double piece[RET_PIECE], prev = 0;
     curve cv;
     curve_open(&cv, r, ag, sc, 0);
@@ -766,17 +827,11 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
             double q1 = q0 + dq, scale = fabs(q0) > fabs(dq) ? fabs(q0) : fabs(dq);
             if (fabs(q1) <= 1e-9 * scale) q1 = 0;
             if (q0 != 0 && (q1 == 0 || (q1 > 0) != (q0 > 0))) {
-                if (ncl == capcl) {
-                    size_t cap = capcl ? capcl * 2 : 64;
-                    closing *v = realloc(cl, cap * sizeof *v);
-                    if (v == NULL) {
-                        err = AR_ENOMEM;
-                        break;
-                    }
-                    cl = v;
-                    capcl = cap;
+                if (matcher_room(&mt)) {
+                    err = AR_ENOMEM;
+                    break;
                 }
-                cl[ncl++] = (closing){x->sym, x->t, x->kind, 0};
+                mt.v[mt.n++] = (closing){x->sym, x->t, x->kind, 0};
             }
             if (rest > 0 && x->order_id >= 0) {
                 double lev = (size_t)x->order_id < ag->norders ? ORDER_AT(&oc, (size_t)x->order_id)->leverage : NAN;
@@ -789,7 +844,10 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
             }
             pos[x->sym] = q1;
         }
-        if (si == ag->nequity || err) break;
+        if (err) break;
+        /* every closing before ts is in: the trades that closed before it can match */
+        match_trades(&mt, ag, ts, b);
+        if (si == ag->nequity) break;
         const ar_equity_rec *e = curve_at(&cv, si);
         if (mo != NULL) {
             if (si > 0) piece[np++] = e->equity / prev - 1.0;
@@ -818,38 +876,12 @@ static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch
         }
     }
     if (mo != NULL && np) ar_moments_add2(mo, piece, np);
-    /* Closings are in time order and so, as the account logs them, are the
-     * trades: a closing earlier than this trade's close can match no later
-     * trade, so the scan starts past those (linear, not quadratic, in the
-     * number of trades). A trade out of order restarts it. */
-    size_t first = 0;
-    int64_t prev_close = INT64_MIN;
-    logcur tc;
-    log_open(&tc, r, ag, AR_LOG_TRADES, &sc->eb);
-    for (size_t k = 0; k < ag->ntrades && !err; k++) {
-        const ar_trade_rec *tr = TRADE_AT(&tc, k);
-        double d = (double)(tr->t_close - tr->t_open) / (double)AR_NS_PER_MIN;
-        if (tr->t_close >= tr->t_open) {
-            b->hold_sum += d;
-            b->nhold++;
-        }
-        if (tr->t_close < prev_close) first = 0;
-        prev_close = tr->t_close;
-        while (first < ncl && (cl[first].used || cl[first].t < tr->t_close)) first++;
-        for (size_t j = first; j < ncl && cl[j].t <= tr->t_close; j++)
-            if (!cl[j].used && cl[j].sym == tr->sym && cl[j].t == tr->t_close) {
-                cl[j].used = 1;
-                b->exit_n++;
-                b->exit_plan += cl[j].kind == AR_FK_TP || cl[j].kind == AR_FK_SL || cl[j].kind == AR_FK_LIQ;
-                break;
-            }
-    }
     free(pos);
-    free(cl);
+    free(mt.v);
     log_close(&fc);
     log_close(&oc);
-    log_close(&tc);
-    if (!err) err = cv.err ? cv.err : fc.err ? fc.err : oc.err ? oc.err : tc.err;
+    log_close(&mt.tc);
+    if (!err) err = cv.err ? cv.err : fc.err ? fc.err : oc.err ? oc.err : mt.tc.err;
     return err ? err : ag->nllm ? brier_episode(r, ag, &sc->eb, b) : AR_OK;
 }
 
