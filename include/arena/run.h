@@ -176,9 +176,11 @@ void ar_log_segs_free(ar_log_segs *segs); /* AR_LOG_SLOTS lists; NULL: no-op */
  * rows are out of range or the log is nowhere. */
 ar_err ar_run_log_rows(const ar_run *r, const ar_run_agent *a, ar_log log, size_t off, size_t n, void *out,
                        ar_errbuf *eb);
-/* Record size and count of log `log` of a. */
+/* Record size, count and rows in memory (NULL when they are elsewhere or
+ * there are none) of log `log` of a. */
 size_t ar_log_size(ar_log log);
 size_t ar_run_log_count(const ar_run_agent *a, ar_log log);
+const void *ar_run_log_data(const ar_run_agent *a, ar_log log);
 /* After the run file has every spilled log: forget the spill (the logs are
  * read from r->eqsrc, which must be open on that file from now on). */
 void ar_run_logs_in_file(ar_run *r);

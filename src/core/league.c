@@ -110,12 +110,8 @@ typedef struct {
 } logcur;
 
 static void log_open(logcur *c, const ar_run *r, const ar_run_agent *ag, ar_log log, ar_errbuf *eb) {
-    const void *mem = log == AR_LOG_ORDERS      ? (const void *)ag->orders
-                      : log == AR_LOG_FILLS     ? (const void *)ag->fills
-                      : log == AR_LOG_TRADES    ? (const void *)ag->trades
-                      : log == AR_LOG_FUNDING   ? (const void *)ag->funding_log
-                                                : (const void *)ag->decisions;
-    *c = (logcur){r, ag, log, ar_log_size(log), ar_run_log_count(ag, log), mem, NULL, 0, 0, eb, AR_OK};
+    *c = (logcur){r, ag, log, ar_log_size(log), ar_run_log_count(ag, log), ar_run_log_data(ag, log), NULL, 0, 0, eb,
+                  AR_OK};
 }
 
 static void log_close(logcur *c) {
@@ -125,7 +121,7 @@ static void log_close(logcur *c) {
 
 /* Row k (< n) of the log; on a failed read, a zeroed row and c->err set. */
 static const void *log_at(logcur *c, size_t k) {
-    static const unsigned char zero[256];
+    static const _Alignas(16) unsigned char zero[256]; /* > any record, aligned for any field */
     if (c->mem != NULL) return c->mem + k * c->size;
     if (k - c->lo < c->cnt) return c->buf + (k - c->lo) * c->size;
     if (c->err) return zero;

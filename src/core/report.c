@@ -52,7 +52,7 @@ typedef struct {
     size_t nruns;
     ar_report_opts o;
     const ar_league *l;
-    int oom;       /* a chart could not be made: out of memory, or (eb) a curve could not be read */
+    int oom;       /* a chart or table could not be made: out of memory, or (eb) a curve or log could not be read */
     ar_errbuf eb;
 } rep;
 

@@ -914,7 +914,7 @@ typedef struct {
     ar_errbuf *eb;
     size_t nprompts; /* read before the episodes: llm records index them */
     int live_open;   /* @live = 1: a live file not closed (yet): totals come from the records */
-    int lazy_equity; /* 1: equity rows stay in the file (ar_run_h5_read_lazy); 2: log rows too (_lean) */
+    int lazy; /* 1: equity rows stay in the file (ar_run_h5_read_lazy); 2: log rows too (_lean) */
 } rctx;
 
 static ar_err rerr(rctx *c, const char *where, const char *what) {
@@ -1090,7 +1090,7 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
             return rerr(c, at, msg);
         }
     H5Tclose(ft);
-    if ((ti == T_EQUITY ? c->lazy_equity >= 1 : ti < T_LLM && c->lazy_equity >= 2) && !c->live_open) {
+    if ((ti == T_EQUITY ? c->lazy >= 1 : ti < T_LLM && c->lazy >= 2) && !c->live_open) {
         /* left in the file: read in blocks through ar_run.eqsrc */
         H5Dclose(ds);
         *nrows = n;
@@ -1417,7 +1417,7 @@ static ar_err run_read(const char *path, int lazy, ar_run **out, ar_errbuf *eb) 
         H5Fclose(file);
         return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
     }
-    rctx c = {.path = path, .eb = eb, .lazy_equity = lazy};
+    rctx c = {.path = path, .eb = eb, .lazy = lazy};
     ar_err e = read_file(&c, file, r);
     H5Fclose(file);
     if (!e && lazy && !c.live_open) e = ar_equity_src_open(path, &r->eqsrc, eb);
@@ -1569,6 +1569,14 @@ size_t ar_run_log_count(const ar_run_agent *a, ar_log log) {
     if (!is_log(log)) return 0;
     agent_arrays((ar_run_agent *)a, rows, n); /* read only */
     return *n[log];
+}
+
+const void *ar_run_log_data(const ar_run_agent *a, ar_log log) {
+    void **rows[T_COUNT];
+    size_t *n[T_COUNT];
+    if (!is_log(log)) return NULL;
+    agent_arrays((ar_run_agent *)a, rows, n); /* read only */
+    return *rows[log];
 }
 
 /* The episode index of agent a in r, or SIZE_MAX. */
