@@ -96,9 +96,28 @@ for a in ["sma", "mom", "buy_hold", "random"]:
         bad.append(f"{a}: {len(fl)} live fills, {len(fb)} backtest")
         continue
     for x, y in zip(fl, fb):
-        if x["t"] != y["t"] or abs(x["qty"] - y["qty"]) > 1e-12 * abs(y["qty"]) or abs(x["price"] - y["price"]) > 1e-9 * y["price"]:
+        if x["t"] != y["t"] or abs(x["qty"] - y["qty"]) > 1e-12 * abs(y["qty"]) or abs(x["price"] - y["price"]) > 1e-9 * y["price"] \
+                or x["order_id"] != y["order_id"]:
             bad.append(f"{a}: fill {x} != {y}")
             break
+    # orders (the live file has them in the order they became final), round
+    # trips and the equity curve: the session drops from memory what the
+    # file has, so ids and samples must run on across those drops
+    ol = sorted(L[f"/episodes/0/agents/{a}/orders"][:], key=lambda o: o["id"])
+    ob = B[f"/episodes/0/agents/{a}/orders"][:]
+    if [int(o["id"]) for o in ol] != list(range(len(ol))):
+        bad.append(f"{a}: live order ids {[int(o['id']) for o in ol][:20]}")
+    for x, y in zip(ol, ob):
+        if (x["id"], x["t_decision"], x["sym"], x["type"], x["status"]) != (y["id"], y["t_decision"], y["sym"], y["type"], y["status"]):
+            bad.append(f"{a}: order {x} != {y}")
+            break
+    tl, tb = L[f"/episodes/0/agents/{a}/trades"][:], B[f"/episodes/0/agents/{a}/trades"][:]
+    if len(tl) != len(tb) or any(x["t_open"] != y["t_open"] or x["t_close"] != y["t_close"] for x, y in zip(tl, tb)):
+        bad.append(f"{a}: {len(tl)} live round trips, {len(tb)} backtest, or their times differ")
+    ql, qb = L[f"/episodes/0/agents/{a}/equity"][:], B[f"/episodes/0/agents/{a}/equity"][:]
+    qb = qb[qb["t"] <= ql["t"][-1]] if len(ql) else qb
+    if len(ql) != len(qb) or any(x["t"] != y["t"] or abs(x["equity"] - y["equity"]) > 1e-9 * abs(y["equity"]) for x, y in zip(ql, qb)):
+        bad.append(f"{a}: {len(ql)} live equity samples, {len(qb)} backtest, or their values differ")
     el = L[f"/episodes/0/agents/{a}"].attrs["final_equity"]
     eb = B[f"/episodes/0/agents/{a}"].attrs["final_equity"]
     if abs(el - eb) > 1e-9 * eb:

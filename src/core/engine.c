@@ -131,17 +131,22 @@ static void advance(episode *ep, int64_t t) {
 /* Room for one more equity sample per agent (backtests size them exactly
  * up front; live runs grow them). */
 static ar_err eq_room(ep_agent *g) {
-    if (g->neq < g->capeq) return AR_OK;
-    size_t cap = g->capeq ? g->capeq * 2 : 256;
-    ar_equity_rec *v = realloc(g->eq, cap * sizeof *v);
-    if (v == NULL) return AR_ENOMEM;
-    g->eq = v;
-    if (g->eqv) {
+    if (g->neq >= g->capeq) {
+        size_t cap = g->capeq ? g->capeq * 2 : 256;
+        ar_equity_rec *v = realloc(g->eq, cap * sizeof *v);
+        if (v == NULL) return AR_ENOMEM;
+        g->eq = v;
+        g->capeq = cap;
+    }
+    /* eqv holds every sample (eq only those since eqoff: live runs drop
+     * what the file has) */
+    if (g->eqv && g->eqoff + g->neq >= g->capeqv) {
+        size_t cap = g->capeqv ? g->capeqv * 2 : 256;
         double *w = realloc(g->eqv, cap * sizeof *w);
         if (w == NULL) return AR_ENOMEM;
         g->eqv = w;
+        g->capeqv = cap;
     }
-    g->capeq = cap;
     return AR_OK;
 }
 
@@ -697,6 +702,7 @@ ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, c
                 e = ar_errf(eb, AR_ENOMEM, "out of memory");
                 goto fail;
             }
+            g->capeqv = ndec + 1;
         } else if ((e = g->cfg->def->create(&sc, g->cfg->params, &g->agent))) {
             e = ar_errf(eb, AR_ECONFIG, "%s: agent %s: strategy %s rejects its parameters", cfg->path,
                         g->cfg->name, g->cfg->strategy);

@@ -57,7 +57,8 @@ typedef struct ep_agent {
     char sha[65];
     ar_llm_call call;
     int cached;
-    double *eqv; /* equity at each decision so far, for the prompt's Sharpe */
+    double *eqv; /* equity at each decision so far, for the prompt's Sharpe (capeqv samples) */
+    size_t capeqv;
     ar_llm_rec *recs;
     size_t nrec, caprec;
     ar_buf answers;

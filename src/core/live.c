@@ -130,6 +130,35 @@ static ar_err make_header(ar_live *L, int64_t start, ar_run **out, ar_errbuf *eb
     return AR_OK;
 }
 
+/* ar_account_drain_logs's sink for records the file has already. */
+static ar_err in_file(void *ctx, ar_log log, const void *recs, size_t n, size_t size) {
+    (void)ctx, (void)log, (void)recs, (void)n, (void)size;
+    return AR_OK;
+}
+
+/* What an agent holds that the file has, dropped after a sync, so a
+ * session's memory does not grow with its length: settled records (every
+ * fill, round trip and funding charge, and the orders before the first one
+ * pending, all written by now) and the equity samples but the last (the
+ * decisions read it). Order ids keep counting in the account. */
+static void drop_synced(ep_agent *g, lagent *x) {
+    size_t before = ar_account_orders_out(g->acct);
+    (void)ar_account_drain_logs(g->acct, 1, in_file, NULL); /* in_file cannot fail */
+    size_t k = ar_account_orders_out(g->acct) - before;
+    if (k > 0) { /* those were final, so written: ord_scan is past them */
+        memmove(x->ord_done, x->ord_done + k, x->ord_cap - k);
+        memset(x->ord_done + x->ord_cap - k, 0, k);
+        x->ord_scan = x->ord_scan > k ? x->ord_scan - k : 0;
+    }
+    x->fills = x->trades = x->funding = 0;
+    if (g->neq > 1) {
+        g->eq[0] = g->eq[g->neq - 1];
+        g->eqoff += g->neq - 1;
+        g->neq = 1;
+    }
+    x->equity = g->neq;
+}
+
 /* Append everything logged since the last sync, then drop what nothing
  * reads again. */
 static ar_err sync_records(ar_live *L, ar_errbuf *eb) {
@@ -212,6 +241,7 @@ static ar_err sync_records(ar_live *L, ar_errbuf *eb) {
         }
         g->nrec = 0;
         g->answers.n = 0;
+        drop_synced(g, x);
     }
     /* the round's prompts are in the file: start the next round's table afresh */
     ar__pt_cleanup(&L->pt);
