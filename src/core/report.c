@@ -234,10 +234,10 @@ static void curve_free(curve *c) {
     c->n = 0;
 }
 
-/* Equity (dd 0) or drawdown fraction (dd 1) of an agent's equity curve,
- * reduced to at most maxp points: first and last always, then per bucket its
- * min and max. Non-finite values are left out. One pass over the curve, read
- * AR_EQUITY_BLOCK rows at a time (it may have stayed in the run file:
+/* Equity and drawdown fraction of an agent's equity curve, each reduced to
+ * at most maxp points: first and last always, then per bucket its min and
+ * max. Non-finite values are left out. One pass over the curve for both,
+ * read AR_EQUITY_BLOCK rows at a time (it may have stayed in the run file:
  * ar_run_h5_read_lazy), so memory does not grow with its length. -1 when
  * memory (eb untouched) or the read (message in eb) failed. */
 typedef struct {
@@ -250,74 +250,97 @@ static int cpoint_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static int curve_make(const ar_run *r, const ar_run_agent *a, int dd, size_t maxp, curve *out, ar_errbuf *eb) {
-    memset(out, 0, sizeof *out);
+/* One series being reduced: nb buckets of n rows (all: every point). */
+typedef struct {
+    curve *out;
+    int all;
+    size_t n, nb, b, hi; /* hi: end of bucket b, (b + 1) n / nb */
+    cpoint lo_p, hi_p, first;
+} bucketer;
+
+static void bk_start(bucketer *z, curve *out, size_t n, int all, size_t nb) {
+    *z = (bucketer){out, all, n, nb, 0, all ? n : n / nb, {SIZE_MAX, 0, 0}, {SIZE_MAX, 0, 0}, {SIZE_MAX, 0, 0}};
+}
+
+static void bk_add(bucketer *z, size_t k, double t, double y) {
+    curve *out = z->out;
+    if (z->all) {
+        if (isfinite(y)) {
+            out->x[out->n] = t;
+            out->y[out->n++] = y;
+        }
+        return;
+    }
+    if (k == 0 && isfinite(y)) z->first = (cpoint){0, t, y};
+    if (isfinite(y)) {
+        if (z->lo_p.k == SIZE_MAX || y < z->lo_p.y) z->lo_p = (cpoint){k, t, y};
+        if (z->hi_p.k == SIZE_MAX || y > z->hi_p.y) z->hi_p = (cpoint){k, t, y};
+    }
+    if (k + 1 == z->hi) { /* bucket b ends here */
+        cpoint idx[4];
+        size_t ni = 0;
+        if (z->b == 0 && z->first.k != SIZE_MAX) idx[ni++] = z->first;
+        if (z->lo_p.k != SIZE_MAX) idx[ni++] = z->lo_p;
+        if (z->hi_p.k != SIZE_MAX) idx[ni++] = z->hi_p;
+        if (z->b == z->nb - 1 && isfinite(y)) idx[ni++] = (cpoint){k, t, y};
+        qsort(idx, ni, sizeof idx[0], cpoint_cmp);
+        for (size_t i = 0; i < ni; i++) {
+            if (i && idx[i].k == idx[i - 1].k) continue;
+            out->x[out->n] = idx[i].t;
+            out->y[out->n++] = idx[i].y;
+        }
+        z->lo_p = z->hi_p = (cpoint){SIZE_MAX, 0, 0};
+        z->b++;
+        z->hi = z->b < z->nb ? (z->b + 1) * z->n / z->nb : z->n;
+    }
+}
+
+static int curve_make(const ar_run *r, const ar_run_agent *a, size_t maxp, curve *eq, curve *dd, ar_errbuf *eb) {
+    memset(eq, 0, sizeof *eq);
+    memset(dd, 0, sizeof *dd);
     size_t n = a->nequity;
     if (n == 0) return 0;
     size_t cap = n < maxp ? n : maxp;
-    out->x = malloc(cap * sizeof *out->x);
-    out->y = malloc(cap * sizeof *out->y);
+    eq->x = malloc(cap * sizeof *eq->x);
+    eq->y = malloc(cap * sizeof *eq->y);
+    dd->x = malloc(cap * sizeof *dd->x);
+    dd->y = malloc(cap * sizeof *dd->y);
     ar_equity_rec *blk = malloc((n < AR_EQUITY_BLOCK ? n : AR_EQUITY_BLOCK) * sizeof *blk);
-    if (blk == NULL || out->x == NULL || out->y == NULL) {
+    if (blk == NULL || eq->x == NULL || eq->y == NULL || dd->x == NULL || dd->y == NULL) {
         free(blk);
-        curve_free(out);
+        curve_free(eq);
+        curve_free(dd);
         return -1; /* eb left empty: reported as out of memory */
     }
     int all = n <= maxp;
-    size_t nb = all ? 1 : (maxp - 2) / 2, b = 0;
+    size_t nb = all ? 1 : (maxp - 2) / 2;
     if (nb == 0) { /* fewer than 4 points allowed: nothing to draw */
         free(blk);
         return 0;
     }
-    size_t hi = all ? n : n / nb; /* end of bucket b: (b + 1) n / nb */
-    cpoint lo_p = {SIZE_MAX, 0, 0}, hi_p = {SIZE_MAX, 0, 0}, first = {SIZE_MAX, 0, 0};
+    bucketer ze, zd;
+    bk_start(&ze, eq, n, all, nb);
+    bk_start(&zd, dd, n, all, nb);
     double peak = -INFINITY;
     for (size_t off = 0; off < n; off += AR_EQUITY_BLOCK) {
         size_t m = n - off < AR_EQUITY_BLOCK ? n - off : AR_EQUITY_BLOCK;
         if (ar_run_equity_rows(r, a, off, m, blk, eb) != AR_OK) {
             free(blk);
-            curve_free(out);
+            curve_free(eq);
+            curve_free(dd);
             return -1;
         }
         for (size_t j = 0; j < m; j++) {
-            size_t k = off + j;
             double e = blk[j].equity, y;
-            if (!dd) y = e;
-            else if (!isfinite(e)) y = NAN;
-            else {
+            if (!isfinite(e)) {
+                y = NAN;
+            } else {
                 if (e > peak) peak = e;
                 y = peak > 0 ? (e > 0 ? e / peak - 1.0 : -1.0) : NAN;
             }
             double t = (double)blk[j].t;
-            if (all) {
-                if (isfinite(y)) {
-                    out->x[out->n] = t;
-                    out->y[out->n++] = y;
-                }
-                continue;
-            }
-            if (k == 0 && isfinite(y)) first = (cpoint){0, t, y};
-            if (isfinite(y)) {
-                if (lo_p.k == SIZE_MAX || y < lo_p.y) lo_p = (cpoint){k, t, y};
-                if (hi_p.k == SIZE_MAX || y > hi_p.y) hi_p = (cpoint){k, t, y};
-            }
-            if (k + 1 == hi) { /* bucket b ends here */
-                cpoint idx[4];
-                size_t ni = 0;
-                if (b == 0 && first.k != SIZE_MAX) idx[ni++] = first;
-                if (lo_p.k != SIZE_MAX) idx[ni++] = lo_p;
-                if (hi_p.k != SIZE_MAX) idx[ni++] = hi_p;
-                if (b == nb - 1 && isfinite(y)) idx[ni++] = (cpoint){k, t, y};
-                qsort(idx, ni, sizeof idx[0], cpoint_cmp);
-                for (size_t i = 0; i < ni; i++) {
-                    if (i && idx[i].k == idx[i - 1].k) continue;
-                    out->x[out->n] = idx[i].t;
-                    out->y[out->n++] = idx[i].y;
-                }
-                lo_p = hi_p = (cpoint){SIZE_MAX, 0, 0};
-                b++;
-                hi = b < nb ? (b + 1) * n / nb : n;
-            }
+            bk_add(&ze, off + j, t, e);
+            bk_add(&zd, off + j, t, y);
         }
     }
     free(blk);
@@ -905,8 +928,7 @@ static void overview(rep *R) {
         for (size_t j = 0; j < ep->nagents && !a; j++)
             if (!strncmp(ep->agents[j].name, R->l->rows[i].agent, AR_NAME_MAX)) a = &ep->agents[j];
         if (a == NULL) continue;
-        if (curve_make(r, a, 0, R->o.max_points, &eqc[ns], &R->eb) ||
-            curve_make(r, a, 1, R->o.max_points, &ddc[ns], &R->eb)) {
+        if (curve_make(r, a, R->o.max_points, &eqc[ns], &ddc[ns], &R->eb)) {
             R->oom = 1;
             break;
         }
@@ -952,12 +974,7 @@ static void agent_charts(rep *R, size_t row, const agent_ep *es, size_t ne) {
     for (size_t k = 0; k < shown && !R->oom; k++) {
         const ar_run_agent *a = es[k].a;
         curve ce, cd;
-        if (curve_make(R->runs[es[k].run], a, 0, R->o.max_points, &ce, &R->eb)) {
-            R->oom = 1;
-            return;
-        }
-        if (curve_make(R->runs[es[k].run], a, 1, R->o.max_points, &cd, &R->eb)) {
-            curve_free(&ce);
+        if (curve_make(R->runs[es[k].run], a, R->o.max_points, &ce, &cd, &R->eb)) {
             R->oom = 1;
             return;
         }
