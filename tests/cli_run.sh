@@ -180,6 +180,12 @@ cmp -s "$work/q1.h5" "$work/q2.h5" || fail "sqrt: windowed bars give another run
 sed 's/"mode": "perp",/"mode": "perp", "anonymize": {"prices": true},/' "$work/six.json" >"$work/an.json"
 ARENA_MARKET_MEMORY=0 "$arena" run "$work/an.json" -o "$work/a2.h5" --quiet --timing 2>"$work/a2.err" || fail "anonymized"
 grep -q "bars read from the file in blocks" "$work/a2.err" && fail "anonymized prices ran on windowed bars"
+# their records go to the spill already in real units (each episode's
+# scale undone on the way): the same run file as records kept in memory
+ARENA_LOG_MEMORY=0 "$arena" run "$work/an.json" -o "$work/a3.h5" --quiet --jobs 2 --timing 2>"$work/a3.err" ||
+  fail "anonymized, logs spilled: $(tail -n 2 "$work/a3.err")"
+grep -q "log records went through a temporary file" "$work/a3.err" || fail "anonymized: logs not spilled"
+cmp -s "$work/a2.h5" "$work/a3.h5" || fail "anonymized: spilled logs give another run file"
 ARENA_MARKET_MEMORY=-1 "$arena" run "$work/long.json" -o "$work/w3.h5" --quiet 2>"$work/mm.err" || fail "bad ARENA_MARKET_MEMORY stopped the run"
 grep -q "ARENA_MARKET_MEMORY: expected a number of bytes" "$work/mm.err" || fail "bad ARENA_MARKET_MEMORY not reported"
 if [ -n "$py" ]; then

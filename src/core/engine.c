@@ -472,9 +472,34 @@ static ar_err decide(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
  * and the league read it back in blocks. */
 #define LOG_CHECK 4096
 
+/* Records of an episode on anonymized (scaled) prices back in real units:
+ * quantities times the symbol's factor f, prices divided by it. */
+static void unscale_rows(ar_log log, void *recs, size_t n, const double *f) {
+    for (size_t i = 0; i < n; i++) {
+        if (log == AR_LOG_ORDERS) {
+            ar_order_rec *o = (ar_order_rec *)recs + i;
+            double k = f[o->sym];
+            o->qty *= k, o->filled_qty *= k, o->price /= k, o->tp /= k, o->sl /= k, o->fill_price /= k;
+        } else if (log == AR_LOG_FILLS) {
+            ar_fill_rec *x = (ar_fill_rec *)recs + i;
+            double k = f[x->sym];
+            x->qty *= k, x->price /= k, x->ref_price /= k;
+        } else if (log == AR_LOG_TRADES) {
+            ar_trade_rec *x = (ar_trade_rec *)recs + i;
+            double k = f[x->sym];
+            x->qty *= k, x->entry /= k, x->exit /= k;
+        } else if (log == AR_LOG_FUNDING) {
+            ar_funding_rec *x = (ar_funding_rec *)recs + i;
+            double k = f[x->sym];
+            x->qty *= k, x->price /= k;
+        }
+    }
+}
+
 typedef struct {
     ar_spill *spill;
     ep_agent *g;
+    const double *scale; /* anonymized prices: unscale on the way out (NULL: none) */
     ar_errbuf *eb;
 } spill_ctx;
 
@@ -488,11 +513,20 @@ static ar_err to_spill(void *ctx, ar_log log, const void *recs, size_t n, size_t
     spill_ctx *c = ctx;
     if (c->g->spilled == NULL && (c->g->spilled = calloc(AR_LOG_SLOTS, sizeof *c->g->spilled)) == NULL)
         return ar_errf(c->eb, AR_ENOMEM, "out of memory");
-    return ar_spill_append(c->spill, &c->g->spilled[log], recs, n, size, c->eb);
+    if (c->scale == NULL || log == AR_LOG_DECISIONS)
+        return ar_spill_append(c->spill, &c->g->spilled[log], recs, n, size, c->eb);
+    void *tmp = malloc(n * size);
+    if (tmp == NULL) return ar_errf(c->eb, AR_ENOMEM, "out of memory");
+    memcpy(tmp, recs, n * size);
+    unscale_rows(log, tmp, n, c->scale);
+    ar_err e = ar_spill_append(c->spill, &c->g->spilled[log], tmp, n, size, c->eb);
+    free(tmp);
+    return e;
 }
 
-static ar_err spill_logs(shared *sh, ep_agent *g, size_t min_rows, ar_errbuf *eb) {
-    spill_ctx c = {sh->spill, g, eb};
+static ar_err spill_logs(episode *ep, ep_agent *g, size_t min_rows, ar_errbuf *eb) {
+    shared *sh = ep->sh;
+    spill_ctx c = {sh->spill, g, ep->scale, eb};
     ar_err e = ar_account_drain_logs(g->acct, min_rows, to_spill, &c);
     if (e == AR_OK && g->ndec >= min_rows && g->ndec > 0 &&
         (e = to_spill(&c, AR_LOG_DECISIONS, g->dec, g->ndec, sizeof *g->dec)) == AR_OK)
@@ -502,7 +536,7 @@ static ar_err spill_logs(shared *sh, ep_agent *g, size_t min_rows, ar_errbuf *eb
 
 static ar_err spill_check(episode *ep, ar_errbuf *eb) {
     for (size_t a = 0; a < ep->nagents; a++) {
-        ar_err e = spill_logs(ep->sh, &ep->ag[a], ep->sh->log_rows, eb);
+        ar_err e = spill_logs(ep, &ep->ag[a], ep->sh->log_rows, eb);
         if (e) return e;
     }
     return AR_OK;
@@ -512,8 +546,8 @@ static ar_err spill_check(episode *ep, ar_errbuf *eb) {
  * anything spills the rest. */
 static ar_err spill_rest(episode *ep, ep_agent *g, ar_errbuf *eb) {
     if (ep->sh->spill == NULL) return AR_OK;
-    ar_err e = spill_logs(ep->sh, g, ep->sh->log_rows, eb);
-    return e == AR_OK && g->spilled != NULL ? spill_logs(ep->sh, g, 1, eb) : e;
+    ar_err e = spill_logs(ep, g, ep->sh->log_rows, eb);
+    return e == AR_OK && g->spilled != NULL ? spill_logs(ep, g, 1, eb) : e;
 }
 
 static ar_err collect(ep_agent *g, ar_run_agent *ra, double capital, double final_equity) {
@@ -863,7 +897,8 @@ static void win_release(episode *ep, winpin *wp) {
 
 static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
                           const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
-                          const ar_slip_cache *slip, const ar_engine_opts *eo, ar_run_episode *out, ar_errbuf *eb) {
+                          const ar_slip_cache *slip, const double *scale, const ar_engine_opts *eo,
+                          ar_run_episode *out, ar_errbuf *eb) {
     int64_t start = sp->start, end = sp->end;
     int64_t cad = cfg->cadence;
     size_t ndec = (size_t)((end - start + cad - 1) / cad);
@@ -871,6 +906,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     ar_err e = ar__episode_init(&ep, cfg, m, NULL, start, end, sp->window, sp->seed, index, coins, sh, pt, pool,
                                 slip, ndec, eb);
     if (e) return e;
+    ep.scale = scale;
     winpin *wp = NULL;
     int64_t win_next = INT64_MIN; /* windowed: the next t that pins more */
     if ((e = win_setup(cfg, &ep, &wp, eb))) {
@@ -1187,30 +1223,15 @@ static ar_market *scaled_market(const ar_market *m, const double *f, int64_t end
     return c;
 }
 
-/* Report an episode run on scaled prices back in real units. */
+/* Report an episode run on scaled prices back in real units: the logs
+ * still in memory (what went to the spill was unscaled on its way). */
 static void unscale(ar_run_episode *ep, const double *f) {
     for (size_t a = 0; a < ep->nagents; a++) {
         ar_run_agent *g = &ep->agents[a];
-        for (size_t i = 0; i < g->norders; i++) {
-            ar_order_rec *o = &g->orders[i];
-            double k = f[o->sym];
-            o->qty *= k, o->filled_qty *= k, o->price /= k, o->tp /= k, o->sl /= k, o->fill_price /= k;
-        }
-        for (size_t i = 0; i < g->nfills; i++) {
-            ar_fill_rec *x = &g->fills[i];
-            double k = f[x->sym];
-            x->qty *= k, x->price /= k, x->ref_price /= k;
-        }
-        for (size_t i = 0; i < g->ntrades; i++) {
-            ar_trade_rec *x = &g->trades[i];
-            double k = f[x->sym];
-            x->qty *= k, x->entry /= k, x->exit /= k;
-        }
-        for (size_t i = 0; i < g->nfunding; i++) {
-            ar_funding_rec *x = &g->funding_log[i];
-            double k = f[x->sym];
-            x->qty *= k, x->price /= k;
-        }
+        if (g->orders) unscale_rows(AR_LOG_ORDERS, g->orders, g->norders, f);
+        if (g->fills) unscale_rows(AR_LOG_FILLS, g->fills, g->nfills, f);
+        if (g->trades) unscale_rows(AR_LOG_TRADES, g->trades, g->ntrades, f);
+        if (g->funding_log) unscale_rows(AR_LOG_FUNDING, g->funding_log, g->nfunding, f);
     }
 }
 
@@ -1276,7 +1297,7 @@ static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
         }
     }
     e = run_episode(cfg, scaled ? scaled : m, sp, (uint32_t)k, coins, d->nsel == 1 ? d->progress : NULL, d->sh,
-                    &d->pts[k], pool, scaled ? slip : d->slip, d->opts, &d->eps[k], &d->ebs[k]);
+                    &d->pts[k], pool, scaled ? slip : d->slip, f, d->opts, &d->eps[k], &d->ebs[k]);
     if (e == AR_OK && f) unscale(&d->eps[k], f);
 out:
     ar_slip_cache_free(slip);

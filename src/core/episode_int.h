@@ -87,6 +87,7 @@ typedef struct episode {
     prompt_table *pt;   /* this episode's prompts; merged in episode order later */
     ar_llm_pool *pool;  /* the worker's request pool */
     int hide_dates;
+    const double *scale; /* anonymized prices: each symbol's factor (NULL: real prices) */
     uint32_t index;
     ar_buf sys;
     int32_t sys_id;
