@@ -296,6 +296,17 @@ static unsigned char *slurp(const char *path, size_t *n) {
     return (unsigned char *)buf;
 }
 
+/* The two files hold the same bytes (and more than a header's worth). */
+static void same_bytes(const char *p, const char *q) {
+    size_t na, nb;
+    unsigned char *a = slurp(p, &na), *b = slurp(q, &nb);
+    assert_int_equal(na, nb);
+    assert_true(na > 1000);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+}
+
 static void roundtrip(void **state) {
     (void)state;
     ar_run *r = make_run();
@@ -375,13 +386,7 @@ static void identical_bytes(void **state) {
     r->episodes[0].agents[0].funding_log[0].pad_ = 12345;
     r->episodes[1].agents[1].llm[2].pad_ = -7;
     OK(ar_run_h5_write("test_run_h5_b.h5", r, &eb));
-    size_t na, nb;
-    unsigned char *a = slurp("test_run_h5_a.h5", &na), *b = slurp("test_run_h5_b.h5", &nb);
-    assert_int_equal(na, nb);
-    assert_true(na > 1000);
-    assert_memory_equal(a, b, na);
-    free(a);
-    free(b);
+    same_bytes("test_run_h5_a.h5", "test_run_h5_b.h5");
     ar_run_free(r);
     unlink("test_run_h5_a.h5");
     unlink("test_run_h5_b.h5");
@@ -456,12 +461,7 @@ static void spilled_logs(void **state) {
             }
     logs_read_as(r, ref);
     OK(ar_run_h5_write("test_run_h5_b.h5", r, &eb));
-    size_t na, nb;
-    unsigned char *a = slurp("test_run_h5_a.h5", &na), *b = slurp("test_run_h5_b.h5", &nb);
-    assert_int_equal(na, nb);
-    assert_memory_equal(a, b, na);
-    free(a);
-    free(b);
+    same_bytes("test_run_h5_a.h5", "test_run_h5_b.h5");
     /* once the file has them the spill may go: reads go to the file */
     OK(ar_equity_src_open("test_run_h5_b.h5", &r->eqsrc, &eb));
     ar_run_logs_in_file(r);
@@ -743,12 +743,7 @@ static void streamed_equity(void **state) {
     assert_int_equal(ar_run_writer_equity(w, 1, 2, 0, eq, 1, &eb), AR_EINVAL); /* no such agent */
     a->equity = NULL; /* streamed: the finished run holds no curve */
     OK(ar_run_writer_finish(w, r, &eb));
-    size_t n1, n2;
-    unsigned char *x = slurp("test_run_h5_mem.h5", &n1), *y = slurp("test_run_h5_str.h5", &n2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(x, y, n1);
-    free(x);
-    free(y);
+    same_bytes("test_run_h5_mem.h5", "test_run_h5_str.h5");
 
     ar_equity_src *src = NULL;
     OK(ar_equity_src_open("test_run_h5_str.h5", &src, &eb));
