@@ -151,6 +151,10 @@ ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb);
 ar_err ar_equity_src_read(ar_equity_src *s, size_t ep, const char *agent, size_t off, size_t n, ar_equity_rec *out,
                           ar_errbuf *eb);
 void ar_equity_src_free(ar_equity_src *s); /* NULL: no-op */
+/* The same for rows [off, off + n) of log `log` of that agent (records of
+ * ar_log_size(log) bytes, padding zeroed). */
+ar_err ar_equity_src_read_log(ar_equity_src *s, ar_log log, size_t ep, const char *agent, size_t off, size_t n,
+                              void *out, ar_errbuf *eb);
 
 /* Rows [off, off + n) of agent a's equity curve (a belongs to r): copied
  * from a->equity, or read through r->eqsrc when the curve stayed in the

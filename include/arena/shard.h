@@ -66,6 +66,14 @@ ar_err ar_shard_done(char *const *paths, size_t n, const char *config_json, cons
  * AR_ENOTFOUND with *missing set (and eb naming the first); *out stays NULL.
  * Shards of different runs: AR_EFORMAT naming both files. */
 ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missing, ar_errbuf *eb);
+/* The same, written as out_path (temporary name, renamed when complete)
+ * without holding the run in memory: the shards are read lean, each
+ * agent's curve is copied into the file block by block and its logs
+ * through a spill file next to out_path. *out is the merged run with its
+ * curves and logs left in out_path (eqsrc open on it), for a league. The
+ * file is byte for byte what ar_run_h5_write of ar_shard_merge's run gives. */
+ar_err ar_shard_merge_write(char *const *paths, size_t n, const char *out_path, ar_run **out, size_t *missing,
+                            ar_errbuf *eb);
 
 /* Parse an episode list "0-3,7,9-11" over n episodes into sel[0..n) (set to
  * 1, never cleared). AR_EINVAL with a message for bad syntax or an index

@@ -64,12 +64,10 @@ int ar_cmd_merge(int argc, char **argv) {
     ar_run *run = NULL;
     ar_league *lg = NULL;
     int rc = AR_EXIT_FAIL;
-    ar_err e = ar_shard_merge(files, nf, &run, NULL, &eb);
+    /* written as it is merged: curves and logs go from the shards to the
+     * file block by block, never all in memory */
+    ar_err e = ar_shard_merge_write(files, nf, out_path, &run, NULL, &eb);
     if (e) {
-        fprintf(stderr, "arena merge: %s\n", eb.msg);
-        goto out;
-    }
-    if ((e = ar_run_h5_write(out_path, run, &eb))) {
         fprintf(stderr, "arena merge: %s\n", eb.msg);
         goto out;
     }

@@ -231,7 +231,7 @@ done:
         goto out;
     }
     size_t missing = 0;
-    if ((e = ar_shard_merge(paths, np, merged, &missing, &eb))) {
+    if ((e = ar_shard_merge_write(paths, np, out_path, merged, &missing, &eb))) {
         if (e == AR_ENOTFOUND && episodes) {
             /* only some episodes were asked for: the rest comes later */
             fprintf(stderr, "arena run: %zu of %zu episodes are in %s" AR_SHARD_SUFFIX "*; --resume runs the rest "
@@ -569,9 +569,9 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         int away = opts.on_equity != NULL || nspilled > 0;
         if (e == AR_OK && away) e = ar_equity_src_open(out_path, &run->eqsrc, &eb);
         if (e == AR_OK) ar_run_logs_in_file(run);
-    } else {
+    } else if (!(mpi || episodes || resume)) {
         e = ar_run_h5_write(out_path, run, &eb);
-    }
+    } /* else the merge of the shards wrote it (ar_shard_merge_write) */
     if (e) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
         goto out;

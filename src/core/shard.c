@@ -177,10 +177,11 @@ static ar_err parse_info(const char *path, const ar_run *r, shard_info *out, ar_
 
 /* Read a shard file: the run, its info, and its header with the plain
  * manifest. */
-static ar_err read_shard(const char *path, ar_run **r, shard_info *info, ar_run **head, ar_errbuf *eb) {
+static ar_err read_shard_as(const char *path, int lean, ar_run **r, shard_info *info, ar_run **head,
+                            ar_errbuf *eb) {
     *r = NULL;
     *head = NULL;
-    ar_err e = ar_run_h5_read(path, r, eb);
+    ar_err e = lean ? ar_run_h5_read_lean(path, r, eb) : ar_run_h5_read(path, r, eb);
     if (e) return e;
     if ((e = parse_info(path, *r, info, eb))) {
         ar_run_free(*r);
@@ -194,6 +195,10 @@ static ar_err read_shard(const char *path, ar_run **r, shard_info *info, ar_run 
         return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
     }
     return AR_OK;
+}
+
+static ar_err read_shard(const char *path, ar_run **r, shard_info *info, ar_run **head, ar_errbuf *eb) {
+    return read_shard_as(path, 0, r, info, head, eb);
 }
 
 /* ---- the writer ------------------------------------------------------------ */
@@ -460,7 +465,7 @@ ar_err ar_shard_done(char *const *paths, size_t n, const char *config_json, cons
     for (size_t f = 0; f < n; f++) {
         ar_run *r = NULL, *h = NULL;
         shard_info info;
-        ar_err e = read_shard(paths[f], &r, &info, &h, eb);
+        ar_err e = read_shard_as(paths[f], 1, &r, &info, &h, eb); /* curves and logs stay in the file */
         if (e) return e;
         json_t *m = json_loads(info.manifest, 0, NULL);
         const char *sha = json_string_value(json_object_get(m, "data_sha256"));
@@ -488,8 +493,33 @@ typedef struct src_shard {
     size_t *poff; /* prompt offset of each stored episode */
 } src_shard;
 
-ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missing, ar_errbuf *eb) {
+/* What merge() leaves for copying a lean merge's rows: the shards (open on
+ * their files) and, per run episode, its shard and place there. */
+typedef struct {
+    src_shard *src;
+    size_t n;
+    size_t *wf, *wi;
+} merge_src;
+
+static void merge_src_free(merge_src *m) {
+    for (size_t f = 0; m->src && f < m->n; f++) {
+        ar_run_free(m->src[f].run);
+        ar_run_free(m->src[f].head);
+        info_cleanup(&m->src[f].info);
+        free(m->src[f].poff);
+    }
+    free(m->src);
+    free(m->wf);
+    free(m->wi);
+    memset(m, 0, sizeof *m);
+}
+
+/* The merged run; lean: its curves and logs left in the shard files, which
+ * *ms keeps open (else *ms is freed here). */
+static ar_err merge(char *const *paths, size_t n, int lean, ar_run **out, merge_src *ms, size_t *missing,
+                    ar_errbuf *eb) {
     *out = NULL;
+    memset(ms, 0, sizeof *ms);
     if (missing) *missing = 0;
     if (n == 0) return ar_errf(eb, AR_ENOTFOUND, "no shard files");
     src_shard *src = calloc(n, sizeof *src);
@@ -497,7 +527,7 @@ ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missin
     ar_err e = AR_OK;
     size_t total = 0;
     for (size_t f = 0; f < n && !e; f++) {
-        if ((e = read_shard(paths[f], &src[f].run, &src[f].info, &src[f].head, eb))) break;
+        if ((e = read_shard_as(paths[f], lean, &src[f].run, &src[f].info, &src[f].head, eb))) break;
         if (f == 0) total = src[0].info.of;
         else if (src[f].info.of != total || !same_head(src[0].head, src[f].head))
             e = ar_errf(eb, AR_EFORMAT, "%s and %s: shards of different runs", paths[0], paths[f]);
@@ -583,15 +613,81 @@ ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missin
         all.n = 0;
     }
     ar__pt_cleanup(&all);
-    free(wf);
-    free(wi);
-    for (size_t f = 0; f < n; f++) {
-        ar_run_free(src[f].run);
-        ar_run_free(src[f].head);
-        info_cleanup(&src[f].info);
-        free(src[f].poff);
+    *ms = (merge_src){src, n, wf, wi};
+    if (e || !lean) merge_src_free(ms);
+    if (e) {
+        ar_run_free(r);
+        return e;
     }
-    free(src);
+    *out = r;
+    return AR_OK;
+}
+
+ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missing, ar_errbuf *eb) {
+    merge_src ms;
+    return merge(paths, n, 0, out, &ms, missing, eb);
+}
+
+/* Rows of one agent's curve and logs from its shard file: the curve into the
+ * run file being written, the logs into the merged run's spill (the
+ * writer's finish reads them back). */
+static ar_err copy_agent(const merge_src *ms, size_t k, size_t a, ar_run *r, ar_run_writer *w, void *buf,
+                         size_t bufbytes, ar_errbuf *eb) {
+    const src_shard *s = &ms->src[ms->wf[k]];
+    size_t i = ms->wi[k];
+    ar_run_agent *g = &r->episodes[k].agents[a];
+    ar_equity_src *from = s->run->eqsrc;
+    ar_err e = AR_OK;
+    if (g->equity == NULL) {
+        size_t blk = bufbytes / sizeof(ar_equity_rec);
+        for (size_t off = 0; off < g->nequity && !e; off += blk) {
+            size_t m = g->nequity - off < blk ? g->nequity - off : blk;
+            if (!(e = ar_equity_src_read(from, i, g->name, off, m, buf, eb)))
+                e = ar_run_writer_equity(w, k, a, off, buf, m, eb);
+        }
+    }
+    static const ar_log logs[] = {AR_LOG_ORDERS, AR_LOG_FILLS, AR_LOG_TRADES, AR_LOG_FUNDING, AR_LOG_DECISIONS};
+    for (size_t j = 0; j < sizeof logs / sizeof logs[0] && !e; j++) {
+        ar_log L = logs[j];
+        size_t cnt = ar_run_log_count(g, L), sz = ar_log_size(L), blk = bufbytes / sz;
+        if (cnt == 0 || ar_run_log_data(g, L) != NULL) continue; /* none, or in memory */
+        if (g->spilled == NULL && (g->spilled = calloc(AR_LOG_SLOTS, sizeof *g->spilled)) == NULL)
+            return ar_errf(eb, AR_ENOMEM, "out of memory");
+        for (size_t off = 0; off < cnt && !e; off += blk) {
+            size_t m = cnt - off < blk ? cnt - off : blk;
+            if (!(e = ar_equity_src_read_log(from, L, i, g->name, off, m, buf, eb)))
+                e = ar_spill_append(r->spill, &g->spilled[L], buf, m, sz, eb);
+        }
+    }
+    return e;
+}
+
+ar_err ar_shard_merge_write(char *const *paths, size_t n, const char *out_path, ar_run **out, size_t *missing,
+                            ar_errbuf *eb) {
+    merge_src ms;
+    ar_run *r = NULL;
+    ar_err e = merge(paths, n, 1, &r, &ms, missing, eb);
+    if (e) return e;
+    /* the merged run is its own skeleton: every episode's agents with
+     * their sample counts */
+    ar_run_writer *w = NULL;
+    size_t bufbytes = (size_t)AR_EQUITY_BLOCK * sizeof(ar_equity_rec);
+    void *buf = malloc(bufbytes);
+    if (buf == NULL) e = ar_errf(eb, AR_ENOMEM, "out of memory");
+    if (!e) e = ar_spill_open(out_path, &r->spill, eb);
+    if (!e) e = ar_run_writer_open(out_path, r, &w, eb);
+    for (size_t k = 0; !e && k < r->nepisodes; k++)
+        for (size_t a = 0; !e && a < r->episodes[k].nagents; a++) e = copy_agent(&ms, k, a, r, w, buf, bufbytes, eb);
+    free(buf);
+    merge_src_free(&ms);
+    if (!e) {
+        e = ar_run_writer_finish(w, r, eb); /* frees w, also on failure */
+        w = NULL;
+    }
+    /* from now on everything is read from the merged file */
+    if (!e) e = ar_equity_src_open(out_path, &r->eqsrc, eb);
+    if (!e) ar_run_logs_in_file(r);
+    ar_run_writer_abort(w);
     if (e) {
         ar_run_free(r);
         return e;

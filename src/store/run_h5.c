@@ -1537,6 +1537,14 @@ ar_err ar_equity_src_read(ar_equity_src *s, size_t ep, const char *agent, size_t
     return src_read(s, T_EQUITY, ep, agent, off, n, out, eb);
 }
 
+static int is_log(ar_log log);
+
+ar_err ar_equity_src_read_log(ar_equity_src *s, ar_log log, size_t ep, const char *agent, size_t off, size_t n,
+                              void *out, ar_errbuf *eb) {
+    if (!is_log(log)) return ar_errf(eb, AR_EINVAL, "%s: no log %d", s->path, (int)log);
+    return src_read(s, (int)log, ep, agent, off, n, out, eb);
+}
+
 void ar_equity_src_free(ar_equity_src *s) {
     if (s == NULL) return;
     for (int ti = 0; ti < T_AGENT; ti++) {
