@@ -69,6 +69,20 @@ grep -q 'not a shard file' "$work/err" || fail "plain file message: $(cat "$work
 "$arena" merge -o "$work/m3.h5" 2>/dev/null
 [ $? = 2 ] || fail "merge without shards: usage"
 
+# ---- curves and logs through the spill (ARENA_*_MEMORY=0) ----
+# Each episode's curve and records wait in a spill file until its piece and
+# the shard are written: the same shard file as from memory, and the same
+# merged run after --resume
+"$arena" run "$work/t.json" -o "$work/u.h5" --episodes 0-3,7 --quiet 2>/dev/null || fail "shard from memory"
+ARENA_LOG_MEMORY=0 ARENA_CURVE_MEMORY=0 "$arena" run "$work/t.json" -o "$work/v.h5" --episodes 0-3,7 --quiet \
+  --jobs 2 2>/dev/null || fail "shard through the spill"
+cmp -s "$work/u.h5.shard-0" "$work/v.h5.shard-0" || fail "a shard written through the spill differs"
+ARENA_LOG_MEMORY=0 ARENA_CURVE_MEMORY=0 "$arena" run "$work/t.json" -o "$work/v.h5" --resume --format json \
+  >"$work/v.json" 2>"$work/err" || fail "--resume through the spill: $(cat "$work/err")"
+cmp -s "$work/full.h5" "$work/v.h5" || fail "--resume through the spill: run file differs from the plain run"
+cmp -s "$work/full.json" "$work/v.json" || fail "--resume through the spill: league table differs"
+ls "$work" | grep -q "arena-spill" && fail "a spill file was left behind"
+
 # ---- shards of another config are refused on --resume and by merge ----
 sed 's/"capital": 10000/"capital": 20000/' "$work/t.json" >"$work/t2.json"
 "$arena" run "$work/t2.json" -o "$work/c.h5" --episodes 0-5 --quiet 2>/dev/null

@@ -60,6 +60,11 @@ typedef struct ar_engine_opts {
      * come back in the run's spill (ar_run_agent.spilled). 0: all leave. */
     const char *spill_near;
     size_t log_memory;
+    /* With spill_near and no on_equity: the equity curves leave through
+     * the spill too, a block at a time (ar_run_agent.spilled[AR_SPILL_EQUITY];
+     * the store writes them from there). For runs written per episode
+     * (shards), which have no run file open to stream them into. */
+    int spill_curves;
 } ar_engine_opts;
 
 /* One episode of a run, as ar_tournament_run will play it. */

@@ -25,6 +25,7 @@ typedef struct ar_log_segs {
     size_t n, cap;
     ar_spill_seg *v;
 } ar_log_segs;
+#define AR_SPILL_EQUITY 4 /* the slot of ar_run_agent.spilled holding a curve that went to the spill */
 
 typedef struct ar_equity_rec {
     int64_t t;
@@ -81,7 +82,8 @@ typedef struct ar_run_agent {
     /* A log whose array is NULL while its count is not 0 is elsewhere:
      * in the run's spill when spilled[log].n > 0 (spilled: NULL or
      * AR_LOG_SLOTS lists), else in the run file (ar_run.eqsrc). Read
-     * it with ar_run_log_rows. */
+     * it with ar_run_log_rows. The same for the equity curve, in slot
+     * AR_SPILL_EQUITY (ar_run_equity_rows). */
     ar_log_segs *spilled;
 } ar_run_agent;
 
@@ -130,8 +132,9 @@ ar_err ar_run_h5_write(const char *path, const ar_run *r, ar_errbuf *eb);
  * AR_EQUITY_BLOCK rows starting at multiples of it are written straight to
  * the file. ar_run_writer_finish writes everything else from the finished
  * run r (same episodes, agent names and nequity as the skeleton; an agent
- * whose equity is NULL must have had all its rows handed in, one whose
- * equity is set has it written now), closes and renames into place, and
+ * whose equity is NULL must have had all its rows handed in or have them
+ * in r's spill (ar_run_agent.spilled[AR_SPILL_EQUITY]), one whose equity
+ * is set has it written now), closes and renames into place, and
  * frees the writer, also on failure (nothing is left behind then).
  * ar_run_writer_abort removes the unfinished file. The bytes depend only on
  * the skeleton and r, never on the order or thread of the equity calls. */

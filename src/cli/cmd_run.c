@@ -114,6 +114,9 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
  * each finished episode in RUN.h5.shard-<rank>; then rank 0 merges every
  * shard. Returns -1 with *merged set when rank 0 has the whole run (the
  * caller writes it and removes *shards), else an exit code. */
+static size_t curve_memory(void);
+static size_t log_memory(void);
+
 static int run_sharded(ar_config *cfg, const ar_market *m, const char *sha, ar_engine_opts *opts,
                        ar_cassette_mode cas_mode, const char *out_path, const char *episodes, int resume, int rank,
                        int size, ar_run **merged, char ***shards, size_t *nshards) {
@@ -200,6 +203,15 @@ sync:
     opts->only = only;
     opts->on_episode = ar_shard_add;
     opts->on_episode_ctx = sh;
+    /* Each episode is written to its piece file when it ends, so no run
+     * file is open to stream curves into while it runs: long ones wait in
+     * the spill with the logs (docs/ENGINE.md, "Memory"). */
+    double curves = 0;
+    for (size_t k = 0; k < n; k++)
+        if (only[k]) curves += (info[k].cost + (double)cfg->nagents) * (double)sizeof(ar_equity_rec);
+    opts->spill_near = spath;
+    opts->log_memory = log_memory();
+    opts->spill_curves = curves > (double)curve_memory();
     if (mine > 0 && (e = ar_tournament_run(cfg, m, sha, opts, &part, &eb))) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
         rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
@@ -511,7 +523,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     }
     t_load = now_ms();
     ar_engine_opts opts = {(!quiet && rank == 0 && isatty(STDERR_FILENO)) ? stderr : NULL, cas, jobs, NULL, NULL,
-                           NULL, NULL, NULL, NULL, 0};
+                           NULL, NULL, NULL, NULL, 0, 0};
     if (mpi || episodes || resume) {
         int r = run_sharded(cfg, m, sha, &opts, cas_mode, out_path, episodes, resume, rank, size, &run, &shards,
                             &nshards);

@@ -513,7 +513,7 @@ static ar_err to_spill(void *ctx, ar_log log, const void *recs, size_t n, size_t
     spill_ctx *c = ctx;
     if (c->g->spilled == NULL && (c->g->spilled = calloc(AR_LOG_SLOTS, sizeof *c->g->spilled)) == NULL)
         return ar_errf(c->eb, AR_ENOMEM, "out of memory");
-    if (c->scale == NULL || log == AR_LOG_DECISIONS)
+    if (c->scale == NULL || log == AR_LOG_DECISIONS || (int)log == AR_SPILL_EQUITY)
         return ar_spill_append(c->spill, &c->g->spilled[log], recs, n, size, c->eb);
     void *tmp = malloc(n * size);
     if (tmp == NULL) return ar_errf(c->eb, AR_ENOMEM, "out of memory");
@@ -768,14 +768,28 @@ void ar__episode_mark(episode *ep, int64_t t) {
     sample(ep, t);
 }
 
-/* Every agent's samples so far to opts->on_equity, from row eqoff on. */
+/* Agent a's samples so far, from row eqoff on, to opts->on_equity, or else
+ * to the spill (shared.spill_curves). */
+static ar_err hand_equity(episode *ep, size_t a, const ar_engine_opts *eo, ar_errbuf *eb) {
+    ep_agent *g = &ep->ag[a];
+    ar_err e;
+    if (eo != NULL && eo->on_equity != NULL) {
+        e = eo->on_equity(eo->on_equity_ctx, ep->index, a, g->eqoff, g->eq, g->neq, eb);
+    } else {
+        spill_ctx c = {ep->sh->spill, g, NULL, eb};
+        e = to_spill(&c, (ar_log)AR_SPILL_EQUITY, g->eq, g->neq, sizeof *g->eq);
+    }
+    if (e) return e;
+    g->eqoff += g->neq;
+    g->neq = 0;
+    return AR_OK;
+}
+
+/* Every agent's samples so far (hand_equity). */
 static ar_err flush_equity(episode *ep, const ar_engine_opts *eo, ar_errbuf *eb) {
     for (size_t a = 0; a < ep->nagents; a++) {
-        ep_agent *g = &ep->ag[a];
-        ar_err e = eo->on_equity(eo->on_equity_ctx, ep->index, a, g->eqoff, g->eq, g->neq, eb);
+        ar_err e = hand_equity(ep, a, eo, eb);
         if (e) return e;
-        g->eqoff += g->neq;
-        g->neq = 0;
     }
     return AR_OK;
 }
@@ -922,7 +936,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     /* Streamed equity: each agent keeps one block of samples, handed out
      * whenever it is full (all agents sample at the same times, so their
      * blocks fill together) and once more at the end. */
-    int stream = eo != NULL && eo->on_equity != NULL;
+    int stream = (eo != NULL && eo->on_equity != NULL) || (sh->spill && sh->spill_curves);
     size_t blk = stream && ndec + 1 > AR_EQUITY_BLOCK ? AR_EQUITY_BLOCK : SIZE_MAX;
     for (size_t a = 0; a < ep.nagents; a++) {
         ep_agent *g = &ep.ag[a];
@@ -1013,11 +1027,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         ar_account_finish(g->acct, end);
         if ((e = spill_rest(&ep, g, eb))) goto done;
         double fin = g->eq[g->neq - 1].equity; /* the final mark, sampled above */
-        if (stream && (e = eo->on_equity(eo->on_equity_ctx, ep.index, a, g->eqoff, g->eq, g->neq, eb))) goto done;
-        if (stream) {
-            g->eqoff += g->neq;
-            g->neq = 0;
-        }
+        if (stream && (e = hand_equity(&ep, a, eo, eb))) goto done;
         if ((e = collect(g, &out->agents[a], cfg->capital, fin))) {
             ar_errf(eb, e, "out of memory collecting results");
             goto done;
@@ -1518,6 +1528,7 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
      * 512 bytes of budget per row for each agent running at once. */
     if (e == AR_OK && opts && opts->spill_near && (e = ar_spill_open(opts->spill_near, &r->spill, eb)) == AR_OK) {
         sh.spill = r->spill;
+        sh.spill_curves = opts->spill_curves && opts->on_equity == NULL;
         size_t per = 512 * (cfg->nagents ? cfg->nagents : 1) * jobs;
         sh.log_rows = opts->log_memory / per ? opts->log_memory / per : 1;
     }

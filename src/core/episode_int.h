@@ -44,6 +44,7 @@ typedef struct shared {
      * log_rows of them. NULL: logs stay. */
     ar_spill *spill;
     size_t log_rows;
+    int spill_curves; /* equity blocks go to spill too (ar_engine_opts.spill_curves) */
 } shared;
 
 typedef struct ep_agent {

@@ -37,6 +37,7 @@ struct ar_shard {
     sh_ep *v;       /* sorted by index */
     size_t n, cap;
     int pieces;     /* piece files written since the last ar_shard_finish */
+    ar_spill *spill; /* the engine's run's (borrowed): where its episodes' spilled curves and logs are */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -286,6 +287,7 @@ ar_err ar_shard_open(const char *path, size_t total, int keep, ar_shard **out, a
 /* Write the held episodes v[from .. from + cnt) as a shard file at path. */
 static ar_err write_shard(ar_shard *s, const char *path, size_t from, size_t cnt, ar_errbuf *eb) {
     ar_run r = *s->head;
+    r.spill = s->spill; /* episodes of this process may have curves and logs there */
     sh_ep *v = s->v + from;
     r.nepisodes = cnt;
     r.episodes = calloc(cnt ? cnt : 1, sizeof *r.episodes);
@@ -339,6 +341,7 @@ ar_err ar_shard_add(void *shard, const ar_run *run, size_t index, const ar_run_e
         return ar_errf(eb, AR_ENOMEM, "out of memory");
     if (!same_head(s->head, run))
         return ar_errf(eb, AR_ECONFIG, "%s: a shard of another run (config, data or version differ)", s->path);
+    if (run->spill != NULL) s->spill = run->spill;
     for (size_t i = 0; i < s->n; i++)
         if (s->v[i].index == index) return AR_OK; /* already there (deterministic: same content) */
     sh_ep x;

@@ -519,6 +519,25 @@ static herr_t write_equity_rows(hid_t ds, hid_t mt, size_t total, size_t off, co
     return st;
 }
 
+static ar_err write_spilled_equity(wctx *w, hid_t g, const char *where, const ar_run_agent *a) {
+    if (w->run == NULL || w->run->spill == NULL)
+        return ar_errf(w->eb, AR_EINVAL, "%s: %s/equity: the curve is in a spill that is gone", w->path, where);
+    ar_equity_rec *buf = malloc(EQ_CHUNK * sizeof *buf);
+    hid_t ds = H5Dopen2(g, tables[T_EQUITY].name, H5P_DEFAULT);
+    ar_err e = buf == NULL ? ar_errf(w->eb, AR_ENOMEM, "%s: %s: out of memory", w->path, where)
+               : ds < 0    ? werr(w, where, "cannot open dataset equity")
+                           : AR_OK;
+    for (size_t off = 0; !e && off < a->nequity; off += EQ_CHUNK) {
+        size_t m = a->nequity - off < EQ_CHUNK ? a->nequity - off : EQ_CHUNK;
+        if ((e = ar_spill_read(w->run->spill, &a->spilled[AR_SPILL_EQUITY], off, m, sizeof *buf, buf, w->eb))) break;
+        if (write_equity_rows(ds, w->mt[T_EQUITY], a->nequity, off, buf, m) < 0)
+            e = werr(w, where, "cannot write dataset equity");
+    }
+    if (ds >= 0) H5Dclose(ds);
+    free(buf);
+    return e;
+}
+
 static ar_err write_agent(wctx *w, hid_t agents, const char *epwhere, const ar_run_agent *a, int ph) {
     char where[256];
     if (bad_group_name(a->name, AR_NAME_MAX))
@@ -564,6 +583,9 @@ static ar_err write_agent(wctx *w, hid_t agents, const char *epwhere, const ar_r
             herr_t st = ds >= 0 ? write_equity_rows(ds, w->mt[T_EQUITY], a->nequity, 0, a->equity, a->nequity) : -1;
             if (ds >= 0) H5Dclose(ds);
             if (st < 0) e = werr(w, where, "cannot write dataset equity");
+        } else if (a->nequity > 0 && a->spilled != NULL && a->spilled[AR_SPILL_EQUITY].n > 0) {
+            /* in the spill (a shard's episode): read back a block at a time */
+            e = write_spilled_equity(w, g, where, a);
         }
     }
     if (!e) e = write_bytes(w, g, where, "answers", a->answers, a->answers_len);
@@ -834,7 +856,8 @@ ar_err ar_run_writer_finish(ar_run_writer *wr, const ar_run *r, ar_errbuf *eb) {
             if (strncmp(g->name, wr->names[slot], AR_NAME_MAX) != 0 || g->nequity != wr->rows[slot])
                 e = ar_errf(eb, AR_EINVAL, "%s: /episodes/%zu/agents/%.*s: not the agent or the equity rows laid out",
                             wr->path, k, AR_NAME_MAX - 1, g->name);
-            else if (g->equity == NULL && wr->written[slot] != wr->rows[slot])
+            else if (g->equity == NULL && wr->written[slot] != wr->rows[slot] &&
+                     !(g->spilled != NULL && g->spilled[AR_SPILL_EQUITY].n > 0 && wr->written[slot] == 0))
                 e = ar_errf(eb, AR_EINVAL, "%s: /episodes/%zu/agents/%s/equity: %zu of %zu rows handed in", wr->path,
                             k, wr->names[slot], wr->written[slot], wr->rows[slot]);
         }
@@ -1639,6 +1662,8 @@ ar_err ar_run_equity_rows(const ar_run *r, const ar_run_agent *a, size_t off, si
         memcpy(out, a->equity + off, n * sizeof *out);
         return AR_OK;
     }
+    if (a->spilled != NULL && a->spilled[AR_SPILL_EQUITY].n > 0 && r != NULL && r->spill != NULL)
+        return ar_spill_read(r->spill, &a->spilled[AR_SPILL_EQUITY], off, n, sizeof *out, out, eb);
     for (size_t k = 0; r != NULL && r->eqsrc != NULL && k < r->nepisodes; k++) {
         const ar_run_episode *ep = &r->episodes[k];
         if (a >= ep->agents && a < ep->agents + ep->nagents)
