@@ -62,16 +62,16 @@ void ar_shard_paths_free(char **paths, size_t n);
 ar_err ar_shard_done(char *const *paths, size_t n, const char *config_json, const char *data_sha256,
                      unsigned char *done, size_t total, ar_errbuf *eb);
 
-/* Merge shard files into the whole run. When episodes are missing, returns
- * AR_ENOTFOUND with *missing set (and eb naming the first); *out stays NULL.
- * Shards of different runs: AR_EFORMAT naming both files. */
-ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missing, ar_errbuf *eb);
-/* The same, written as out_path (temporary name, renamed when complete)
- * without holding the run in memory: the shards are read lean, each
- * agent's curve is copied into the file block by block and its logs
- * through a spill file next to out_path. *out is the merged run with its
- * curves and logs left in out_path (eqsrc open on it), for a league. The
- * file is byte for byte what ar_run_h5_write of ar_shard_merge's run gives. */
+/* Merge shard files into the whole run, written as out_path (temporary
+ * name, renamed when complete) without holding the run in memory: the
+ * shards are read lean, each agent's curve is copied into the file block
+ * by block and its logs through a spill file next to out_path. The file is
+ * byte for byte the one a single process running every episode writes.
+ * *out is the merged run with its curves and logs left in out_path (eqsrc
+ * open on it), for a league. When episodes are missing, returns
+ * AR_ENOTFOUND with *missing set (and eb naming the first), writes nothing
+ * and *out stays NULL. Shards of different runs: AR_EFORMAT naming both
+ * files. */
 ar_err ar_shard_merge_write(char *const *paths, size_t n, const char *out_path, ar_run **out, size_t *missing,
                             ar_errbuf *eb);
 

@@ -517,10 +517,9 @@ static void merge_src_free(merge_src *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* The merged run; lean: its curves and logs left in the shard files, which
- * *ms keeps open (else *ms is freed here). */
-static ar_err merge(char *const *paths, size_t n, int lean, ar_run **out, merge_src *ms, size_t *missing,
-                    ar_errbuf *eb) {
+/* The merged run, its curves and logs left in the shard files, which *ms
+ * keeps open (freed here on failure). */
+static ar_err merge(char *const *paths, size_t n, ar_run **out, merge_src *ms, size_t *missing, ar_errbuf *eb) {
     *out = NULL;
     memset(ms, 0, sizeof *ms);
     if (missing) *missing = 0;
@@ -530,7 +529,7 @@ static ar_err merge(char *const *paths, size_t n, int lean, ar_run **out, merge_
     ar_err e = AR_OK;
     size_t total = 0;
     for (size_t f = 0; f < n && !e; f++) {
-        if ((e = read_shard_as(paths[f], lean, &src[f].run, &src[f].info, &src[f].head, eb))) break;
+        if ((e = read_shard_as(paths[f], 1, &src[f].run, &src[f].info, &src[f].head, eb))) break;
         if (f == 0) total = src[0].info.of;
         else if (src[f].info.of != total || !same_head(src[0].head, src[f].head))
             e = ar_errf(eb, AR_EFORMAT, "%s and %s: shards of different runs", paths[0], paths[f]);
@@ -617,18 +616,13 @@ static ar_err merge(char *const *paths, size_t n, int lean, ar_run **out, merge_
     }
     ar__pt_cleanup(&all);
     *ms = (merge_src){src, n, wf, wi};
-    if (e || !lean) merge_src_free(ms);
+    if (e) merge_src_free(ms);
     if (e) {
         ar_run_free(r);
         return e;
     }
     *out = r;
     return AR_OK;
-}
-
-ar_err ar_shard_merge(char *const *paths, size_t n, ar_run **out, size_t *missing, ar_errbuf *eb) {
-    merge_src ms;
-    return merge(paths, n, 0, out, &ms, missing, eb);
 }
 
 /* Rows of one agent's curve and logs from its shard file: the curve into the
@@ -669,7 +663,7 @@ ar_err ar_shard_merge_write(char *const *paths, size_t n, const char *out_path, 
                             ar_errbuf *eb) {
     merge_src ms;
     ar_run *r = NULL;
-    ar_err e = merge(paths, n, 1, &r, &ms, missing, eb);
+    ar_err e = merge(paths, n, &r, &ms, missing, eb);
     if (e) return e;
     /* the merged run is its own skeleton: every episode's agents with
      * their sample counts */
