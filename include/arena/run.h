@@ -24,6 +24,7 @@ typedef struct ar_spill_seg {
 typedef struct ar_log_segs {
     size_t n, cap;
     ar_spill_seg *v;
+    ar_spill *spill; /* the file they are in (borrowed; set by ar_spill_append) */
 } ar_log_segs;
 #define AR_SPILL_EQUITY 4 /* the slot of ar_run_agent.spilled holding a curve that went to the spill */
 
@@ -178,7 +179,8 @@ void ar_spill_free(ar_spill *s); /* NULL: no-op */
 void ar_log_segs_free(ar_log_segs *segs); /* AR_LOG_SLOTS lists; NULL: no-op */
 
 /* Rows [off, off + n) of log `log` of agent a (a belongs to r): copied from
- * memory, read from r->spill, or read through r->eqsrc from the run file.
+ * memory, read from the spill its segments are in, or read through
+ * r->eqsrc from the run file.
  * Records are zeroed first, so padding reads as zeros. AR_EINVAL when the
  * rows are out of range or the log is nowhere. */
 ar_err ar_run_log_rows(const ar_run *r, const ar_run_agent *a, ar_log log, size_t off, size_t n, void *out,

@@ -37,7 +37,7 @@ struct ar_shard {
     sh_ep *v;       /* sorted by index */
     size_t n, cap;
     int pieces;     /* piece files written since the last ar_shard_finish */
-    ar_spill *spill; /* the engine's run's (borrowed): where its episodes' spilled curves and logs are */
+    ar_spill *own;   /* the kept shard's curves and logs (spill_loaded) */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -178,11 +178,10 @@ static ar_err parse_info(const char *path, const ar_run *r, shard_info *out, ar_
 
 /* Read a shard file: the run, its info, and its header with the plain
  * manifest. */
-static ar_err read_shard_as(const char *path, int lean, ar_run **r, shard_info *info, ar_run **head,
-                            ar_errbuf *eb) {
+static ar_err read_shard(const char *path, ar_run **r, shard_info *info, ar_run **head, ar_errbuf *eb) {
     *r = NULL;
     *head = NULL;
-    ar_err e = lean ? ar_run_h5_read_lean(path, r, eb) : ar_run_h5_read(path, r, eb);
+    ar_err e = ar_run_h5_read_lean(path, r, eb); /* curves and logs stay in the file */
     if (e) return e;
     if ((e = parse_info(path, *r, info, eb))) {
         ar_run_free(*r);
@@ -196,10 +195,6 @@ static ar_err read_shard_as(const char *path, int lean, ar_run **r, shard_info *
         return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
     }
     return AR_OK;
-}
-
-static ar_err read_shard(const char *path, ar_run **r, shard_info *info, ar_run **head, ar_errbuf *eb) {
-    return read_shard_as(path, 0, r, info, head, eb);
 }
 
 /* ---- the writer ------------------------------------------------------------ */
@@ -216,6 +211,7 @@ void ar_shard_free(ar_shard *s) {
     free(s->v);
     ar_run_free(s->head);
     ar_run_free(s->loaded);
+    ar_spill_free(s->own);
     free(s->path);
     free(s);
 }
@@ -234,6 +230,73 @@ static ar_err push_ep(ar_shard *s, sh_ep *x) {
     s->v[i] = *x;
     s->n++;
     return AR_OK;
+}
+
+/* Agent g's logs that are still in the file `from` reads (episode i
+ * there), copied into spill sp block by block through buf. */
+static ar_err copy_logs(ar_equity_src *from, size_t i, ar_run_agent *g, ar_spill *sp, void *buf, size_t bufbytes,
+                        ar_errbuf *eb) {
+    static const ar_log logs[] = {AR_LOG_ORDERS, AR_LOG_FILLS, AR_LOG_TRADES, AR_LOG_FUNDING, AR_LOG_DECISIONS};
+    ar_err e = AR_OK;
+    for (size_t j = 0; j < sizeof logs / sizeof logs[0] && !e; j++) {
+        ar_log L = logs[j];
+        size_t cnt = ar_run_log_count(g, L), sz = ar_log_size(L), blk = bufbytes / sz;
+        if (cnt == 0 || ar_run_log_data(g, L) != NULL) continue; /* none, or in memory */
+        if (g->spilled == NULL && (g->spilled = calloc(AR_LOG_SLOTS, sizeof *g->spilled)) == NULL)
+            return ar_errf(eb, AR_ENOMEM, "out of memory");
+        for (size_t off = 0; off < cnt && !e; off += blk) {
+            size_t m = cnt - off < blk ? cnt - off : blk;
+            if (!(e = ar_equity_src_read_log(from, L, i, g->name, off, m, buf, eb)))
+                e = ar_spill_append(sp, &g->spilled[L], buf, m, sz, eb);
+        }
+    }
+    return e;
+}
+
+/* Agent g's curve still in the file, block by block to put(ctx, off, rows,
+ * n). */
+typedef ar_err (*put_fn)(void *ctx, size_t off, const ar_equity_rec *rows, size_t n, ar_errbuf *eb);
+static ar_err copy_curve(ar_equity_src *from, size_t i, const ar_run_agent *g, put_fn put, void *ctx, void *buf,
+                         size_t bufbytes, ar_errbuf *eb) {
+    ar_err e = AR_OK;
+    size_t blk = bufbytes / sizeof(ar_equity_rec);
+    for (size_t off = 0; g->equity == NULL && off < g->nequity && !e; off += blk) {
+        size_t m = g->nequity - off < blk ? g->nequity - off : blk;
+        if (!(e = ar_equity_src_read(from, i, g->name, off, m, buf, eb))) e = put(ctx, off, buf, m, eb);
+    }
+    return e;
+}
+
+typedef struct {
+    ar_run_agent *g;
+    ar_spill *sp;
+} to_spill_ctx;
+
+static ar_err curve_to_spill(void *ctx, size_t off, const ar_equity_rec *rows, size_t n, ar_errbuf *eb) {
+    to_spill_ctx *c = ctx;
+    (void)off; /* blocks come in order */
+    if (c->g->spilled == NULL && (c->g->spilled = calloc(AR_LOG_SLOTS, sizeof *c->g->spilled)) == NULL)
+        return ar_errf(eb, AR_ENOMEM, "out of memory");
+    return ar_spill_append(c->sp, &c->g->spilled[AR_SPILL_EQUITY], rows, n, sizeof *rows, eb);
+}
+
+/* A shard kept on --resume, read lean: its curves and logs go into the
+ * shard's own spill, so its episodes are rewritten without being held. */
+static ar_err spill_loaded(ar_shard *s, ar_errbuf *eb) {
+    ar_run *r = s->loaded;
+    size_t bufbytes = (size_t)AR_EQUITY_BLOCK * sizeof(ar_equity_rec);
+    void *buf = malloc(bufbytes);
+    if (buf == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    ar_err e = ar_spill_open(s->path, &s->own, eb);
+    for (size_t k = 0; !e && k < r->nepisodes; k++)
+        for (size_t a = 0; !e && a < r->episodes[k].nagents; a++) {
+            ar_run_agent *g = &r->episodes[k].agents[a];
+            to_spill_ctx c = {g, s->own};
+            if (!(e = copy_curve(r->eqsrc, k, g, curve_to_spill, &c, buf, bufbytes, eb)))
+                e = copy_logs(r->eqsrc, k, g, s->own, buf, bufbytes, eb);
+        }
+    free(buf);
+    return e;
 }
 
 ar_err ar_shard_open(const char *path, size_t total, int keep, ar_shard **out, ar_errbuf *eb) {
@@ -256,6 +319,11 @@ ar_err ar_shard_open(const char *path, size_t total, int keep, ar_shard **out, a
     shard_info info;
     ar_err e = read_shard(path, &s->loaded, &info, &s->head, eb);
     if (e) {
+        ar_shard_free(s);
+        return e;
+    }
+    if (!e && (e = spill_loaded(s, eb))) {
+        info_cleanup(&info);
         ar_shard_free(s);
         return e;
     }
@@ -286,8 +354,7 @@ ar_err ar_shard_open(const char *path, size_t total, int keep, ar_shard **out, a
 
 /* Write the held episodes v[from .. from + cnt) as a shard file at path. */
 static ar_err write_shard(ar_shard *s, const char *path, size_t from, size_t cnt, ar_errbuf *eb) {
-    ar_run r = *s->head;
-    r.spill = s->spill; /* episodes of this process may have curves and logs there */
+    ar_run r = *s->head; /* curves and logs in a spill are found through their segments */
     sh_ep *v = s->v + from;
     r.nepisodes = cnt;
     r.episodes = calloc(cnt ? cnt : 1, sizeof *r.episodes);
@@ -341,7 +408,6 @@ ar_err ar_shard_add(void *shard, const ar_run *run, size_t index, const ar_run_e
         return ar_errf(eb, AR_ENOMEM, "out of memory");
     if (!same_head(s->head, run))
         return ar_errf(eb, AR_ECONFIG, "%s: a shard of another run (config, data or version differ)", s->path);
-    if (run->spill != NULL) s->spill = run->spill;
     for (size_t i = 0; i < s->n; i++)
         if (s->v[i].index == index) return AR_OK; /* already there (deterministic: same content) */
     sh_ep x;
@@ -468,7 +534,7 @@ ar_err ar_shard_done(char *const *paths, size_t n, const char *config_json, cons
     for (size_t f = 0; f < n; f++) {
         ar_run *r = NULL, *h = NULL;
         shard_info info;
-        ar_err e = read_shard_as(paths[f], 1, &r, &info, &h, eb); /* curves and logs stay in the file */
+        ar_err e = read_shard(paths[f], &r, &info, &h, eb); /* curves and logs stay in the file */
         if (e) return e;
         json_t *m = json_loads(info.manifest, 0, NULL);
         const char *sha = json_string_value(json_object_get(m, "data_sha256"));
@@ -529,7 +595,7 @@ static ar_err merge(char *const *paths, size_t n, ar_run **out, merge_src *ms, s
     ar_err e = AR_OK;
     size_t total = 0;
     for (size_t f = 0; f < n && !e; f++) {
-        if ((e = read_shard_as(paths[f], 1, &src[f].run, &src[f].info, &src[f].head, eb))) break;
+        if ((e = read_shard(paths[f], &src[f].run, &src[f].info, &src[f].head, eb))) break;
         if (f == 0) total = src[0].info.of;
         else if (src[f].info.of != total || !same_head(src[0].head, src[f].head))
             e = ar_errf(eb, AR_EFORMAT, "%s and %s: shards of different runs", paths[0], paths[f]);
@@ -628,35 +694,27 @@ static ar_err merge(char *const *paths, size_t n, ar_run **out, merge_src *ms, s
 /* Rows of one agent's curve and logs from its shard file: the curve into the
  * run file being written, the logs into the merged run's spill (the
  * writer's finish reads them back). */
+typedef struct {
+    ar_run_writer *w;
+    size_t k, a;
+} to_writer_ctx;
+
+static ar_err curve_to_writer(void *ctx, size_t off, const ar_equity_rec *rows, size_t n, ar_errbuf *eb) {
+    to_writer_ctx *c = ctx;
+    return ar_run_writer_equity(c->w, c->k, c->a, off, rows, n, eb);
+}
+
+/* Rows of one agent's curve and logs from its shard file: the curve into the
+ * run file being written, the logs into the merged run's spill (the
+ * writer's finish reads them back). */
 static ar_err copy_agent(const merge_src *ms, size_t k, size_t a, ar_run *r, ar_run_writer *w, void *buf,
                          size_t bufbytes, ar_errbuf *eb) {
     const src_shard *s = &ms->src[ms->wf[k]];
     size_t i = ms->wi[k];
     ar_run_agent *g = &r->episodes[k].agents[a];
-    ar_equity_src *from = s->run->eqsrc;
-    ar_err e = AR_OK;
-    if (g->equity == NULL) {
-        size_t blk = bufbytes / sizeof(ar_equity_rec);
-        for (size_t off = 0; off < g->nequity && !e; off += blk) {
-            size_t m = g->nequity - off < blk ? g->nequity - off : blk;
-            if (!(e = ar_equity_src_read(from, i, g->name, off, m, buf, eb)))
-                e = ar_run_writer_equity(w, k, a, off, buf, m, eb);
-        }
-    }
-    static const ar_log logs[] = {AR_LOG_ORDERS, AR_LOG_FILLS, AR_LOG_TRADES, AR_LOG_FUNDING, AR_LOG_DECISIONS};
-    for (size_t j = 0; j < sizeof logs / sizeof logs[0] && !e; j++) {
-        ar_log L = logs[j];
-        size_t cnt = ar_run_log_count(g, L), sz = ar_log_size(L), blk = bufbytes / sz;
-        if (cnt == 0 || ar_run_log_data(g, L) != NULL) continue; /* none, or in memory */
-        if (g->spilled == NULL && (g->spilled = calloc(AR_LOG_SLOTS, sizeof *g->spilled)) == NULL)
-            return ar_errf(eb, AR_ENOMEM, "out of memory");
-        for (size_t off = 0; off < cnt && !e; off += blk) {
-            size_t m = cnt - off < blk ? cnt - off : blk;
-            if (!(e = ar_equity_src_read_log(from, L, i, g->name, off, m, buf, eb)))
-                e = ar_spill_append(r->spill, &g->spilled[L], buf, m, sz, eb);
-        }
-    }
-    return e;
+    to_writer_ctx c = {w, k, a};
+    ar_err e = copy_curve(s->run->eqsrc, i, g, curve_to_writer, &c, buf, bufbytes, eb);
+    return e ? e : copy_logs(s->run->eqsrc, i, g, r->spill, buf, bufbytes, eb);
 }
 
 ar_err ar_shard_merge_write(char *const *paths, size_t n, const char *out_path, ar_run **out, size_t *missing,

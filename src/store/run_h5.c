@@ -520,8 +520,8 @@ static herr_t write_equity_rows(hid_t ds, hid_t mt, size_t total, size_t off, co
 }
 
 static ar_err write_spilled_equity(wctx *w, hid_t g, const char *where, const ar_run_agent *a) {
-    if (w->run == NULL || w->run->spill == NULL)
-        return ar_errf(w->eb, AR_EINVAL, "%s: %s/equity: the curve is in a spill that is gone", w->path, where);
+    ar_spill *sp = a->spilled[AR_SPILL_EQUITY].spill;
+    if (sp == NULL) return ar_errf(w->eb, AR_EINVAL, "%s: %s/equity: the curve is in no spill", w->path, where);
     ar_equity_rec *buf = malloc(EQ_CHUNK * sizeof *buf);
     hid_t ds = H5Dopen2(g, tables[T_EQUITY].name, H5P_DEFAULT);
     ar_err e = buf == NULL ? ar_errf(w->eb, AR_ENOMEM, "%s: %s: out of memory", w->path, where)
@@ -529,7 +529,7 @@ static ar_err write_spilled_equity(wctx *w, hid_t g, const char *where, const ar
                            : AR_OK;
     for (size_t off = 0; !e && off < a->nequity; off += EQ_CHUNK) {
         size_t m = a->nequity - off < EQ_CHUNK ? a->nequity - off : EQ_CHUNK;
-        if ((e = ar_spill_read(w->run->spill, &a->spilled[AR_SPILL_EQUITY], off, m, sizeof *buf, buf, w->eb))) break;
+        if ((e = ar_spill_read(sp, &a->spilled[AR_SPILL_EQUITY], off, m, sizeof *buf, buf, w->eb))) break;
         if (write_equity_rows(ds, w->mt[T_EQUITY], a->nequity, off, buf, m) < 0)
             e = werr(w, where, "cannot write dataset equity");
     }
@@ -1633,8 +1633,8 @@ ar_err ar_run_log_rows(const ar_run *r, const ar_run_agent *a, ar_log log, size_
         memcpy(out, (const char *)*rows[log] + off * sz, n * sz);
         return AR_OK;
     }
-    if (a->spilled != NULL && a->spilled[log].n > 0 && r != NULL && r->spill != NULL)
-        return ar_spill_read(r->spill, &a->spilled[log], off, n, sz, out, eb);
+    if (a->spilled != NULL && a->spilled[log].n > 0 && a->spilled[log].spill != NULL)
+        return ar_spill_read(a->spilled[log].spill, &a->spilled[log], off, n, sz, out, eb);
     size_t k = episode_of(r, a);
     if (k != SIZE_MAX && r->eqsrc != NULL) return src_read(r->eqsrc, log, k, a->name, off, n, out, eb);
     return ar_errf(eb, AR_EINVAL, "%s: %s not loaded", a->name, tables[log].name);
@@ -1662,8 +1662,9 @@ ar_err ar_run_equity_rows(const ar_run *r, const ar_run_agent *a, size_t off, si
         memcpy(out, a->equity + off, n * sizeof *out);
         return AR_OK;
     }
-    if (a->spilled != NULL && a->spilled[AR_SPILL_EQUITY].n > 0 && r != NULL && r->spill != NULL)
-        return ar_spill_read(r->spill, &a->spilled[AR_SPILL_EQUITY], off, n, sizeof *out, out, eb);
+    if (a->spilled != NULL && a->spilled[AR_SPILL_EQUITY].n > 0 && a->spilled[AR_SPILL_EQUITY].spill != NULL)
+        return ar_spill_read(a->spilled[AR_SPILL_EQUITY].spill, &a->spilled[AR_SPILL_EQUITY], off, n, sizeof *out,
+                             out, eb);
     for (size_t k = 0; r != NULL && r->eqsrc != NULL && k < r->nepisodes; k++) {
         const ar_run_episode *ep = &r->episodes[k];
         if (a >= ep->agents && a < ep->agents + ep->nagents)

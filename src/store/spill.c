@@ -110,6 +110,7 @@ ar_err ar_spill_append(ar_spill *s, ar_log_segs *segs, const void *recs, size_t 
                            w < 0 ? strerror(errno) : "no space written");
         done += (size_t)w;
     }
+    segs->spill = s;
     ar_spill_seg *last = segs->n ? &segs->v[segs->n - 1] : NULL;
     if (last && last->off + (uint64_t)last->rows * size == off) {
         last->rows += n;
