@@ -5,7 +5,8 @@
 # pointed at the fake provider server tests/llm_server.py with dummy keys; a
 # cassette recorded and replayed; `run-jobs`: windows x seeds on two
 # threads, `run-window`: the same on windowed bars, `run-spill`: with the
-# logs through the spill file), `arena table`, `arena stats`, `arena report`, and
+# logs through the spill file, `run-shard`/`run-resume`: in shards, resumed
+# and merged through spills), `arena table`, `arena stats`, `arena report`, and
 # the test binaries test_engine, test_exec and test_exec_bulk. Each command runs under
 #   valgrind --tool=memcheck --leak-check=full --error-exitcode=99
 #            --errors-for-leak-kinds=definite,indirect
@@ -125,6 +126,14 @@ fi
 ARENA_LOG_MEMORY=0 vg run-spill "$arena" run demo2.json -o demo2s.h5 --jobs 2 --quiet
 if [ -z "${VG_ONLY:-}" ] && ! cmp -s "$work/demo2.h5" "$work/demo2s.h5"; then
   echo "run-spill: the run file with spilled logs differs from the one kept in memory"
+  fail=1
+fi
+# in shards: some episodes, then --resume (the kept shard moved into a spill
+# of its own, the rest run with curves and logs spilled, then the lean merge)
+ARENA_LOG_MEMORY=0 ARENA_CURVE_MEMORY=0 vg run-shard "$arena" run demo2.json -o demo2r.h5 --episodes 0-1 --quiet
+ARENA_LOG_MEMORY=0 ARENA_CURVE_MEMORY=0 vg run-resume "$arena" run demo2.json -o demo2r.h5 --resume --jobs 2 --quiet
+if [ -z "${VG_ONLY:-}" ] && ! cmp -s "$work/demo2.h5" "$work/demo2r.h5"; then
+  echo "run-resume: the resumed run file differs from the one run at once"
   fail=1
 fi
 
