@@ -880,7 +880,11 @@ ar_err ar_ext_ask_all(ar_ext_agent *const *agents, const char *const *obs, size_
         if (!j->restart && j->a->pid > 0 && child_exited(j->a->pid)) j->restart = 1;
         if (!j->restart) continue;
         char how[96];
-        exec_stop(j->a, j->eof ? 50 : 0, how, sizeof how);
+        /* After EOF the child is almost always on its way out: give it up
+         * to 500 ms (polled every 2 ms, so no longer than it takes) to be
+         * seen exited, so the error says how it ended; 50 ms was too short
+         * on a loaded machine (test_ext's "exited with status 0"). */
+        exec_stop(j->a, j->eof ? 500 : 0, how, sizeof how);
         if (j->eof) call_error(j->call, "agent %s before answering", how);
     }
     if (multi != NULL) curl_multi_cleanup(multi);
