@@ -83,6 +83,16 @@ cmp -s "$work/full.h5" "$work/v.h5" || fail "--resume through the spill: run fil
 cmp -s "$work/full.json" "$work/v.json" || fail "--resume through the spill: league table differs"
 ls "$work" | grep -q "arena-spill" && fail "a spill file was left behind"
 
+# ---- many shards, few descriptors: the merge opens one shard file at a time ----
+sed -e 's/"count": 4, "length": "12h"/"count": 70, "length": "40m"/' -e 's/"seeds": 3/"seeds": 1/' "$work/t.json" >"$work/many.json"
+"$arena" run "$work/many.json" -o "$work/many.h5" --quiet || fail "many: plain run"
+for k in $(seq 0 69); do
+  "$arena" run "$work/many.json" -o "$work/s$k.h5" --episodes $k --quiet 2>/dev/null || fail "many: episode $k"
+done
+(ulimit -n 40 && "$arena" merge "$work"/s*.h5.shard-0 -o "$work/many2.h5" --quiet 2>"$work/err") ||
+  fail "many: merge of 70 shards with 40 descriptors: $(cat "$work/err")"
+cmp -s "$work/many.h5" "$work/many2.h5" || fail "many: merged run file differs from the plain run"
+
 # ---- shards of another config are refused on --resume and by merge ----
 sed 's/"capital": 10000/"capital": 20000/' "$work/t.json" >"$work/t2.json"
 "$arena" run "$work/t2.json" -o "$work/c.h5" --episodes 0-5 --quiet 2>/dev/null

@@ -562,15 +562,34 @@ typedef struct src_shard {
     size_t *poff; /* prompt offset of each stored episode */
 } src_shard;
 
-/* What merge() leaves for copying a lean merge's rows: the shards (open on
- * their files) and, per run episode, its shard and place there. */
+/* What merge() leaves for copying a lean merge's rows: the shards and, per
+ * run episode, its shard and place there. Shard files are not kept open
+ * (a crashed run can leave thousands of pieces: one descriptor each would
+ * run out); `at` is the one open now, through `src_of`. */
 typedef struct {
     src_shard *src;
     size_t n;
     size_t *wf, *wi;
+    char *const *paths;
+    size_t at; /* shard whose file `open` reads, SIZE_MAX: none */
+    ar_equity_src *open;
 } merge_src;
 
+static ar_err src_of(merge_src *m, size_t f, ar_equity_src **out, ar_errbuf *eb) {
+    if (m->at != f) {
+        ar_equity_src_free(m->open);
+        m->open = NULL;
+        m->at = SIZE_MAX;
+        ar_err e = ar_equity_src_open(m->paths[f], &m->open, eb);
+        if (e) return e;
+        m->at = f;
+    }
+    *out = m->open;
+    return AR_OK;
+}
+
 static void merge_src_free(merge_src *m) {
+    ar_equity_src_free(m->open);
     for (size_t f = 0; m->src && f < m->n; f++) {
         ar_run_free(m->src[f].run);
         ar_run_free(m->src[f].head);
@@ -596,6 +615,8 @@ static ar_err merge(char *const *paths, size_t n, ar_run **out, merge_src *ms, s
     size_t total = 0;
     for (size_t f = 0; f < n && !e; f++) {
         if ((e = read_shard(paths[f], &src[f].run, &src[f].info, &src[f].head, eb))) break;
+        ar_equity_src_free(src[f].run->eqsrc); /* reopened one at a time (src_of) */
+        src[f].run->eqsrc = NULL;
         if (f == 0) total = src[0].info.of;
         else if (src[f].info.of != total || !same_head(src[0].head, src[f].head))
             e = ar_errf(eb, AR_EFORMAT, "%s and %s: shards of different runs", paths[0], paths[f]);
@@ -681,7 +702,7 @@ static ar_err merge(char *const *paths, size_t n, ar_run **out, merge_src *ms, s
         all.n = 0;
     }
     ar__pt_cleanup(&all);
-    *ms = (merge_src){src, n, wf, wi};
+    *ms = (merge_src){src, n, wf, wi, paths, SIZE_MAX, NULL};
     if (e) merge_src_free(ms);
     if (e) {
         ar_run_free(r);
@@ -707,14 +728,15 @@ static ar_err curve_to_writer(void *ctx, size_t off, const ar_equity_rec *rows, 
 /* Rows of one agent's curve and logs from its shard file: the curve into the
  * run file being written, the logs into the merged run's spill (the
  * writer's finish reads them back). */
-static ar_err copy_agent(const merge_src *ms, size_t k, size_t a, ar_run *r, ar_run_writer *w, void *buf,
+static ar_err copy_agent(merge_src *ms, size_t k, size_t a, ar_run *r, ar_run_writer *w, void *buf,
                          size_t bufbytes, ar_errbuf *eb) {
-    const src_shard *s = &ms->src[ms->wf[k]];
     size_t i = ms->wi[k];
     ar_run_agent *g = &r->episodes[k].agents[a];
     to_writer_ctx c = {w, k, a};
-    ar_err e = copy_curve(s->run->eqsrc, i, g, curve_to_writer, &c, buf, bufbytes, eb);
-    return e ? e : copy_logs(s->run->eqsrc, i, g, r->spill, buf, bufbytes, eb);
+    ar_equity_src *from = NULL;
+    ar_err e = src_of(ms, ms->wf[k], &from, eb);
+    if (!e) e = copy_curve(from, i, g, curve_to_writer, &c, buf, bufbytes, eb);
+    return e ? e : copy_logs(from, i, g, r->spill, buf, bufbytes, eb);
 }
 
 ar_err ar_shard_merge_write(char *const *paths, size_t n, const char *out_path, ar_run **out, size_t *missing,
