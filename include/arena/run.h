@@ -168,13 +168,13 @@ ar_err ar_run_equity_rows(const ar_run *r, const ar_run_agent *a, size_t off, si
 /* Logs that leave memory while a run goes on (store module): an unnamed
  * temporary file in the directory of `near` (the run file's path), gone
  * when it is freed or the process ends. ar_spill_append puts n records of
- * size bytes at the end and adds them to segs (any thread; appends are
- * serialised). ar_spill_read puts rows [off, off + n) of the log that
- * segs describes into out. */
+ * size bytes at the end and adds them to segs, which then name s (any
+ * thread; appends are serialised; one segs list stays in one spill).
+ * ar_spill_read puts rows [off, off + n) of the log that segs describes
+ * into out, from the spill segs names. */
 ar_err ar_spill_open(const char *near, ar_spill **out, ar_errbuf *eb);
 ar_err ar_spill_append(ar_spill *s, ar_log_segs *segs, const void *recs, size_t n, size_t size, ar_errbuf *eb);
-ar_err ar_spill_read(ar_spill *s, const ar_log_segs *segs, size_t off, size_t n, size_t size, void *out,
-                     ar_errbuf *eb);
+ar_err ar_spill_read(const ar_log_segs *segs, size_t off, size_t n, size_t size, void *out, ar_errbuf *eb);
 void ar_spill_free(ar_spill *s); /* NULL: no-op */
 void ar_log_segs_free(ar_log_segs *segs); /* AR_LOG_SLOTS lists; NULL: no-op */
 

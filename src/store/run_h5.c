@@ -128,6 +128,11 @@ static const table tables[T_COUNT] = {
 
 const table *ar__run_table(int id) { return id >= 0 && id < T_COUNT ? &tables[id] : NULL; }
 
+/* Whether a's curve is in a spill (a shard's episode: ar_engine_opts.spill_curves). */
+static int curve_spilled(const ar_run_agent *a) {
+    return a->nequity > 0 && a->spilled != NULL && a->spilled[AR_SPILL_EQUITY].n > 0;
+}
+
 /* The record arrays of an agent, in table order. */
 static void agent_arrays(ar_run_agent *a, void ***rows, size_t **n) {
     rows[T_ORDERS] = (void **)&a->orders;        n[T_ORDERS] = &a->norders;
@@ -397,6 +402,18 @@ static herr_t write_chunks(hid_t ds, const void *rows, size_t n, size_t size) {
     return st;
 }
 
+/* Rows [off, off + n) of ds from rows (memory type mt) through H5Dwrite. */
+static herr_t write_at(hid_t ds, hid_t mt, size_t off, size_t n, const void *rows) {
+    hsize_t o[1] = {off}, c[1] = {n};
+    hid_t fsp = H5Dget_space(ds), msp = H5Screate_simple(1, c, NULL);
+    herr_t st = fsp >= 0 && msp >= 0 && H5Sselect_hyperslab(fsp, H5S_SELECT_SET, o, NULL, c, NULL) >= 0
+                    ? H5Dwrite(ds, mt, msp, fsp, H5P_DEFAULT, rows)
+                    : -1;
+    if (msp >= 0) H5Sclose(msp);
+    if (fsp >= 0) H5Sclose(fsp);
+    return st;
+}
+
 /* A log that is not in memory (ar_run_agent.spilled, or a run read lazily):
  * read back and written one chunk at a time, each chunk's bytes exactly
  * those write_chunks or H5Dwrite put there from memory. */
@@ -410,17 +427,12 @@ static ar_err write_log_rows(wctx *w, hid_t ds, const char *at, int ti, const ar
         size_t cnt = n - from < crows ? n - from : crows;
         if ((e = ar_run_log_rows(w->run, a, (ar_log)ti, from, cnt, buf, w->eb))) break;
         herr_t st;
-        hsize_t off[1] = {from}, c[1] = {cnt};
+        hsize_t off[1] = {from};
         if (w->chunk == 0 && raw_layout(t)) {
             if (cnt < crows) memset(buf + cnt * t->size, 0, (crows - cnt) * t->size);
             st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, crows * t->size, buf);
         } else {
-            hid_t fsp = H5Dget_space(ds), msp = H5Screate_simple(1, c, NULL);
-            st = fsp >= 0 && msp >= 0 && H5Sselect_hyperslab(fsp, H5S_SELECT_SET, off, NULL, c, NULL) >= 0
-                     ? H5Dwrite(ds, w->mt[ti], msp, fsp, H5P_DEFAULT, buf)
-                     : -1;
-            if (msp >= 0) H5Sclose(msp);
-            if (fsp >= 0) H5Sclose(fsp);
+            st = write_at(ds, w->mt[ti], from, cnt, buf);
         }
         if (st < 0) e = werr(w, at, "cannot write dataset");
     }
@@ -505,13 +517,7 @@ static herr_t write_equity_rows(hid_t ds, hid_t mt, size_t total, size_t off, co
                 st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, o, cbytes, tail);
             }
         } else {
-            hsize_t o[1] = {at}, cnt[1] = {piece};
-            hid_t fsp = H5Dget_space(ds), msp = H5Screate_simple(1, cnt, NULL);
-            st = fsp >= 0 && msp >= 0 && H5Sselect_hyperslab(fsp, H5S_SELECT_SET, o, NULL, cnt, NULL) >= 0
-                     ? H5Dwrite(ds, mt, msp, fsp, H5P_DEFAULT, rows + i)
-                     : -1;
-            if (msp >= 0) H5Sclose(msp);
-            if (fsp >= 0) H5Sclose(fsp);
+            st = write_at(ds, mt, at, piece, rows + i);
         }
         i += piece;
     }
@@ -519,9 +525,9 @@ static herr_t write_equity_rows(hid_t ds, hid_t mt, size_t total, size_t off, co
     return st;
 }
 
-static ar_err write_spilled_equity(wctx *w, hid_t g, const char *where, const ar_run_agent *a) {
-    ar_spill *sp = a->spilled[AR_SPILL_EQUITY].spill;
-    if (sp == NULL) return ar_errf(w->eb, AR_EINVAL, "%s: %s/equity: the curve is in no spill", w->path, where);
+/* A curve that is neither in memory nor handed in (a shard's episode whose
+ * curve went to the spill): read back a block at a time. */
+static ar_err write_equity_away(wctx *w, hid_t g, const char *where, const ar_run_agent *a) {
     ar_equity_rec *buf = malloc(EQ_CHUNK * sizeof *buf);
     hid_t ds = H5Dopen2(g, tables[T_EQUITY].name, H5P_DEFAULT);
     ar_err e = buf == NULL ? ar_errf(w->eb, AR_ENOMEM, "%s: %s: out of memory", w->path, where)
@@ -529,7 +535,7 @@ static ar_err write_spilled_equity(wctx *w, hid_t g, const char *where, const ar
                            : AR_OK;
     for (size_t off = 0; !e && off < a->nequity; off += EQ_CHUNK) {
         size_t m = a->nequity - off < EQ_CHUNK ? a->nequity - off : EQ_CHUNK;
-        if ((e = ar_spill_read(sp, &a->spilled[AR_SPILL_EQUITY], off, m, sizeof *buf, buf, w->eb))) break;
+        if ((e = ar_run_equity_rows(w->run, a, off, m, buf, w->eb))) break;
         if (write_equity_rows(ds, w->mt[T_EQUITY], a->nequity, off, buf, m) < 0)
             e = werr(w, where, "cannot write dataset equity");
     }
@@ -583,9 +589,8 @@ static ar_err write_agent(wctx *w, hid_t agents, const char *epwhere, const ar_r
             herr_t st = ds >= 0 ? write_equity_rows(ds, w->mt[T_EQUITY], a->nequity, 0, a->equity, a->nequity) : -1;
             if (ds >= 0) H5Dclose(ds);
             if (st < 0) e = werr(w, where, "cannot write dataset equity");
-        } else if (a->nequity > 0 && a->spilled != NULL && a->spilled[AR_SPILL_EQUITY].n > 0) {
-            /* in the spill (a shard's episode): read back a block at a time */
-            e = write_spilled_equity(w, g, where, a);
+        } else if (curve_spilled(a)) {
+            e = write_equity_away(w, g, where, a);
         }
     }
     if (!e) e = write_bytes(w, g, where, "answers", a->answers, a->answers_len);
@@ -856,8 +861,7 @@ ar_err ar_run_writer_finish(ar_run_writer *wr, const ar_run *r, ar_errbuf *eb) {
             if (strncmp(g->name, wr->names[slot], AR_NAME_MAX) != 0 || g->nequity != wr->rows[slot])
                 e = ar_errf(eb, AR_EINVAL, "%s: /episodes/%zu/agents/%.*s: not the agent or the equity rows laid out",
                             wr->path, k, AR_NAME_MAX - 1, g->name);
-            else if (g->equity == NULL && wr->written[slot] != wr->rows[slot] &&
-                     !(g->spilled != NULL && g->spilled[AR_SPILL_EQUITY].n > 0 && wr->written[slot] == 0))
+            else if (g->equity == NULL && !curve_spilled(g) && wr->written[slot] != wr->rows[slot])
                 e = ar_errf(eb, AR_EINVAL, "%s: /episodes/%zu/agents/%s/equity: %zu of %zu rows handed in", wr->path,
                             k, wr->names[slot], wr->written[slot], wr->rows[slot]);
         }
@@ -1634,7 +1638,7 @@ ar_err ar_run_log_rows(const ar_run *r, const ar_run_agent *a, ar_log log, size_
         return AR_OK;
     }
     if (a->spilled != NULL && a->spilled[log].n > 0 && a->spilled[log].spill != NULL)
-        return ar_spill_read(a->spilled[log].spill, &a->spilled[log], off, n, sz, out, eb);
+        return ar_spill_read(&a->spilled[log], off, n, sz, out, eb);
     size_t k = episode_of(r, a);
     if (k != SIZE_MAX && r->eqsrc != NULL) return src_read(r->eqsrc, log, k, a->name, off, n, out, eb);
     return ar_errf(eb, AR_EINVAL, "%s: %s not loaded", a->name, tables[log].name);
@@ -1662,9 +1666,8 @@ ar_err ar_run_equity_rows(const ar_run *r, const ar_run_agent *a, size_t off, si
         memcpy(out, a->equity + off, n * sizeof *out);
         return AR_OK;
     }
-    if (a->spilled != NULL && a->spilled[AR_SPILL_EQUITY].n > 0 && a->spilled[AR_SPILL_EQUITY].spill != NULL)
-        return ar_spill_read(a->spilled[AR_SPILL_EQUITY].spill, &a->spilled[AR_SPILL_EQUITY], off, n, sizeof *out,
-                             out, eb);
+    if (curve_spilled(a))
+        return ar_spill_read(&a->spilled[AR_SPILL_EQUITY], off, n, sizeof *out, out, eb);
     for (size_t k = 0; r != NULL && r->eqsrc != NULL && k < r->nepisodes; k++) {
         const ar_run_episode *ep = &r->episodes[k];
         if (a >= ep->agents && a < ep->agents + ep->nagents)

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +86,28 @@ void ar_log_segs_free(ar_log_segs *segs) {
     free(segs);
 }
 
+/* All of [off, off + bytes) of fd from or into buf: pwrite (wr) or pread,
+ * again after EINTR and short counts. -1 with errno set (0 when the file
+ * ended early or took nothing). */
+static int io_all(int fd, int wr, char *buf, size_t bytes, uint64_t off) {
+    for (size_t done = 0; done < bytes;) {
+        ssize_t k = wr ? pwrite(fd, buf + done, bytes - done, (off_t)(off + done))
+                       : pread(fd, buf + done, bytes - done, (off_t)(off + done));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            if (k == 0) errno = 0;
+            return -1;
+        }
+        done += (size_t)k;
+    }
+    return 0;
+}
+
 ar_err ar_spill_append(ar_spill *s, ar_log_segs *segs, const void *recs, size_t n, size_t size, ar_errbuf *eb) {
     if (n == 0) return AR_OK;
     if (n > SIZE_MAX / size) return ar_errf(eb, AR_EINVAL, "spill: %zu records of %zu bytes", n, size);
+    if (segs->spill != NULL && segs->spill != s) return ar_errf(eb, AR_EINVAL, "spill: a log in two spills");
     size_t bytes = n * size;
-    /* merged into the last segment when it ends where this one starts */
     if (segs->n == segs->cap) {
         size_t cap = segs->cap ? segs->cap * 2 : 8;
         ar_spill_seg *v = realloc(segs->v, cap * sizeof *v);
@@ -101,16 +119,11 @@ ar_err ar_spill_append(ar_spill *s, ar_log_segs *segs, const void *recs, size_t 
     uint64_t off = s->end;
     s->end += bytes;
     pthread_mutex_unlock(&s->mu);
-    const char *p = recs;
-    for (size_t done = 0; done < bytes;) {
-        ssize_t w = pwrite(s->fd, p + done, bytes - done, (off_t)(off + done));
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0)
-            return ar_errf(eb, AR_EIO, "%s: writing the run's logs to a temporary file: %s", s->dir,
-                           w < 0 ? strerror(errno) : "no space written");
-        done += (size_t)w;
-    }
+    if (io_all(s->fd, 1, (char *)(uintptr_t)recs, bytes, off) != 0)
+        return ar_errf(eb, AR_EIO, "%s: writing the run's logs to a temporary file: %s", s->dir,
+                       errno ? strerror(errno) : "no space written");
     segs->spill = s;
+    /* merged into the last segment when it ends where this one starts */
     ar_spill_seg *last = segs->n ? &segs->v[segs->n - 1] : NULL;
     if (last && last->off + (uint64_t)last->rows * size == off) {
         last->rows += n;
@@ -120,8 +133,8 @@ ar_err ar_spill_append(ar_spill *s, ar_log_segs *segs, const void *recs, size_t 
     return AR_OK;
 }
 
-ar_err ar_spill_read(ar_spill *s, const ar_log_segs *segs, size_t off, size_t n, size_t size, void *out,
-                     ar_errbuf *eb) {
+ar_err ar_spill_read(const ar_log_segs *segs, size_t off, size_t n, size_t size, void *out, ar_errbuf *eb) {
+    const ar_spill *s = segs->spill;
     char *dst = out;
     size_t base = 0; /* first row of segment k */
     for (size_t k = 0; k < segs->n && n > 0; k++) {
@@ -131,17 +144,10 @@ ar_err ar_spill_read(ar_spill *s, const ar_log_segs *segs, size_t off, size_t n,
             continue;
         }
         size_t from = off - base, take = g->rows - from < n ? g->rows - from : n;
-        size_t bytes = take * size, done = 0;
-        uint64_t at = g->off + (uint64_t)from * size;
-        while (done < bytes) {
-            ssize_t r = pread(s->fd, dst + done, bytes - done, (off_t)(at + done));
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0)
-                return ar_errf(eb, AR_EIO, "%s: reading the run's logs back from a temporary file: %s", s->dir,
-                               r < 0 ? strerror(errno) : "short file");
-            done += (size_t)r;
-        }
-        dst += bytes;
+        if (io_all(s->fd, 0, dst, take * size, g->off + (uint64_t)from * size) != 0)
+            return ar_errf(eb, AR_EIO, "%s: reading the run's logs back from a temporary file: %s", s->dir,
+                           errno ? strerror(errno) : "short file");
+        dst += take * size;
         off += take;
         n -= take;
         base += g->rows;
