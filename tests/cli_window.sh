@@ -56,6 +56,7 @@ for i in $(seq 0 11); do
   ARENA_LOG_MEMORY=$lm ARENA_MARKET_MEMORY=0 "$arena" run "$work/c$i.json" -o "$work/x$i.h5" --quiet --jobs $j --timing 2>"$work/f$i" >/dev/null ||
     { fail "c$i windowed: $(cat "$work/f$i")"; continue; }
   grep -q "bars read from the file in blocks of 8192 rows" "$work/f$i" || fail "c$i: not windowed"
+  [ -z "$lm" ] || grep -q "log records went through a temporary file" "$work/f$i" || fail "c$i: logs not spilled"
   cmp -s "$work/w$i.h5" "$work/x$i.h5" || fail "c$i ($(tr -d '\n' <"$work/c$i.json" | cut -c1-200)): windowed bars give another run file"
 done
 # An exec agent (strategies/examples/momentum_agent.py, the prompt's

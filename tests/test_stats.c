@@ -197,19 +197,27 @@ static void trade_stats_cases(void **state) {
     UNDEF(ts.avg_loss);
     UNDEF(ts.win_loss_ratio);
 
-    /* one trade at a time (the league's pooled PnL over episodes): the
-     * same bits, the empty accumulator undefined */
+    /* one trade at a time (the league's pooled PnL over episodes, added
+     * episode by episode): the hand values above, the empty accumulator
+     * undefined */
     ar_trade_acc acc;
     ar_trade_stats one;
     ar_trade_acc_init(&acc);
     ar_trade_acc_finish(&acc, &one);
     assert_int_equal(one.n_trades, 0);
     UNDEF(one.expectancy);
-    const double q[] = {0.1, -0.7, 1e-3, 0.30000000000000004, -2.5, 0, 7.25};
-    for (size_t i = 0; i < 7; i++) ar_trade_acc_add(&acc, q[i]);
+    UNDEF(one.percent_profitable);
+    ar_trade_acc_add(&acc, p[0]);
+    ar_trade_acc_add(&acc, p[1]); /* first episode */
+    for (size_t i = 2; i < 5; i++) ar_trade_acc_add(&acc, p[i]);
     ar_trade_acc_finish(&acc, &one);
-    ar_trade_stats_compute(q, 7, &ts);
-    assert_memory_equal(&one, &ts, sizeof ts);
+    assert_int_equal(one.n_trades, 5);
+    NEAR(one.percent_profitable, 0.4);
+    NEAR(one.profit_factor, 2.0);
+    NEAR(one.expectancy, 3.0);
+    NEAR(one.avg_win, 15.0);
+    NEAR(one.avg_loss, -7.5);
+    NEAR(one.total_pnl, 15.0);
 }
 
 static void lo_eta_by_hand(void **state) {
