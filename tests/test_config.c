@@ -107,6 +107,9 @@ static void errors_name_the_key(void **state) {
                  " {\"name\": \"a\", \"strategy\": \"flat\"}]}",
                  "agents[1].name: duplicate");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"baselines\": [\"hodl\"]}", "baselines[0]");
+    /* more baselines than the three defaults: the fourth is read from the list */
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"baselines\": [\"flat\", \"buy_hold\", \"random\", \"flat\"]}",
+                 "baselines[3]: an agent already has this name");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"flat\", \"strategy\": \"sma_cross\"}]}",
                  "baselines[0]: an agent already has this name");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"execution\": {\"slippage\": {\"model\": \"fixed\"}}}",

@@ -708,7 +708,7 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
     for (size_t i = 0; i < nb; i++) {
         char path[64];
         snprintf(path, sizeof path, "baselines[%zu]", i);
-        const char *bn = defaults[i];
+        const char *bn = bl ? NULL : defaults[i];
         if (bl) {
             json_t *s = json_array_get(bl, i);
             if (!json_is_string(s)) return fail(p, path, "expected \"flat\", \"buy_hold\" or \"random\"");
