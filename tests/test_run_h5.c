@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 #include "arena/run.h"
 #include "arena/store.h"
@@ -403,6 +404,8 @@ static void **log_ptr(ar_run_agent *a, ar_log log, size_t **n) {
     }
 }
 
+static size_t r_orders(const ar_run *r) { return r->episodes[0].agents[0].norders; }
+
 static const ar_log LOGS[] = {AR_LOG_ORDERS, AR_LOG_FILLS, AR_LOG_TRADES, AR_LOG_FUNDING, AR_LOG_DECISIONS};
 
 /* Rows [off, off + n) of every log of every agent of r, as ar_run_log_rows
@@ -468,12 +471,34 @@ static void spilled_logs(void **state) {
     assert_null(r->spill);
     logs_read_as(r, ref);
     ar_run_free(r);
+    ar_run_read_memory(0); /* every table stays in the file */
     OK(ar_run_h5_read_lean("test_run_h5_b.h5", &r, &eb));
     assert_null(r->episodes[0].agents[0].orders);
     assert_null(r->episodes[1].agents[1].decisions);
+    assert_null(r->episodes[1].agents[1].equity);
+    assert_non_null(r->eqsrc);
     assert_non_null(r->episodes[1].agents[1].llm); /* model calls are read */
     logs_read_as(r, ref);
     ar_run_free(r);
+    /* within the budget these small tables are read at once: the same rows */
+    ar_run_read_memory(AR_READ_MEMORY_DEFAULT);
+    OK(ar_run_h5_read_lean("test_run_h5_b.h5", &r, &eb));
+    assert_non_null(r->episodes[0].agents[0].orders);
+    assert_non_null(r->episodes[1].agents[1].equity);
+    assert_null(r->eqsrc); /* nothing left in the file */
+    logs_read_as(r, ref);
+    ar_run_free(r);
+    /* a budget smaller than the run: some tables in memory, the rest in the file */
+    ar_run_read_memory(ar_log_size(AR_LOG_ORDERS) * r_orders(ref)); /* the first table read */
+    OK(ar_run_h5_read_lean("test_run_h5_b.h5", &r, &eb));
+    assert_non_null(r->episodes[0].agents[0].orders);
+    assert_null(r->episodes[0].agents[0].fills);
+    assert_null(r->episodes[0].agents[0].equity);
+    assert_null(r->episodes[1].agents[1].decisions);
+    assert_non_null(r->eqsrc);
+    logs_read_as(r, ref);
+    ar_run_free(r);
+    ar_run_read_memory(AR_READ_MEMORY_DEFAULT);
     OK(ar_run_h5_read("test_run_h5_b.h5", &r, &eb));
     assert_runs_equal(r, ref);
     ar_run_free(r);
@@ -780,6 +805,91 @@ static void streamed_equity(void **state) {
     unlink("test_run_h5_mem.h5");
 }
 
+static int open_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Whether this process has a descriptor open on path (relative to here). */
+static int is_open(const char *path) {
+    char want[4096], link[4096], fdp[300];
+    if (getcwd(want, sizeof want - 64) == NULL) return 0;
+    size_t l = strlen(want);
+    snprintf(want + l, sizeof want - l, "/%s", path);
+    DIR *d = opendir("/proc/self/fd");
+    int found = 0;
+    for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+        snprintf(fdp, sizeof fdp, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(fdp, link, sizeof link - 1);
+        if (n > 0) {
+            link[n] = '\0';
+            found |= !strcmp(link, want);
+        }
+    }
+    if (d) closedir(d);
+    return found;
+}
+
+/* Sources on many run files hold only a share of the descriptor limit
+ * open (an eighth: 8 of 64 here), reopen a closed file when it is read
+ * again, and refuse a file replaced in between. Read in turn, as a league
+ * reads its runs, all but one of the open files stay open. */
+static void many_sources_few_files(void **state) {
+    (void)state;
+    if (open_fds() < 0) skip();
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    struct rlimit low = {64, old.rlim_max};
+    if (old.rlim_max != RLIM_INFINITY && old.rlim_max < 64) skip();
+    ar_run *r = make_run();
+    ar_errbuf eb = {{0}};
+    enum { NF = 30 };
+    char path[NF][48];
+    ar_equity_src *src[NF] = {0};
+    for (int f = 0; f < NF; f++) {
+        snprintf(path[f], sizeof path[f], "test_run_h5_many_%02d.h5", f);
+        r->episodes[1].agents[0].equity[0].equity = 1000 + f; /* each file its own first row */
+        OK(ar_run_h5_write(path[f], r, &eb));
+    }
+    int before = open_fds();
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    for (int f = 0; f < NF; f++) OK(ar_equity_src_open(path[f], &src[f], &eb));
+    assert_in_range(open_fds() - before, 1, 8);
+    ar_equity_rec rec;
+    for (int round = 0; round < 3; round++) /* every file read again after it was closed */
+        for (int f = 0; f < NF; f++) {
+            OK(ar_equity_src_read(src[f], 1, "zeta-sma", 0, 1, &rec, &eb));
+            assert_true(rec.equity == 1000 + f);
+            OK(ar_equity_src_read_log(src[f], AR_LOG_FILLS, 1, "zeta-sma", 0, 1, &(ar_fill_rec){0}, &eb));
+            assert_in_range(open_fds() - before, 1, 8);
+        }
+    /* read in turn: the first 7 opened stay open, the 8th slot turns over */
+    int nopen = 0, closed = -1;
+    for (int f = 0; f < NF; f++) {
+        int o = is_open(path[f]);
+        if (f < 7) assert_true(o);
+        nopen += o;
+        if (!o) closed = f;
+    }
+    assert_in_range(nopen, 7, 8);
+    assert_true(closed >= 7);
+    /* a new file in a closed one's place is refused when it is opened again */
+    r->episodes[1].agents[0].equity[0].equity = -1;
+    OK(ar_run_h5_write(path[closed], r, &eb));
+    assert_int_equal(ar_equity_src_read(src[closed], 1, "zeta-sma", 0, 1, &rec, &eb), AR_EIO);
+    assert_non_null(strstr(eb.msg, path[closed]));
+    assert_non_null(strstr(eb.msg, "changed"));
+    for (int f = 0; f < NF; f++) ar_equity_src_free(src[f]);
+    assert_int_equal(open_fds(), before);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    for (int f = 0; f < NF; f++) unlink(path[f]);
+    ar_run_free(r);
+}
+
 int main(int argc, char **argv) {
     ar_store_init();
     if (argc == 3 && !strcmp(argv[1], "--fixture")) {
@@ -802,6 +912,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(large_equity_round_trip),
         cmocka_unit_test(streamed_equity),
         cmocka_unit_test(spilled_logs),
+        cmocka_unit_test(many_sources_few_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,6 +112,7 @@ typedef struct ar_run {
     int32_t rescored;    /* 1: answers replayed from a cassette under other execution settings */
     ar_equity_src *eqsrc; /* owned; where agents with equity NULL keep their curves (may be NULL) */
     ar_spill *spill;      /* owned; where spilled logs are until the run file has them (may be NULL) */
+    size_t lean_kept;     /* bytes a lazy read kept in memory against the process's budget (ar_run_free) */
 } ar_run;
 
 void ar_run_free(ar_run *r);         /* NULL: no-op */
@@ -199,8 +200,19 @@ ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb);
 /* The same, but the equity curves stay in the file: agents come back with
  * equity NULL, nequity set and the run's eqsrc open on the file, so a
  * league over it reads them block by block (memory independent of their
- * length). A live file still being written is read whole. */
+ * length). Small curves (64 KiB at most) are read anyway while the
+ * process's budget for them lasts (ar_run_read_memory, ar_run.lean_kept);
+ * eqsrc is NULL when
+ * nothing stayed in the file. A live file still being written is read
+ * whole. However many runs are read, only a share of the descriptor limit
+ * (an eighth, at most 64) holds a file open: past it the file opened last
+ * is closed, and opened again when read. */
 ar_err ar_run_h5_read_lazy(const char *path, ar_run **out, ar_errbuf *eb);
+/* The process's budget for the small tables lazy reads keep in memory
+ * (default AR_READ_MEMORY_DEFAULT; 0: every table stays in its file). It
+ * changes where rows wait, never what is read. */
+#define AR_READ_MEMORY_DEFAULT ((size_t)64 << 20)
+void ar_run_read_memory(size_t bytes);
 /* Lazier still: the record logs (orders, fills, trades, funding,
  * decisions) stay in the file too, their arrays NULL and counts set; read
  * them with ar_run_log_rows. Model call records and answers are read. */

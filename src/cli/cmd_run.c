@@ -59,17 +59,7 @@ static double now_ms(void) {
  * anonymized (a scaled copy of every bar); with sqrt slippage its trailing
  * sums are windowed along. */
 #define MARKET_MEMORY_DEFAULT ((size_t)64 << 20)
-static size_t env_bytes(const char *name, size_t dflt) {
-    const char *v = getenv(name);
-    char *end = NULL;
-    if (v == NULL || *v == '\0') return dflt;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (*end != '\0' || v[0] == '-') {
-        fprintf(stderr, "arena run: %s: expected a number of bytes, got '%s' (using %zu)\n", name, v, dflt);
-        return dflt;
-    }
-    return x > SIZE_MAX ? SIZE_MAX : (size_t)x;
-}
+static size_t env_bytes(const char *name, size_t dflt) { return ar__cli_env_bytes("run", name, dflt); }
 
 static int can_window(const ar_config *cfg) {
     if (cfg->anon_prices) return 0;

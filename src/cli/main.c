@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "arena/err.h"
+#include "arena/run.h"
 #include "arena/store.h"
 #include "cli/cli.h"
 
@@ -46,6 +47,9 @@ int main(int argc, char **argv) {
         return AR_EXIT_OK;
     }
     ar_store_init();
+    /* every command that reads run files lazily (table, report, serve,
+     * merge, run --resume) keeps their small tables within this */
+    ar_run_read_memory(ar__cli_env_bytes(argv[1], "ARENA_READ_MEMORY", AR_READ_MEMORY_DEFAULT));
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "arena: unknown command '%s' (try 'arena --help')\n", argv[1]);

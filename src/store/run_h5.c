@@ -23,11 +23,15 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <hdf5.h>
 #include "arena/run.h"
@@ -246,6 +250,8 @@ void ar_run_agent_cleanup(ar_run_agent *a) {
     a->nllm = a->answers_len = 0;
 }
 
+static atomic_size_t lean_used; /* bytes small tables of lazy reads hold (lean_take) */
+
 void ar_run_free(ar_run *r) {
     if (r == NULL) return;
     for (size_t e = 0; e < r->nepisodes && r->episodes; e++) {
@@ -261,6 +267,7 @@ void ar_run_free(ar_run *r) {
     free(r->manifest_json);
     ar_equity_src_free(r->eqsrc);
     ar_spill_free(r->spill);
+    atomic_fetch_sub(&lean_used, r->lean_kept);
     free(r);
 }
 
@@ -942,7 +949,38 @@ typedef struct {
     size_t nprompts; /* read before the episodes: llm records index them */
     int live_open;   /* @live = 1: a live file not closed (yet): totals come from the records */
     int lazy; /* 1: equity rows stay in the file (ar_run_h5_read_lazy); 2: log rows too (_lean) */
+    size_t kept; /* bytes of small tables a lazy read took into memory (lean_take) */
+    size_t left; /* tables a lazy read left in the file */
+    hid_t mt[T_COUNT], ft[T_COUNT]; /* memory and file types of the tables, made once per read (-1: not yet) */
 } rctx;
+
+static void rctx_types_close(rctx *c) {
+    for (int ti = 0; ti < T_COUNT; ti++) {
+        if (c->mt[ti] >= 0) H5Tclose(c->mt[ti]);
+        if (c->ft[ti] >= 0) H5Tclose(c->ft[ti]);
+        c->mt[ti] = c->ft[ti] = -1;
+    }
+}
+
+/* A lazy read still takes a table into memory when it is small (a short
+ * episode's curve and logs): one read now instead of a dataset opened again
+ * at every later block. All lazy reads in the process share one budget for
+ * these, given back by ar_run_free, so memory stays bounded however many
+ * files are read. Neither changes what is read, only where it waits. */
+#define LEAN_SMALL ((size_t)64 << 10)
+static atomic_size_t lean_budget = AR_READ_MEMORY_DEFAULT;
+
+void ar_run_read_memory(size_t bytes) { atomic_store(&lean_budget, bytes); }
+
+static int lean_take(rctx *c, size_t bytes) {
+    if (bytes > LEAN_SMALL) return 0;
+    if (atomic_fetch_add(&lean_used, bytes) + bytes > atomic_load(&lean_budget)) {
+        atomic_fetch_sub(&lean_used, bytes);
+        return 0;
+    }
+    c->kept += bytes;
+    return 1;
+}
 
 static ar_err rerr(rctx *c, const char *where, const char *what) {
     return ar_errf(c->eb, AR_EFORMAT, "%s: %s: %s", c->path, where, what);
@@ -1063,13 +1101,9 @@ static ar_err get_strn(rctx *c, hid_t obj, const char *where, const char *name, 
 static hid_t open_rows(rctx *c, hid_t loc, const char *where, const char *name, size_t *n, ar_err *e) {
     char at[512];
     snprintf(at, sizeof at, "%s/%s", where, name);
-    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) {
-        *e = rerr(c, at, "missing dataset");
-        return -1;
-    }
-    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT); /* the link is looked up only to say why it failed */
     if (ds < 0) {
-        *e = rerr(c, at, "cannot open dataset");
+        *e = rerr(c, at, H5Lexists(loc, name, H5P_DEFAULT) <= 0 ? "missing dataset" : "cannot open dataset");
         return -1;
     }
     hid_t sp = H5Dget_space(ds);
@@ -1108,7 +1142,13 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
         H5Dclose(ds);
         return rerr(c, at, "not a compound dataset");
     }
-    for (size_t i = 0; i < t->nf; i++)
+    if (c->mt[ti] < 0 && ((c->mt[ti] = ar__mem_type(t)) < 0 || (c->ft[ti] = ar__file_type(t)) < 0)) {
+        H5Tclose(ft);
+        H5Dclose(ds);
+        return ar_errf(c->eb, AR_EIO, "%s: cannot make HDF5 types", c->path);
+    }
+    int ours = H5Tequal(ft, c->ft[ti]) > 0; /* our own writer's type: every field is there */
+    for (size_t i = 0; i < t->nf && !ours; i++)
         if (H5Tget_member_index(ft, t->f[i].name) < 0) {
             H5Tclose(ft);
             H5Dclose(ds);
@@ -1117,9 +1157,11 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
             return rerr(c, at, msg);
         }
     H5Tclose(ft);
-    if ((ti == T_EQUITY ? c->lazy >= 1 : ti < T_LLM && c->lazy >= 2) && !c->live_open) {
+    if ((ti == T_EQUITY ? c->lazy >= 1 : ti < T_LLM && c->lazy >= 2) && !c->live_open && n > 0 &&
+        !lean_take(c, n * t->size)) {
         /* left in the file: read in blocks through ar_run.eqsrc */
         H5Dclose(ds);
+        c->left++;
         *nrows = n;
         return AR_OK;
     }
@@ -1127,12 +1169,11 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
      * byte for byte (arena merge) */
     void *buf = n <= SIZE_MAX / t->size ? ar_alloc_huge(n * t->size) : NULL;
     if (buf) memset(buf, 0, n * t->size);
-    hid_t mt = ar__mem_type(t);
-    herr_t st = (buf && mt >= 0 && n) ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
-    if (mt >= 0) H5Tclose(mt);
+    hid_t mt = c->mt[ti];
+    herr_t st = (buf && n) ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
     H5Dclose(ds);
     if (buf == NULL) return ar_errf(c->eb, AR_ENOMEM, "%s: %s: out of memory (%zu rows)", c->path, at, n);
-    if (mt < 0 || st < 0) {
+    if (st < 0) {
         free(buf);
         return rerr(c, at, "cannot read dataset (field types?)");
     }
@@ -1445,9 +1486,12 @@ static ar_err run_read(const char *path, int lazy, ar_run **out, ar_errbuf *eb) 
         return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
     }
     rctx c = {.path = path, .eb = eb, .lazy = lazy};
+    for (int ti = 0; ti < T_COUNT; ti++) c.mt[ti] = c.ft[ti] = -1;
     ar_err e = read_file(&c, file, r);
+    rctx_types_close(&c);
+    r->lean_kept = c.kept;
     H5Fclose(file);
-    if (!e && lazy && !c.live_open) e = ar_equity_src_open(path, &r->eqsrc, eb);
+    if (!e && c.left > 0) e = ar_equity_src_open(path, &r->eqsrc, eb);
     if (e) {
         ar_run_free(r);
         return e;
@@ -1469,11 +1513,106 @@ typedef struct {
     size_t tailcap;
 } src_slot;
 
+/* A league over thousands of run files keeps one source per file, but only
+ * a share of the process's descriptor limit hold their file open: past it
+ * one is closed (src_ensure_open says which), and opened again (after
+ * checking it is the same file) when it is read next. One mutex guards the
+ * list and the reads (HDF5 serialises its calls anyway). */
 struct ar_equity_src {
     char *path;
-    hid_t file;
+    hid_t file; /* -1 while closed */
     src_slot slot[T_AGENT];
+    dev_t dev; /* the file first opened: a reopen must find the same one */
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    ar_equity_src *newer, *older; /* in the list of open sources */
 };
+
+static pthread_mutex_t src_mu = PTHREAD_MUTEX_INITIALIZER;
+static ar_equity_src *src_newest; /* the file opened last; ->older leads to the others */
+static size_t src_nopen;
+
+/* An eighth of the descriptors (read at each open: cheap next to opening
+ * an HDF5 file), leaving the rest to the run file, spills, sockets and
+ * HDF5's own; at least 2, and at most 64: each open file also holds about
+ * 3 MB of HDF5's (see small_cache), and a league reads its runs mostly one
+ * after another, so more would cost memory without saving reopens. */
+static size_t src_limit(void) {
+    struct rlimit rl;
+    rlim_t soft = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+    return soft == RLIM_INFINITY || soft / 8 > 64 ? 64 : soft / 8 < 2 ? 2 : (size_t)(soft / 8);
+}
+
+static void src_unlink(ar_equity_src *s) {
+    if (s->newer) s->newer->older = s->older; else src_newest = s->older;
+    if (s->older) s->older->newer = s->newer;
+    s->newer = s->older = NULL;
+}
+
+static void src_close_file(ar_equity_src *s) {
+    if (s->file < 0) return;
+    for (int ti = 0; ti < T_AGENT; ti++)
+        if (s->slot[ti].ds >= 0) {
+            H5Dclose(s->slot[ti].ds);
+            s->slot[ti].ds = -1;
+        }
+    H5Fclose(s->file);
+    s->file = -1;
+    src_unlink(s);
+    src_nopen--;
+}
+
+/* A reader going through curves and logs block by block keeps its
+ * datasets open and needs little of HDF5's metadata cache. By default the
+ * cache grows to 2 MiB of entries per open file, about 20 MB of memory
+ * once a run of many short episodes has been read through (each chunk
+ * index node is far larger in memory than on disk); held to 256 KiB it
+ * stays near 3 MB, no slower. A file whose cache cannot be set keeps the
+ * default (it only costs memory). */
+static void small_cache(hid_t f) {
+    H5AC_cache_config_t cc;
+    memset(&cc, 0, sizeof cc);
+    cc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Fget_mdc_config(f, &cc) < 0) return;
+    cc.set_initial_size = 1;
+    cc.initial_size = (size_t)256 << 10;
+    cc.min_size = (size_t)64 << 10;
+    cc.max_size = (size_t)256 << 10;
+    H5Fset_mdc_config(f, &cc);
+}
+
+/* s's file open; src_mu held. The list is in the order files were opened.
+ * At the limit the file opened last is closed: a league reads its runs in
+ * turn, agent after agent, and under that cycle closing the least recently
+ * read (or the most recently read) would soon close every file just before
+ * it is read again, where this keeps the first limit - 1 open for good. */
+static ar_err src_ensure_open(ar_equity_src *s, ar_errbuf *eb) {
+    if (s->file >= 0) return AR_OK;
+    while (src_nopen >= src_limit() && src_newest) src_close_file(src_newest);
+    struct stat st;
+    if (stat(s->path, &st) != 0) return ar_errf(eb, AR_EIO, "%s: %s", s->path, strerror(errno));
+    if (s->ino != 0 || s->dev != 0) {
+        if (st.st_dev != s->dev || st.st_ino != s->ino || st.st_size != s->size ||
+            st.st_mtim.tv_sec != s->mtime.tv_sec || st.st_mtim.tv_nsec != s->mtime.tv_nsec)
+            return ar_errf(eb, AR_EIO, "%s: the file changed while it was being read", s->path);
+    }
+    hid_t f = -1;
+    ar_err e = ar__run_open_read(s->path, &f, NULL, eb);
+    if (e) return e;
+    small_cache(f);
+    s->file = f;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    s->size = st.st_size;
+    s->mtime = st.st_mtim;
+    s->older = src_newest;
+    s->newer = NULL;
+    if (src_newest) src_newest->newer = s;
+    src_newest = s;
+    src_nopen++;
+    return AR_OK;
+}
 
 ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb) {
     *out = NULL;
@@ -1484,10 +1623,15 @@ ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb) 
     }
     s->file = -1;
     for (int ti = 0; ti < T_AGENT; ti++) s->slot[ti].ds = s->slot[ti].mt = s->slot[ti].ft = -1;
-    ar_err e = ar__run_open_read(path, &s->file, NULL, eb);
+    ar_err e = AR_OK;
     for (int ti = 0; ti < T_AGENT && !e; ti++)
         if ((s->slot[ti].mt = ar__mem_type(&tables[ti])) < 0 || (s->slot[ti].ft = ar__file_type(&tables[ti])) < 0)
             e = ar_errf(eb, AR_EIO, "%s: cannot make HDF5 types", path);
+    if (!e) {
+        pthread_mutex_lock(&src_mu);
+        e = src_ensure_open(s, eb);
+        pthread_mutex_unlock(&src_mu);
+    }
     if (e) {
         ar_equity_src_free(s);
         return e;
@@ -1496,9 +1640,21 @@ ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb) 
     return AR_OK;
 }
 
+static ar_err src_read_open(ar_equity_src *s, int ti, size_t ep, const char *agent, size_t off, size_t n,
+                            void *out, ar_errbuf *eb);
+
 /* Rows [off, off + n) of table ti of agent `agent` in episode ep. */
 static ar_err src_read(ar_equity_src *s, int ti, size_t ep, const char *agent, size_t off, size_t n, void *out,
                        ar_errbuf *eb) {
+    pthread_mutex_lock(&src_mu);
+    ar_err e = src_ensure_open(s, eb);
+    if (!e) e = src_read_open(s, ti, ep, agent, off, n, out, eb);
+    pthread_mutex_unlock(&src_mu);
+    return e;
+}
+
+static ar_err src_read_open(ar_equity_src *s, int ti, size_t ep, const char *agent, size_t off, size_t n,
+                            void *out, ar_errbuf *eb) {
     const table *t = &tables[ti];
     src_slot *sl = &s->slot[ti];
     char p[160];
@@ -1574,14 +1730,15 @@ ar_err ar_equity_src_read_log(ar_equity_src *s, ar_log log, size_t ep, const cha
 
 void ar_equity_src_free(ar_equity_src *s) {
     if (s == NULL) return;
+    pthread_mutex_lock(&src_mu);
+    src_close_file(s);
+    pthread_mutex_unlock(&src_mu);
     for (int ti = 0; ti < T_AGENT; ti++) {
         src_slot *sl = &s->slot[ti];
-        if (sl->ds >= 0) H5Dclose(sl->ds);
         if (sl->mt >= 0) H5Tclose(sl->mt);
         if (sl->ft >= 0) H5Tclose(sl->ft);
         free(sl->tail);
     }
-    if (s->file >= 0) H5Fclose(s->file);
     free(s->path);
     free(s);
 }
