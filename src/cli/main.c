@@ -1,4 +1,6 @@
 /* src/cli/main.c - the arena command: dispatch to subcommands. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "arena/err.h"
@@ -46,12 +48,28 @@ int main(int argc, char **argv) {
         printf("arena %s\n", ARENA_VERSION);
         return AR_EXIT_OK;
     }
+    /* Past a file size limit (ulimit -f) a write fails with EFBIG, as on a
+     * full disk, and the command says so and removes its temporary file;
+     * the signal's default would kill it and leave the temporary behind. */
+    signal(SIGXFSZ, SIG_IGN);
     ar_store_init();
     /* every command that reads run files lazily (table, report, serve,
      * merge, run --resume) keeps their small tables within this */
     ar_run_read_memory(ar__cli_env_bytes(argv[1], "ARENA_READ_MEMORY", AR_READ_MEMORY_DEFAULT));
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], cmds[i].name)) {
+            int rc = cmds[i].fn(argc - 1, argv + 1);
+            /* A table printed to a full disk (or a closed pipe's file) must
+             * not end as a short file and exit 0. */
+            int bad = ferror(stdout), fl = fflush(stdout);
+            if (rc == 0 && (fl != 0 || bad)) { /* a failed command has said why */
+                /* errno says why only when the flush itself failed */
+                fprintf(stderr, "arena %s: cannot write the output%s%s\n", argv[1], fl ? ": " : "",
+                        fl ? strerror(errno) : "");
+                return AR_EXIT_FAIL;
+            }
+            return rc;
+        }
     fprintf(stderr, "arena: unknown command '%s' (try 'arena --help')\n", argv[1]);
     return AR_EXIT_USAGE;
 }

@@ -427,6 +427,7 @@ static int exec_start(ar_ext_agent *a, char *err, size_t nerr) {
         sigaddset(&dfl, SIGTERM);
         sigaddset(&dfl, SIGHUP);
         sigaddset(&dfl, SIGQUIT);
+        sigaddset(&dfl, SIGXFSZ); /* arena ignores it (main.c); the agent gets the default */
         rc = posix_spawn_file_actions_init(&fa);
         if (rc == 0) {
             rc = posix_spawnattr_init(&at);

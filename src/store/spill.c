@@ -31,6 +31,7 @@
 struct ar_spill {
     int fd;
     char dir[PATH_MAX];
+    char near[PATH_MAX]; /* the run file it serves, for messages */
     pthread_mutex_t mu;
     uint64_t end; /* bytes reserved so far */
 };
@@ -52,6 +53,7 @@ ar_err ar_spill_open(const char *near, ar_spill **out, ar_errbuf *eb) {
     ar_spill *s = calloc(1, sizeof *s);
     if (s == NULL) return ar_errf(eb, AR_ENOMEM, "spill: out of memory");
     dir_of(near ? near : ".", s->dir, sizeof s->dir);
+    snprintf(s->near, sizeof s->near, "%s", near ? near : ".");
     s->fd = -1;
 #ifdef O_TMPFILE
     s->fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -120,7 +122,7 @@ ar_err ar_spill_append(ar_spill *s, ar_log_segs *segs, const void *recs, size_t 
     s->end += bytes;
     pthread_mutex_unlock(&s->mu);
     if (io_all(s->fd, 1, (char *)(uintptr_t)recs, bytes, off) != 0)
-        return ar_errf(eb, AR_EIO, "%s: writing the run's logs to a temporary file: %s", s->dir,
+        return ar_errf(eb, AR_EIO, "%s: writing the run's logs to a temporary file in %s: %s", s->near, s->dir,
                        errno ? strerror(errno) : "no space written");
     segs->spill = s;
     /* merged into the last segment when it ends where this one starts */
@@ -145,8 +147,8 @@ ar_err ar_spill_read(const ar_log_segs *segs, size_t off, size_t n, size_t size,
         }
         size_t from = off - base, take = g->rows - from < n ? g->rows - from : n;
         if (io_all(s->fd, 0, dst, take * size, g->off + (uint64_t)from * size) != 0)
-            return ar_errf(eb, AR_EIO, "%s: reading the run's logs back from a temporary file: %s", s->dir,
-                           errno ? strerror(errno) : "short file");
+            return ar_errf(eb, AR_EIO, "%s: reading the run's logs back from a temporary file in %s: %s", s->near,
+                           s->dir, errno ? strerror(errno) : "short file");
         dst += take * size;
         off += take;
         n -= take;
