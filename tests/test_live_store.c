@@ -1,8 +1,8 @@
 /* tests/test_live_store.c - live run files (HDF5 SWMR): append and read
  * back, a writer killed with SIGKILL mid-run whose file ar_run_h5_read opens
  * at once with every flushed record, resuming (state read and reopen for
- * appending) after the crash, and a clean close that reads like a finished
- * run.
+ * appending) after the crash, a disk that fills up mid-run (every flushed
+ * round kept, resumed), and a clean close that reads like a finished run.
  *
  * `test_live_store --writer PATH MS SECONDS` only writes a live file,
  * appending an equity sample per agent every MS milliseconds and flushing,
@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 #include "arena/live_store.h"
@@ -232,6 +234,86 @@ static void crash_and_resume(void **state) {
     ar_live_state_free(s);
 }
 
+/* One round without assertions: the first error of an append or the flush. */
+static ar_err try_round(ar_live_writer *w, int k, ar_errbuf *eb) {
+    ar_tick_rec t = tick(k);
+    ar_err e = ar_live_append_ticks(w, &t, 1, eb);
+    for (int i = 0; i < NA && !e; i++) {
+        ar_equity_rec q = eq(i, k);
+        ar_fill_rec f = fill(i, k);
+        ar_decision_rec d = {q.t, 1, 0, 0, 0, q.equity};
+        ar_position pos[NSYM] = {{.qty = 0.01 * k, .entry = 50000, .margin = 100, .leverage = 5, .tp = NAN,
+                                  .sl = NAN, .liq = 40000, .t_open = T0},
+                                 {.qty = 0, .tp = NAN, .sl = NAN, .liq = NAN}};
+        if (!(e = ar_live_append_equity(w, i, &q, 1, eb)) && !(e = ar_live_append_fills(w, i, &f, 1, eb)) &&
+            !(e = ar_live_append_decisions(w, i, &d, 1, eb)))
+            e = ar_live_set_state(w, i, q.t, q.cash, q.equity, 0.25 * (k + 1), 0, pos, eb);
+    }
+    return e ? e : ar_live_writer_flush(w, eb);
+}
+
+/* The disk fills up (a file size limit: writes fail with EFBIG) while a
+ * live file is being written. The writer reports an error instead of
+ * crashing; every round flushed before it is still in the file, which
+ * reads, resumes once there is room again, and closes with every round. */
+static void disk_full_keeps_flushed(void **state) {
+    (void)state;
+    char p[300];
+    path_of(p, sizeof p, "full.h5");
+    enum { BEFORE = 5 };
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ar_errbuf eb = {{0}};
+        ar_run *h = header();
+        ar_live_writer *w = ar_live_writer_create(p, h, &eb);
+        if (w == NULL) _exit(3);
+        for (int k = 0; k < BEFORE; k++)
+            if (try_round(w, k, &eb)) _exit(4);
+        struct stat st;
+        if (stat(p, &st) != 0) _exit(5);
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {(rlim_t)st.st_size, (rlim_t)st.st_size};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(6);
+        int k = BEFORE;
+        for (; k < 5000; k++)
+            if (try_round(w, k, &eb)) break;
+        if (k == 5000) _exit(7); /* the limit never bit */
+        if (strstr(eb.msg, p) == NULL) _exit(8); /* the error names the file */
+        ar_live_writer_close(w, &eb); /* fails too: the file stays a crashed live file */
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st)) print_error("writer ended by signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+
+    ar_errbuf eb = {{0}};
+    ar_run *r = NULL;
+    if (ar_run_h5_read(p, &r, &eb) != AR_OK) print_error("%s\n", eb.msg);
+    assert_non_null(r);
+    check_rounds(r, 0, BEFORE); /* every round flushed before the disk filled */
+    ar_run_free(r);
+
+    ar_live_state *s = NULL;
+    assert_int_equal(ar_live_state_read(p, &s, &eb), AR_OK);
+    size_t nf = s->agents[0].nfills;
+    assert_true(nf >= BEFORE);
+    ar_live_state_free(s);
+    ar_live_writer *w = ar_live_writer_open_append(p, &eb);
+    if (w == NULL) print_error("%s\n", eb.msg);
+    assert_non_null(w);
+    /* rounds flushed before the limit bit the file's growth are there too */
+    for (int k = (int)nf; k < (int)nf + 5; k++) round_(w, k, 1);
+    assert_int_equal(ar_live_writer_close(w, &eb), AR_OK);
+    assert_int_equal(ar_run_h5_read(p, &r, &eb), AR_OK);
+    check_rounds(r, 0, (int)nf + 5);
+    assert_int_equal(r->episodes[0].agents[0].nequity, nf + 5);
+    assert_int_equal(r->episodes[0].agents[1].nfills, nf + 5);
+    ar_run_free(r);
+}
+
 static void refuses(void **state) {
     (void)state;
     char p[300];
@@ -292,6 +374,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(live_round_trip),
         cmocka_unit_test(crash_and_resume),
         cmocka_unit_test(refuses),
+        cmocka_unit_test(disk_full_keeps_flushed),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

@@ -383,6 +383,13 @@ ar_live_writer *ar_live_writer_open_append(const char *path, ar_errbuf *eb) {
         ar_errf(eb, AR_EINVAL, "live run file: no path");
         return NULL;
     }
+    /* A writer that stopped on a failed write (disk full) may leave the
+     * file shorter than its superblock says; what it flushed before is
+     * intact, and the rest is what readers see as zeros: extend it so. */
+    if (ar__h5_pad_truncated(path) < 0) {
+        ar_errf(eb, AR_EIO, "%s: cut short by a failed write, and cannot be extended: %s", path, strerror(errno));
+        return NULL;
+    }
     hid_t fapl = live_fapl();
     if (fapl < 0) {
         ar_errf(eb, AR_EIO, "%s: cannot set up HDF5", path);
@@ -639,7 +646,9 @@ ar_err ar_live_writer_flush(ar_live_writer *w, ar_errbuf *eb) {
         if (e) return e;
         a->pending = 0;
     }
-    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) return ar_errf(eb, AR_EIO, "%s: cannot flush", w->path);
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0)
+        return ar_errf(eb, AR_EIO, "%s: cannot flush (disk full?); what was flushed before is kept, and "
+                       "resuming continues it once there is room", w->path);
     return AR_OK;
 }
 

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1438,6 +1439,38 @@ static ar_err read_file(rctx *c, hid_t file, ar_run *r) {
     return e;
 }
 
+/* A file cut short by a failed write (truncated.c), opened from a copy in
+ * memory padded with zeros to the length its superblock says: the file on
+ * disk is not touched. HDF5's core driver without a backing store; the
+ * status flags a crashed live writer left are cleared in the copy only
+ * (the property h5clear -s uses). Files of up to 2 GiB. */
+static hid_t open_padded(const char *path, uint64_t stored, uint64_t size) {
+    if (stored > (UINT64_C(2) << 30) || stored > SIZE_MAX) return -1; /* larger: extend it (truncate -s) */
+    unsigned char *buf = calloc(1, (size_t)stored);
+    int fd = buf ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    size_t got = 0;
+    while (fd >= 0 && got < size) {
+        ssize_t n = pread(fd, buf + got, (size_t)size - got, (off_t)got);
+        if (n <= 0 && !(n < 0 && errno == EINTR)) break;
+        if (n > 0) got += (size_t)n;
+    }
+    if (fd >= 0) close(fd);
+    hid_t file = -1, fapl = got == size ? H5Pcreate(H5P_FILE_ACCESS) : -1;
+    hbool_t clear = 1;
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) >= 0 &&
+        H5Pset_file_image(fapl, buf, (size_t)stored) >= 0 && H5Pexist(fapl, "clear_status_flags") > 0 &&
+        H5Pset(fapl, "clear_status_flags", &clear) >= 0)
+    {
+        /* the core driver refuses a name that exists on disk for an image */
+        char name[PATH_MAX + 32];
+        snprintf(name, sizeof name, "%s.arena-padded-copy", path);
+        file = H5Fopen(name, H5F_ACC_RDWR, fapl); /* writes would go to the copy; none are made */
+    }
+    if (fapl >= 0) H5Pclose(fapl);
+    free(buf);
+    return file;
+}
+
 ar_err ar__run_open_read(const char *path, hid_t *out, int *swmr, ar_errbuf *eb) {
     *out = -1;
     if (swmr) *swmr = 0;
@@ -1457,6 +1490,13 @@ ar_err ar__run_open_read(const char *path, hid_t *out, int *swmr, ar_errbuf *eb)
         if (file >= 0 && swmr) *swmr = 1;
     }
     H5Pclose(fapl);
+    uint64_t stored = 0, size = 0;
+    if (file < 0 && ar__h5_stored_eof(path, &stored, &size) == 0 && size < stored) {
+        file = open_padded(path, stored, size);
+        if (file < 0)
+            return ar_errf(eb, AR_EIO, "%s: cut short by a failed write (%llu of %llu bytes) and unreadable", path,
+                           (unsigned long long)size, (unsigned long long)stored);
+    }
     if (file < 0) return ar_errf(eb, AR_EIO, "%s: cannot open HDF5 file", path);
     *out = file;
     return AR_OK;

@@ -11,6 +11,7 @@
 #define ARENA_STORE_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <hdf5.h>
 #include "arena/run.h"
 
@@ -53,5 +54,13 @@ ar_err ar__run_write_layout(hid_t file, const char *path, const ar_run *r, size_
  * read. *swmr (may be NULL) says which worked. AR_EFORMAT when not HDF5,
  * AR_EIO when neither open works; *file is -1 on failure. */
 ar_err ar__run_open_read(const char *path, hid_t *file, int *swmr, ar_errbuf *eb);
+
+/* A file shorter than its superblock's end-of-file address (a write that
+ * failed at the end: truncated.c). stored_eof: that address and the file's
+ * size, 0 on success, -1 when it is no HDF5 file of ours. pad_truncated:
+ * extend such a file with zeros to that address; 1 if it did, 0 if there
+ * was nothing to do, -1 (errno set) when it could not. */
+int ar__h5_stored_eof(const char *path, uint64_t *stored, uint64_t *size);
+int ar__h5_pad_truncated(const char *path);
 
 #endif
