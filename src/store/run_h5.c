@@ -1443,9 +1443,12 @@ static ar_err read_file(rctx *c, hid_t file, ar_run *r) {
  * memory padded with zeros to the length its superblock says: the file on
  * disk is not touched. HDF5's core driver without a backing store; the
  * status flags a crashed live writer left are cleared in the copy only
- * (the property h5clear -s uses). Files of up to 2 GiB. */
+ * (the property h5clear -s uses). Files of up to 2 GiB missing at most
+ * 256 MiB. */
 static hid_t open_padded(const char *path, uint64_t stored, uint64_t size) {
-    if (stored > (UINT64_C(2) << 30) || stored > SIZE_MAX) return -1; /* larger: extend it (truncate -s) */
+    /* larger: extend the file (truncate -s); a file claiming far more than
+     * it holds is not one a failed flush left */
+    if (stored > (UINT64_C(2) << 30) || stored > SIZE_MAX || stored - size > (UINT64_C(256) << 20)) return -1;
     unsigned char *buf = calloc(1, (size_t)stored);
     int fd = buf ? open(path, O_RDONLY | O_CLOEXEC) : -1;
     size_t got = 0;
