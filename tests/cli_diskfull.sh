@@ -76,6 +76,9 @@ half=$((rsize / 2))
 limited "$half" "run" "$work/r.h5" "$arena" run "$work/t.json" -o "$work/r.h5" --quiet
 limited "$half" "run, curves streamed" "$work/r.h5" env ARENA_CURVE_MEMORY=0 "$arena" run "$work/t.json" -o "$work/r.h5" --quiet
 limited "$half" "run, logs spilled" "$work/r.h5" env ARENA_LOG_MEMORY=0 "$arena" run "$work/t.json" -o "$work/r.h5" --quiet --jobs 2
+# curves handed to the writer from worker threads (HDF5's error printing is per thread)
+sed 's/"seed": 3/"seeds": 4/' "$work/t.json" >"$work/t4.json"
+limited "$half" "run, curves streamed from 2 threads" "$work/r4.h5" env ARENA_CURVE_MEMORY=0 "$arena" run "$work/t4.json" -o "$work/r4.h5" --quiet --jobs 2
 limited 16 "run, spill over the limit" "$work/r2.h5" env ARENA_LOG_MEMORY=0 "$arena" run "$work/t.json" -o "$work/r2.h5" --quiet
 "$arena" table "$work/r.h5" >/dev/null || fail "r.h5 unreadable after failed runs"
 

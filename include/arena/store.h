@@ -4,8 +4,8 @@
  * writers create "<path>.tmp-XXXX" and rename over path only when the file is
  * complete, so a failed write never leaves a file that looks finished. Object
  * time tracking is off on every object, so identical content gives identical
- * bytes. Not thread-safe (the HDF5 library is built without thread safety):
- * call from one thread. */
+ * bytes. HDF5 (Debian's build) is thread-safe and serialises its calls;
+ * a writer shared by threads has its own lock (ar_run_writer_equity). */
 #ifndef ARENA_STORE_H
 #define ARENA_STORE_H
 
@@ -37,7 +37,10 @@ ar_err ar_market_h5_count_bars(const char *path, const char *const *names, size_
                                ar_errbuf *eb);
 
 /* Silence HDF5's automatic error stack printing (call once at start-up);
- * errors are reported through ar_errbuf instead. */
+ * errors are reported through ar_errbuf instead. The library is built
+ * thread-safe, which makes that setting per thread: a thread of ours that
+ * may call into the store calls ar_store_thread_init first. */
 void ar_store_init(void);
+void ar_store_thread_init(void);
 
 #endif

@@ -20,6 +20,7 @@
 #include "arena/engine.h"
 #include "arena/ext.h"
 #include "arena/llm.h"
+#include "arena/store.h"
 #include "arena/util.h"
 #include "core/episode_int.h"
 
@@ -1320,6 +1321,7 @@ out:
 
 static void *worker(void *arg) {
     driver *d = arg;
+    ar_store_thread_init(); /* curves, windowed bars: HDF5 errors come back as messages, not stack dumps */
     ar_llm_pool *pool = NULL;
     ar_errbuf peb;
     if (d->use_pool) pool = ar_llm_pool_create(ar_mix64(d->cfg->seed ^ UINT64_C(0x11a)), &peb);

@@ -10,6 +10,10 @@ void ar_store_init(void) {
      * explicitly, so the shutdown has nothing else to do. Must come before
      * any other HDF5 call. */
     H5dont_atexit();
+    ar_store_thread_init();
+}
+
+void ar_store_thread_init(void) {
     /* Errors are reported through ar_errbuf with the file named; HDF5's own
      * stack dump would only add noise on stderr. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
