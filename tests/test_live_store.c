@@ -183,6 +183,14 @@ static void live_round_trip(void **state) {
     ar_run_free(h);
 }
 
+/* A forked child's writer of a new live file at p (exit 3 when it cannot). */
+static ar_live_writer *child_writer(const char *p) {
+    ar_errbuf eb = {{0}};
+    ar_live_writer *w = ar_live_writer_create(p, header(), &eb);
+    if (w == NULL) _exit(3);
+    return w;
+}
+
 /* The child writes 6 flushed rounds, 2 unflushed ones, and kills itself. */
 static void crash_and_resume(void **state) {
     (void)state;
@@ -191,10 +199,7 @@ static void crash_and_resume(void **state) {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        ar_errbuf eb = {{0}};
-        ar_run *h = header();
-        ar_live_writer *w = ar_live_writer_create(p, h, &eb);
-        if (w == NULL) _exit(3);
+        ar_live_writer *w = child_writer(p);
         for (int k = 0; k < 6; k++) round_(w, k, 1);
         round_(w, 6, 0);
         round_(w, 7, 0);
@@ -258,9 +263,7 @@ static void disk_full_keeps_flushed(void **state) {
     assert_true(pid >= 0);
     if (pid == 0) {
         ar_errbuf eb = {{0}};
-        ar_run *h = header();
-        ar_live_writer *w = ar_live_writer_create(p, h, &eb);
-        if (w == NULL) _exit(3);
+        ar_live_writer *w = child_writer(p);
         for (int k = 0; k < BEFORE; k++)
             if (try_round(w, k, &eb)) _exit(4);
         struct stat st;

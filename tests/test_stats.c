@@ -218,6 +218,13 @@ static void trade_stats_cases(void **state) {
     NEAR(one.avg_win, 15.0);
     NEAR(one.avg_loss, -7.5);
     NEAR(one.total_pnl, 15.0);
+    /* and the same bits as the array function, on values whose sums round */
+    const double q[] = {0.1, -0.7, 1e-3, 0.30000000000000004, -2.5, 0, 7.25};
+    ar_trade_acc_init(&acc);
+    for (size_t i = 0; i < 7; i++) ar_trade_acc_add(&acc, q[i]);
+    ar_trade_acc_finish(&acc, &one);
+    ar_trade_stats_compute(q, 7, &ts);
+    assert_memory_equal(&one, &ts, sizeof ts);
 }
 
 static void lo_eta_by_hand(void **state) {

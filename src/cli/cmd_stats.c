@@ -243,5 +243,5 @@ int ar_cmd_stats(int argc, char **argv) {
                 printf("%-*s  %.10g\n", w, f->key, f->value);
         }
     }
-    return fflush(stdout) == 0 ? AR_EXIT_OK : AR_EXIT_FAIL;
+    return AR_EXIT_OK; /* a failed write: main's check of stdout says so */
 }

@@ -563,9 +563,11 @@ typedef struct src_shard {
 } src_shard;
 
 /* What merge() leaves for copying a lean merge's rows: the shards and, per
- * run episode, its shard and place there. Shard files are not kept open
- * (a crashed run can leave thousands of pieces: one descriptor each would
- * run out); `at` is the one open now, through `src_of`. */
+ * run episode, its shard and place there. Shard files are opened one at a
+ * time (`at`, through `src_of`), not left to the readers' shared limit
+ * (ar_equity_src: up to 64 open), so a merge holds one file's HDF5 cache.
+ * Episodes alternate between shards when ranks shared them by cost, and
+ * then a shard is opened again for each of its episodes. */
 typedef struct {
     src_shard *src;
     size_t n;
@@ -712,9 +714,8 @@ static ar_err merge(char *const *paths, size_t n, ar_run **out, merge_src *ms, s
     return AR_OK;
 }
 
-/* Rows of one agent's curve and logs from its shard file: the curve into the
- * run file being written, the logs into the merged run's spill (the
- * writer's finish reads them back). */
+/* Where curve_to_writer puts a curve: agent a of episode k of the run file
+ * being written. */
 typedef struct {
     ar_run_writer *w;
     size_t k, a;

@@ -396,14 +396,10 @@ ar_live_writer *ar_live_writer_open_append(const char *path, ar_errbuf *eb) {
         return NULL;
     }
     /* A crashed writer leaves the superblock marked open for (SWMR)
-     * writing, and HDF5 refuses to open it for writing again; h5clear -s
-     * clears the mark through this file-access property, and so do we. */
+     * writing, and HDF5 refuses to open it for writing again. */
     hid_t fapl_clear = H5Pcopy(fapl);
-    hbool_t clear = 1;
     hid_t file = -1;
-    if (fapl_clear >= 0 && H5Pexist(fapl_clear, "clear_status_flags") > 0 &&
-        H5Pset(fapl_clear, "clear_status_flags", &clear) >= 0)
-        file = H5Fopen(path, H5F_ACC_RDWR, fapl_clear);
+    if (fapl_clear >= 0 && ar__fapl_clear_status(fapl_clear) == 0) file = H5Fopen(path, H5F_ACC_RDWR, fapl_clear);
     if (file < 0) file = H5Fopen(path, H5F_ACC_RDWR, fapl);
     if (fapl_clear >= 0) H5Pclose(fapl_clear);
     H5Pclose(fapl);

@@ -1439,11 +1439,15 @@ static ar_err read_file(rctx *c, hid_t file, ar_run *r) {
     return e;
 }
 
+int ar__fapl_clear_status(hid_t fapl) {
+    hbool_t clear = 1;
+    return H5Pexist(fapl, "clear_status_flags") > 0 && H5Pset(fapl, "clear_status_flags", &clear) >= 0 ? 0 : -1;
+}
+
 /* A file cut short by a failed write (truncated.c), opened from a copy in
  * memory padded with zeros to the length its superblock says: the file on
  * disk is not touched. HDF5's core driver without a backing store; the
- * status flags a crashed live writer left are cleared in the copy only
- * (the property h5clear -s uses). Files of up to 2 GiB missing at most
+ * status flags a crashed live writer left are cleared in the copy only. Files of up to 2 GiB missing at most
  * 256 MiB. */
 static hid_t open_padded(const char *path, uint64_t stored, uint64_t size) {
     /* larger: extend the file (truncate -s); a file claiming far more than
@@ -1459,11 +1463,8 @@ static hid_t open_padded(const char *path, uint64_t stored, uint64_t size) {
     }
     if (fd >= 0) close(fd);
     hid_t file = -1, fapl = got == size ? H5Pcreate(H5P_FILE_ACCESS) : -1;
-    hbool_t clear = 1;
     if (fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) >= 0 &&
-        H5Pset_file_image(fapl, buf, (size_t)stored) >= 0 && H5Pexist(fapl, "clear_status_flags") > 0 &&
-        H5Pset(fapl, "clear_status_flags", &clear) >= 0)
-    {
+        H5Pset_file_image(fapl, buf, (size_t)stored) >= 0 && ar__fapl_clear_status(fapl) == 0) {
         /* the core driver refuses a name that exists on disk for an image */
         char name[PATH_MAX + 32];
         snprintf(name, sizeof name, "%s.arena-padded-copy", path);
@@ -1868,10 +1869,7 @@ ar_err ar_run_equity_rows(const ar_run *r, const ar_run_agent *a, size_t off, si
     }
     if (curve_spilled(a))
         return ar_spill_read(&a->spilled[AR_SPILL_EQUITY], off, n, sizeof *out, out, eb);
-    for (size_t k = 0; r != NULL && r->eqsrc != NULL && k < r->nepisodes; k++) {
-        const ar_run_episode *ep = &r->episodes[k];
-        if (a >= ep->agents && a < ep->agents + ep->nagents)
-            return ar_equity_src_read(r->eqsrc, k, a->name, off, n, out, eb);
-    }
+    size_t k = episode_of(r, a);
+    if (k != SIZE_MAX && r->eqsrc != NULL) return ar_equity_src_read(r->eqsrc, k, a->name, off, n, out, eb);
     return ar_errf(eb, AR_EINVAL, "%s: equity curve not loaded", a->name);
 }

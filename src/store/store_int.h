@@ -60,6 +60,10 @@ ar_err ar__run_open_read(const char *path, hid_t *file, int *swmr, ar_errbuf *eb
  * size, 0 on success, -1 when it is no HDF5 file of ours. pad_truncated:
  * extend such a file with zeros to that address; 1 if it did, 0 if there
  * was nothing to do, -1 (errno set) when it could not. */
+/* Have opens through fapl clear the "open for writing" mark a crashed
+ * writer leaves in the superblock (the private property h5clear -s uses).
+ * 0 when set, -1 when this HDF5 has no such property. */
+int ar__fapl_clear_status(hid_t fapl);
 int ar__h5_stored_eof(const char *path, uint64_t *stored, uint64_t *size);
 int ar__h5_pad_truncated(const char *path);
 
