@@ -36,50 +36,64 @@ ar_err ar_metrics_compute(const double *equity, size_t npoints, double ppy, ar_m
  * Identical arithmetic, so identical results. */
 ar_err ar_metrics_compute_stride(const double *first, size_t stride, size_t npoints, double ppy, ar_metrics *out);
 
-/* The same metrics over a curve that arrives in pieces (read from a file
- * block by block): pass1 over every point in order, in consecutive pieces
- * of any size; then pass2 over the same points in order (pieces may differ);
- * then finish. The operations are those of ar_metrics_compute_stride in the
- * same order (it is built on these), so the results are identical bit for
- * bit. first/last/n say what pass 1 saw. */
-typedef struct ar_metrics_acc {
-    size_t n;                 /* points seen by pass 1 */
-    double first, last;       /* first and last point (pass 1) */
-    int bad;                  /* pass 1 saw a point not finite or <= 0 */
-    double sum, pos_sum, neg_sum, down2, peak, mdd, prev;
-    size_t n_pos, n_nonzero, peak_idx, trough, trough_peak, run, longest;
-    double mu, ss, prev2;     /* pass 2 */
-    size_t n2;
-} ar_metrics_acc;
-void ar_metrics_acc_init(ar_metrics_acc *a);
-void ar_metrics_acc_pass1(ar_metrics_acc *a, const double *first, size_t stride, size_t n);
-void ar_metrics_acc_pass2(ar_metrics_acc *a, const double *first, size_t stride, size_t n);
-ar_err ar_metrics_acc_finish(const ar_metrics_acc *a, double ppy, ar_metrics *out);
-
-/* Two-pass moments of a return series that arrives in pieces: add1 over
- * every piece in order (sum), mid (mean), add2 over the same values in
- * order (squared, cubed and fourth-power deviations). The _m functions
- * equal their array versions (which are built on these) bit for bit. */
+/* One-pass moments of a series that arrives in pieces of any size: values
+ * are buffered into fixed pieces of AR_MOMENTS_PIECE (counted from the
+ * first value), each piece's mean and central sums come from two passes
+ * over the piece in cache, and pieces are merged into the running totals
+ * with the exact pairwise update (Chan et al. for the mean and variance,
+ * Pebay 2008 for the third and fourth moments). So the series is read
+ * once and the results do not depend on how the caller cut it (the same
+ * bits for any cuts). The mean is the plain sum over n. Accuracy is that
+ * of a two-pass computation or better (docs/STATS.md). n counts every
+ * value added; the other fields are internal, read through the functions
+ * below. */
+#define AR_MOMENTS_PIECE 512
 typedef struct ar_moments {
-    size_t n, n2;
-    double sum, mu, ss, m3, m4;
+    size_t n;                      /* values added */
+    size_t nm;                     /* of which merged into the totals */
+    double sum;                    /* plain sum of the merged values, in order */
+    double k;                      /* shift: the first value */
+    double mu, ss, m3, m4;         /* the merged values' mean less k, sums of (r - mean)^2, ^3, ^4 */
+    size_t np;                     /* values waiting in piece */
+    double piece[AR_MOMENTS_PIECE];
 } ar_moments;
 void ar_moments_init(ar_moments *m);
-void ar_moments_add1(ar_moments *m, const double *r, size_t n);
-void ar_moments_mid(ar_moments *m);
-void ar_moments_add2(ar_moments *m, const double *r, size_t n);
+void ar_moments_add(ar_moments *m, const double *r, size_t n);
+/* dst becomes the moments of dst's values and src's together. */
+void ar_moments_merge(ar_moments *dst, const ar_moments *src);
+double ar_moments_mean(const ar_moments *m);
+/* Sum of squared deviations from the mean (n - 1 times the ddof=1 variance). */
+double ar_moments_ss(const ar_moments *m);
 double ar_sharpe_pp_m(const ar_moments *m);
 double ar_psr_m(const ar_moments *m, double sr_star, double *z);
 double ar_dsr_m(const ar_moments *m, double n_trials, double var_trials, double *sr0, double *z);
-/* Two paired series (Memmel-JK): moments of each and the cross sum. */
+/* Two paired series (Memmel-JK): moments of each and the cross sum, the
+ * pieces of both in step. */
 typedef struct ar_comoments {
     ar_moments a, b;
-    double sxy;
+    double sxy; /* cross sum of the merged pairs */
 } ar_comoments;
 void ar_comoments_init(ar_comoments *c);
-void ar_comoments_add1(ar_comoments *c, const double *r1, const double *r2, size_t n);
-void ar_comoments_mid(ar_comoments *c);
-void ar_comoments_add2(ar_comoments *c, const double *r1, const double *r2, size_t n);
+void ar_comoments_add(ar_comoments *c, const double *r1, const double *r2, size_t n);
+
+/* The same metrics over a curve that arrives in pieces (read from a file
+ * block by block): add every point in order, in consecutive pieces of any
+ * size, then finish. Returns go into an ar_moments (above), so the
+ * results are the same bits whatever the pieces, and ar_metrics_compute
+ * is built on this. `mo` holds the curve's returns (while no bad point
+ * was seen): a caller may merge it into moments over several curves.
+ * first/last/n say what was seen. */
+typedef struct ar_metrics_acc {
+    size_t n;                 /* points seen */
+    double first, last;       /* first and last point */
+    int bad;                  /* a point not finite or <= 0 was seen */
+    double pos_sum, neg_sum, down2, peak, mdd, prev;
+    size_t n_pos, n_nonzero, peak_idx, trough, trough_peak, run, longest;
+    ar_moments mo;            /* the returns */
+} ar_metrics_acc;
+void ar_metrics_acc_init(ar_metrics_acc *a);
+void ar_metrics_acc_add(ar_metrics_acc *a, const double *first, size_t stride, size_t n);
+ar_err ar_metrics_acc_finish(const ar_metrics_acc *a, double ppy, ar_metrics *out);
 
 typedef struct ar_trade_stats {
     size_t n_trades;

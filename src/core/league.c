@@ -144,7 +144,6 @@ static const void *log_at(logcur *c, size_t k) {
 
 /* ---- computing ---------------------------------------------------------- */
 
-#define RET_PIECE 1024 /* returns handed to a moments pass at a time */
 
 /* Row fields that are means over episodes, by offset, so accumulating and
  * dividing is one loop rather than thirteen copies. */
@@ -160,13 +159,26 @@ static const size_t mean_off[] = {
 };
 #define NMEAN (sizeof mean_off / sizeof mean_off[0])
 
+/* What an agent's fills and round trips say of how it trades (below). */
+typedef struct {
+    double lev_sum, lev_w;
+    double t_long, t_short, t_flat;
+    size_t nsamp;
+    double hold_sum;
+    size_t nhold;
+    double brier_sum;
+    size_t nbrier;
+    size_t exit_plan, exit_n;
+} behav;
+
 typedef struct {
     ar_league_row row;
     double sum[NMEAN];
     size_t cnt[NMEAN];
     ar_trade_acc pnl; /* pooled round-trip PnL, in episode order */
     double expo_sum;
-    ar_moments mom; /* the agent's per-period returns over its episodes: pass 1 in add_episode, pass 2 in league_stats */
+    ar_moments mom; /* the agent's per-period returns over its episodes */
+    behav bv;
     size_t expo_n;
     double cost_sum, lat_sum;
     size_t lat_n;
@@ -181,6 +193,291 @@ static void add_mean(acc *a, size_t i, double v) {
     a->cnt[i]++;
 }
 
+/* -- behaviour -- */
+
+
+/* "BTC-PERP", "btcusdt", "BTC/USD" -> "BTC": upper-case letters and digits,
+ * then one PERP suffix and one quote-currency suffix removed, as the answer
+ * parser accepts these spellings of a coin (docs/LLM.md). */
+static void coin_norm(const char *s, size_t n, char *out, size_t cap) {
+    size_t k = 0;
+    for (size_t i = 0; i < n && s[i] && k + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 'a' && ch <= 'z') out[k++] = (char)(ch - 'a' + 'A');
+        else if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) out[k++] = (char)ch;
+    }
+    out[k] = '\0';
+    static const char *const suf[] = {"PERP", "USDT", "USDC", "USD"};
+    for (size_t j = 0; j < 4; j++) {
+        size_t l = strlen(suf[j]);
+        if (k > l && !strcmp(out + k - l, suf[j])) {
+            k -= l;
+            out[k] = '\0';
+            if (j == 0) continue; /* after PERP, a quote suffix may follow */
+            break;
+        }
+    }
+}
+
+static int32_t coin_sym(const ar_run *r, const char *coin, size_t n) {
+    char a[AR_SYM_MAX + 64], b[AR_SYM_MAX + 64];
+    coin_norm(coin, n, a, sizeof a);
+    if (!*a) return -1;
+    for (size_t s = 0; s < r->nsym; s++) {
+        coin_norm(r->symbols[s], AR_SYM_MAX, b, sizeof b);
+        if (!strcmp(a, b)) return (int32_t)s;
+    }
+    return -1;
+}
+
+static int is_entry(const json_t *sig, double *side) {
+    if (!json_is_string(sig)) return 0;
+    char buf[32];
+    const char *s = json_string_value(sig);
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    size_t n = 0;
+    for (; s[n] && n + 1 < sizeof buf; n++) buf[n] = (char)((s[n] >= 'A' && s[n] <= 'Z') ? s[n] - 'A' + 'a' : s[n]);
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
+    buf[n] = '\0';
+    if (!strcmp(buf, "buy_to_enter")) return *side = 1, 1;
+    if (!strcmp(buf, "sell_to_enter")) return *side = -1, 1;
+    return 0;
+}
+
+/* A JSON number, or a numeric string as the answer parser accepts. */
+static double num_of(const json_t *v) {
+    if (json_is_number(v)) return json_number_value(v);
+    if (!json_is_string(v)) return NAN;
+    const char *s = json_string_value(v);
+    char *end;
+    double x = strtod(s, &end);
+    while (*end == ' ') end++;
+    return end != s && *end == '\0' && isfinite(x) ? x : NAN;
+}
+
+/* Brier terms of the entries with a stated confidence in one episode. An
+ * entry at decision t on symbol s is matched to the first fill of s at or
+ * after t from an order decided at t (any fill when the order is not in
+ * the log), and then to the round trip that fill opened on the entry's
+ * side; entries that opened nothing (rejected, added to a position) are
+ * not scored. */
+static ar_err brier_episode(const ar_run *r, const ar_run_agent *ag, ar_errbuf *eb, behav *b) {
+    logcur fc, oc, tc;
+    log_open(&fc, r, ag, AR_LOG_FILLS, eb);
+    log_open(&oc, r, ag, AR_LOG_ORDERS, eb);
+    log_open(&tc, r, ag, AR_LOG_TRADES, eb);
+    for (size_t k = 0; k < ag->nllm; k++) {
+        const ar_llm_rec *c = &ag->llm[k];
+        if (c->actions_len <= 0 || c->actions_off < 0 || ag->answers == NULL ||
+            (uint64_t)c->actions_off + (uint64_t)c->actions_len > ag->answers_len)
+            continue;
+        json_error_t je;
+        json_t *list = json_loadb(ag->answers + c->actions_off, (size_t)c->actions_len, 0, &je);
+        if (list == NULL) continue; /* not ours to judge: the record is what it is */
+        size_t ai;
+        json_t *a;
+        json_array_foreach(list, ai, a) {
+            double side, conf = num_of(json_object_get(a, "confidence"));
+            const json_t *coin = json_object_get(a, "coin");
+            if (!json_is_object(a) || !is_entry(json_object_get(a, "signal"), &side) || !(conf >= 0 && conf <= 1) ||
+                !json_is_string(coin))
+                continue;
+            int32_t s = coin_sym(r, json_string_value(coin), json_string_length(coin));
+            if (s < 0) continue;
+            const ar_fill_rec *f = NULL;
+            ar_fill_rec fx;
+            for (size_t j = 0; j < ag->nfills && f == NULL; j++) {
+                const ar_fill_rec *x = FILL_AT(&fc, j);
+                if (x->sym != s || x->t < c->t) continue;
+                if (x->order_id >= 0 && (size_t)x->order_id < ag->norders &&
+                    ORDER_AT(&oc, (size_t)x->order_id)->t_decision != c->t)
+                    continue;
+                if (x->order_id < 0) continue; /* TP / SL / liquidation: opens nothing */
+                fx = *x;
+                f = &fx;
+            }
+            if (f == NULL) continue;
+            for (size_t j = 0; j < ag->ntrades; j++) {
+                const ar_trade_rec *tr = TRADE_AT(&tc, j);
+                if (tr->sym == s && tr->t_open == f->t && tr->side == (int32_t)side) {
+                    double win = tr->pnl > 0 ? 1.0 : 0.0;
+                    b->brier_sum += (conf - win) * (conf - win);
+                    b->nbrier++;
+                    break;
+                }
+            }
+        }
+        json_decref(list);
+    }
+    log_close(&fc);
+    log_close(&oc);
+    log_close(&tc);
+    return fc.err ? fc.err : oc.err ? oc.err : tc.err;
+}
+
+typedef struct {
+    int32_t sym;
+    int64_t t;
+    int32_t kind;
+    int used;
+} closing;
+
+/* Closings waiting for their round trips, and the trades read so far.
+ * Closings are in time order and so, as the account logs them, are the
+ * trades: a closing earlier than a trade's close can match no later trade,
+ * so the scan starts past those (linear, not quadratic, in the number of
+ * trades). A trade out of order restarts it. */
+typedef struct {
+    closing *v;
+    size_t n, cap, first;
+    size_t k;           /* trades matched so far */
+    int64_t prev_close;
+    logcur tc;
+} matcher;
+
+/* Room for one more closing: used ones go first (nothing matches them
+ * again, and the scan skips them anyway), so the list holds the closings
+ * still waiting, not every closing of the episode. */
+static int matcher_room(matcher *m) {
+    if (m->n < m->cap) return 0;
+    size_t w = 0, nf = 0;
+    for (size_t j = 0; j < m->n; j++) {
+        if (j == m->first) nf = w;
+        if (!m->v[j].used) m->v[w++] = m->v[j];
+    }
+    m->first = m->first >= m->n ? w : nf;
+    m->n = w;
+    if (m->n < m->cap) return 0;
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    closing *v = realloc(m->v, cap * sizeof *v);
+    if (v == NULL) return -1;
+    m->v = v;
+    m->cap = cap;
+    return 0;
+}
+
+/* Match the trades that closed before `limit` (every closing before it is
+ * in the list by then) to the closings at their close. */
+static void match_trades(matcher *m, const ar_run_agent *ag, int64_t limit, behav *b) {
+    for (; m->k < ag->ntrades; m->k++) {
+        const ar_trade_rec *tr = TRADE_AT(&m->tc, m->k);
+        if (tr->t_close >= limit && limit != INT64_MAX) break;
+        double d = (double)(tr->t_close - tr->t_open) / (double)AR_NS_PER_MIN;
+        if (tr->t_close >= tr->t_open) {
+            b->hold_sum += d;
+            b->nhold++;
+        }
+        if (tr->t_close < m->prev_close) m->first = 0;
+        m->prev_close = tr->t_close;
+        closing *cl = m->v;
+        while (m->first < m->n && (cl[m->first].used || cl[m->first].t < tr->t_close)) m->first++;
+        for (size_t j = m->first; j < m->n && cl[j].t <= tr->t_close; j++)
+            if (!cl[j].used && cl[j].sym == tr->sym && cl[j].t == tr->t_close) {
+                cl[j].used = 1;
+                b->exit_n++;
+                b->exit_plan += cl[j].kind == AR_FK_TP || cl[j].kind == AR_FK_SL || cl[j].kind == AR_FK_LIQ;
+                break;
+            }
+    }
+}
+
+/* Replay the agent's fills per symbol: leverage of the opening parts, the
+ * side of the book at each equity sample (fills before the sample's time:
+ * an order decided at t fills at t or later, after the mark at t), and the
+ * kind of fill that closed each round trip (matched as the replay goes, so
+ * only closings still waiting are held; fills are in time order as the
+ * account logs them). It steps along with the pass over the curve
+ * (episode_metrics): beh_open, beh_sample for every sample in order, then
+ * beh_close. */
+typedef struct {
+    const ar_run_agent *ag;
+    size_t nsym, f;
+    double *pos; /* position per symbol */
+    int lg, sh;  /* some position long, some short */
+    int64_t next; /* a sample after this needs beh_events */
+    matcher mt;
+    logcur fc, oc;
+    ar_err err;
+} bstep;
+
+static void beh_open(bstep *s, const ar_run *r, const ar_run_agent *ag, scratch *sc) {
+    /* fills name symbols of the run; one that does not is skipped */
+    *s = (bstep){ag, r->nsym, 0, NULL, 0, 0, INT64_MIN, {NULL, 0, 0, 0, 0, INT64_MIN, {0}}, {0}, {0}, AR_OK};
+    s->pos = calloc(s->nsym ? s->nsym : 1, sizeof *s->pos);
+    if (s->pos == NULL) s->err = AR_ENOMEM;
+    log_open(&s->fc, r, ag, AR_LOG_FILLS, &sc->eb);
+    log_open(&s->oc, r, ag, AR_LOG_ORDERS, &sc->eb);
+    log_open(&s->mt.tc, r, ag, AR_LOG_TRADES, &sc->eb);
+}
+
+/* The fills before ts (every one left when last), and the trades that
+ * closed before it; then when the next of either comes. */
+static void beh_events(bstep *s, int64_t ts, int last, behav *b) {
+    const ar_run_agent *ag = s->ag;
+    double *pos = s->pos;
+    for (; s->f < ag->nfills && (FILL_AT(&s->fc, s->f)->t < ts || last); s->f++) {
+        const ar_fill_rec *x = FILL_AT(&s->fc, s->f);
+        if (x->sym < 0 || (size_t)x->sym >= s->nsym || !isfinite(x->qty) || x->qty == 0) continue;
+        double q0 = pos[x->sym], dq = x->qty, rest = fabs(dq);
+        if (q0 != 0 && (q0 > 0) != (dq > 0)) rest = fabs(dq) > fabs(q0) ? fabs(dq) - fabs(q0) : 0;
+        double q1 = q0 + dq, scale = fabs(q0) > fabs(dq) ? fabs(q0) : fabs(dq);
+        if (fabs(q1) <= 1e-9 * scale) q1 = 0;
+        if (q0 != 0 && (q1 == 0 || (q1 > 0) != (q0 > 0))) {
+            if (matcher_room(&s->mt)) {
+                s->err = AR_ENOMEM;
+                return;
+            }
+            s->mt.v[s->mt.n++] = (closing){x->sym, x->t, x->kind, 0};
+        }
+        if (rest > 0 && x->order_id >= 0) {
+            double lev = (size_t)x->order_id < ag->norders ? ORDER_AT(&s->oc, (size_t)x->order_id)->leverage : NAN;
+            if (!(isfinite(lev) && lev >= 1)) lev = 1; /* spot orders record 0 or 1 */
+            double w = rest * fabs(x->price);
+            if (isfinite(w) && w > 0) {
+                b->lev_sum += lev * w;
+                b->lev_w += w;
+            }
+        }
+        pos[x->sym] = q1;
+    }
+    /* every closing before ts is in: the trades that closed before it can match */
+    match_trades(&s->mt, ag, last ? INT64_MAX : ts, b);
+    s->lg = s->sh = 0;
+    for (size_t k = 0; k < s->nsym; k++) {
+        s->lg |= pos[k] > 0;
+        s->sh |= pos[k] < 0;
+    }
+    int64_t nf = s->f < ag->nfills ? FILL_AT(&s->fc, s->f)->t : INT64_MAX;
+    int64_t nt = s->mt.k < ag->ntrades ? TRADE_AT(&s->mt.tc, s->mt.k)->t_close : INT64_MAX;
+    s->next = nf < nt ? nf : nt;
+}
+
+/* The sample e (NULL: after the last one, when every fill left applies).
+ * Between fills and closings nothing but the sample's side moves. */
+static void beh_sample(bstep *s, const ar_equity_rec *e, behav *b) {
+    if (s->err) return;
+    if (e == NULL || e->t > s->next) beh_events(s, e ? e->t : INT64_MAX, e == NULL, b);
+    if (e == NULL || s->err || !isfinite(e->gross_exposure)) return;
+    b->nsamp++;
+    if (!(e->gross_exposure > 0)) b->t_flat += 1;
+    else if (s->lg && !s->sh) b->t_long += 1;
+    else if (s->sh && !s->lg) b->t_short += 1;
+    else { /* both sides, or exposure the fills do not explain: half each */
+        b->t_long += 0.5;
+        b->t_short += 0.5;
+    }
+}
+
+static ar_err beh_close(bstep *s, const ar_run *r, scratch *sc, behav *b) {
+    free(s->pos);
+    free(s->mt.v);
+    log_close(&s->fc);
+    log_close(&s->oc);
+    log_close(&s->mt.tc);
+    ar_err err = s->err ? s->err : s->fc.err ? s->fc.err : s->oc.err ? s->oc.err : s->mt.tc.err;
+    return err ? err : s->ag->nllm ? brier_episode(r, s->ag, &sc->eb, b) : AR_OK;
+}
+
 /* What the episode table (below) keeps of one agent's episode curve, worked
  * out once by the first pass and read back by build_table in the same
  * (run, episode, agent) order. */
@@ -189,11 +486,12 @@ typedef struct {
     int curve; /* the curve has period returns */
 } epcurve;
 
-/* Metrics of one agent's episode curve (two passes through a cursor, as
- * ar_metrics_compute_stride does in place), and its mean exposure terms
- * into *a. Returns 1 when the curve has period returns; *tr is the total
- * return, defined also for a curve that touches zero (liquidated): it has
- * no period returns, but its total return (-100% or close) is well defined
+/* Metrics of one agent's episode curve, its mean exposure terms, its
+ * returns into the agent's moments and its behaviour into *a, all in one
+ * pass over the curve (a block at a time, in place or read from the file).
+ * Returns 1 when the curve has period returns; *tr is the total return,
+ * defined also for a curve that touches zero (liquidated): it has no
+ * period returns, but its total return (-100% or close) is well defined
  * and must rank. */
 static int episode_metrics(const ar_run *r, const ar_run_agent *ag, double ppy, acc *a, scratch *sc, ar_metrics *m,
                            double *tr, ar_err *err) {
@@ -202,46 +500,30 @@ static int episode_metrics(const ar_run *r, const ar_run_agent *ag, double ppy, 
     curve_open(&c, r, ag, sc, 0);
     ar_metrics_acc ma;
     ar_metrics_acc_init(&ma);
+    bstep bs;
+    beh_open(&bs, r, ag, sc);
     for (size_t k = 0; k < n; k += AR_EQUITY_BLOCK) {
         size_t nb = n - k < AR_EQUITY_BLOCK ? n - k : AR_EQUITY_BLOCK;
         const ar_equity_rec *b = curve_at(&c, k);
-        if (c.src == NULL) nb = n - k; /* in place: one piece */
-        ar_metrics_acc_pass1(&ma, &b[0].equity, sizeof *b, nb);
+        ar_metrics_acc_add(&ma, &b[0].equity, sizeof *b, nb);
         for (size_t j = 0; j < nb; j++) {
             double x = b[j].gross_exposure / b[j].equity;
             if (b[j].equity > 0 && isfinite(x)) {
                 a->expo_sum += x;
                 a->expo_n++;
             }
+            beh_sample(&bs, &b[j], &a->bv);
         }
-        if (c.src == NULL) break;
+        if (c.err) break;
     }
-    /* pass 2, and pass 1 of the agent's return moments on the same read
-     * (only a curve with period returns has them: no bad point, n >= 2) */
-    int rets = !ma.bad && n >= 2;
-    double piece[RET_PIECE], prev = 0;
-    size_t np = 0;
-    for (size_t k = 0; k < n; k += AR_EQUITY_BLOCK) {
-        size_t nb = n - k < AR_EQUITY_BLOCK ? n - k : AR_EQUITY_BLOCK;
-        const ar_equity_rec *b = curve_at(&c, k);
-        if (c.src == NULL) nb = n - k;
-        ar_metrics_acc_pass2(&ma, &b[0].equity, sizeof *b, nb);
-        for (size_t j = 0; j < nb && rets; j++) {
-            double x = b[j].equity;
-            if (k + j > 0) piece[np++] = x / prev - 1.0;
-            prev = x;
-            if (np == RET_PIECE) {
-                ar_moments_add1(&a->mom, piece, np);
-                np = 0;
-            }
-        }
-        if (c.src == NULL) break;
-    }
-    if (np) ar_moments_add1(&a->mom, piece, np);
-    *err = c.err;
-    int ok = n >= 2 && !c.err && ar_metrics_acc_finish(&ma, ppy, m) == AR_OK;
+    if (!c.err) beh_sample(&bs, NULL, &a->bv); /* the fills after the last sample */
+    ar_err be = beh_close(&bs, r, sc, &a->bv);
+    *err = c.err ? c.err : be;
+    int ok = n >= 2 && !*err && ar_metrics_acc_finish(&ma, ppy, m) == AR_OK;
+    /* the returns of a curve that has them join the agent's moments */
+    if (ok) ar_moments_merge(&a->mom, &ma.mo);
     *tr = ok ? m->total_return : NAN;
-    if (!ok && n >= 2 && !c.err) {
+    if (!ok && n >= 2 && !*err) {
         double e0 = ma.first, e1 = ma.last;
         if (e0 > 0 && isfinite(e0) && isfinite(e1)) *tr = e1 / e0 - 1.0;
     }
@@ -592,295 +874,6 @@ static ar_err build_table(const ar_run *const *runs, size_t nruns, const acc *ro
     return e;
 }
 
-/* -- behaviour -- */
-
-typedef struct {
-    double lev_sum, lev_w;
-    double t_long, t_short, t_flat;
-    size_t nsamp;
-    double hold_sum;
-    size_t nhold;
-    double brier_sum;
-    size_t nbrier;
-    size_t exit_plan, exit_n;
-} behav;
-
-/* "BTC-PERP", "btcusdt", "BTC/USD" -> "BTC": upper-case letters and digits,
- * then one PERP suffix and one quote-currency suffix removed, as the answer
- * parser accepts these spellings of a coin (docs/LLM.md). */
-static void coin_norm(const char *s, size_t n, char *out, size_t cap) {
-    size_t k = 0;
-    for (size_t i = 0; i < n && s[i] && k + 1 < cap; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 'a' && ch <= 'z') out[k++] = (char)(ch - 'a' + 'A');
-        else if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) out[k++] = (char)ch;
-    }
-    out[k] = '\0';
-    static const char *const suf[] = {"PERP", "USDT", "USDC", "USD"};
-    for (size_t j = 0; j < 4; j++) {
-        size_t l = strlen(suf[j]);
-        if (k > l && !strcmp(out + k - l, suf[j])) {
-            k -= l;
-            out[k] = '\0';
-            if (j == 0) continue; /* after PERP, a quote suffix may follow */
-            break;
-        }
-    }
-}
-
-static int32_t coin_sym(const ar_run *r, const char *coin, size_t n) {
-    char a[AR_SYM_MAX + 64], b[AR_SYM_MAX + 64];
-    coin_norm(coin, n, a, sizeof a);
-    if (!*a) return -1;
-    for (size_t s = 0; s < r->nsym; s++) {
-        coin_norm(r->symbols[s], AR_SYM_MAX, b, sizeof b);
-        if (!strcmp(a, b)) return (int32_t)s;
-    }
-    return -1;
-}
-
-static int is_entry(const json_t *sig, double *side) {
-    if (!json_is_string(sig)) return 0;
-    char buf[32];
-    const char *s = json_string_value(sig);
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
-    size_t n = 0;
-    for (; s[n] && n + 1 < sizeof buf; n++) buf[n] = (char)((s[n] >= 'A' && s[n] <= 'Z') ? s[n] - 'A' + 'a' : s[n]);
-    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
-    buf[n] = '\0';
-    if (!strcmp(buf, "buy_to_enter")) return *side = 1, 1;
-    if (!strcmp(buf, "sell_to_enter")) return *side = -1, 1;
-    return 0;
-}
-
-/* A JSON number, or a numeric string as the answer parser accepts. */
-static double num_of(const json_t *v) {
-    if (json_is_number(v)) return json_number_value(v);
-    if (!json_is_string(v)) return NAN;
-    const char *s = json_string_value(v);
-    char *end;
-    double x = strtod(s, &end);
-    while (*end == ' ') end++;
-    return end != s && *end == '\0' && isfinite(x) ? x : NAN;
-}
-
-/* Brier terms of the entries with a stated confidence in one episode. An
- * entry at decision t on symbol s is matched to the first fill of s at or
- * after t from an order decided at t (any fill when the order is not in
- * the log), and then to the round trip that fill opened on the entry's
- * side; entries that opened nothing (rejected, added to a position) are
- * not scored. */
-static ar_err brier_episode(const ar_run *r, const ar_run_agent *ag, ar_errbuf *eb, behav *b) {
-    logcur fc, oc, tc;
-    log_open(&fc, r, ag, AR_LOG_FILLS, eb);
-    log_open(&oc, r, ag, AR_LOG_ORDERS, eb);
-    log_open(&tc, r, ag, AR_LOG_TRADES, eb);
-    for (size_t k = 0; k < ag->nllm; k++) {
-        const ar_llm_rec *c = &ag->llm[k];
-        if (c->actions_len <= 0 || c->actions_off < 0 || ag->answers == NULL ||
-            (uint64_t)c->actions_off + (uint64_t)c->actions_len > ag->answers_len)
-            continue;
-        json_error_t je;
-        json_t *list = json_loadb(ag->answers + c->actions_off, (size_t)c->actions_len, 0, &je);
-        if (list == NULL) continue; /* not ours to judge: the record is what it is */
-        size_t ai;
-        json_t *a;
-        json_array_foreach(list, ai, a) {
-            double side, conf = num_of(json_object_get(a, "confidence"));
-            const json_t *coin = json_object_get(a, "coin");
-            if (!json_is_object(a) || !is_entry(json_object_get(a, "signal"), &side) || !(conf >= 0 && conf <= 1) ||
-                !json_is_string(coin))
-                continue;
-            int32_t s = coin_sym(r, json_string_value(coin), json_string_length(coin));
-            if (s < 0) continue;
-            const ar_fill_rec *f = NULL;
-            ar_fill_rec fx;
-            for (size_t j = 0; j < ag->nfills && f == NULL; j++) {
-                const ar_fill_rec *x = FILL_AT(&fc, j);
-                if (x->sym != s || x->t < c->t) continue;
-                if (x->order_id >= 0 && (size_t)x->order_id < ag->norders &&
-                    ORDER_AT(&oc, (size_t)x->order_id)->t_decision != c->t)
-                    continue;
-                if (x->order_id < 0) continue; /* TP / SL / liquidation: opens nothing */
-                fx = *x;
-                f = &fx;
-            }
-            if (f == NULL) continue;
-            for (size_t j = 0; j < ag->ntrades; j++) {
-                const ar_trade_rec *tr = TRADE_AT(&tc, j);
-                if (tr->sym == s && tr->t_open == f->t && tr->side == (int32_t)side) {
-                    double win = tr->pnl > 0 ? 1.0 : 0.0;
-                    b->brier_sum += (conf - win) * (conf - win);
-                    b->nbrier++;
-                    break;
-                }
-            }
-        }
-        json_decref(list);
-    }
-    log_close(&fc);
-    log_close(&oc);
-    log_close(&tc);
-    return fc.err ? fc.err : oc.err ? oc.err : tc.err;
-}
-
-typedef struct {
-    int32_t sym;
-    int64_t t;
-    int32_t kind;
-    int used;
-} closing;
-
-/* Closings waiting for their round trips, and the trades read so far.
- * Closings are in time order and so, as the account logs them, are the
- * trades: a closing earlier than a trade's close can match no later trade,
- * so the scan starts past those (linear, not quadratic, in the number of
- * trades). A trade out of order restarts it. */
-typedef struct {
-    closing *v;
-    size_t n, cap, first;
-    size_t k;           /* trades matched so far */
-    int64_t prev_close;
-    logcur tc;
-} matcher;
-
-/* Room for one more closing: used ones go first (nothing matches them
- * again, and the scan skips them anyway), so the list holds the closings
- * still waiting, not every closing of the episode. */
-static int matcher_room(matcher *m) {
-    if (m->n < m->cap) return 0;
-    size_t w = 0, nf = 0;
-    for (size_t j = 0; j < m->n; j++) {
-        if (j == m->first) nf = w;
-        if (!m->v[j].used) m->v[w++] = m->v[j];
-    }
-    m->first = m->first >= m->n ? w : nf;
-    m->n = w;
-    if (m->n < m->cap) return 0;
-    size_t cap = m->cap ? m->cap * 2 : 64;
-    closing *v = realloc(m->v, cap * sizeof *v);
-    if (v == NULL) return -1;
-    m->v = v;
-    m->cap = cap;
-    return 0;
-}
-
-/* Match the trades that closed before `limit` (every closing before it is
- * in the list by then) to the closings at their close. */
-static void match_trades(matcher *m, const ar_run_agent *ag, int64_t limit, behav *b) {
-    for (; m->k < ag->ntrades; m->k++) {
-        const ar_trade_rec *tr = TRADE_AT(&m->tc, m->k);
-        if (tr->t_close >= limit && limit != INT64_MAX) break;
-        double d = (double)(tr->t_close - tr->t_open) / (double)AR_NS_PER_MIN;
-        if (tr->t_close >= tr->t_open) {
-            b->hold_sum += d;
-            b->nhold++;
-        }
-        if (tr->t_close < m->prev_close) m->first = 0;
-        m->prev_close = tr->t_close;
-        closing *cl = m->v;
-        while (m->first < m->n && (cl[m->first].used || cl[m->first].t < tr->t_close)) m->first++;
-        for (size_t j = m->first; j < m->n && cl[j].t <= tr->t_close; j++)
-            if (!cl[j].used && cl[j].sym == tr->sym && cl[j].t == tr->t_close) {
-                cl[j].used = 1;
-                b->exit_n++;
-                b->exit_plan += cl[j].kind == AR_FK_TP || cl[j].kind == AR_FK_SL || cl[j].kind == AR_FK_LIQ;
-                break;
-            }
-    }
-}
-
-/* Replay the agent's fills per symbol: leverage of the opening parts, the
- * side of the book at each equity sample (fills before the sample's time:
- * an order decided at t fills at t or later, after the mark at t), and the
- * kind of fill that closed each round trip (matched as the replay goes, so
- * only closings still waiting are held; fills are in time order as the
- * account logs them). */
-/* Also pass 2 of the return moments mo (NULL: none) on the same read. */
-static ar_err behaviour_episode(const ar_run *r, const ar_run_agent *ag, scratch *sc, ar_moments *mo, behav *b) {
-    /* fills name symbols of the run; one that does not is skipped */
-    size_t nsym = r->nsym;
-    double *pos = calloc(nsym ? nsym : 1, sizeof *pos);
-    if (pos == NULL) return AR_ENOMEM;
-    matcher mt = {NULL, 0, 0, 0, 0, INT64_MIN, {0}};
-    logcur fc, oc;
-    log_open(&fc, r, ag, AR_LOG_FILLS, &sc->eb);
-    log_open(&oc, r, ag, AR_LOG_ORDERS, &sc->eb);
-    log_open(&mt.tc, r, ag, AR_LOG_TRADES, &sc->eb);
-    ar_err err = AR_OK;
-    size_t f = 0, np = 0;
-    double piece[RET_PIECE], prev = 0;
-    curve cv;
-    curve_open(&cv, r, ag, sc, 0);
-    for (size_t si = 0; si <= ag->nequity; si++) {
-        /* si == nequity: apply the fills after the last sample too */
-        int64_t ts = si < ag->nequity ? curve_at(&cv, si)->t : INT64_MAX;
-        for (; f < ag->nfills && (FILL_AT(&fc, f)->t < ts || si == ag->nequity); f++) {
-            const ar_fill_rec *x = FILL_AT(&fc, f);
-            if (x->sym < 0 || (size_t)x->sym >= nsym || !isfinite(x->qty) || x->qty == 0) continue;
-            double q0 = pos[x->sym], dq = x->qty, rest = fabs(dq);
-            if (q0 != 0 && (q0 > 0) != (dq > 0)) rest = fabs(dq) > fabs(q0) ? fabs(dq) - fabs(q0) : 0;
-            double q1 = q0 + dq, scale = fabs(q0) > fabs(dq) ? fabs(q0) : fabs(dq);
-            if (fabs(q1) <= 1e-9 * scale) q1 = 0;
-            if (q0 != 0 && (q1 == 0 || (q1 > 0) != (q0 > 0))) {
-                if (matcher_room(&mt)) {
-                    err = AR_ENOMEM;
-                    break;
-                }
-                mt.v[mt.n++] = (closing){x->sym, x->t, x->kind, 0};
-            }
-            if (rest > 0 && x->order_id >= 0) {
-                double lev = (size_t)x->order_id < ag->norders ? ORDER_AT(&oc, (size_t)x->order_id)->leverage : NAN;
-                if (!(isfinite(lev) && lev >= 1)) lev = 1; /* spot orders record 0 or 1 */
-                double w = rest * fabs(x->price);
-                if (isfinite(w) && w > 0) {
-                    b->lev_sum += lev * w;
-                    b->lev_w += w;
-                }
-            }
-            pos[x->sym] = q1;
-        }
-        if (err) break;
-        /* every closing before ts is in: the trades that closed before it can match */
-        match_trades(&mt, ag, ts, b);
-        if (si == ag->nequity) break;
-        const ar_equity_rec *e = curve_at(&cv, si);
-        if (mo != NULL) {
-            if (si > 0) piece[np++] = e->equity / prev - 1.0;
-            prev = e->equity;
-            if (np == RET_PIECE) {
-                ar_moments_add2(mo, piece, np);
-                np = 0;
-            }
-        }
-        if (!isfinite(e->gross_exposure)) continue;
-        b->nsamp++;
-        if (!(e->gross_exposure > 0)) {
-            b->t_flat += 1;
-            continue;
-        }
-        int lg = 0, sh = 0;
-        for (size_t s = 0; s < nsym; s++) {
-            lg |= pos[s] > 0;
-            sh |= pos[s] < 0;
-        }
-        if (lg && !sh) b->t_long += 1;
-        else if (sh && !lg) b->t_short += 1;
-        else { /* both sides, or exposure the fills do not explain: half each */
-            b->t_long += 0.5;
-            b->t_short += 0.5;
-        }
-    }
-    if (mo != NULL && np) ar_moments_add2(mo, piece, np);
-    free(pos);
-    free(mt.v);
-    log_close(&fc);
-    log_close(&oc);
-    log_close(&mt.tc);
-    if (!err) err = cv.err ? cv.err : fc.err ? fc.err : oc.err ? oc.err : mt.tc.err;
-    return err ? err : ag->nllm ? brier_episode(r, ag, &sc->eb, b) : AR_OK;
-}
-
 /* -- bootstrap -- */
 
 static int cmp_dbl(const void *a, const void *b) {
@@ -1033,7 +1026,7 @@ static size_t jk_candidates(const eptab *t, size_t wi, size_t i, size_t best, si
 }
 
 /* Cursors of the JK passes: a pair per episode of a window, each with its
- * own block, so that every block of every curve is read once per pass. */
+ * own block, so that every block of every curve is read once. */
 typedef struct jkcur {
     curve *cx, *cy;
     double *px, *py;     /* the equity before the next return */
@@ -1069,8 +1062,7 @@ static ar_err jkcur_room(jkcur *j, size_t n) {
     return AR_OK;
 }
 
-/* Pass `pass` (1 or 2) of the JK pair for agent i against agent best into
- * c, over one window's episodes as jk_select chose them: one series per
+/* The JK pair for agent i against agent best into c, over one window's episodes as jk_select chose them: one series per
  * window, the per-period returns averaged (running mean, exact for
  * identical values) over the window's episodes, so the seeds of a window,
  * which share the market's moves, count as one observation per decision
@@ -1078,9 +1070,9 @@ static ar_err jkcur_room(jkcur *j, size_t n) {
  * seeds made z ~ sqrt(S) too large: docs/HARDENING.md "Honest
  * intervals"). The averaged series is built a block at a time from one
  * cursor per curve that only moves forward, so each block of a curve kept
- * in the file is read once per pass, whole (AR_EQUITY_BLOCK-aligned). The
+ * in the file is read once, whole (AR_EQUITY_BLOCK-aligned). The
  * co-moments are the same whatever the pieces they get. */
-static ar_err jk_window(const eptab *t, size_t i, size_t best, int pass, const size_t *use, size_t nuse,
+static ar_err jk_window(const eptab *t, size_t i, size_t best, const size_t *use, size_t nuse,
                         jkcur *jc, scratch *sc, ar_comoments *c, int *mis) {
     if (nuse == 0) return AR_OK;
     ar_err e = jkcur_room(jc, nuse);
@@ -1127,8 +1119,7 @@ static ar_err jk_window(const eptab *t, size_t i, size_t best, int pass, const s
             jc->py[k] = py;
             e = cx->err ? cx->err : cy->err;
         }
-        if (!e && pass == 1) ar_comoments_add1(c, r1, r2, nb);
-        if (!e && pass == 2) ar_comoments_add2(c, r1, r2, nb);
+        if (!e) ar_comoments_add(c, r1, r2, nb);
     }
     return e;
 }
@@ -1139,15 +1130,12 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
     eptab t;
     ar_err e = build_table(runs, nruns, rows, m, curves, &t);
     size_t B = o->bootstrap;
-    /* An agent's per-period returns, its episodes concatenated, as moments
-     * (two passes over the curves; no series is held whole). */
-    ar_moments *mo = calloc(m ? m : 1, sizeof *mo);
     double *srpp = malloc((m ? m : 1) * sizeof *srpp);
     double *R = malloc((m ? m : 1) * sizeof *R), *pool = malloc((t.nep ? t.nep : 1) * sizeof *pool);
-    size_t *use = malloc((t.nep ? t.nep : 1) * sizeof *use), *useoff = malloc((t.ncl + 1) * sizeof *useoff);
+    size_t *use = malloc((t.nep ? t.nep : 1) * sizeof *use);
     jkcur jc = {NULL, NULL, NULL, NULL, NULL, NULL, 0};
     boot bs = {0};
-    if (!e && (!mo || !srpp || !R || !pool || !use || !useoff)) e = AR_ENOMEM;
+    if (!e && (!srpp || !R || !pool || !use)) e = AR_ENOMEM;
     if (!e && B > 0) {
         bs.ret = malloc(m * B * sizeof *bs.ret);
         bs.med = malloc(m * B * sizeof *bs.med);
@@ -1160,7 +1148,9 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
     size_t bh = find_row(rows, m, "buy_hold");
     for (size_t i = 0; i < m && !e; i++) {
         ar_league_row *w = &rows[i].row;
-        behav bv = {0};
+        const behav bv = rows[i].bv;
+        /* the agent's per-period returns, its episodes concatenated */
+        const ar_moments *mo = &rows[i].mom;
         size_t np = 0, nwin = 0, beat = 0, both = 0;
         double worst = NAN;
         for (size_t c = 0; c < t.ncl; c++) {
@@ -1168,15 +1158,11 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
             for (size_t p = t.clstart[c]; p < t.clstart[c + 1]; p++) in |= at(&t, t.clep[p], i)->ag != NULL;
             nwin += in;
         }
-        /* pass 1 of the return moments was done by add_episode */
-        mo[i] = rows[i].mom;
-        ar_moments_mid(&mo[i]);
         for (size_t g = 0; g < t.nep && !e; g++) {
             const cell *x = at(&t, g, i);
             if (x->ag == NULL) continue;
             if (!isnan(x->tr)) pool[np++] = x->tr;
             if (!isnan(x->mdd) && (isnan(worst) || x->mdd < worst)) worst = x->mdd;
-            e = behaviour_episode(x->run, x->ag, sc, x->curve ? &mo[i] : NULL, &bv);
             if (bh < m && bh != i) {
                 const cell *y = at(&t, g, bh);
                 if (y->ag != NULL && !isnan(y->tr) && !isnan(x->tr)) {
@@ -1185,13 +1171,13 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
                 }
             }
         }
-        size_t nret = mo[i].n;
+        size_t nret = mo->n;
         w->windows = nwin;
         w->return_median = median_of(pool, np);
         w->max_drawdown_worst = worst;
         w->beat_buy_hold = both ? (double)beat / (double)both : NAN;
-        w->psr = nret >= 2 ? ar_psr_m(&mo[i], 0.0, NULL) : NAN;
-        srpp[i] = nret >= 2 ? ar_sharpe_pp_m(&mo[i]) : NAN;
+        w->psr = nret >= 2 ? ar_psr_m(mo, 0.0, NULL) : NAN;
+        srpp[i] = nret >= 2 ? ar_sharpe_pp_m(mo) : NAN;
         w->invalid_rate = w->decisions ? (double)w->invalid_answers / (double)w->decisions : NAN;
         w->avg_leverage = bv.lev_w > 0 ? bv.lev_sum / bv.lev_w : NAN;
         w->time_long = bv.nsamp ? bv.t_long / (double)bv.nsamp : NAN;
@@ -1217,8 +1203,8 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
         double V = k >= 2 ? m2 / (double)(k - 1) : NAN;
         for (size_t i = 0; i < m && !e; i++) {
             rows[i].row.dsr = NAN;
-            if (mo[i].n < 2 || isnan(V)) continue;
-            rows[i].row.dsr = ar_dsr_m(&mo[i], (double)m, V, NULL, NULL);
+            if (rows[i].mom.n < 2 || isnan(V)) continue;
+            rows[i].row.dsr = ar_dsr_m(&rows[i].mom, (double)m, V, NULL, NULL);
         }
     }
     /* Memmel-JK against the baseline with the highest mean Sharpe. */
@@ -1237,28 +1223,21 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
         if (best == m || i == best) continue;
         ar_comoments c;
         ar_comoments_init(&c);
-        /* pass 1 over every window, on the candidate episodes with their
+        /* one pass over every window, on the candidate episodes with their
          * times checked as they are read (when some differ, the window is
          * done again over what jk_select chooses, from the co-moments as
-         * they were before it); then pass 2 over the same episodes */
-        size_t nu = 0;
+         * they were before it) */
         for (size_t wi = 0; wi < t.ncl && !e; wi++) {
-            size_t k = jk_candidates(&t, wi, i, best, use + nu);
+            size_t k = jk_candidates(&t, wi, i, best, use);
             ar_comoments before = c;
             int mis = 0;
-            e = jk_window(&t, i, best, 1, use + nu, k, &jc, sc, &c, &mis);
+            e = jk_window(&t, i, best, use, k, &jc, sc, &c, &mis);
             if (!e && mis) {
                 c = before;
-                if (!(e = jk_select(&t, wi, i, best, use + nu, &k, sc)))
-                    e = jk_window(&t, i, best, 1, use + nu, k, &jc, sc, &c, NULL);
+                if (!(e = jk_select(&t, wi, i, best, use, &k, sc)))
+                    e = jk_window(&t, i, best, use, k, &jc, sc, &c, NULL);
             }
-            useoff[wi] = nu;
-            nu += k;
-            useoff[wi + 1] = nu;
         }
-        ar_comoments_mid(&c);
-        for (size_t wi = 0; wi < t.ncl && !e; wi++)
-            e = jk_window(&t, i, best, 2, use + useoff[wi], useoff[wi + 1] - useoff[wi], &jc, sc, &c, NULL);
         if (e || c.a.n < 2) continue;
         ar_jk jk;
         ar_memmel_jk_m(&c, &jk);
@@ -1314,13 +1293,11 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
             rows[i].row.rank = 1 + above;
         }
     }
-    free(mo);
     free(srpp);
     free(R);
     free(fmap);
     free(pool);
     free(use);
-    free(useoff);
     jkcur_free(&jc);
     free(bs.ret);
     free(bs.med);

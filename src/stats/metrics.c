@@ -6,10 +6,13 @@
  * deviation, Sortino over all n periods, drawdown with E[0] as a possible
  * peak, CAGR counting periods. Sums are plain left-to-right loops; numpy's
  * pairwise sums differ by ~1e-16 relative, far inside the golden tolerance.
+ * The deviation comes from one-pass moments (ar_moments, sharpe.c), so a
+ * curve is read once.
  * Whatever is undefined (zero variance, no losses, no drawdown...) becomes
  * NAN here rather than inf, so that writers can print null or "–" without
  * guessing. Pure functions without state: thread-safe. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_statistics_double.h>
@@ -49,81 +52,92 @@ ar_err ar_metrics_compute_stride(const double *first, size_t stride, size_t npoi
     }
     ar_metrics_acc a;
     ar_metrics_acc_init(&a);
-    ar_metrics_acc_pass1(&a, first, stride, npoints);
-    ar_metrics_acc_pass2(&a, first, stride, npoints);
+    ar_metrics_acc_add(&a, first, stride, npoints);
     return ar_metrics_acc_finish(&a, ppy, out);
 }
 
-void ar_metrics_acc_init(ar_metrics_acc *a) { memset(a, 0, sizeof *a); }
-
-/* Pass 1: the sums of the recovered returns and the drawdown (and the
- * check that every point is finite and positive). Drawdown: the running
- * peak starts at E[0]. The peak index is the first time the running
- * maximum reached its value, which is where a strict increase last moved
- * it; equal later values do not move it, matching numpy's first-index
- * argmax in the reference. A point at or above the peak has a drawdown of
- * zero, so only points below it need the division. Once a bad point is
- * seen nothing more is computed: the curve has no metrics. */
-void ar_metrics_acc_pass1(ar_metrics_acc *a, const double *first, size_t stride, size_t n) {
-    const char *base = (const char *)first;
-    for (size_t i = 0; i < n; i++) {
-        double x = AT(i);
-        size_t t = a->n++;
-        a->last = x;
-        if (t == 0) {
-            a->first = a->peak = a->prev = x;
-            if (!isfinite(x) || !(x > 0.0)) a->bad = 1;
-            continue;
-        }
-        if (a->bad) continue;
-        if (!isfinite(x) || !(x > 0.0)) {
-            a->bad = 1;
-            continue;
-        }
-        double r = x / a->prev - 1.0;
-        a->prev = x;
-        a->sum += r;
-        if (r > 0.0) {
-            a->pos_sum += r;
-            a->n_pos++;
-        } else if (r < 0.0) {
-            a->neg_sum += r;
-            a->down2 += r * r;
-        }
-        if (r != 0.0) a->n_nonzero++;
-        if (x > a->peak) {
-            a->peak = x;
-            a->peak_idx = t;
-        }
-        if (x < a->peak) {
-            double dd = x / a->peak - 1.0;
-            if (dd < a->mdd) {
-                a->mdd = dd;
-                a->trough = t;
-                a->trough_peak = a->peak_idx;
-            }
-            a->run++;
-        } else {
-            a->run = 0;
-        }
-        if (a->run > a->longest) a->longest = a->run;
-    }
+void ar_metrics_acc_init(ar_metrics_acc *a) {
+    memset(a, 0, offsetof(ar_metrics_acc, mo));
+    ar_moments_init(&a->mo);
 }
 
-/* Pass 2: the squared deviations from the mean (no cancellation). */
-void ar_metrics_acc_pass2(ar_metrics_acc *a, const double *first, size_t stride, size_t n) {
+/* Only a point below this can deepen the drawdown mdd under the peak: the
+ * margin of 1e-9 is far above the rounding of the exact test
+ * x / peak - 1 < mdd, so the division is done for those points only. Near
+ * a total loss the margin would shrink to the rounding: every point then. */
+static double deeper_below(double peak, double mdd) {
+    return 1.0 + mdd > 1e-6 ? peak * (1.0 + mdd) * (1.0 + 1e-9) : INFINITY;
+}
+
+/* One pass: the recovered returns (into the moments, which give the mean
+ * and the deviation, and into the sums of gains and losses) and the
+ * drawdown, with the check that every point is finite and positive.
+ * Drawdown: the running peak starts at E[0]. The peak index is the first
+ * time the running maximum reached its value, which is where a strict
+ * increase last moved it; equal later values do not move it, matching
+ * numpy's first-index argmax in the reference. A point at or above the
+ * peak has a drawdown of zero, so only points below it need the division.
+ * Once a bad point is seen nothing more is computed: the curve has no
+ * metrics. The returns of a stretch are worked out first, then summed
+ * without branches on their signs (adding 0.0 changes no sum). */
+void ar_metrics_acc_add(ar_metrics_acc *a, const double *first, size_t stride, size_t n) {
     const char *base = (const char *)first;
-    if (a->bad || a->n < 2) return;
-    for (size_t i = 0; i < n; i++) {
-        double x = AT(i);
-        if (a->n2++ == 0) {
-            a->mu = a->sum / (double)(a->n - 1);
-            a->prev2 = x;
-            continue;
+    double r[256];
+    size_t i = 0;
+    if (n > 0 && a->n == 0) {
+        double x = AT(0);
+        a->n = 1;
+        a->first = a->peak = a->prev = a->last = x;
+        if (!isfinite(x) || !(x > 0.0)) a->bad = 1;
+        i = 1;
+    }
+    while (i < n) {
+        size_t k = 0, lim = n - i < 256 ? n - i : 256;
+        double prev = a->prev, peak = a->peak;
+        double deep = deeper_below(peak, a->mdd);
+        for (; k < lim && !a->bad; k++) {
+            double x = AT(i + k);
+            size_t t = a->n + k;
+            if (!isfinite(x) || !(x > 0.0)) {
+                a->bad = 1;
+                break;
+            }
+            r[k] = x / prev - 1.0;
+            prev = x;
+            if (x > peak) {
+                peak = x;
+                a->peak_idx = t;
+                deep = deeper_below(peak, a->mdd);
+            }
+            if (x < peak) {
+                double dd = x < deep ? x / peak - 1.0 : 0.0;
+                if (dd < a->mdd) {
+                    a->mdd = dd;
+                    a->trough = t;
+                    a->trough_peak = a->peak_idx;
+                    deep = deeper_below(peak, a->mdd);
+                }
+                a->run++;
+                if (a->run > a->longest) a->longest = a->run;
+            } else {
+                a->run = 0;
+            }
         }
-        double d = (x / a->prev2 - 1.0) - a->mu;
-        a->prev2 = x;
-        a->ss += d * d;
+        a->prev = prev;
+        a->peak = peak;
+        for (size_t j = 0; j < k; j++) {
+            double x = r[j], up = x > 0.0 ? x : 0.0, dn = x < 0.0 ? x : 0.0;
+            a->pos_sum += up;
+            a->neg_sum += dn;
+            a->down2 += dn * dn;
+            a->n_pos += x > 0.0;
+            a->n_nonzero += x != 0.0;
+        }
+        ar_moments_add(&a->mo, r, k);
+        /* past a bad point only the count and the last point move on */
+        a->n += lim;
+        a->last = AT(i + lim - 1);
+        i += lim;
     }
 }
 
@@ -131,9 +145,9 @@ ar_err ar_metrics_acc_finish(const ar_metrics_acc *a, double ppy, ar_metrics *ou
     size_t n = a->n > 0 ? a->n - 1 : 0;
     metrics_undefined(out, n, ppy);
     if (a->n < 2 || !isfinite(ppy) || !(ppy > 0.0) || a->bad) return AR_EINVAL;
-    double mu = a->sum / (double)n;
+    double mu = ar_moments_mean(&a->mo);
     /* n = 1 leaves ddof=1 undefined (0/0 in numpy): NAN, not 0. */
-    double s = n > 1 ? sqrt(a->ss / (double)(n - 1)) : NAN;
+    double s = n > 1 ? sqrt(ar_moments_ss(&a->mo) / (double)(n - 1)) : NAN;
     double growth = a->last / a->first;
     double cagr = pow(growth, ppy / (double)n) - 1.0;
     double sr_p = ratio_pos(mu, s);

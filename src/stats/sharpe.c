@@ -10,6 +10,7 @@
  * does, and the golden vectors follow it. Undefined results are NAN. Pure
  * functions: thread-safe. */
 #include <math.h>
+#include <string.h>
 #include <gsl/gsl_cdf.h>
 #include "arena/stats.h"
 
@@ -37,46 +38,156 @@ double ar_norm_ppf(double p) {
     return isfinite(xn) ? xn : x;
 }
 
-/* ---- two-pass moments ----------------------------------------------------
+/* ---- one-pass moments ----------------------------------------------------
  * Every function on a return series is built on these, whether the series is
- * an array (one piece) or arrives block by block: the same operations in
- * the same order give the same bits. */
+ * an array or arrives block by block: values are cut into the same fixed
+ * pieces either way, so the same operations in the same order give the same
+ * bits. Within a piece (in cache) the mean comes first and then the central
+ * sums, as a two-pass computation would; pieces are merged with the exact
+ * pairwise update. */
 
-void ar_moments_init(ar_moments *m) { *m = (ar_moments){0, 0, 0.0, NAN, 0.0, 0.0, 0.0}; }
+typedef struct {
+    double n, mu, ss, m3, m4;
+} msum;
 
-void ar_moments_add1(ar_moments *m, const double *r, size_t n) {
-    for (size_t i = 0; i < n; i++) m->sum += r[i];
-    m->n += n;
-}
-
-void ar_moments_mid(ar_moments *m) { m->mu = m->n > 0 ? m->sum / (double)m->n : NAN; }
-
-void ar_moments_add2(ar_moments *m, const double *r, size_t n) {
+/* Moments of r[0..n-1] by two passes (n > 0), the mean as an offset from
+ * the shift k: values minus k are small next to the mean when k is near
+ * it (k is the series' first value), so their mean is exact to the
+ * spread's precision rather than the mean's, and merging pieces loses
+ * nothing to a mean far from zero. */
+static msum piece_sum(const double *r, size_t n, double k) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += r[i] - k;
+    msum p = {(double)n, s / (double)n, 0.0, 0.0, 0.0};
     for (size_t i = 0; i < n; i++) {
-        double d = r[i] - m->mu, d2 = d * d;
-        m->ss += d2;
-        m->m3 += d2 * d;
-        m->m4 += d2 * d2;
+        double d = (r[i] - k) - p.mu, d2 = d * d;
+        p.ss += d2;
+        p.m3 += d2 * d;
+        p.m4 += d2 * d2;
     }
-    m->n2 += n;
+    return p;
 }
+
+/* a <- a and b together (Chan, Golub and LeVeque; Pebay 2008, eq. 2.1-2.3). */
+static void msum_merge(msum *a, const msum *b) {
+    if (b->n == 0) return;
+    if (a->n == 0) {
+        *a = *b;
+        return;
+    }
+    double na = a->n, nb = b->n, n = na + nb;
+    double d = b->mu - a->mu, dn = d / n, dn2 = dn * dn;
+    double t = d * dn * na * nb; /* d^2 na nb / n */
+    double m4 = a->m4 + b->m4 + t * dn2 * (na * na - na * nb + nb * nb) +
+                6.0 * dn2 * (na * na * b->ss + nb * nb * a->ss) + 4.0 * dn * (na * b->m3 - nb * a->m3);
+    double m3 = a->m3 + b->m3 + t * dn * (na - nb) + 3.0 * dn * (na * b->ss - nb * a->ss);
+    a->ss = a->ss + b->ss + t;
+    a->m3 = m3;
+    a->m4 = m4;
+    a->mu += dn * nb;
+    a->n = n;
+}
+
+static msum merged_of(const ar_moments *m) {
+    return (msum){(double)m->nm, m->mu, m->ss, m->m3, m->m4};
+}
+
+static void set_merged(ar_moments *m, const msum *s) {
+    m->nm = (size_t)s->n;
+    m->mu = s->mu;
+    m->ss = s->ss;
+    m->m3 = s->m3;
+    m->m4 = s->m4;
+}
+
+/* Every value of m, the waiting piece included, without changing m. */
+static msum total_of(const ar_moments *m) {
+    msum s = merged_of(m);
+    if (m->np > 0) {
+        msum p = piece_sum(m->piece, m->np, m->k);
+        msum_merge(&s, &p);
+    }
+    return s;
+}
+
+/* The plain sum of every value in the order added: the mean comes from
+ * it, as from numpy's sum, because a mean near zero next to the spread
+ * (returns) keeps its relative precision there, and would not through
+ * thousands of merge updates. */
+static double plain_sum(const ar_moments *m) {
+    double s = m->sum;
+    for (size_t i = 0; i < m->np; i++) s += m->piece[i];
+    return s;
+}
+
+static void flush(ar_moments *m) {
+    msum s = total_of(m);
+    m->sum = plain_sum(m);
+    set_merged(m, &s);
+    m->np = 0;
+}
+
+void ar_moments_init(ar_moments *m) {
+    m->n = m->nm = m->np = 0;
+    m->sum = m->k = m->mu = m->ss = m->m3 = m->m4 = 0.0;
+}
+
+void ar_moments_add(ar_moments *m, const double *r, size_t n) {
+    if (n > 0 && m->n == 0) m->k = isfinite(r[0]) ? r[0] : 0.0;
+    while (n > 0) {
+        size_t k = AR_MOMENTS_PIECE - m->np;
+        if (k > n) k = n;
+        memcpy(m->piece + m->np, r, k * sizeof *r);
+        m->np += k;
+        m->n += k;
+        r += k;
+        n -= k;
+        if (m->np == AR_MOMENTS_PIECE) flush(m);
+    }
+}
+
+void ar_moments_merge(ar_moments *dst, const ar_moments *src) {
+    if (src->n == 0) return;
+    if (dst->n == 0) dst->k = src->k;
+    flush(dst);
+    msum s = merged_of(dst), o = total_of(src);
+    o.mu += src->k - dst->k; /* into dst's frame */
+    msum_merge(&s, &o);
+    set_merged(dst, &s);
+    dst->sum += plain_sum(src);
+    dst->n += src->n;
+}
+
+double ar_moments_mean(const ar_moments *m) { return m->n > 0 ? plain_sum(m) / (double)m->n : NAN; }
+
+double ar_moments_ss(const ar_moments *m) { return total_of(m).ss; }
 
 static ar_moments moments_of(const double *r, size_t n) {
     ar_moments m;
     ar_moments_init(&m);
-    ar_moments_add1(&m, r, n);
-    ar_moments_mid(&m);
-    ar_moments_add2(&m, r, n);
+    ar_moments_add(&m, r, n);
     return m;
 }
 
 /* ddof=1 deviation; NAN for n < 2. */
-static double std_m(const ar_moments *m) { return m->n > 1 ? sqrt(m->ss / (double)(m->n - 1)) : NAN; }
+static double std_s(const msum *s) { return s->n > 1 ? sqrt(s->ss / (s->n - 1.0)) : NAN; }
+
+/* Every value of m, with the plain mean */
+static msum total_abs(const ar_moments *m) {
+    msum s = total_of(m);
+    s.mu = ar_moments_mean(m);
+    return s;
+}
+
+static double sharpe_s(const msum *s) {
+    if (s->n < 2) return NAN;
+    double sd = std_s(s);
+    return sd > 0.0 ? s->mu / sd : NAN;
+}
 
 double ar_sharpe_pp_m(const ar_moments *m) {
-    if (m->n < 2) return NAN;
-    double s = std_m(m);
-    return s > 0.0 ? m->mu / s : NAN;
+    msum s = total_abs(m);
+    return sharpe_s(&s);
 }
 
 double ar_sharpe_pp(const double *r, size_t n) {
@@ -87,10 +198,10 @@ double ar_sharpe_pp(const double *r, size_t n) {
 
 /* Biased skewness g3 and non-excess kurtosis g4 (scipy's defaults with
  * fisher=False). NAN when the series has no spread. */
-static void shape_m(const ar_moments *mo, double *g3, double *g4) {
+static void shape_s(const msum *mo, double *g3, double *g4) {
     *g3 = *g4 = NAN;
     if (mo->n < 1) return;
-    double m2 = mo->ss / (double)mo->n, m3 = mo->m3 / (double)mo->n, m4 = mo->m4 / (double)mo->n;
+    double m2 = mo->ss / mo->n, m3 = mo->m3 / mo->n, m4 = mo->m4 / mo->n;
     if (!(m2 > 0.0)) return;
     *g3 = m3 / pow(m2, 1.5);
     *g4 = m4 / (m2 * m2);
@@ -105,10 +216,11 @@ static double nonnormal_radicand(double sr, double g3, double g4) {
 }
 
 double ar_psr_m(const ar_moments *m, double sr_star, double *z) {
-    double sr = ar_sharpe_pp_m(m), g3, g4;
-    shape_m(m, &g3, &g4);
+    msum s = total_abs(m);
+    double sr = sharpe_s(&s), g3, g4;
+    shape_s(&s, &g3, &g4);
     double rad = nonnormal_radicand(sr, g3, g4);
-    double zz = (rad > 0.0 && m->n >= 2) ? (sr - sr_star) * sqrt((double)(m->n - 1)) / sqrt(rad) : NAN;
+    double zz = (rad > 0.0 && s.n >= 2) ? (sr - sr_star) * sqrt(s.n - 1.0) / sqrt(rad) : NAN;
     if (z) *z = zz;
     return isnan(zz) ? NAN : ar_norm_cdf(zz);
 }
@@ -124,8 +236,9 @@ void ar_sharpe_inference_compute(const double *r, size_t n, double ppy, ar_sharp
     ar_moments m;
     if (r == NULL) ar_moments_init(&m);
     else m = moments_of(r, n);
-    double sr = r == NULL ? NAN : ar_sharpe_pp_m(&m), g3, g4;
-    shape_m(&m, &g3, &g4);
+    msum ms = total_abs(&m);
+    double sr = r == NULL ? NAN : sharpe_s(&ms), g3, g4;
+    shape_s(&ms, &g3, &g4);
     out->skew_biased = g3;
     out->kurtosis_nonexcess_biased = g4;
     out->lo_se_iid_per_period = n > 0 ? sqrt((1.0 + 0.5 * sr * sr) / (double)n) : NAN;
@@ -137,7 +250,8 @@ void ar_sharpe_inference_compute(const double *r, size_t n, double ppy, ar_sharp
 
 double ar_lo_eta(const double *r, size_t n, int q) {
     if (r == NULL || n < 1 || q < 1) return NAN;
-    double mu = moments_of(r, n).mu;
+    ar_moments mo = moments_of(r, n);
+    double mu = ar_moments_mean(&mo);
     double den = 0.0;
     for (size_t t = 0; t < n; t++) den += (r[t] - mu) * (r[t] - mu);
     if (!(den > 0.0)) return NAN;
@@ -185,29 +299,71 @@ void ar_comoments_init(ar_comoments *c) {
     c->sxy = 0.0;
 }
 
-void ar_comoments_add1(ar_comoments *c, const double *r1, const double *r2, size_t n) {
-    ar_moments_add1(&c->a, r1, n);
-    ar_moments_add1(&c->b, r2, n);
+/* The totals of both series and their cross sum, the waiting pieces
+ * (always of the same length) included, without changing c. The cross sum
+ * takes the operations of the squared sums, so a series paired with
+ * itself gives sxy equal to ss bit for bit. */
+static void co_total(const ar_comoments *c, msum *A, msum *B, double *sxy) {
+    *A = merged_of(&c->a);
+    *B = merged_of(&c->b);
+    *sxy = c->sxy;
+    size_t np = c->a.np;
+    if (np == 0) return;
+    double ka = c->a.k, kb = c->b.k;
+    msum pa = piece_sum(c->a.piece, np, ka), pb = piece_sum(c->b.piece, np, kb);
+    double cp = 0.0;
+    for (size_t i = 0; i < np; i++) cp += ((c->a.piece[i] - ka) - pa.mu) * ((c->b.piece[i] - kb) - pb.mu);
+    if (A->n > 0) {
+        double na = A->n, nb = pa.n, n = na + nb;
+        double dx = pa.mu - A->mu, dy = pb.mu - B->mu;
+        cp = *sxy + cp + dx * (dy / n) * na * nb;
+    }
+    *sxy = cp;
+    msum_merge(A, &pa);
+    msum_merge(B, &pb);
 }
 
-void ar_comoments_mid(ar_comoments *c) {
-    ar_moments_mid(&c->a);
-    ar_moments_mid(&c->b);
-}
-
-void ar_comoments_add2(ar_comoments *c, const double *r1, const double *r2, size_t n) {
-    ar_moments_add2(&c->a, r1, n);
-    ar_moments_add2(&c->b, r2, n);
-    for (size_t i = 0; i < n; i++) c->sxy += (r1[i] - c->a.mu) * (r2[i] - c->b.mu);
+void ar_comoments_add(ar_comoments *c, const double *r1, const double *r2, size_t n) {
+    if (n > 0 && c->a.n == 0) {
+        c->a.k = isfinite(r1[0]) ? r1[0] : 0.0;
+        c->b.k = isfinite(r2[0]) ? r2[0] : 0.0;
+    }
+    while (n > 0) {
+        size_t k = AR_MOMENTS_PIECE - c->a.np;
+        if (k > n) k = n;
+        memcpy(c->a.piece + c->a.np, r1, k * sizeof *r1);
+        memcpy(c->b.piece + c->b.np, r2, k * sizeof *r2);
+        c->a.np += k;
+        c->b.np += k;
+        c->a.n += k;
+        c->b.n += k;
+        r1 += k;
+        r2 += k;
+        n -= k;
+        if (c->a.np == AR_MOMENTS_PIECE) {
+            msum A, B;
+            co_total(c, &A, &B, &c->sxy);
+            c->a.sum = plain_sum(&c->a);
+            c->b.sum = plain_sum(&c->b);
+            set_merged(&c->a, &A);
+            set_merged(&c->b, &B);
+            c->a.np = c->b.np = 0;
+        }
+    }
 }
 
 void ar_memmel_jk_m(const ar_comoments *c, ar_jk *out) {
     size_t n = c->a.n;
-    out->sharpe_1 = ar_sharpe_pp_m(&c->a);
-    out->sharpe_2 = ar_sharpe_pp_m(&c->b);
+    msum A, B;
+    double sxy;
+    co_total(c, &A, &B, &sxy);
+    A.mu = ar_moments_mean(&c->a);
+    B.mu = ar_moments_mean(&c->b);
+    out->sharpe_1 = sharpe_s(&A);
+    out->sharpe_2 = sharpe_s(&B);
     out->rho = out->theta = out->z = out->p_two_sided = NAN;
     if (n < 2 || c->b.n != n) return;
-    double sxx = c->a.ss, syy = c->b.ss, sxy = c->sxy;
+    double sxx = A.ss, syy = B.ss;
     if (!(sxx > 0.0 && syy > 0.0)) return;
     double rho = sxy / sqrt(sxx * syy);
     double a = out->sharpe_1, b = out->sharpe_2;
@@ -228,8 +384,6 @@ void ar_memmel_jk(const double *r1, const double *r2, size_t n, ar_jk *out) {
     }
     ar_comoments c;
     ar_comoments_init(&c);
-    ar_comoments_add1(&c, r1, r2, n);
-    ar_comoments_mid(&c);
-    ar_comoments_add2(&c, r1, r2, n);
+    ar_comoments_add(&c, r1, r2, n);
     ar_memmel_jk_m(&c, out);
 }
