@@ -24,6 +24,7 @@
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_statistics_double.h>
 #include <jansson.h>
 #include "arena/league.h"
 #include "arena/stats.h"
@@ -895,10 +896,20 @@ static void interval(double *v, size_t n, double *lo, double *hi) {
     *hi = ar_quantile_sorted(v, k, 0.975);
 }
 
+/* The type-7 median of v[0..n-1] (no NANs; reordered): the two middle
+ * order statistics by selection, O(n) where a sort was O(n log n) (the
+ * bootstrap takes B x agents medians of every episode's return), combined
+ * as ar_quantile_sorted (GSL's quantile_from_sorted_data) combines them,
+ * so the same bits. */
 static double median_of(double *v, size_t n) {
     if (n == 0) return NAN;
-    qsort(v, n, sizeof *v, cmp_dbl);
-    return ar_quantile_sorted(v, n, 0.5);
+    double index = 0.5 * (double)(n - 1);
+    size_t lhs = (size_t)index;
+    double delta = index - (double)lhs;
+    double lo = gsl_stats_select(v, 1, n, lhs);
+    if (lhs == n - 1) return lo;
+    double hi = gsl_stats_select(v, 1, n, lhs + 1);
+    return (1 - delta) * lo + delta * hi;
 }
 
 /* Window means (running means: exact for identical values) of agent i. */
