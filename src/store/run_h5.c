@@ -800,7 +800,10 @@ ar_err ar_run_writer_open(const char *path, const ar_run *skel, ar_run_writer **
     wr->agent0[wr->nep] = j;
 
     /* Create the file ourselves first: HDF5's own failure says little, the
-     * errno here says why (missing directory, permissions). */
+     * errno here says why (missing directory, permissions). Then HDF5
+     * creates it anew (exclusively): opening an existing file with O_TRUNC,
+     * as H5F_ACC_TRUNC does, makes ext4 (auto_da_alloc) write the whole
+     * file out at close, inside the run's time (docs/BENCHMARKS.md). */
     int fd = open(wr->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0) {
         ar_err e = ar_errf(eb, AR_EIO, "%s: cannot create: %s", path, strerror(errno));
@@ -810,6 +813,7 @@ ar_err ar_run_writer_open(const char *path, const ar_run *skel, ar_run_writer **
         return e;
     }
     close(fd);
+    unlink(wr->tmp);
     ar_err e = AR_OK;
     wr->w_ok = wctx_init(&wr->w, wr->path, skel, 0, eb);
     wr->fcpl = H5Pcreate(H5P_FILE_CREATE);
@@ -817,7 +821,7 @@ ar_err ar_run_writer_open(const char *path, const ar_run *skel, ar_run_writer **
     if (!wr->w_ok || wr->fcpl < 0 || wr->fapl < 0 || H5Pset_obj_track_times(wr->fcpl, 0) < 0 ||
         H5Pset_fclose_degree(wr->fapl, H5F_CLOSE_STRONG) < 0) {
         e = ar_errf(eb, AR_EIO, "%s: cannot set up HDF5 types and property lists", path);
-    } else if ((wr->file = H5Fcreate(wr->tmp, H5F_ACC_TRUNC, wr->fcpl, wr->fapl)) < 0) {
+    } else if ((wr->file = H5Fcreate(wr->tmp, H5F_ACC_EXCL, wr->fcpl, wr->fapl)) < 0) {
         e = ar_errf(eb, AR_EIO, "%s: cannot create HDF5 file", path);
     } else {
         e = write_file(&wr->w, wr->file, skel, PH_SKEL);
