@@ -3,7 +3,7 @@
 # read whole, on seeded random configs: each of the builtin strategies with
 # look-backs from 1 bar to past a block (8192 rows), cadences from 1m to 13h,
 # every slippage model (sqrt with its own windows), latency, spot and perp,
-# symbol subsets, windows x seeds, --jobs 1 and 2. Every run file must be
+# symbol subsets, windows x seeds, anonymized prices, --jobs 1 and 2. Every run file must be
 # byte-identical with ARENA_MARKET_MEMORY=0 (always windowed) and with the
 # default (this market is read whole), and --timing must say the bars were
 # windowed. Then an exec agent (the prompt's features) on 150,000 bars,
@@ -41,6 +41,9 @@ for i in range(12):
          "baselines": random.choice([[], ["flat", "buy_hold", "random"]]),
          "agents": [{"name": "a", "strategy": strat, "params": p},
                     {"name": "b", "strategy": "random", "params": {"probability": 0.05}}]}
+    # anonymized prices (their own draw: the configs above stay as they were)
+    if random.Random(128 + i).random() < 0.5:
+        c["market"]["anonymize"] = {"prices": True}
     if random.random() < 0.5:
         c["market"]["windows"] = {"count": random.randint(1, 4), "length": random.choice(["1d", "3d", "5d"])}
         c["seeds"] = random.randint(1, 2)
@@ -90,7 +93,14 @@ JSON
   cmp -s "$work/ex.json.out" "$work/ext.json" || fail "exec agent: spilled run's table differs from arena table"
   grep -q "bars read from the file in blocks of 8192 rows: at most [0-9]* of 38 blocks" "$work/ex.err" ||
     fail "exec agent: not windowed: $(cat "$work/ex.err")"
-  "$h5py" - "$work/ew.h5" "$work/ex.h5" <<'PY' || fail "exec agent: windowed run differs"
+  # the same with anonymized prices: each episode's scaled rows, from the
+  # market read whole and windowed (the agent's 48,002 bars of look-back
+  # reach across blocks of the scaled copy)
+  sed 's/"mode": "perp",/"mode": "perp", "anonymize": {"prices": true},/' "$work/ex.json" >"$work/exa.json"
+  "$arena" run "$work/exa.json" -o "$work/eaw.h5" --quiet || fail "exec agent, anonymized, whole"
+  ARENA_MARKET_MEMORY=0 "$arena" run "$work/exa.json" -o "$work/eax.h5" --quiet || fail "exec agent, anonymized, windowed"
+  for pair in "ew ex" "eaw eax"; do
+    "$h5py" - "$work/${pair% *}.h5" "$work/${pair#* }.h5" <<'PY' || fail "exec agent: windowed run differs ($pair)"
 import sys, h5py, numpy as np
 a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
 bad = []
@@ -110,6 +120,7 @@ n = len(a["episodes/0/agents/mom/decisions"])
 if bad or n < 100:
     sys.exit("differs: %s (%d decisions)" % (", ".join(bad), n))
 PY
+  done
 fi
 
 echo "cli_window: $fails failed"

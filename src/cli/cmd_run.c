@@ -55,14 +55,13 @@ static double now_ms(void) {
  * length of the data, docs/ENGINE.md "Memory"): ARENA_MARKET_MEMORY
  * (bytes; 0 always windows), else 64 MiB. Every agent must have a bounded
  * look-back (builtin strategies declare theirs; model, exec and http agents
- * read a fixed number of bars, ar_llm_lookback), and prices must not be
- * anonymized (a scaled copy of every bar); with sqrt slippage its trailing
- * sums are windowed along. */
+ * read a fixed number of bars, ar_llm_lookback); with sqrt slippage its
+ * trailing sums are windowed along (anonymized prices make their own, over
+ * each episode's scaled rows). */
 #define MARKET_MEMORY_DEFAULT ((size_t)64 << 20)
 static size_t env_bytes(const char *name, size_t dflt) { return ar__cli_env_bytes("run", name, dflt); }
 
 static int can_window(const ar_config *cfg) {
-    if (cfg->anon_prices) return 0;
     for (size_t a = 0; a < cfg->nagents; a++) {
         const ar_agent_cfg *g = &cfg->agents[a];
         if (!strcmp(g->kind, "builtin") && (g->def == NULL || g->def->lookback == NULL)) return 0;
@@ -82,7 +81,8 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
     if (can_window(cfg) && ar_market_h5_count_bars(cfg->data, names, cfg->nsym, &rows, eb) == AR_OK)
         window = rows > 0 && rows > env_bytes("ARENA_MARKET_MEMORY", MARKET_MEMORY_DEFAULT) / (6 * sizeof(double));
     ar_err e = window ? ar_market_h5_read_windowed(cfg->data, names, cfg->nsym,
-                                                   cfg->exec.slip == AR_SLIP_SQRT ? AR_WINDOW_SUMS : 0, m, eb)
+                                                   cfg->exec.slip == AR_SLIP_SQRT && !cfg->anon_prices ? AR_WINDOW_SUMS : 0,
+                                                   m, eb)
                       : ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
     free((void *)names);
     if (e) return e;

@@ -1203,35 +1203,153 @@ static double anon_factor(uint64_t seed, int32_t window, size_t s) {
     return pow(10.0, 2 * u - 1);
 }
 
-/* A copy of m with prices x f and volumes / f per symbol (notional values and
+/* What the scaled copies of a symbol need to know of its source bars, found
+ * once per run: the longest run of rows with a bad price (scaling keeps a
+ * bad price bad and a good one good) and the smallest time step. Windowed
+ * sources know both from their opening pass. */
+typedef struct src_info {
+    size_t max_bad_run;
+    int64_t min_step;
+} src_info;
+
+static void source_info(const ar_bars *b, src_info *out) {
+    if (ar_bars_windowed(b)) {
+        *out = (src_info){ar_bars_max_bad_run(b), ar_bars_min_step(b)};
+        return;
+    }
+    size_t bad = 0, maxbad = 0;
+    int64_t step = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        bad = ar_bar_prices_ok(b->open[i], b->high[i], b->low[i], b->close[i]) ? 0 : bad + 1;
+        if (bad > maxbad) maxbad = bad;
+        if (i > 0 && (step == 0 || b->t[i] - b->t[i - 1] < step)) step = b->t[i] - b->t[i - 1];
+    }
+    *out = (src_info){maxbad, step};
+}
+
+/* A scaled symbol's loader: rows of the source (pinned while read, when it
+ * is windowed itself) with prices x f and volumes / f. */
+typedef struct scale_src {
+    const ar_bars *src;
+    double f;
+} scale_src;
+
+static ar_err scale_load(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf *eb) {
+    const scale_src *c = ctx;
+    const ar_bars *y = c->src;
+    double f = c->f;
+    ar_err e = ar_bars_pin(y, from, from + n, eb);
+    if (e) return e;
+    for (size_t i = from; i < from + n; i++) {
+        b->t[i] = y->t[i];
+        b->open[i] = y->open[i] * f;
+        b->high[i] = y->high[i] * f;
+        b->low[i] = y->low[i] * f;
+        b->close[i] = y->close[i] * f;
+        b->volume[i] = y->volume[i] / f;
+    }
+    ar_bars_unpin(y, from, from + n);
+    return AR_OK;
+}
+
+/* The sqrt model's sums of a scaled symbol (ar_bars_window_sums: per
+ * block, the sums before it and the close before it). A fill reads them
+ * over the model's window before the fill, and fills start at the
+ * episode's start, so they begin two rows before the first row of that
+ * window: the blocks from there are summed (the episode's rows, not the
+ * market's), those before hold NaN and are never read. The origin depends
+ * on the market, the window and the model alone, never on the agents. */
+static ar_err scaled_sums(const ar_bars *y, double f, size_t n, int64_t start, int64_t window, double *s0, double *pc,
+                          ar_errbuf *eb) {
+    size_t B = AR_BARS_BLOCK, nblk = (n + B - 1) / B;
+    size_t o = ar_bars_lower_bound(y, start - window);
+    size_t ob = (o >= 2 ? o - 2 : 0) / B;
+    if (ob > nblk) ob = nblk;
+    for (size_t k = 0; k < ob; k++) {
+        s0[3 * k] = s0[3 * k + 1] = s0[3 * k + 2] = pc[k] = NAN;
+    }
+    double acc[3] = {0, 0, 0}, prevc = 0;
+    size_t from0 = ob * B;
+    if (from0 > 0) {
+        ar_err e = ar_bars_pin(y, from0 - 1, from0, eb);
+        if (e) return e;
+        prevc = y->close[from0 - 1] * f;
+        ar_bars_unpin(y, from0 - 1, from0);
+    }
+    for (size_t k = ob; k < nblk; k++) {
+        size_t from = k * B, cnt = n - from < B ? n - from : B;
+        memcpy(&s0[3 * k], acc, sizeof acc);
+        pc[k] = prevc;
+        ar_err e = ar_bars_pin(y, from, from + cnt, eb);
+        if (e) return e;
+        for (size_t j = from; j < from + cnt; j++) {
+            double c = y->close[j] * f;
+            ar_sums_step(j, y->volume[j] / f, c, prevc, acc, acc);
+            prevc = c;
+        }
+        ar_bars_unpin(y, from, from + cnt);
+    }
+    return AR_OK;
+}
+
+/* m with prices x f and volumes / f per symbol (notional values and
  * therefore equity, fees and PnL in quote currency are unchanged), of the
- * bars that open before end: an episode ending at end never feeds a later
- * one (the final mark feeds bars closed by end), and what agents may read
- * is the history before the decision time, so the rows after are copied for
- * nothing (bar indices are the same as in m). */
-static ar_market *scaled_market(const ar_market *m, const double *f, int64_t end) {
+ * bars that open before the episode's end: an episode ending at end never
+ * feeds a later one (the final mark feeds bars closed by end). Each symbol
+ * is windowed bars over its source (bar indices as in m): the engine pins
+ * the rows the episode reads (its agents' look-back behind the cursor) and
+ * only those are scaled, so an episode costs its own length, not the
+ * market's, in time and memory. */
+static ar_err scaled_market(const ar_config *cfg, const ar_market *m, const double *f, const ep_spec *sp,
+                            const src_info *info, ar_market **out, ar_errbuf *eb) {
+    *out = NULL;
     ar_market *c = ar_market_create();
-    if (c == NULL) return NULL;
-    for (size_t s = 0; s < m->nsym; s++) {
+    if (c == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
+    size_t B = AR_BARS_BLOCK;
+    ar_err e = AR_OK;
+    for (size_t s = 0; s < m->nsym && !e; s++) {
         const ar_symbol *y = &m->sym[s];
         int k = ar_market_add_symbol(c, y->name);
-        size_t n = ar_bars_lower_bound(&y->bars, end);
-        if (k < 0 || ar_bars_reserve(&c->sym[k].bars, n)) {
-            ar_market_free(c);
-            return NULL;
+        if (k < 0) {
+            e = ar_errf(eb, AR_ENOMEM, "out of memory");
+            break;
         }
         ar_symbol *z = &c->sym[k];
         z->interval = y->interval;
-        for (size_t i = 0; i < n; i++)
-            ar_bars_push(&z->bars, y->bars.t[i], y->bars.open[i] * f[s], y->bars.high[i] * f[s], y->bars.low[i] * f[s],
-                         y->bars.close[i] * f[s], y->bars.volume[i] / f[s]);
-        for (size_t i = 0; i < y->funding.n; i++)
-            if (ar_funding_push(&z->funding, y->funding.t[i], y->funding.rate[i])) {
-                ar_market_free(c);
-                return NULL;
+        for (size_t i = 0; i < y->funding.n && !e; i++)
+            if (ar_funding_push(&z->funding, y->funding.t[i], y->funding.rate[i])) e = ar_errf(eb, AR_ENOMEM, "out of memory");
+        size_t n = ar_bars_lower_bound(&y->bars, sp->end), nblk = (n + B - 1) / B;
+        if (e || n == 0) continue;
+        int sums = cfg->exec.slip == AR_SLIP_SQRT;
+        int64_t *t0 = malloc(nblk * sizeof *t0);
+        double *s0 = sums ? malloc(3 * nblk * sizeof *s0) : NULL, *pc = sums ? malloc(nblk * sizeof *pc) : NULL;
+        scale_src *ctx = malloc(sizeof *ctx);
+        if (t0 == NULL || ctx == NULL || (sums && (s0 == NULL || pc == NULL))) e = ar_errf(eb, AR_ENOMEM, "out of memory");
+        int64_t last = e ? 0 : ar_bars_time(&y->bars, n - 1);
+        for (size_t j = 0; j < nblk && !e; j++) t0[j] = ar_bars_windowed(&y->bars) ? ar_bars_block_time(&y->bars, j)
+                                                                                   : y->bars.t[j * B];
+        if (!e && last == INT64_MIN) e = ar_bars_window_error(&y->bars, eb);
+        if (!e && sums) e = scaled_sums(&y->bars, f[s], n, sp->start, cfg->exec.slip_window, s0, pc, eb);
+        if (!e) {
+            *ctx = (scale_src){&y->bars, f[s]};
+            e = ar_bars_window(&z->bars, n, t0, last, info[s].max_bad_run, scale_load, ctx, free, eb);
+            if (e == AR_OK) {
+                ctx = NULL; /* the bars own it */
+                ar_bars_window_set_min_step(&z->bars, info[s].min_step);
+                if (sums) e = ar_bars_window_sums(&z->bars, s0, pc, eb);
             }
+        }
+        free(ctx);
+        free(t0);
+        free(s0);
+        free(pc);
     }
-    return c;
+    if (e) {
+        ar_market_free(c);
+        return e;
+    }
+    *out = c;
+    return AR_OK;
 }
 
 /* Report an episode run on scaled prices back in real units: the logs
@@ -1267,6 +1385,7 @@ typedef struct driver {
     ar_run *run;               /* header for on_episode */
     pthread_mutex_t cb_mu;     /* one on_episode call at a time */
     ar_slip_cache *slip;       /* sqrt slippage sums over m, shared by every account on m */
+    src_info *info;            /* anonymized prices: per symbol of m, for its scaled copies */
 } driver;
 
 static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
@@ -1296,13 +1415,10 @@ static ar_err one_episode(driver *d, size_t k, ar_llm_pool *pool) {
         }
         /* one factor per symbol and window: every seed of a window sees the same market */
         for (size_t s = 0; s < m->nsym; s++) f[s] = anon_factor(cfg->seed, sp->window, s);
-        if ((scaled = scaled_market(m, f, sp->end)) == NULL) {
-            e = ar_errf(&d->ebs[k], AR_ENOMEM, "out of memory");
-            goto out;
-        }
-        /* this episode's own prices: sums of its own, shared by its agents */
-        if (cfg->exec.slip == AR_SLIP_SQRT && cfg->nagents > 1 &&
-            (slip = ar_slip_cache_create(scaled, &d->ebs[k])) == NULL) {
+        if ((e = scaled_market(cfg, m, f, sp, d->info, &scaled, &d->ebs[k]))) goto out;
+        /* this episode's own prices: sums of its own (the windowed bars'),
+         * shared by its agents */
+        if (cfg->exec.slip == AR_SLIP_SQRT && (slip = ar_slip_cache_create(scaled, &d->ebs[k])) == NULL) {
             e = AR_ENOMEM;
             goto out;
         }
@@ -1411,8 +1527,9 @@ ar_run *ar__run_header(const ar_config *cfg, const ar_market *m, const char *dat
 }
 
 /* Windowed bars hold only what the engine pins: nothing that reads every
- * bar may run on them (anonymized prices copy them all; sqrt slippage
- * needs the windowed sums). *windowed: whether any symbol's bars are. */
+ * bar may run on them (sqrt slippage needs the windowed sums, unless
+ * prices are anonymized: each episode's scaled copy sums its own rows).
+ * *windowed: whether any symbol's bars are. */
 static ar_err check_windowed(const ar_config *cfg, const ar_market *m, int *windowed, ar_errbuf *eb) {
     int sums = 1;
     *windowed = 0;
@@ -1421,9 +1538,9 @@ static ar_err check_windowed(const ar_config *cfg, const ar_market *m, int *wind
             *windowed = 1;
             sums &= ar_bars_window_sum(&m->sym[s].bars, 0) != NULL;
         }
-    if (*windowed && (cfg->anon_prices || (cfg->exec.slip == AR_SLIP_SQRT && !sums)))
-        return ar_errf(eb, AR_EINVAL, "%s: a windowed market cannot be used with %s", cfg->path,
-                       cfg->anon_prices ? "anonymize.prices" : "sqrt slippage unless it has the sums");
+    if (*windowed && !cfg->anon_prices && cfg->exec.slip == AR_SLIP_SQRT && !sums)
+        return ar_errf(eb, AR_EINVAL, "%s: a windowed market cannot be used with sqrt slippage unless it has the sums",
+                       cfg->path);
     return AR_OK;
 }
 
@@ -1507,7 +1624,11 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     r->rescored = mode == AR_CASSETTE_RESCORE;
     driver d = {cfg, m, opts, specs, n, 0, r->episodes, pts, errs, ebs, &sh,
                 cfg->nllm > 0 && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE, NULL,
-                opts ? opts->progress : NULL, opts ? opts->only : NULL, n, r, PTHREAD_MUTEX_INITIALIZER, NULL};
+                opts ? opts->progress : NULL, opts ? opts->only : NULL, n, r, PTHREAD_MUTEX_INITIALIZER, NULL, NULL};
+    if (e == AR_OK && cfg->anon_prices) {
+        if ((d.info = calloc(m->nsym ? m->nsym : 1, sizeof *d.info)) == NULL) e = ar_errf(eb, AR_ENOMEM, "out of memory");
+        for (size_t s = 0; d.info && s < m->nsym; s++) source_info(&m->sym[s].bars, &d.info[s]);
+    }
     /* One set of LLM limits for every worker's pool: max_concurrent and rpm
      * hold for the run, whatever --jobs is. */
     if (d.use_pool && (d.limits = ar_llm_limits_create()) == NULL) e = ar_errf(eb, AR_ENOMEM, "out of memory");
@@ -1549,6 +1670,7 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     }
     ar_llm_limits_free(d.limits); /* every pool using it was freed by its worker */
     ar_slip_cache_free(d.slip);
+    free(d.info);
     for (size_t k = 0; k < n && e == AR_OK; k++)
         if (errs[k]) {
             e = errs[k];
