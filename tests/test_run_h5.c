@@ -669,6 +669,42 @@ static void no_prompts_roundtrip(void **state) {
     unlink(path);
 }
 
+/* Prompts of 3.3 MiB in all go out through a buffer of 1 MiB: pieces end
+ * inside texts, on chunk edges; every text and span comes back, in a file
+ * byte-identical to a second write of the same run. */
+static void large_prompts_roundtrip(void **state) {
+    (void)state;
+    ar_run *r = make_run();
+    size_t n = 240, keep = r->nprompts;
+    char **p = xcalloc(n, sizeof *p);
+    for (size_t i = 0; i < keep; i++) p[i] = r->prompts[i];
+    free(r->prompts);
+    for (size_t i = keep; i < n; i++) {
+        size_t len = (i * 7919) % 29000 + (i % 5 == 0 ? 0 : 1); /* some empty, up to ~29 KB */
+        p[i] = xcalloc(len + 1, 1);
+        for (size_t j = 0; j < len; j++) p[i][j] = (char)('a' + (i * 31 + j * 17) % 26);
+    }
+    r->prompts = p;
+    r->nprompts = n;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += strlen(p[i]);
+    assert_true(total > 3 * (1u << 20));
+    ar_errbuf eb = {{0}};
+    const char *path = "test_run_h5_bigprompts.h5", *path2 = "test_run_h5_bigprompts2.h5";
+    OK(ar_run_h5_write(path, r, &eb));
+    OK(ar_run_h5_write(path2, r, &eb));
+    ar_run *back = NULL;
+    OK(ar_run_h5_read(path, &back, &eb));
+    assert_runs_equal(r, back);
+    assert_int_equal(back->nprompts, n);
+    for (size_t i = 0; i < n; i++) assert_string_equal(back->prompts[i], p[i]);
+    same_bytes(path, path2);
+    ar_run_free(back);
+    ar_run_free(r);
+    unlink(path);
+    unlink(path2);
+}
+
 /* Records that point outside the prompts or the answers blob would make a
  * file no reader can slice: refused, and no file is left. */
 static void bad_llm_refs_refused(void **state) {
@@ -952,6 +988,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(failures_leave_no_file),
         cmocka_unit_test(read_rejects_foreign_files),
         cmocka_unit_test(no_prompts_roundtrip),
+        cmocka_unit_test(large_prompts_roundtrip),
         cmocka_unit_test(bad_llm_refs_refused),
         cmocka_unit_test(reads_file_without_llm_parts),
         cmocka_unit_test(large_equity_round_trip),

@@ -34,12 +34,17 @@ static uint64_t text_hash(const char *s) {
     return ar_mix64(h);
 }
 
-/* Index of text in the table, adding a copy when new; -1 on ENOMEM. */
-int32_t ar__pt_add(prompt_table *pt, const char *text) {
+/* Index of text in the table, adding it when new: owned, when not NULL,
+ * is text itself, handed over (kept when new, freed when a duplicate);
+ * else a copy is made. -1 on ENOMEM (owned is freed then too). */
+static int32_t pt_insert(prompt_table *pt, const char *text, char *owned) {
     if (2 * (pt->n + 1) > pt->hcap) {
         size_t hcap = pt->hcap ? pt->hcap * 2 : 1024;
         int32_t *slot = malloc(hcap * sizeof *slot);
-        if (slot == NULL) return -1;
+        if (slot == NULL) {
+            free(owned);
+            return -1;
+        }
         for (size_t i = 0; i < hcap; i++) slot[i] = -1;
         for (size_t i = 0; i < pt->n; i++) {
             size_t h = (size_t)text_hash(pt->text[i]) & (hcap - 1);
@@ -52,20 +57,29 @@ int32_t ar__pt_add(prompt_table *pt, const char *text) {
     }
     size_t h = (size_t)text_hash(text) & (pt->hcap - 1);
     while (pt->slot[h] >= 0) {
-        if (!strcmp(pt->text[pt->slot[h]], text)) return pt->slot[h];
+        if (!strcmp(pt->text[pt->slot[h]], text)) {
+            free(owned);
+            return pt->slot[h];
+        }
         h = (h + 1) & (pt->hcap - 1);
     }
     if (pt->n == pt->cap) {
         size_t cap = pt->cap ? pt->cap * 2 : 256;
         char **t = realloc(pt->text, cap * sizeof *t);
-        if (t == NULL) return -1;
+        if (t == NULL) {
+            free(owned);
+            return -1;
+        }
         pt->text = t;
         pt->cap = cap;
     }
-    if ((pt->text[pt->n] = strdup(text)) == NULL) return -1;
+    if ((pt->text[pt->n] = owned ? owned : strdup(text)) == NULL) return -1;
     pt->slot[h] = (int32_t)pt->n;
     return (int32_t)pt->n++;
 }
+
+/* Index of text in the table, adding a copy when new; -1 on ENOMEM. */
+int32_t ar__pt_add(prompt_table *pt, const char *text) { return pt_insert(pt, text, NULL); }
 
 void ar__pt_cleanup(prompt_table *pt) {
     for (size_t i = 0; i < pt->n; i++) free(pt->text[i]);
@@ -1472,7 +1486,8 @@ static void *worker(void *arg) {
 }
 
 /* Move every episode's prompts into the run's table in episode order and
- * renumber the calls: the ids do not depend on which thread ran what. */
+ * renumber the calls: the ids do not depend on which thread ran what. The
+ * texts move (a duplicate is freed), so they are never held twice. */
 static ar_err merge_prompts(ar_run *r, prompt_table *pts, size_t n) {
     prompt_table all;
     memset(&all, 0, sizeof all);
@@ -1483,8 +1498,11 @@ static ar_err merge_prompts(ar_run *r, prompt_table *pts, size_t n) {
             e = AR_ENOMEM;
             break;
         }
-        for (size_t i = 0; i < pts[k].n; i++)
-            if ((map[i] = ar__pt_add(&all, pts[k].text[i])) < 0) e = AR_ENOMEM;
+        for (size_t i = 0; i < pts[k].n; i++) {
+            char *t = pts[k].text[i];
+            pts[k].text[i] = NULL;
+            if ((map[i] = pt_insert(&all, t, t)) < 0) e = AR_ENOMEM;
+        }
         ar_run_episode *ep = &r->episodes[k];
         for (size_t a = 0; e == AR_OK && a < ep->nagents; a++)
             for (size_t i = 0; i < ep->agents[a].nllm; i++) {

@@ -661,9 +661,25 @@ static ar_err write_symbols(wctx *w, hid_t file, const ar_run *r) {
     return e;
 }
 
+/* Bytes [at, at + n) of the 1-D byte dataset ds from p. */
+static herr_t write_span(hid_t ds, size_t at, const void *p, size_t n) {
+    hsize_t o = at, c = n;
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &c, NULL);
+    herr_t st = fs >= 0 && ms >= 0 ? H5Sselect_hyperslab(fs, H5S_SELECT_SET, &o, NULL, &c, NULL) : -1;
+    if (st >= 0) st = H5Dwrite(ds, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, p);
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    return st;
+}
+
 /* /prompts: every text laid end to end in one byte dataset plus an index of
  * (offset, length) rows, rather than a dataset of variable-length strings
- * (not appendable under SWMR, and stored in the global heap). */
+ * (not appendable under SWMR, and stored in the global heap). The texts go
+ * out through a buffer of whole chunks (PROMPT_PIECE bytes) rather than one
+ * copy of them all: the same chunks in the same order as one write, so the
+ * same bytes, and a model run's prompts (megabytes per thousand decisions)
+ * are not held twice. */
+#define PROMPT_PIECE (16 * CHUNK_ROWS)
 static ar_err write_prompts(wctx *w, hid_t file, const ar_run *r) {
     if (r->nprompts == 0 && !w->chunk) return AR_OK;
     if (r->nprompts > 0 && r->prompts == NULL)
@@ -673,24 +689,38 @@ static ar_err write_prompts(wctx *w, hid_t file, const ar_run *r) {
         if (r->prompts[i] == NULL) return ar_errf(w->eb, AR_EINVAL, "%s: /prompts: prompt %zu is NULL", w->path, i);
         total += strlen(r->prompts[i]);
     }
-    char *text = malloc(total ? total : 1);
-    prompt_span *idx = calloc(r->nprompts, sizeof *idx);
+    prompt_span *idx = calloc(r->nprompts ? r->nprompts : 1, sizeof *idx);
+    char *buf = malloc(PROMPT_PIECE);
     ar_err e = AR_OK;
-    if (text == NULL || idx == NULL) e = ar_errf(w->eb, AR_ENOMEM, "%s: /prompts: out of memory", w->path);
-    size_t off = 0;
-    for (size_t i = 0; i < r->nprompts && !e; i++) {
-        size_t len = strlen(r->prompts[i]);
-        memcpy(text + off, r->prompts[i], len);
-        idx[i] = (prompt_span){(int64_t)off, (int64_t)len};
-        off += len;
-    }
-    hid_t g = -1;
+    if (idx == NULL || buf == NULL) e = ar_errf(w->eb, AR_ENOMEM, "%s: /prompts: out of memory", w->path);
+    hid_t g = -1, ds = -1;
     if (!e && (g = H5Gcreate2(file, "prompts", H5P_DEFAULT, w->gcpl, H5P_DEFAULT)) < 0)
         e = werr(w, "/prompts", "cannot create group");
-    if (!e) e = write_bytes(w, g, "/prompts", "text", text, total);
+    if (!e && (ds = make_dataset(g, "text", H5T_STD_U8LE, total, w->chunk ? w->chunk * 16 : 0)) < 0)
+        e = werr(w, "/prompts/text", "cannot create dataset");
+    size_t off = 0, fill = 0; /* off: bytes laid out so far; fill: of which in buf */
+    for (size_t i = 0; i < r->nprompts && !e; i++) {
+        const char *p = r->prompts[i];
+        size_t len = strlen(p);
+        idx[i] = (prompt_span){(int64_t)off, (int64_t)len};
+        off += len;
+        while (len > 0 && !e) {
+            size_t k = PROMPT_PIECE - fill < len ? PROMPT_PIECE - fill : len;
+            memcpy(buf + fill, p, k);
+            fill += k;
+            p += k;
+            len -= k;
+            if (fill == PROMPT_PIECE) {
+                if (write_span(ds, off - len - fill, buf, fill) < 0) e = werr(w, "/prompts/text", "cannot write dataset");
+                fill = 0;
+            }
+        }
+    }
+    if (!e && fill > 0 && write_span(ds, off - fill, buf, fill) < 0) e = werr(w, "/prompts/text", "cannot write dataset");
+    if (ds >= 0) H5Dclose(ds);
     if (!e) e = write_table(w, g, "/prompts", T_INDEX, idx, r->nprompts, NULL);
     if (g >= 0) H5Gclose(g);
-    free(text);
+    free(buf);
     free(idx);
     return e;
 }
