@@ -394,9 +394,14 @@ static void exec_stop(ar_ext_agent *a, long grace_ms, char *how, size_t nhow) {
         pid_t r;
         while ((r = waitpid(a->pid, &st, 0)) < 0 && errno == EINTR) {
         }
-        if (r == a->pid && exited && how != NULL && nhow > 0) {
+        /* An exit status is the child's own even when it was not seen
+         * exited in time (a loaded machine: it was already on its way out
+         * when the SIGKILL came); a SIGKILL is ours unless it had ended
+         * before we sent it. */
+        if (r == a->pid && how != NULL && nhow > 0) {
             if (WIFEXITED(st)) snprintf(how, nhow, "exited with status %d", WEXITSTATUS(st));
-            else if (WIFSIGNALED(st)) snprintf(how, nhow, "killed by signal %d", WTERMSIG(st));
+            else if (WIFSIGNALED(st) && (exited || WTERMSIG(st) != SIGKILL))
+                snprintf(how, nhow, "killed by signal %d", WTERMSIG(st));
         }
     }
     close_fd(&a->out_fd);
