@@ -7,7 +7,9 @@
 #      that file, and the 500k run with its curves streamed anyway,
 #   2. six agents (3 strategies + 3 baselines) on 10,000,000 1-minute bars,
 #   3. the same six with sqrt slippage on 5,000,000 bars, and 60 episodes of
-#      them (30 one-day windows x 2 seeds, --jobs 2) on 90 days of 6 symbols.
+#      them (30 one-day windows x 2 seeds, --jobs 2) on 90 days of 6 symbols,
+#   4. those 60 episodes with anonymized prices, anonymized prices over
+#      20 windows of the 10,000,000 bars, and an exec agent's 20,160 calls.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -97,3 +99,29 @@ sed -e 's/"data": "[^"]*"/"data": "m90d6.h5"/' -e 's/"count": 6/"count": 30/' -e
   "$here/../examples/demo.json" >multi.json
 /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run multi.json -o multi.h5 --quiet --jobs 2 --timing
 rm -f multi.h5
+echo "== the same 60 episodes with anonymized prices and symbols (each episode scales the rows it reads)"
+sed 's/"mode": "perp"/"mode": "perp", "anonymize": {"prices": true, "symbols": true}/' multi.json >multianon.json
+grep -q '"anonymize"' multianon.json || { echo "bench: multianon.json: no anonymize key added" >&2; exit 1; }
+/usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run multianon.json -o multianon.h5 --quiet --jobs 2 --timing
+rm -f multianon.h5
+if [ "${BENCH_LARGE:-1}" = 1 ]; then
+  echo "== anonymized prices on 10,000,000 bars: 20 one-day windows, sma_cross + baselines, --jobs 2"
+  cat >anon10m.json <<'JSON'
+{"name": "anon10m", "seed": 1, "market": {"data": "m10m.h5", "windows": {"count": 20, "length": "1d"}, "anonymize": {"prices": true}},
+ "cadence": "1m", "execution": {"fees": {"taker_bps": 4.5, "maker_bps": 1.5}, "slippage": {"model": "fixed", "bps": 1}},
+ "baselines": ["flat", "buy_hold", "random"],
+ "agents": [{"name": "sma", "strategy": "sma_cross"}]}
+JSON
+  /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run anon10m.json -o anon10m.h5 --quiet --jobs 2 --timing
+  rm -f anon10m.h5
+fi
+echo "== an exec agent (strategies/examples/momentum_agent.py) deciding every minute for two weeks:"
+echo "   20,160 model-call records, answers and prompts held by the run"
+cat >ex20k.json <<JSON
+{"name": "ex20k", "capital": 10000, "cadence": "1m", "seed": 2,
+ "market": {"data": "m500k.h5", "start": "2025-02-10T00:00:00Z", "end": "2025-02-24T00:00:00Z"},
+ "execution": {"fees": {"taker_bps": 4.5, "maker_bps": 1.5}}, "baselines": [],
+ "agents": [{"name": "mom", "kind": "exec", "command": ["python3", "$here/../strategies/examples/momentum_agent.py"], "timeout_s": 30}]}
+JSON
+/usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run ex20k.json -o ex20k.h5 --quiet --timing
+rm -f ex20k.h5
