@@ -38,7 +38,7 @@ static void usage(FILE *f) {
             "  Equity curves past ARENA_CURVE_MEMORY bytes (default 32 MiB, 0: always)\n"
             "  go into RUN.h5 block by block as the run goes on, and bars past\n"
             "  ARENA_MARKET_MEMORY bytes (default 64 MiB, 0: always) are read from the\n"
-            "  market file block by block unless prices are anonymized; record logs\n"
+            "  market file block by block (anonymized too); record logs\n"
             "  (orders, fills, round trips, decisions) past ARENA_LOG_MEMORY bytes\n"
             "  (default 32 MiB, 0: always) wait in a temporary file next to RUN.h5\n"
             "  (docs/ENGINE.md \"Memory\").\n");
