@@ -104,6 +104,18 @@ cmp -s "$work/l1.h5" "$work/l3.h5" || fail "streamed run file differs from the o
 cmp -s "$work/l1.json" "$work/lt.json" || fail "streamed run's table differs from arena table"
 cmp -s "$work/l1.h5" "$work/l4.h5" || fail "streamed and kept curves give different run files"
 cmp -s "$work/l1.json" "$work/l4.json" || fail "streamed and kept curves give different tables"
+# the curves above (19,000 samples) stay in memory by default; one
+# episode over all 40,000 bars gives curves of 1.2 MiB each, which stream
+# by default (1 MiB a curve on average), and stay with the budget set
+sed 's/"windows": {"count": 2, "length": "19000m"}/"end": "2025-01-28T18:00:00Z"/' "$work/long.json" >"$work/one.json"
+"$arena" run "$work/long.json" -o "$work/l6.h5" --quiet --timing 2>"$work/l6.err" || fail "long run, timing"
+grep -q "equity curves went into the run file" "$work/l6.err" && fail "short curves streamed by default"
+"$arena" run "$work/one.json" -o "$work/o1.h5" --quiet --timing 2>"$work/o1.err" || fail "one long episode"
+grep -q "equity curves went into the run file block by block" "$work/o1.err" || fail "long curves not streamed by default"
+ARENA_CURVE_MEMORY=33554432 "$arena" run "$work/one.json" -o "$work/o2.h5" --quiet --timing 2>"$work/o2.err" ||
+  fail "one long episode, budget set"
+grep -q "equity curves went into the run file" "$work/o2.err" && fail "long curves streamed under a budget set"
+cmp -s "$work/o1.h5" "$work/o2.h5" || fail "one long episode: streamed and kept curves give different run files"
 ARENA_CURVE_MEMORY=lots "$arena" run "$work/long.json" -o "$work/l5.h5" --quiet 2>"$work/cm.err" || fail "bad ARENA_CURVE_MEMORY stopped the run"
 grep -q "ARENA_CURVE_MEMORY: expected a number of bytes" "$work/cm.err" || fail "bad ARENA_CURVE_MEMORY not reported"
 # ---- record logs through a temporary file (ARENA_LOG_MEMORY) ----

@@ -35,12 +35,12 @@ static void usage(FILE *f) {
             "  already in RUN.h5.shard-*, runs the rest, merges them into RUN.h5 and\n"
             "  removes the shards. Under mpirun the ranks share the episodes, each keeping\n"
             "  its own in RUN.h5.shard-<rank>; rank 0 writes RUN.h5 (docs/MPI.md).\n"
-            "  Equity curves past ARENA_CURVE_MEMORY bytes (default 32 MiB, 0: always)\n"
-            "  go into RUN.h5 block by block as the run goes on, and bars past\n"
-            "  ARENA_MARKET_MEMORY bytes (default 64 MiB, 0: always) are read from the\n"
-            "  market file block by block (anonymized too); record logs\n"
-            "  (orders, fills, round trips, decisions) past ARENA_LOG_MEMORY bytes\n"
-            "  (default 32 MiB, 0: always) wait in a temporary file next to RUN.h5\n"
+            "  Equity curves past ARENA_CURVE_MEMORY bytes (default 32 MiB, or 1 MiB a\n"
+            "  curve on average; 0: always) go into RUN.h5 block by block as the run\n"
+            "  goes on; bars past ARENA_MARKET_MEMORY bytes (default 64 MiB, 0: always)\n"
+            "  are read from the market file block by block (anonymized runs too); and\n"
+            "  record logs (orders, fills, round trips, decisions) past ARENA_LOG_MEMORY\n"
+            "  bytes (default 32 MiB, 0: always) wait in a temporary file next to RUN.h5\n"
             "  (docs/ENGINE.md \"Memory\").\n");
 }
 
@@ -266,12 +266,18 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
 
 /* Bytes of equity curves a run may keep in memory before they go to the
  * run file as they are made: ARENA_CURVE_MEMORY (bytes; 0 streams always),
- * else 32 MiB. Small runs keep them (the league reads memory faster than it
- * reads them back from the file); long ones stream, so their memory for
- * curves stays one block per agent however long the data
- * (docs/ENGINE.md, "Memory"). */
+ * else 32 MiB. Runs of many short curves keep them (the league reads
+ * memory faster than it reads each curve back from the file); long ones
+ * stream, so their memory for curves stays one block per agent however
+ * long the data (docs/ENGINE.md, "Memory"). */
 #define CURVE_MEMORY_DEFAULT ((size_t)32 << 20)
 static size_t curve_memory(void) { return env_bytes("ARENA_CURVE_MEMORY", CURVE_MEMORY_DEFAULT); }
+
+/* Without ARENA_CURVE_MEMORY, curves of this many bytes on average stream
+ * too, under the budget: the league reads each of them back once, which
+ * costs about what their fresh memory would (a 500,000-sample curve: the
+ * same run time, 43 instead of 61 MB peak; docs/BENCHMARKS.md). */
+#define CURVE_LONG ((size_t)1 << 20)
 
 /* Bytes of record logs (orders, fills, round trips, decisions) the agents
  * of a run may keep in memory, over all agents running at once:
@@ -281,11 +287,15 @@ static size_t curve_memory(void) { return env_bytes("ARENA_CURVE_MEMORY", CURVE_
 #define LOG_MEMORY_DEFAULT ((size_t)32 << 20)
 static size_t log_memory(void) { return env_bytes("ARENA_LOG_MEMORY", LOG_MEMORY_DEFAULT); }
 
-static size_t curve_bytes(const ar_run *skel) {
-    size_t n = 0;
+/* Whether a run laid out as skel streams its curves (above). */
+static int stream_curves(const ar_run *skel) {
+    size_t n = 0, curves = 0;
     for (size_t k = 0; k < skel->nepisodes; k++)
-        for (size_t a = 0; a < skel->episodes[k].nagents; a++) n += skel->episodes[k].agents[a].nequity;
-    return n > SIZE_MAX / sizeof(ar_equity_rec) ? SIZE_MAX : n * sizeof(ar_equity_rec);
+        for (size_t a = 0; a < skel->episodes[k].nagents; a++, curves++) n += skel->episodes[k].agents[a].nequity;
+    size_t bytes = n > SIZE_MAX / sizeof(ar_equity_rec) ? SIZE_MAX : n * sizeof(ar_equity_rec);
+    const char *set = getenv("ARENA_CURVE_MEMORY");
+    if (bytes > curve_memory()) return 1;
+    return (set == NULL || *set == '\0') && curves > 0 && bytes / curves >= CURVE_LONG;
 }
 
 /* The run file's temporary name while the writer has it open (from before
@@ -532,7 +542,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         ar_run *skel = NULL;
         int stream = 0;
         if ((e = ar_tournament_skeleton(cfg, m, sha, &skel, &eb)) == AR_OK) {
-            stream = curve_bytes(skel) > curve_memory();
+            stream = stream_curves(skel);
             /* the handler goes in before the writer makes its tmp: a signal
              * while the file is being laid out must remove it too (unlinking
              * a tmp not made yet does nothing) */
@@ -608,6 +618,8 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         if (blocks)
             fprintf(stderr, "timing: bars read from the file in blocks of %d rows: at most %zu of %zu blocks in memory\n",
                     AR_BARS_BLOCK, peak, blocks);
+        if (opts.on_equity != NULL)
+            fprintf(stderr, "timing: equity curves went into the run file block by block (ARENA_CURVE_MEMORY)\n");
         if (nspilled)
             fprintf(stderr, "timing: %zu log records went through a temporary file (ARENA_LOG_MEMORY)\n", nspilled);
     }
