@@ -81,6 +81,8 @@ static int32_t pt_insert(prompt_table *pt, const char *text, char *owned) {
 /* Index of text in the table, adding a copy when new; -1 on ENOMEM. */
 int32_t ar__pt_add(prompt_table *pt, const char *text) { return pt_insert(pt, text, NULL); }
 
+int32_t ar__pt_adopt(prompt_table *pt, char *text) { return pt_insert(pt, text, text); }
+
 void ar__pt_cleanup(prompt_table *pt) {
     for (size_t i = 0; i < pt->n; i++) free(pt->text[i]);
     free(pt->text);
@@ -1501,7 +1503,7 @@ static ar_err merge_prompts(ar_run *r, prompt_table *pts, size_t n) {
         for (size_t i = 0; i < pts[k].n; i++) {
             char *t = pts[k].text[i];
             pts[k].text[i] = NULL;
-            if ((map[i] = pt_insert(&all, t, t)) < 0) e = AR_ENOMEM;
+            if ((map[i] = ar__pt_adopt(&all, t)) < 0) e = AR_ENOMEM;
         }
         ar_run_episode *ep = &r->episodes[k];
         for (size_t a = 0; e == AR_OK && a < ep->nagents; a++)

@@ -30,6 +30,9 @@ typedef struct prompt_table {
 
 /* Index of text in the table, adding a copy when new; -1 on ENOMEM. */
 int32_t ar__pt_add(prompt_table *pt, const char *text);
+/* The same taking text (malloc'd) over: kept when new, freed when a
+ * duplicate or on ENOMEM. No copy: moving texts between tables. */
+int32_t ar__pt_adopt(prompt_table *pt, char *text);
 void ar__pt_cleanup(prompt_table *pt);
 
 /* What a tournament shares across its episodes. */

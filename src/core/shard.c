@@ -669,9 +669,12 @@ static ar_err merge(char *const *paths, size_t n, ar_run **out, merge_src *ms, s
             e = ar_errf(eb, AR_ENOMEM, "out of memory");
             break;
         }
+        /* each episode's prompts are its own and it is merged once: the
+         * texts move out of the shard's run, never held twice */
         for (size_t p = 0; p < np && !e; p++) {
-            const char *t = s->run->prompts[off + p];
-            if ((map[p] = ar__pt_add(&all, t ? t : "")) < 0) e = AR_ENOMEM;
+            char *t = s->run->prompts[off + p];
+            s->run->prompts[off + p] = NULL;
+            if ((map[p] = t ? ar__pt_adopt(&all, t) : ar__pt_add(&all, "")) < 0) e = AR_ENOMEM;
         }
         if (e) {
             free(map);
