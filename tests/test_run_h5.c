@@ -669,18 +669,21 @@ static void no_prompts_roundtrip(void **state) {
     unlink(path);
 }
 
-/* Prompts of 3.3 MiB in all go out through a buffer of 1 MiB: pieces end
- * inside texts, on chunk edges; every text and span comes back, in a file
- * byte-identical to a second write of the same run. */
+/* Prompts of 3 MiB in all go out through a buffer of 1 MiB: pieces end
+ * inside texts, on chunk edges, and the text ends with empty prompts; every
+ * text and span comes back, in a file byte-identical to a second write of
+ * the same run. */
 static void large_prompts_roundtrip(void **state) {
     (void)state;
     ar_run *r = make_run();
-    size_t n = 240, keep = r->nprompts;
+    size_t n = 280, keep = r->nprompts;
     char **p = xcalloc(n, sizeof *p);
     for (size_t i = 0; i < keep; i++) p[i] = r->prompts[i];
     free(r->prompts);
     for (size_t i = keep; i < n; i++) {
-        size_t len = (i * 7919) % 29000 + (i % 5 == 0 ? 0 : 1); /* some empty, up to ~29 KB */
+        /* up to ~29 KB; every seventh and the last one empty (after the
+         * last piece of text, nothing more to write) */
+        size_t len = i % 7 == 0 || i + 1 == n ? 0 : (i * 7919) % 29000 + 1;
         p[i] = xcalloc(len + 1, 1);
         for (size_t j = 0; j < len; j++) p[i][j] = (char)('a' + (i * 31 + j * 17) % 26);
     }

@@ -661,17 +661,6 @@ static ar_err write_symbols(wctx *w, hid_t file, const ar_run *r) {
     return e;
 }
 
-/* Bytes [at, at + n) of the 1-D byte dataset ds from p. */
-static herr_t write_span(hid_t ds, size_t at, const void *p, size_t n) {
-    hsize_t o = at, c = n;
-    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &c, NULL);
-    herr_t st = fs >= 0 && ms >= 0 ? H5Sselect_hyperslab(fs, H5S_SELECT_SET, &o, NULL, &c, NULL) : -1;
-    if (st >= 0) st = H5Dwrite(ds, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, p);
-    if (ms >= 0) H5Sclose(ms);
-    if (fs >= 0) H5Sclose(fs);
-    return st;
-}
-
 /* /prompts: every text laid end to end in one byte dataset plus an index of
  * (offset, length) rows, rather than a dataset of variable-length strings
  * (not appendable under SWMR, and stored in the global heap). The texts go
@@ -698,7 +687,7 @@ static ar_err write_prompts(wctx *w, hid_t file, const ar_run *r) {
         e = werr(w, "/prompts", "cannot create group");
     if (!e && (ds = make_dataset(g, "text", H5T_STD_U8LE, total, w->chunk ? w->chunk * 16 : 0)) < 0)
         e = werr(w, "/prompts/text", "cannot create dataset");
-    size_t off = 0, fill = 0; /* off: bytes laid out so far; fill: of which in buf */
+    size_t off = 0, done = 0, fill = 0; /* bytes laid out, written, waiting in buf */
     for (size_t i = 0; i < r->nprompts && !e; i++) {
         const char *p = r->prompts[i];
         size_t len = strlen(p);
@@ -711,12 +700,15 @@ static ar_err write_prompts(wctx *w, hid_t file, const ar_run *r) {
             p += k;
             len -= k;
             if (fill == PROMPT_PIECE) {
-                if (write_span(ds, off - len - fill, buf, fill) < 0) e = werr(w, "/prompts/text", "cannot write dataset");
+                if (write_at(ds, H5T_NATIVE_UINT8, done, fill, buf) < 0)
+                    e = werr(w, "/prompts/text", "cannot write dataset");
+                done += fill;
                 fill = 0;
             }
         }
     }
-    if (!e && fill > 0 && write_span(ds, off - fill, buf, fill) < 0) e = werr(w, "/prompts/text", "cannot write dataset");
+    if (!e && fill > 0 && write_at(ds, H5T_NATIVE_UINT8, done, fill, buf) < 0)
+        e = werr(w, "/prompts/text", "cannot write dataset");
     if (ds >= 0) H5Dclose(ds);
     if (!e) e = write_table(w, g, "/prompts", T_INDEX, idx, r->nprompts, NULL);
     if (g >= 0) H5Gclose(g);
@@ -1481,8 +1473,8 @@ int ar__fapl_clear_status(hid_t fapl) {
 /* A file cut short by a failed write (truncated.c), opened from a copy in
  * memory padded with zeros to the length its superblock says: the file on
  * disk is not touched. HDF5's core driver without a backing store; the
- * status flags a crashed live writer left are cleared in the copy only. Files of up to 2 GiB missing at most
- * 256 MiB. */
+ * status flags a crashed live writer left are cleared in the copy only.
+ * Files of up to 2 GiB missing at most 256 MiB. */
 static hid_t open_padded(const char *path, uint64_t stored, uint64_t size) {
     /* larger: extend the file (truncate -s); a file claiming far more than
      * it holds is not one a failed flush left */
