@@ -1342,8 +1342,7 @@ static ar_err scaled_market(const ar_config *cfg, const ar_market *m, const doub
         scale_src *ctx = malloc(sizeof *ctx);
         if (t0 == NULL || ctx == NULL || (sums && (s0 == NULL || pc == NULL))) e = ar_errf(eb, AR_ENOMEM, "out of memory");
         int64_t last = e ? 0 : ar_bars_time(&y->bars, n - 1);
-        for (size_t j = 0; j < nblk && !e; j++) t0[j] = ar_bars_windowed(&y->bars) ? ar_bars_block_time(&y->bars, j)
-                                                                                   : y->bars.t[j * B];
+        for (size_t j = 0; j < nblk && !e; j++) t0[j] = ar_bars_time(&y->bars, j * B); /* a block's first: nothing read */
         if (!e && last == INT64_MIN) e = ar_bars_window_error(&y->bars, eb);
         if (!e && sums) e = scaled_sums(&y->bars, f[s], n, sp->start, cfg->exec.slip_window, s0, pc, eb);
         if (!e) {

@@ -145,7 +145,6 @@ static const void *log_at(logcur *c, size_t k) {
 
 /* ---- computing ---------------------------------------------------------- */
 
-
 /* Row fields that are means over episodes, by offset, so accumulating and
  * dividing is one loop rather than thirteen copies. */
 static const size_t mean_off[] = {
@@ -195,7 +194,6 @@ static void add_mean(acc *a, size_t i, double v) {
 }
 
 /* -- behaviour -- */
-
 
 /* "BTC-PERP", "btcusdt", "BTC/USD" -> "BTC": upper-case letters and digits,
  * then one PERP suffix and one quote-currency suffix removed, as the answer
@@ -898,18 +896,15 @@ static void interval(double *v, size_t n, double *lo, double *hi) {
 
 /* The type-7 median of v[0..n-1] (no NANs; reordered): the two middle
  * order statistics by selection, O(n) where a sort was O(n log n) (the
- * bootstrap takes B x agents medians of every episode's return), combined
- * as ar_quantile_sorted (GSL's quantile_from_sorted_data) combines them,
- * so the same bits. */
+ * bootstrap takes B x agents medians of every episode's return). For an
+ * even n, ar_quantile_sorted interpolates between them as it would on the
+ * whole sorted array (the same bits); for an odd n it is the middle one. */
 static double median_of(double *v, size_t n) {
     if (n == 0) return NAN;
-    double index = 0.5 * (double)(n - 1);
-    size_t lhs = (size_t)index;
-    double delta = index - (double)lhs;
-    double lo = gsl_stats_select(v, 1, n, lhs);
-    if (lhs == n - 1) return lo;
-    double hi = gsl_stats_select(v, 1, n, lhs + 1);
-    return (1 - delta) * lo + delta * hi;
+    double lo = gsl_stats_select(v, 1, n, (n - 1) / 2);
+    if (n % 2) return lo;
+    double mid[2] = {lo, gsl_stats_select(v, 1, n, n / 2)};
+    return ar_quantile_sorted(mid, 2, 0.5);
 }
 
 /* Window means (running means: exact for identical values) of agent i. */
@@ -1073,16 +1068,17 @@ static ar_err jkcur_room(jkcur *j, size_t n) {
     return AR_OK;
 }
 
-/* The JK pair for agent i against agent best into c, over one window's episodes as jk_select chose them: one series per
- * window, the per-period returns averaged (running mean, exact for
- * identical values) over the window's episodes, so the seeds of a window,
- * which share the market's moves, count as one observation per decision
- * time, not as independent ones (a deterministic baseline replayed over S
- * seeds made z ~ sqrt(S) too large: docs/HARDENING.md "Honest
- * intervals"). The averaged series is built a block at a time from one
- * cursor per curve that only moves forward, so each block of a curve kept
- * in the file is read once, whole (AR_EQUITY_BLOCK-aligned). The
- * co-moments are the same whatever the pieces they get. */
+/* The JK pair for agent i against agent best into c, over one window's
+ * episodes as jk_select chose them: one series per window, the per-period
+ * returns averaged (running mean, exact for identical values) over the
+ * window's episodes, so the seeds of a window, which share the market's
+ * moves, count as one observation per decision time, not as independent
+ * ones (a deterministic baseline replayed over S seeds made z ~ sqrt(S)
+ * too large: docs/HARDENING.md "Honest intervals"). The averaged series is
+ * built a block at a time from one cursor per curve that only moves
+ * forward, so each block of a curve kept in the file is read once, whole
+ * (AR_EQUITY_BLOCK-aligned). The co-moments are the same whatever the
+ * pieces they get. */
 static ar_err jk_window(const eptab *t, size_t i, size_t best, const size_t *use, size_t nuse,
                         jkcur *jc, scratch *sc, ar_comoments *c, int *mis) {
     if (nuse == 0) return AR_OK;

@@ -120,11 +120,21 @@ static double plain_sum(const ar_moments *m) {
     return s;
 }
 
+/* The waiting piece is in: s (its totals with it) becomes the merged part. */
+static void commit(ar_moments *m, const msum *s) {
+    m->sum = plain_sum(m);
+    set_merged(m, s);
+    m->np = 0;
+}
+
 static void flush(ar_moments *m) {
     msum s = total_of(m);
-    m->sum = plain_sum(m);
-    set_merged(m, &s);
-    m->np = 0;
+    commit(m, &s);
+}
+
+/* The shift is the series' first value (0 when it is not finite). */
+static void set_shift(ar_moments *m, double first) {
+    if (m->n == 0) m->k = isfinite(first) ? first : 0.0;
 }
 
 void ar_moments_init(ar_moments *m) {
@@ -133,7 +143,7 @@ void ar_moments_init(ar_moments *m) {
 }
 
 void ar_moments_add(ar_moments *m, const double *r, size_t n) {
-    if (n > 0 && m->n == 0) m->k = isfinite(r[0]) ? r[0] : 0.0;
+    if (n > 0) set_shift(m, r[0]);
     while (n > 0) {
         size_t k = AR_MOMENTS_PIECE - m->np;
         if (k > n) k = n;
@@ -324,9 +334,9 @@ static void co_total(const ar_comoments *c, msum *A, msum *B, double *sxy) {
 }
 
 void ar_comoments_add(ar_comoments *c, const double *r1, const double *r2, size_t n) {
-    if (n > 0 && c->a.n == 0) {
-        c->a.k = isfinite(r1[0]) ? r1[0] : 0.0;
-        c->b.k = isfinite(r2[0]) ? r2[0] : 0.0;
+    if (n > 0) {
+        set_shift(&c->a, r1[0]);
+        set_shift(&c->b, r2[0]);
     }
     while (n > 0) {
         size_t k = AR_MOMENTS_PIECE - c->a.np;
@@ -343,11 +353,8 @@ void ar_comoments_add(ar_comoments *c, const double *r1, const double *r2, size_
         if (c->a.np == AR_MOMENTS_PIECE) {
             msum A, B;
             co_total(c, &A, &B, &c->sxy);
-            c->a.sum = plain_sum(&c->a);
-            c->b.sum = plain_sum(&c->b);
-            set_merged(&c->a, &A);
-            set_merged(&c->b, &B);
-            c->a.np = c->b.np = 0;
+            commit(&c->a, &A);
+            commit(&c->b, &B);
         }
     }
 }
