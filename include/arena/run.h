@@ -203,9 +203,9 @@ ar_err ar_run_h5_read(const char *path, ar_run **out, ar_errbuf *eb);
  * length). Small curves (64 KiB at most) are read anyway while the
  * process's budget for them lasts (ar_run_read_memory, ar_run.lean_kept);
  * eqsrc is NULL when nothing stayed in the file. A live file still being
- * written is read whole. However many runs are read, only a share of the descriptor limit
- * (an eighth, at most 64) holds a file open: past it the file opened last
- * is closed, and opened again when read. */
+ * written is read whole. However many runs are read, only a share of the
+ * descriptor limit (an eighth, at most 64) holds a file open: past it the
+ * file opened last is closed, and opened again when read. */
 ar_err ar_run_h5_read_lazy(const char *path, ar_run **out, ar_errbuf *eb);
 /* The process's budget for the small tables lazy reads keep in memory
  * (default AR_READ_MEMORY_DEFAULT; 0: every table stays in its file). It
