@@ -246,6 +246,13 @@ static void errors(void **state) {
         {"timestamp,price,qty\n1582329602111000,-1,0.1\n", AR_CSV_TRADES,
          "bad.csv:2: price -1 is negative (expected >= 0)"},
         {"", AR_CSV_AUTO, "bad.csv: empty file (expected a header and rows)"},
+        /* a header alone, of each kind, blank lines after it included */
+        {"timestamp,open,high,low,close,volume\n\n\r\n", AR_CSV_AUTO,
+         "bad.csv: no rows after the header (expected at least one row of data)"},
+        {"timestamp,price,amount,side\n", AR_CSV_AUTO,
+         "bad.csv: no rows after the header (expected at least one row of data)"},
+        {"open_time,open,high,low,close,volume,close_time,qv,n,tb,tq,ignore\n", AR_CSV_KLINE,
+         "bad.csv: no rows after the header (expected at least one row of data)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_file("bad.csv", cases[i].text);

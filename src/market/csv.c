@@ -550,6 +550,9 @@ static ar_err import(reader *rp, const char *path, ar_csv_kind kind, ar_symbol *
     if (r.gz != NULL) gzclose(r.gz);
     free(r.buf);
     if (e == AR_OK && !started) e = ar_errf(eb, AR_EFORMAT, "%s: empty file (expected a header and rows)", path);
+    /* a header alone would add a symbol with no data, which no run can use */
+    if (e == AR_OK && sym->bars.n == nb0 && sym->trades.n == nt0)
+        e = ar_errf(eb, AR_EFORMAT, "%s: no rows after the header (expected at least one row of data)", path);
     if (e == AR_OK && c.kind != AR_CSV_TRADES) {
         int64_t step = mode_step(&c);
         if (step > 0 && sym->interval == 0) {
