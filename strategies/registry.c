@@ -46,15 +46,28 @@ static size_t sma_lookback(const double *p) { return 2 * (size_t)p[1]; }
 static size_t mom_lookback(const double *p) { return (size_t)p[0] + 1; }
 static size_t mr_lookback(const double *p) { return 2 * (size_t)p[0]; }
 
+/* The constraints between parameters that create() refuses. */
+#include <stdio.h>
+static const char *sma_check(const double *p, char *buf, size_t n) {
+    if (p[0] < p[1]) return NULL;
+    snprintf(buf, n, "fast %g is not below slow %g (expected fast < slow)", p[0], p[1]);
+    return buf;
+}
+static const char *mr_check(const double *p, char *buf, size_t n) {
+    if (p[2] <= p[1]) return NULL;
+    snprintf(buf, n, "exit_z %g is above entry_z %g (expected exit_z <= entry_z)", p[2], p[1]);
+    return buf;
+}
+
 static const ar_strategy_def table[] = {
-    {"flat", "never trades: holds cash", no_params, ar__flat_create, no_lookback},
+    {"flat", "never trades: holds cash", no_params, ar__flat_create, no_lookback, NULL},
     {"buy_hold", "buys every symbol with an equal share of equity at the first decision", no_params,
-     ar__buy_hold_create, no_lookback},
-    {"sma_cross", "long-only moving-average crossover", sma_params, ar__sma_cross_create, sma_lookback},
-    {"momentum", "time-series momentum, long or short", mom_params, ar__momentum_create, mom_lookback},
-    {"mean_revert", "z-score mean reversion, long or short", mr_params, ar__mean_revert_create, mr_lookback},
-    {"random", "seeded coin flips: the no-edge baseline", rnd_params, ar__random_create, no_lookback},
-    {NULL, NULL, NULL, NULL, NULL}};
+     ar__buy_hold_create, no_lookback, NULL},
+    {"sma_cross", "long-only moving-average crossover", sma_params, ar__sma_cross_create, sma_lookback, sma_check},
+    {"momentum", "time-series momentum, long or short", mom_params, ar__momentum_create, mom_lookback, NULL},
+    {"mean_revert", "z-score mean reversion, long or short", mr_params, ar__mean_revert_create, mr_lookback, mr_check},
+    {"random", "seeded coin flips: the no-edge baseline", rnd_params, ar__random_create, no_lookback, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL}};
 
 const ar_strategy_def *ar_strategy_table(void) {
     return table;

@@ -99,6 +99,14 @@ static void errors_name_the_key(void **state) {
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"sma_cross\","
                  " \"params\": {\"speed\": 2}}]}",
                  "agents[0].params.speed: unknown parameter");
+    /* parameters in range one by one, but not together: refused here, with
+     * both values, rather than by the strategy when the run starts */
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"sma_cross\","
+                 " \"params\": {\"slow\": 10}}]}",
+                 "agents[0].params: fast 10 is not below slow 10 (expected fast < slow)");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"mean_revert\","
+                 " \"params\": {\"entry_z\": 1, \"exit_z\": 1.5}}]}",
+                 "agents[0].params: exit_z 1.5 is above entry_z 1 (expected exit_z <= entry_z)");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"magic\"}]}",
                  "agents[0].strategy: unknown strategy");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a/b\", \"strategy\": \"flat\"}]}",

@@ -85,6 +85,9 @@ typedef struct ar_strategy_def {
      * reads, rolling state included: older bars are never read again, so a
      * windowed market may drop them. NULL: any bar (no windowing). */
     size_t (*lookback)(const double *p);
+    /* What is wrong with p taken together (each value is in its range), in
+     * one phrase naming the parameters; NULL: nothing, or no such check. */
+    const char *(*check)(const double *p, char *buf, size_t n);
 } ar_strategy_def;
 
 /* Table of built-in strategies, terminated by a NULL name. */

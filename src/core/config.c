@@ -162,7 +162,9 @@ static ar_err parse_params(pctx *p, json_t *params, const char *path, ar_agent_c
         if (defs[i].integer && x != floor(x)) return fail(p, full, "expected a whole number");
         a->params[i] = x;
     }
-    return AR_OK;
+    char why[160];
+    const char *bad = a->def->check ? a->def->check(a->params, why, sizeof why) : NULL;
+    return bad ? fail(p, path, bad) : AR_OK;
 }
 
 static ar_err get_bool(pctx *p, json_t *obj, const char *path, const char *key, int *out) {
