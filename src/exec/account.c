@@ -105,6 +105,16 @@ static int log_grow(void **v, size_t *cap, size_t need, size_t sz) {
 
 static double sgn(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
 
+/* Two quantities within a relative 1e-9 of each other are the same size:
+ * selling 0.3 as three slices of 0.1 leaves 0.3 - 0.1 - 0.1 - 0.1 =
+ * -2.8e-17, which must close the position, not flip it into a dust short
+ * (nor, in spot, refuse the last slice). The league's replay uses the same
+ * tolerance. */
+static int same_size(double x, double y) {
+    double ax = fabs(x), ay = fabs(y);
+    return fabs(ax - ay) <= 1e-9 * (ax > ay ? ax : ay);
+}
+
 static int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
@@ -276,8 +286,8 @@ static fill_out apply_fill(ar_account *a, int32_t s, int64_t t, double dq, doubl
     double q0 = p->qty;
     double c = 0, rest = fabs(dq);
     if (q0 != 0 && sgn(dq) != sgn(q0)) {
-        c = fabs(dq) < fabs(q0) ? fabs(dq) : fabs(q0);
-        rest = fabs(dq) - c;
+        c = fabs(dq) < fabs(q0) && !same_size(dq, q0) ? fabs(dq) : fabs(q0); /* same size: closes it */
+        rest = same_size(dq, q0) ? 0 : fabs(dq) - c;
     }
     double pnl = 0, fee_c = 0, fee_o = 0;
     if (c > 0) {
@@ -473,7 +483,7 @@ static void fill_order(ar_account *a, int32_t s, size_t i, size_t k, double ref)
             return;
         }
         if (fabs(dq) > fabs(p->qty)) dq = -p->qty;
-    } else if (a->cfg.mode == AR_MODE_SPOT && dq < 0 && -dq > p->qty) {
+    } else if (a->cfg.mode == AR_MODE_SPOT && dq < 0 && -dq > p->qty && !same_size(dq, p->qty)) {
         /* the position shrank since submit: sell what there is */
         if (!(p->qty > 0)) {
             finish_order(a, id, AR_OS_CANCELLED, AR_R_SPOT_SHORT, t);
@@ -798,7 +808,7 @@ static int validate(ar_account *a, ar_order_rec *o, const double *marks, double 
     double lev = o->leverage == 0 ? 1 : o->leverage;
     if (a->cfg.mode == AR_MODE_SPOT) {
         if (lev != 1) return AR_R_LEVERAGE;
-        if (o->qty < 0 && -o->qty > p->qty) return AR_R_SPOT_SHORT;
+        if (o->qty < 0 && -o->qty > p->qty && !same_size(o->qty, p->qty)) return AR_R_SPOT_SHORT;
     } else if (!(isfinite(lev) && lev >= 1 && lev <= a->cfg.max_leverage)) {
         return AR_R_LEVERAGE;
     }
