@@ -177,6 +177,47 @@ static void buy_hold_sizing(void **state) {
     ar_market_free(m);
 }
 
+/* Funding instants inside the last bar of a run: no bar of the run opens
+ * after them, so the end settles them, at the final mark, before the final
+ * equity sample. 10-hour bars at 100, then 110 in the last; funding every
+ * 8 h from T0 (a multiple of 8 h); buy_hold's long from the first decision. */
+static void funding_inside_last_bar(void **state) {
+    (void)state;
+    ar_market *m = ar_market_create();
+    int s = ar_market_add_symbol(m, "X");
+    int64_t H = 3600 * AR_NS_PER_S;
+    m->sym[s].interval = 10 * H;
+    ar_bars_push(&m->sym[s].bars, T0, 100, 100, 100, 100, 10);
+    ar_bars_push(&m->sym[s].bars, T0 + 10 * H, 100, 100, 100, 100, 10);
+    ar_bars_push(&m->sym[s].bars, T0 + 20 * H, 100, 110, 100, 110, 10);
+    ar_run *r = run_cfg("{\"market\": {\"data\": \"m.h5\"}, \"capital\": 1000, \"cadence\": \"10h\","
+                        " \"baselines\": [\"buy_hold\"],"
+                        " \"execution\": {\"fees\": {\"taker_bps\": 0},"
+                        "                 \"funding\": {\"rate\": 0.001, \"interval\": \"8h\"}}}",
+                        m);
+    ar_run_episode *ep = &r->episodes[0];
+    assert_int_equal(ep->end, T0 + 30 * H);
+    ar_run_agent *a = &ep->agents[0];
+    assert_int_equal(a->nfills, 1); /* at bar 1's open, 100 */
+    double q = a->fills[0].qty;
+    assert_true(a->fills[0].price == 100);
+    /* 16h: inside bar 1, settled at bar 2's open (100); 24h: inside the last
+     * bar, settled at the end at its close (110); 32h is after the end */
+    assert_int_equal(a->nfunding, 2);
+    assert_int_equal(a->funding_log[0].t, T0 + 16 * H);
+    assert_true(a->funding_log[0].price == 100);
+    assert_int_equal(a->funding_log[1].t, T0 + 24 * H);
+    assert_true(a->funding_log[1].price == 110);
+    double paid = q * 100 * 0.001 + q * 110 * 0.001;
+    assert_true(fabs(a->funding - paid) < 1e-9);
+    /* the final sample includes it: cash + margin + pnl */
+    double fin = 1000 - paid + q * 10;
+    assert_true(fabs(a->final_equity - fin) < 1e-9);
+    assert_true(fabs(a->equity[a->nequity - 1].equity - fin) < 1e-9);
+    ar_run_free(r);
+    ar_market_free(m);
+}
+
 /* Decisions taken at or before a cutoff must not change when every bar that
  * closes after the cutoff is replaced by other numbers. */
 static void no_lookahead(void **state) {
@@ -221,6 +262,7 @@ int main(void) {
         cmocka_unit_test(deterministic),
         cmocka_unit_test(buy_hold_sizing),
         cmocka_unit_test(no_lookahead),
+        cmocka_unit_test(funding_inside_last_bar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

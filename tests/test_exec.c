@@ -9,8 +9,9 @@
  * "expect". The runner, like the engine: before a decision at t it processes
  * every bar whose close time (open + interval) is <= t, in time order across
  * symbols (ties: symbol order); marks are the last processed close per
- * symbol. After the last action it processes the remaining bars and calls
- * ar_account_finish at the last bar's close. Expected numbers are written by
+ * symbol. After the last action it processes the remaining bars, settles
+ * the funding left before the last bar's close and calls ar_account_finish
+ * there. Expected numbers are written by
  * hand (each case's "why" shows the arithmetic) and compared to 1e-9
  * relative; counts of fills, orders, trades and funding records must match.
  * All mismatches of a case are printed before it fails. */
@@ -397,6 +398,7 @@ static void run_case(void **state) {
         ar_account_on_bar(a, bars[next].sym, bars[next].i);
         marks[bars[next].sym] = m->sym[bars[next].sym].bars.close[bars[next].i];
     }
+    ar_account_settle_funding(a, t_end, marks);
     ar_account_finish(a, t_end);
     check_expect(cs, a, m, json_object_get(root, "expect"), marks);
 

@@ -233,6 +233,12 @@ size_t ar_account_npending(const ar_account *a);
 int ar_account_values(const ar_account *a, const double *marks, double *equity, double *cash,
                       double *gross_exposure);
 
+/* At the end t of a run, before its final mark: the funding instants after
+ * the last bar's open and before t (no bar of the run opens at or after
+ * them, so none settles them) are settled on the positions held, at
+ * marks[s], the price at t. Perp only; call once. */
+void ar_account_settle_funding(ar_account *a, int64_t t, const double *marks);
+
 /* Mark every still-pending order expired at t (end of window). */
 void ar_account_finish(ar_account *a, int64_t t);
 

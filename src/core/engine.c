@@ -780,8 +780,16 @@ ar_err ar__episode_step(episode *ep, int64_t t, size_t k, ar_errbuf *eb) {
 
 void ar__episode_advance(episode *ep, int64_t t) { advance(ep, t); }
 
+/* Funding due before t that no bar of the run settles (the accounts of
+ * quiet agents are flat). */
+static void settle_end(episode *ep, int64_t t) {
+    for (size_t a = 0; a < ep->nagents; a++)
+        if (!ep->ag[a].quiet) ar_account_settle_funding(ep->ag[a].acct, t, ep->marks);
+}
+
 void ar__episode_mark(episode *ep, int64_t t) {
     advance(ep, t);
+    settle_end(ep, t);
     sample(ep, t);
 }
 
@@ -1026,6 +1034,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     }
     if (wp && (e = win_ahead(&ep, wp, end, &win_next, eb))) goto done;
     advance(&ep, end); /* the final mark, as ar__episode_mark */
+    settle_end(&ep, end);
     sample_bt(&ep, end);
     if (progress_to) progress(progress_to, ndec, ndec, &last_pct);
     out->window = sp->window;

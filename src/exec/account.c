@@ -884,6 +884,21 @@ void ar_account_cancel(ar_account *a, int64_t t, int32_t sym) {
     }
 }
 
+void ar_account_settle_funding(ar_account *a, int64_t t, const double *marks) {
+    if (a == NULL || a->cfg.mode != AR_MODE_PERP) return;
+    for (size_t s = 0; s < a->nsym; s++) {
+        sym_state *st = &a->ss[s];
+        /* no bar of s yet: no position; a bar opening at t - 1 or later
+         * settled everything before t already */
+        if (!st->seen || st->last_t >= t - 1 || a->pos[s].qty == 0) continue;
+        double px = marks != NULL ? marks[s] : NAN;
+        if (!(isfinite(px) && px > 0)) px = st->last_close;
+        if (!(isfinite(px) && px > 0)) continue;
+        do_funding(a, (int32_t)s, t - 1, px);
+        st->last_t = t - 1;
+    }
+}
+
 void ar_account_finish(ar_account *a, int64_t t) {
     if (a == NULL) return;
     for (size_t k = 0; k < a->npend; k++) finish_order(a, a->pend[k], AR_OS_EXPIRED, AR_R_END, t);
