@@ -218,7 +218,18 @@ static double mark_of(const ar_account *a, const double *marks, size_t s) {
     return a->pos[s].entry;
 }
 
-/* Long: margin + q(P - E) = mm q P; short: margin + q(E - P) = mm q P. */
+/* Whether margin + unrealised PnL at price P is down to mm x notional. */
+static int at_maintenance(const ar_position *p, double mm, double P) {
+    double q = fabs(p->qty);
+    double upnl = p->qty > 0 ? q * (P - p->entry) : q * (p->entry - P);
+    return p->margin + upnl <= mm * q * P;
+}
+
+/* Long: margin + q(P - E) = mm q P; short: margin + q(E - P) = mm q P.
+ * The closed form rounds: 221.1 / 1.005 is 220.00000000000003, and a bar
+ * whose high is exactly 220 would miss the boundary. So P is moved, a few
+ * ulps at most, to the least adverse price at which the condition itself
+ * holds. */
 static void update_liq(ar_account *a, ar_position *p) {
     p->liq = NAN;
     if (a->cfg.mode != AR_MODE_PERP || p->qty == 0) return;
@@ -227,7 +238,15 @@ static void update_liq(ar_account *a, ar_position *p) {
         P = (p->entry - p->margin / q) / (1.0 - mm);
     else
         P = (p->entry + p->margin / q) / (1.0 + mm);
-    if (isfinite(P) && P > 0) p->liq = P;
+    if (!(isfinite(P) && P > 0)) return;
+    double safer = p->qty > 0 ? INFINITY : 0, worse = p->qty > 0 ? 0 : INFINITY;
+    for (int k = 0; k < 8 && !at_maintenance(p, mm, P); k++) P = nextafter(P, worse);
+    for (int k = 0; k < 8; k++) {
+        double n = nextafter(P, safer);
+        if (!at_maintenance(p, mm, n)) break;
+        P = n;
+    }
+    if (P > 0) p->liq = P;
 }
 
 /* ---- fills ----------------------------------------------------------------- */
