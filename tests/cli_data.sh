@@ -95,6 +95,46 @@ with h5py.File(sys.argv[1], "r") as f:
     tr = f["trades/BTCT"][:]
     assert list(tr["side"]) == [1, 1, -1, -1, 0] and tr["price"][2] == 9681.99
 EOF
+  # A market file written with h5py's defaults (str attributes and a list of
+  # str: variable-length UTF-8), once with interval_ns, once with only the
+  # interval string, once with neither (a run must refuse it: a bar would
+  # count as closed at its open).
+  "$py" - "$work" <<'EOF' || fail "h5py writes a market file"
+import sys, h5py, numpy as np
+dt = np.dtype([("t", "<i8"), ("open", "<f8"), ("high", "<f8"), ("low", "<f8"), ("close", "<f8"), ("volume", "<f8")])
+rows = np.zeros(40, dt)
+rows["t"] = 1735689600 * 10**9 + np.arange(40) * 60 * 10**9
+rows["open"] = rows["close"] = 100 + np.arange(40) % 7
+rows["high"] = rows["close"] + 1
+rows["low"] = rows["close"] - 1
+rows["volume"] = 5
+for name, attrs in (("py.h5", {"interval_ns": np.int64(60 * 10**9), "interval": "1m"}),
+                    ("py_str.h5", {"interval": "1m"}), ("py_none.h5", {})):
+    with h5py.File(sys.argv[1] + "/" + name, "w") as f:
+        f.attrs["format"] = "arena-market"
+        f.attrs["version"] = np.int32(1)
+        f.attrs["source"] = "h5py"
+        f["symbols"] = ["ABC"]
+        for g in ("bars", "trades", "funding"):
+            f.create_group(g)
+        d = f["bars"].create_dataset("ABC", data=rows)
+        for k, v in attrs.items():
+            d.attrs[k] = v
+EOF
+  for m in py py_str; do
+    "$arena" data info "$work/$m.h5" >"$work/$m.info" 2>&1 || fail "$m.h5: data info: $(cat "$work/$m.info")"
+    grep -q "^ABC  *1m .* 40 " "$work/$m.info" || fail "$m.h5: info: $(cat "$work/$m.info")"
+    echo "{\"market\": {\"data\": \"$m.h5\"}, \"baselines\": [\"buy_hold\"]}" >"$work/$m.json"
+    "$arena" run "$work/$m.json" -o "$work/$m-run.h5" --quiet >/dev/null 2>"$work/$m.err" ||
+      fail "$m.h5: run: $(cat "$work/$m.err")"
+  done
+  echo '{"market": {"data": "py_none.h5"}, "baselines": ["buy_hold"]}' >"$work/py_none.json"
+  rc=0
+  "$arena" run "$work/py_none.json" -o "$work/py_none-run.h5" --quiet >/dev/null 2>"$work/py_none.err" || rc=$?
+  [ $rc -eq 1 ] || fail "py_none.h5: exit $rc, expected 1"
+  grep -qF 'py_none.h5: /bars/ABC has no bar interval (expected an attribute interval_ns > 0, or interval such as "1m")' \
+    "$work/py_none.err" || fail "py_none.h5: $(cat "$work/py_none.err")"
+  [ ! -e "$work/py_none-run.h5" ] || fail "py_none.h5: a run file was left"
 else
   echo "SKIP: python3 with h5py not available"
 fi

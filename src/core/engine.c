@@ -1075,6 +1075,12 @@ static ar_err default_window(const ar_config *cfg, const ar_market *m, int64_t *
     for (size_t s = 0; s < m->nsym; s++) {
         const ar_symbol *sy = &m->sym[s];
         if (sy->bars.n == 0) return ar_errf(eb, AR_EFORMAT, "%s: symbol %s has no bars", cfg->data, sy->name);
+        /* without it a bar would count as closed at its open: look-ahead */
+        if (sy->interval <= 0)
+            return ar_errf(eb, AR_EFORMAT,
+                           "%s: /bars/%s has no bar interval (expected an attribute interval_ns > 0, or interval "
+                           "such as \"1m\")",
+                           cfg->data, sy->name);
         int64_t first = ar_bars_time(&sy->bars, 0) + sy->interval,
                 last = ar_bars_time(&sy->bars, sy->bars.n - 1) + sy->interval;
         if (first > s0) s0 = first;

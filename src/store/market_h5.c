@@ -331,9 +331,13 @@ static int read_str_attr(hid_t loc, const char *name, char *buf, size_t n) {
     hid_t ft = H5Aget_type(a);
     int rc = -1;
     if (H5Tget_class(ft) == H5T_STRING) {
+        /* HDF5 does not convert between character sets: read in the
+         * attribute's own (h5py writes str as variable-length UTF-8) */
+        H5T_cset_t cs = H5Tget_cset(ft);
         if (H5Tis_variable_str(ft) > 0) {
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, H5T_VARIABLE);
+            if (cs >= 0) H5Tset_cset(mt, cs);
             char *s = NULL;
             if (H5Aread(a, mt, &s) >= 0 && s) {
                 snprintf(buf, n, "%s", s);
@@ -347,6 +351,7 @@ static int read_str_attr(hid_t loc, const char *name, char *buf, size_t n) {
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, sz);
             H5Tset_strpad(mt, H5T_STR_NULLPAD);
+            if (cs >= 0) H5Tset_cset(mt, cs);
             if (tmp && H5Aread(a, mt, tmp) >= 0) {
                 snprintf(buf, n, "%s", tmp);
                 rc = 0;
@@ -617,8 +622,14 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
         hid_t d = open_table(f, "bars", s->name, &n);
         if (d < 0) return ar_errf(eb, AR_EFORMAT, "%s: /bars/%s is not a 1-D table", path, s->name);
         int64_t iv = 0;
-        read_int_attr(d, "interval_ns", &iv);
-        s->interval = iv;
+        char ivs[32];
+        ar_errbuf ignore;
+        /* interval_ns, else the interval string (a file written by hand may
+         * carry only that); neither: 0, which a run refuses */
+        if ((read_int_attr(d, "interval_ns", &iv) != 0 || iv <= 0) && read_str_attr(d, "interval", ivs, sizeof ivs) == 0 &&
+            ar_duration_parse(ivs, &iv, &ignore) != AR_OK)
+            iv = 0;
+        s->interval = iv > 0 ? iv : 0;
         h = maybe_hash(d, sha[0]);
         if (windowed) {
             H5Dclose(d);
@@ -723,23 +734,37 @@ static ar_err market_read(const char *path, const char *const *names, size_t nna
         e = ar_errf(eb, AR_EFORMAT, "%s: attribute version is %lld (expected %d)", path, (long long)version, FORMAT_VERSION);
         goto out;
     }
-    { /* /symbols */
+    { /* /symbols: fixed-length strings as we write them, or the
+       * variable-length ones h5py writes for a list of str */
         hid_t d = H5Lexists(f, "/symbols", H5P_DEFAULT) > 0 ? H5Dopen2(f, "/symbols", H5P_DEFAULT) : -1;
-        hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+        hid_t sp = d >= 0 ? H5Dget_space(d) : -1, ft = d >= 0 ? H5Dget_type(d) : -1;
         hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+        int vlen = ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0;
         hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, AR_SYM_MAX);
+        H5Tset_size(mt, vlen ? H5T_VARIABLE : AR_SYM_MAX);
         H5Tset_strpad(mt, H5T_STR_NULLTERM);
+        if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) H5Tset_cset(mt, H5Tget_cset(ft));
+        char **v = NULL;
         if (np >= 0) {
             nall = (size_t)np;
             all = calloc(nall ? nall : 1, AR_SYM_MAX);
+            if (vlen) v = calloc(nall ? nall : 1, sizeof *v);
         }
-        herr_t st = all && nall ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, all) : (all ? 0 : -1);
+        herr_t st = all && (!vlen || v) && nall ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, vlen ? (void *)v : all)
+                                                : (all ? 0 : -1);
+        for (size_t i = 0; vlen && v && st >= 0 && i < nall; i++) {
+            if (v[i] == NULL || strlen(v[i]) >= AR_SYM_MAX) st = -1; /* too long for a symbol */
+            else memcpy(all + i * AR_SYM_MAX, v[i], strlen(v[i]) + 1);
+        }
+        if (v && np > 0) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+        free(v);
         H5Tclose(mt);
+        if (ft >= 0) H5Tclose(ft);
         if (sp >= 0) H5Sclose(sp);
         if (d >= 0) H5Dclose(d);
         if (st < 0) {
-            e = ar_errf(eb, AR_EFORMAT, "%s: cannot read /symbols (expected 1-D fixed-length strings)", path);
+            e = ar_errf(eb, AR_EFORMAT, "%s: cannot read /symbols (expected 1-D strings of at most %d bytes)", path,
+                        AR_SYM_MAX - 1);
             goto out;
         }
     }
