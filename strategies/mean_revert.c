@@ -21,15 +21,14 @@ typedef struct mr_agent {
 
 static ar_err mr_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
     mr_agent *a = (mr_agent *)self;
-    double cash = ar_account_cash(o->acct);
-    int pending = ar_account_npending(o->acct) > 0;
+    double cash = ar_account_free_cash(o->acct);
     for (size_t s = 0; s < a->nsym; s++) {
         ar__roll *r = &a->roll[s];
         size_t nv = o->nvis[s];
         if (nv < r->n) continue;
         const double *c = o->market->sym[s].bars.close;
         ar__roll_advance(r, c, nv);
-        if (pending) continue;
+        if (ar_account_npending_sym(o->acct, (int32_t)s) > 0) continue; /* its own order first */
         double n = (double)r->n, mean = r->sum / n, var = r->sum2 / n - mean * mean;
         if (!(var > 0)) continue;
         double z = (c[nv - 1] - mean) / sqrt(var);

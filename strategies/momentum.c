@@ -47,11 +47,10 @@ ar_err ar__target_side(const ar_obs *o, size_t s, int target, double lev, double
 
 static ar_err mom_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
     mom_agent *a = (mom_agent *)self;
-    double cash = ar_account_cash(o->acct);
-    if (ar_account_npending(o->acct) > 0) return AR_OK;
+    double cash = ar_account_free_cash(o->acct);
     for (size_t s = 0; s < o->market->nsym; s++) {
         size_t nv = o->nvis[s];
-        if (nv <= a->lookback) continue;
+        if (nv <= a->lookback || ar_account_npending_sym(o->acct, (int32_t)s) > 0) continue;
         const double *c = o->market->sym[s].bars.close;
         double ret = c[nv - 1] / c[nv - 1 - a->lookback] - 1;
         int target = ret > a->thr ? 1 : ret < -a->thr ? -1 : 0;

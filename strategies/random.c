@@ -21,13 +21,12 @@ typedef struct rnd_agent {
 
 static ar_err rnd_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
     rnd_agent *a = (rnd_agent *)self;
-    double cash = ar_account_cash(o->acct);
-    int pending = ar_account_npending(o->acct) > 0;
+    double cash = ar_account_free_cash(o->acct);
     for (size_t s = 0; s < o->market->nsym; s++) {
         /* Draw both numbers every time so the stream does not depend on
          * which branches earlier decisions took. */
         double u = gsl_rng_uniform(a->rng), side = gsl_rng_uniform(a->rng);
-        if (u >= a->p || pending || !(o->marks[s] > 0)) continue;
+        if (u >= a->p || !(o->marks[s] > 0) || ar_account_npending_sym(o->acct, (int32_t)s) > 0) continue;
         double q = ar_account_position(o->acct, (int32_t)s)->qty;
         int target = q != 0 ? 0 : side < 0.5 ? 1 : -1;
         if (o->exec->mode == AR_MODE_SPOT && target < 0) continue;

@@ -5,7 +5,9 @@
  * where fast != slow, fast < slow (a cross down mirrors it). Flat on a cross
  * up: buy cash / (close x (1 + taker fee)) x (1 - 1e-9) at market; long on a
  * cross down: close the whole position. Symbols are independent; cash
- * promised to an earlier symbol in the same decision is not offered twice.
+ * promised to an earlier symbol in the same decision, or reserved by a
+ * pending order, is not offered twice, and a symbol with an order of its
+ * own pending passes its cross over.
  * O(1) per decision: rolling sums advance by the bars seen since the last,
  * and the account is asked nothing unless there is a cross. */
 #include <stdlib.h>
@@ -87,7 +89,7 @@ typedef struct sma_agent {
 /* The account as this decision finds it, asked at the first cross only (it
  * does not change during a decision: asking first would give the same). */
 typedef struct sma_acct {
-    int asked, pending;
+    int asked;
     double cash, fee;
 } sma_acct;
 
@@ -96,12 +98,13 @@ typedef struct sma_acct {
 static AR_NOINLINE ar_err on_cross(const ar_obs *o, sma_acct *k, size_t s, int sign, double price,
                                    ar_actions *out) {
     if (!k->asked) {
-        k->cash = ar_account_cash(o->acct);
+        k->cash = ar_account_free_cash(o->acct);
         k->fee = ar__taker(o);
-        k->pending = ar_account_npending(o->acct) > 0;
         k->asked = 1;
     }
-    if (k->pending) return AR_OK;
+    /* its own order still pending (latency, a gap, the symbol's data at an
+     * end): this cross is passed over; other symbols trade on */
+    if (ar_account_npending_sym(o->acct, (int32_t)s) > 0) return AR_OK;
     const ar_position *pos = ar_account_position(o->acct, (int32_t)s);
     double fee = k->fee;
     if (sign > 0 && pos->qty == 0 && k->cash > 0) {
@@ -120,7 +123,7 @@ static AR_NOINLINE ar_err on_cross(const ar_obs *o, sma_acct *k, size_t s, int s
 
 static ar_err sma_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
     sma_agent *a = (sma_agent *)self;
-    sma_acct k = {0, 0, 0, 0};
+    sma_acct k = {0, 0, 0};
     for (size_t s = 0; s < a->nsym; s++) {
         sym_state *st = &a->st[s];
         size_t nv = o->nvis[s];

@@ -218,6 +218,40 @@ static void funding_inside_last_bar(void **state) {
     ar_market_free(m);
 }
 
+/* An order that can never fill (its symbol's data ended) stays pending to
+ * the end; it must hold back only its own symbol. AAA alternates 100/101,
+ * so momentum(1) flips it at every decision; BBB rises for 9 bars and
+ * drops at its 10th and last, so at 10m momentum orders BBB short, an
+ * order no bar of BBB will ever fill. */
+static void pending_order_holds_only_its_symbol(void **state) {
+    (void)state;
+    ar_market *m = ar_market_create();
+    int a = ar_market_add_symbol(m, "AAA"), b = ar_market_add_symbol(m, "BBB");
+    m->sym[a].interval = m->sym[b].interval = AR_NS_PER_MIN;
+    for (int i = 0; i < 60; i++) {
+        double c = i % 2 ? 101 : 100;
+        ar_bars_push(&m->sym[a].bars, T0 + i * AR_NS_PER_MIN, c, c, c, c, 100);
+    }
+    for (int i = 0; i < 10; i++) {
+        double c = i < 9 ? 50 + i : 40;
+        ar_bars_push(&m->sym[b].bars, T0 + i * AR_NS_PER_MIN, c, c, c, c, 100);
+    }
+    ar_run *r = run_cfg("{\"market\": {\"data\": \"m.h5\"}, \"capital\": 10000, \"baselines\": [],"
+                        " \"agents\": [{\"name\": \"mom\", \"strategy\": \"momentum\","
+                        "              \"params\": {\"lookback\": 1, \"leverage\": 1, \"fraction\": 0.5}}]}",
+                        m);
+    ar_run_agent *g = &r->episodes[0].agents[0];
+    size_t late_a = 0, pending_b = 0;
+    for (size_t k = 0; k < g->nfills; k++)
+        if (g->fills[k].sym == a && g->fills[k].t >= T0 + 20 * AR_NS_PER_MIN) late_a++;
+    for (size_t k = 0; k < g->norders; k++)
+        if (g->orders[k].sym == b && g->orders[k].reason == AR_R_END) pending_b++;
+    assert_true(pending_b > 0);  /* BBB's orders from 10m on expired at the end */
+    assert_true(late_a >= 38);   /* AAA flipped at every decision from 20m to 59m */
+    ar_run_free(r);
+    ar_market_free(m);
+}
+
 /* Decisions taken at or before a cutoff must not change when every bar that
  * closes after the cutoff is replaced by other numbers. */
 static void no_lookahead(void **state) {
@@ -263,6 +297,7 @@ int main(void) {
         cmocka_unit_test(buy_hold_sizing),
         cmocka_unit_test(no_lookahead),
         cmocka_unit_test(funding_inside_last_bar),
+        cmocka_unit_test(pending_order_holds_only_its_symbol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

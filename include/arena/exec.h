@@ -224,6 +224,11 @@ double ar_account_cash(const ar_account *a);
 double ar_account_gross_exposure(const ar_account *a, const double *marks);
 const ar_position *ar_account_position(const ar_account *a, int32_t sym);
 size_t ar_account_npending(const ar_account *a);
+/* Orders pending on sym alone. */
+size_t ar_account_npending_sym(const ar_account *a, int32_t sym);
+/* Cash less what pending orders have reserved (their margin and fee at
+ * submit): what a new order can still be sized with. */
+double ar_account_free_cash(const ar_account *a);
 
 /* Equity, cash and gross exposure at the marks in one pass: the values of
  * ar_account_equity, ar_account_cash and ar_account_gross_exposure, bit for

@@ -1004,6 +1004,19 @@ const ar_position *ar_account_position(const ar_account *a, int32_t sym) {
 
 size_t ar_account_npending(const ar_account *a) { return a != NULL ? a->npend : 0; }
 
+size_t ar_account_npending_sym(const ar_account *a, int32_t sym) {
+    size_t n = 0;
+    for (size_t k = 0; a != NULL && k < a->npend; k++) n += a->orders.v[a->pend[k]].sym == sym;
+    return n;
+}
+
+double ar_account_free_cash(const ar_account *a) {
+    if (a == NULL) return NAN;
+    double c = a->cash;
+    for (size_t k = 0; k < a->npend; k++) c -= a->resv[a->pend[k]];
+    return c;
+}
+
 const ar_order_rec *ar_account_orders(const ar_account *a, size_t *n) {
     if (n != NULL) *n = a != NULL ? a->orders.n : 0;
     return a != NULL ? a->orders.v : NULL;
