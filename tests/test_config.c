@@ -93,6 +93,8 @@ static void errors_name_the_key(void **state) {
     expect_error("{}", "market: missing");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"cadence\": \"3 minutes\"}", "cadence: expected a duration");
     expect_error("{\"market\": {\"data\": \"m.h5\", \"start\": \"yesterday\"}}", "market.start: expected");
+    expect_error("{\"market\": {\"data\": \"m.h5\", \"end\": 1735689600.5}}",
+                 "market.end: expected a whole epoch number or an ISO-8601 time string");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"sma_cross\","
                  " \"params\": {\"fast\": 2.5}}]}",
                  "agents[0].params.fast: expected a whole number");

@@ -115,6 +115,7 @@ static ar_err get_time(pctx *p, json_t *obj, const char *path, const char *key, 
         if (ar_time_parse(num, (size_t)-1, out, &tmp) != AR_OK) return fail(p, full, "expected a time");
         return AR_OK;
     }
+    if (json_is_real(v)) return fail(p, full, "expected a whole epoch number or an ISO-8601 time string");
     ar_err e = get_str(p, obj, path, key, &s);
     if (e) return e;
     ar_errbuf tmp;
