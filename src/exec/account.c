@@ -832,17 +832,19 @@ static int validate(ar_account *a, ar_order_rec *o, const double *marks, double 
         return AR_R_LEVERAGE;
     }
     o->leverage = lev;
-    /* margin: the opening part at the mark plus the taker fee on the whole
+    /* margin: the opening part at the price the order expects (ref: the
+     * mark, or a limit's or stop's own price; a buy limit far below the
+     * market needs only what it pays there) plus the taker fee on the whole
      * order, against cash not reserved by other pending orders plus what the
-     * reducing part would release at the mark */
+     * reducing part would release at that price */
     double q = fabs(o->qty), open = q, release = 0;
     if (p->qty != 0 && sgn(p->qty) != side) {
         double c = q < fabs(p->qty) ? q : fabs(p->qty);
         open = q - c;
-        release = p->margin * (c / fabs(p->qty)) + sgn(p->qty) * c * (mark - p->entry);
+        release = p->margin * (c / fabs(p->qty)) + sgn(p->qty) * c * (ref - p->entry);
         if (release < 0) release = 0;
     }
-    double need = open * mark / lev + q * mark * a->cfg.taker_bps * BPS;
+    double need = open * ref / lev + q * ref * a->cfg.taker_bps * BPS;
     double reserved = 0;
     for (size_t k = 0; k < a->npend; k++) reserved += a->resv[a->pend[k]];
     /* A relative slack of 1e-9 absorbs rounding in "spend exactly my cash"
