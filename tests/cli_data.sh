@@ -121,6 +121,20 @@ for name, attrs in (("py.h5", {"interval_ns": np.int64(60 * 10**9), "interval": 
         for k, v in attrs.items():
             d.attrs[k] = v
 EOF
+  # --verify: m.h5 (bars and trades) and a synthetic market with funding
+  # match their stored hashes; edit one row in place and it must say so
+  "$arena" data synth -o "$work/v.h5" --symbols AAA,BBB --days 1 --seed 2 --funding >/dev/null
+  for m in m v; do
+    "$arena" data info "$work/$m.h5" --verify >"$work/$m.verify" 2>&1 || fail "$m.h5: --verify: $(cat "$work/$m.verify")"
+    grep -qx "sha256: every dataset matches the hash stored with it" "$work/$m.verify" || fail "$m.h5: --verify output"
+  done
+  "$py" -c 'import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    d = f["funding/BBB"]; r = d[1]; r["rate"] *= 2; d[1] = r' "$work/v.h5" || fail "h5py edit"
+  rc=0
+  "$arena" data info "$work/v.h5" --verify >/dev/null 2>"$work/v.err" || rc=$?
+  [ $rc -eq 1 ] || fail "--verify on an edited file: exit $rc, expected 1"
+  grep -qF "v.h5: /funding/BBB: the rows do not match their sha256 attribute" "$work/v.err" || fail "--verify: $(cat "$work/v.err")"
   for m in py py_str; do
     "$arena" data info "$work/$m.h5" >"$work/$m.info" 2>&1 || fail "$m.h5: data info: $(cat "$work/$m.info")"
     grep -q "^ABC  *1m .* 40 " "$work/$m.info" || fail "$m.h5: info: $(cat "$work/$m.info")"

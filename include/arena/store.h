@@ -22,6 +22,11 @@ ar_err ar_market_h5_write(const char *path, const ar_market *m, int append, ar_e
 ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnames,
                          ar_market **out, ar_errbuf *eb);
 
+/* Read every dataset of the market file and check it against its stored
+ * sha256 attribute (which reads trust): AR_EFORMAT naming the first
+ * dataset whose rows were edited since. */
+ar_err ar_market_h5_verify(const char *path, ar_errbuf *eb);
+
 /* The same, but each symbol's bars stay in the file and are read block by
  * block as they are pinned (windowed bars, include/arena/market.h): the
  * file stays open until the market is freed. The checks and the content

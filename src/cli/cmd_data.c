@@ -54,10 +54,13 @@ static const char synth_help[] =
     "  --funding       also write an 8h funding series per symbol\n";
 
 static const char info_help[] =
-    "usage: arena data info MARKET.h5\n"
+    "usage: arena data info MARKET.h5 [--verify]\n"
     "\n"
     "Print per symbol: interval, first and last bar, rows, gaps (steps larger than\n"
-    "the interval) and the largest gap; trade and funding rows and ranges.\n";
+    "the interval) and the largest gap; trade and funding rows and ranges.\n"
+    "--verify also hashes every dataset and checks it against the sha256 attribute\n"
+    "arena stored with it (runs trust that attribute: docs/DATA.md); exit 1 when\n"
+    "some rows were edited since.\n";
 
 static const char fetch_help[] =
     "usage: arena data fetch binance|bybit|hyperliquid SYMBOL... --interval 1m --from T [--to T]\n"
@@ -262,10 +265,15 @@ static int cmd_synth(int argc, char **argv) {
 
 static int cmd_info(int argc, char **argv) {
     const char *path = NULL;
+    int verify = 0;
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
             fputs(info_help, stdout);
             return AR_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--verify")) {
+            verify = 1;
+            continue;
         }
         if (argv[i][0] == '-' && argv[i][1] != '\0') return usage_err("info", "unknown option", argv[i]);
         if (path) return usage_err("info", "expected one market file, got another:", argv[i]);
@@ -281,6 +289,14 @@ static int cmd_info(int argc, char **argv) {
     printf("file: %s\n", path);
     ar_market_print_info(m, stdout);
     ar_market_free(m);
+    if (verify) {
+        fflush(stdout);
+        if (ar_market_h5_verify(path, &eb) != AR_OK) {
+            fprintf(stderr, PFX "%s\n", eb.msg);
+            return AR_EXIT_FAIL;
+        }
+        printf("sha256: every dataset matches the hash stored with it\n");
+    }
     return AR_EXIT_OK;
 }
 

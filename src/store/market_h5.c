@@ -491,10 +491,22 @@ static void dataset_sha(hid_t d, char out[65]) {
     if (read_str_attr(d, "sha256", out, 65) != 0 || strlen(out) != 64) out[0] = '\0';
 }
 
-/* Use the stored hash when there is one, else hash the records as read. */
-static ar_sha256 *maybe_hash(hid_t d, char sha[65]) {
-    dataset_sha(d, sha);
-    return sha[0] ? NULL : ar_sha256_begin();
+/* Use the stored hash when there is one, else hash the records as read;
+ * with verify, hash them anyway (stored keeps the attribute's value). */
+static ar_sha256 *maybe_hash(hid_t d, char sha[65], int verify, char stored[65]) {
+    dataset_sha(d, stored);
+    memcpy(sha, stored, 65);
+    return sha[0] && !verify ? NULL : ar_sha256_begin();
+}
+
+/* After a verifying read: the rows must hash to the stored value. */
+static ar_err check_stored(const char *path, const char *group, const char *name, const char *stored,
+                           const char *sha, ar_errbuf *eb) {
+    if (stored[0] == '\0' || strcmp(stored, sha) == 0) return AR_OK;
+    return ar_errf(eb, AR_EFORMAT,
+                   "%s: /%s/%s: the rows do not match their sha256 attribute (edited since arena wrote them: "
+                   "delete the attribute, or import the data again)",
+                   path, group, name);
 }
 
 /* ---- windowed bars ---------------------------------------------------------
@@ -612,11 +624,14 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, i
     return e;
 }
 
+#define READ_VERIFY 4 /* market_read: hash every dataset and check the stored hashes */
+
 static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed, ar_errbuf *eb) {
-    int sums = windowed & AR_WINDOW_SUMS;
+    int sums = windowed & AR_WINDOW_SUMS, verify = windowed & READ_VERIFY;
+    windowed &= ~READ_VERIFY;
     size_t n = 0;
     ar_err e;
-    char sha[3][65] = {"", "", ""};
+    char sha[3][65] = {"", "", ""}, stored[3][65];
     ar_sha256 *h;
     if (link_exists(f, "bars", s->name)) {
         hid_t d = open_table(f, "bars", s->name, &n);
@@ -630,12 +645,13 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
             ar_duration_parse(ivs, &iv, &ignore) != AR_OK)
             iv = 0;
         s->interval = iv > 0 ? iv : 0;
-        h = maybe_hash(d, sha[0]);
+        h = maybe_hash(d, sha[0], verify, stored[0]);
         if (windowed) {
             H5Dclose(d);
             e = read_bars_windowed(path, s->name, n, sums, &s->bars, h, eb);
             if (h) ar_sha256_end(h, sha[0]);
             if (e != AR_OK) return e;
+            if ((e = check_stored(path, "bars", s->name, stored[0], sha[0], eb))) return e;
         } else {
             e = read_bars(d, n, &s->bars, h);
             if (h) ar_sha256_end(h, sha[0]);
@@ -644,28 +660,31 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
                 return ar_errf(eb, e, "%s: cannot read /bars/%s (expected fields t,open,high,low,close,volume)", path,
                                s->name);
             if ((e = check_order(path, "bars", s->name, s->bars.t, s->bars.n, 1, eb)) != AR_OK) return e;
+            if ((e = check_stored(path, "bars", s->name, stored[0], sha[0], eb))) return e;
         }
     }
     if (link_exists(f, "trades", s->name)) {
         hid_t d = open_table(f, "trades", s->name, &n);
         if (d < 0) return ar_errf(eb, AR_EFORMAT, "%s: /trades/%s is not a 1-D table", path, s->name);
-        h = maybe_hash(d, sha[1]);
+        h = maybe_hash(d, sha[1], verify, stored[1]);
         e = read_trades(d, n, &s->trades, h);
         if (h) ar_sha256_end(h, sha[1]);
         H5Dclose(d);
         if (e != AR_OK)
             return ar_errf(eb, e, "%s: cannot read /trades/%s (expected fields t,price,qty,side)", path, s->name);
         if ((e = check_order(path, "trades", s->name, s->trades.t, s->trades.n, 0, eb)) != AR_OK) return e;
+        if ((e = check_stored(path, "trades", s->name, stored[1], sha[1], eb))) return e;
     }
     if (link_exists(f, "funding", s->name)) {
         hid_t d = open_table(f, "funding", s->name, &n);
         if (d < 0) return ar_errf(eb, AR_EFORMAT, "%s: /funding/%s is not a 1-D table", path, s->name);
-        h = maybe_hash(d, sha[2]);
+        h = maybe_hash(d, sha[2], verify, stored[2]);
         e = read_funding(d, n, &s->funding, h);
         if (h) ar_sha256_end(h, sha[2]);
         H5Dclose(d);
         if (e != AR_OK) return ar_errf(eb, e, "%s: cannot read /funding/%s (expected fields t,rate)", path, s->name);
         if ((e = check_order(path, "funding", s->name, s->funding.t, s->funding.n, 1, eb)) != AR_OK) return e;
+        if ((e = check_stored(path, "funding", s->name, stored[2], sha[2], eb))) return e;
     }
     char all[3 * 64 + 1];
     snprintf(all, sizeof all, "%s%s%s", sha[0], sha[1], sha[2]);
@@ -705,6 +724,13 @@ ar_err ar_market_h5_count_bars(const char *path, const char *const *names, size_
 ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnames, ar_market **out,
                          ar_errbuf *eb) {
     return market_read(path, names, nnames, 0, out, eb);
+}
+
+ar_err ar_market_h5_verify(const char *path, ar_errbuf *eb) {
+    ar_market *m = NULL;
+    ar_err e = market_read(path, NULL, 0, READ_VERIFY, &m, eb);
+    ar_market_free(m);
+    return e;
 }
 
 ar_err ar_market_h5_read_windowed(const char *path, const char *const *names, size_t nnames, int flags,
