@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli_ext.sh ARENA_BINARY SOURCE_DIR - exec and http agents in a
 # tournament: the Python example agent once as a JSON-lines subprocess and
-# once over HTTP on loopback, plus a shell agent that answers garbage. Their
+# once over HTTP on loopback, plus a shell agent that answers garbage (not
+# even UTF-8: a cassette, JSON, must still hold it). Their
 # answers trade; the garbage is recorded as invalid; the cassette replays the
 # run byte for byte without starting any agent.
 set -u
@@ -29,7 +30,7 @@ cat >"$work/cfg.json" <<JSON
  "agents": [
   {"name": "py-exec", "kind": "exec", "command": ["$py", "$agent", "--enter-bps", "1"], "timeout_s": 10},
   {"name": "py-http", "kind": "http", "url": "http://127.0.0.1:$port/", "timeout_s": 10},
-  {"name": "garbage", "kind": "exec", "command": ["sh", "-c", "while read l; do echo 'not json'; done"], "timeout_s": 5}]}
+  {"name": "garbage", "kind": "exec", "command": ["sh", "-c", "while read l; do printf 'not json \\\\351t\\\\351\\\\n'; done"], "timeout_s": 5}]}
 JSON
 "$arena" run "$work/cfg.json" -o "$work/a.h5" --cassette "$work/c.jsonl" --record --format json >"$work/a.json" 2>"$work/a.err"
 [ $? = 0 ] || fail "run: $(cat "$work/a.err")"

@@ -22,7 +22,9 @@ are safe in a URL path, so Gemini's model-in-the-path works too):
               details[].retryDelay "<ra>s" and no header), quota (429 quota
               exhausted in the provider's own shape), e500, e503, e529
               (Anthropic overloaded_error), e400, e401, echokey (401 whose
-              message echoes the key), hang (sleep `hang` ms, then answer),
+              message echoes the key), echokeycut (the key after 290 bytes,
+              where the client cuts error text), latin1 (503 whose body is
+              an ISO-8859-1 page), hang (sleep `hang` ms, then answer),
               trunc (Content-Length larger than the body, then close),
               badjson (200 with a broken body), nofields (200, valid JSON
               without the answer fields), blocked (Gemini: no candidates;
@@ -331,13 +333,22 @@ class Handler(BaseHTTPRequestHandler):
             self.error(prov, 529, "Overloaded", "overloaded_error")
         elif step == "e400":
             self.error(prov, 400, "Invalid request", "INVALID_ARGUMENT" if gem else "invalid_request_error")
-        elif step in ("e401", "echokey"):
+        elif step in ("e401", "echokey", "echokeycut"):
             msg = "Incorrect API key provided"
-            if step == "echokey":
+            if step != "e401":
                 h = self.headers
                 k = h.get("x-api-key") or h.get("x-goog-api-key") or (h.get("Authorization") or "").replace("Bearer ", "")
                 msg = "Incorrect API key provided: %s. You can find your key at ..." % k
+                if step == "echokeycut":  # the client's 300-byte cut lands inside the key
+                    msg = "x" * 290 + k + " (end)"
             self.error(prov, 401, msg, "UNAUTHENTICATED" if gem else "authentication_error")
+        elif step == "latin1":  # a proxy's error page, not JSON and not UTF-8
+            body = "Service indisponible: réessayez plus tard. Été".encode("latin-1")
+            self.send_response(503)
+            self.send_header("Content-Type", "text/html; charset=iso-8859-1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif step == "hang":
             time.sleep(float(sc.get("hang", "10000")) / 1000.0)
             self.answer(prov, req, sc)

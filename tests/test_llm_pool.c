@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include "arena/exec.h"
 #include "arena/llm.h"
+#include "arena/util.h"
 #include "llm/pool_int.h"
 
 #define KEY "sk-test-SECRET-1234"
@@ -915,6 +916,32 @@ static void keys_stay_secret(void **state) {
         assert_int_equal(out.attempts, 1);
         assert_int_equal(out.http_status, 401);
         assert_non_null(strstr(out.error, "***"));
+        ar_llm_call_cleanup(&out);
+    }
+
+    /* The key echoed where the error text is cut (300 bytes): what is left
+     * of it is masked too; and a Latin-1 error page becomes valid UTF-8
+     * (a cassette is JSON: it must be able to hold every error). */
+    for (int p = 0; p < 3; p++) {
+        char m[64];
+        snprintf(m, sizeof m, "script;id=cut%d;seq=echokeycut", p);
+        c = mk((ar_provider)p, m);
+        run_one(&c, &out);
+        assert_int_equal(out.http_status, 401);
+        assert_non_null(out.error);
+        if (strstr(out.error, "sk-t") != NULL) fail_msg("key prefix left in '%s'", out.error);
+        assert_non_null(strstr(out.error, "***"));
+        ar_llm_call_cleanup(&out);
+        snprintf(m, sizeof m, "script;id=l1%d;seq=latin1", p);
+        c = mk((ar_provider)p, m);
+        c.max_retries = 0;
+        run_one(&c, &out);
+        assert_int_equal(out.http_status, 503);
+        assert_non_null(out.error);
+        char *copy = strdup(out.error);
+        assert_int_equal(ar_utf8_sanitize(copy), 0); /* already valid */
+        free(copy);
+        if (strstr(out.error, "Service indisponible: r?essayez") == NULL) fail_msg("error '%s'", out.error);
         ar_llm_call_cleanup(&out);
     }
 

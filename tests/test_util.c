@@ -1,4 +1,4 @@
-/* tests/test_util.c - hashing, seeds and error text. */
+/* tests/test_util.c - hashing, seeds, error text and UTF-8 repair. */
 /* arena-test-deps: util */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +24,37 @@ static void seeds_differ_per_name(void **state) {
     assert_int_equal(ar_hash_str(7, "sma"), a);
 }
 
+/* Each case: input, what sanitising leaves, bytes replaced. Valid text
+ * of 1 to 4 bytes a character stays; every byte of an ill-formed sequence
+ * becomes '?' (the first, then each byte that cannot start a character). */
+static void utf8_repair(void **state) {
+    (void)state;
+    static const struct {
+        const char *in, *out;
+        size_t n;
+    } cases[] = {
+        {"plain ascii", "plain ascii", 0},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0},
+        {"r\xe9" "essayez", "r?essayez", 1},                /* Latin-1 */
+        {"cut \xe2\x82", "cut ??", 2},                    /* a character cut short */
+        {"\xc0\xaf", "??", 2},                             /* overlong '/' */
+        {"\xe0\x80\xaf", "???", 3},                        /* overlong, 3 bytes */
+        {"\xed\xa0\x80", "???", 3},                        /* a surrogate */
+        {"\xf4\x90\x80\x80", "????", 4},                  /* above U+10FFFF */
+        {"\xf5\x80", "??", 2},
+        {"\x80 lone", "? lone", 1},
+        {"ok \xf0\x9f\x98", "ok ???", 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        strcpy(buf, cases[i].in);
+        size_t n = ar_utf8_sanitize(buf);
+        if (strcmp(buf, cases[i].out) != 0 || n != cases[i].n)
+            fail_msg("case %zu: got '%s' (%zu replaced), want '%s' (%zu)", i, buf, n, cases[i].out, cases[i].n);
+    }
+    assert_int_equal(ar_utf8_sanitize(NULL), 0);
+}
+
 static void error_text(void **state) {
     (void)state;
     ar_errbuf eb;
@@ -38,6 +69,7 @@ int main(void) {
         cmocka_unit_test(sha256_known_vectors),
         cmocka_unit_test(seeds_differ_per_name),
         cmocka_unit_test(error_text),
+        cmocka_unit_test(utf8_repair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,12 @@ ar_sha256 *ar_sha256_begin(void);
 void ar_sha256_update(ar_sha256 *h, const void *data, size_t len);
 void ar_sha256_end(ar_sha256 *h, char out[65]);
 
+/* Replace, in place, every byte of s that does not start or continue a
+ * well-formed UTF-8 sequence by '?': text from outside (answers, error
+ * bodies) must be valid UTF-8 before JSON holds it. Returns the bytes
+ * replaced. */
+size_t ar_utf8_sanitize(char *s);
+
 /* 64-bit mixing hash (splitmix64 finaliser) used to derive seeds per
  * (episode, agent) so that streams never depend on scheduling order. */
 uint64_t ar_mix64(uint64_t x);

@@ -458,6 +458,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     ar_run_writer *wr = NULL;
     size_t nspilled = 0;
     int rc = AR_EXIT_FAIL;
+    int cas_failed = 0; /* the cassette could not be saved: exit 1 after writing the run */
     double t0 = now_ms(), t_load = 0, t_run = 0, t_write = 0;
     ar_err e = ar_config_load(cfg_path, &cfg, &eb);
     if (e) {
@@ -567,9 +568,12 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         }
     }
     t_run = now_ms();
+    /* a cassette that cannot be saved costs the replay, not the run: the
+     * run file is still written and the exit status says what failed */
     if (cas && (e = ar_cassette_save(cas, &eb))) {
-        fprintf(stderr, "arena run: %s\n", eb.msg);
-        goto out;
+        fprintf(stderr, "arena run: %s (the run file is written all the same)\n", eb.msg);
+        cas_failed = 1;
+        e = AR_OK;
     }
     if (wr != NULL) {
         e = ar_run_writer_finish(wr, run, &eb);
@@ -623,7 +627,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         if (nspilled)
             fprintf(stderr, "timing: %zu log records went through a temporary file (ARENA_LOG_MEMORY)\n", nspilled);
     }
-    rc = AR_EXIT_OK;
+    rc = cas_failed ? AR_EXIT_FAIL : AR_EXIT_OK;
 out:
     ar_run_writer_abort(wr);
     if (run_tmp_set) guard_tmp(out_path, 0);

@@ -530,6 +530,7 @@ static void call_error(ar_llm_call *c, const char *fmt, ...) {
         if (*p == '\n' || *p == '\r') *p = ' ';
     free(c->error);
     c->error = strdup(msg); /* NULL on ENOMEM: the reason still says it */
+    ar_utf8_sanitize(c->error);
 }
 
 static void finish(job *j, int status, int reason, double now) {
@@ -600,6 +601,7 @@ static void exec_read(job *j, ar_err *e, double now) {
             size_t n = (size_t)(nl - a->rbuf.p);
             if (n > 0 && a->rbuf.p[n - 1] == '\r') n--;
             j->call->text = dup_n(a->rbuf.p, n);
+            ar_utf8_sanitize(j->call->text); /* a cassette is JSON */
             if (j->call->text == NULL) {
                 *e = AR_ENOMEM;
                 call_error(j->call, "out of memory");
@@ -703,6 +705,7 @@ static void http_done(job *j, CURLcode rc, ar_err *e, double now) {
         finish(j, 1, AR_R_HTTP, now);
     } else {
         c->text = dup_n(j->body.p != NULL ? j->body.p : "", j->body.n);
+        ar_utf8_sanitize(c->text); /* a cassette is JSON */
         if (c->text == NULL) {
             *e = AR_ENOMEM;
             call_error(c, "out of memory");

@@ -328,7 +328,9 @@ static double backoff_ms(const ar_llm_pool *p, const job *j, int failed) {
 }
 
 /* Replace every occurrence of the key in s by "***" (in place: the mask is
- * never longer than a key worth masking). */
+ * never longer than a key worth masking), and a start of the key (4 bytes
+ * or more) that ends s: an error text cut to its length can end inside an
+ * echoed key. */
 static void scrub(char *s, const char *key) {
     if (s == NULL || key == NULL) return;
     size_t kl = strlen(key);
@@ -338,6 +340,12 @@ static void scrub(char *s, const char *key) {
         memcpy(hit, "***", 3);
         memmove(hit + 3, hit + kl, strlen(hit + kl) + 1);
     }
+    size_t n = strlen(s);
+    for (size_t l = kl - 1 < n ? kl - 1 : n; l >= 4; l--)
+        if (memcmp(s + n - l, key, l) == 0) {
+            memcpy(s + n - l, "***", 4); /* with the NUL */
+            break;
+        }
 }
 
 static int set_err(ar_llm_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -643,6 +651,8 @@ ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char
         ar_llm_call *c = &out[i];
         scrub(c->error, j->key);
         scrub(c->text, j->key);
+        ar_utf8_sanitize(c->error); /* a cassette is JSON */
+        ar_utf8_sanitize(c->text);
         if (e == AR_OK && c->status == 0) {
             free(c->error);
             c->error = NULL;

@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include "arena/exec.h"
 #include "arena/llm.h"
+#include "arena/util.h"
 
 /* Real numbers at 15 significant digits print 0.7 as "0.7", not
  * "0.69999999999999996": the body stays readable and stable. */
@@ -307,7 +308,9 @@ static int64_t int_at(json_t *o, const char *k) {
 }
 
 /* One line of at most ERR_TEXT_MAX bytes: control bytes become spaces so a
- * hostile or HTML error body cannot forge log lines. */
+ * hostile or HTML error body cannot forge log lines, and what is not UTF-8
+ * (a Latin-1 page, a character the cut went through) becomes '?' so that a
+ * cassette (JSON) can hold it. */
 static char *one_line(const char *prefix, const char *msg, size_t mlen) {
     if (msg == NULL) msg = "", mlen = 0;
     if (mlen > ERR_TEXT_MAX) mlen = ERR_TEXT_MAX;
@@ -315,6 +318,7 @@ static char *one_line(const char *prefix, const char *msg, size_t mlen) {
     if (s != NULL)
         for (char *p = s; *p; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
+    ar_utf8_sanitize(s);
     return s;
 }
 
