@@ -16,7 +16,7 @@ static const double pmargin[] = {0, 600, 0, 0};
 static const double pentry[] = {0, 3000, 0, 0};
 
 static void one(const char *text, size_t len, int spot) {
-    ar_answer_ctx ctx = {4, coins, marks, position, 10000, 20, spot, 0.00045, pmargin, pentry};
+    ar_answer_ctx ctx = {4, coins, marks, position, 10000, 20, spot, 0.00045, pmargin, pentry, 0};
     ar_answer ans;
     ar_actions out = {0};
     ar_err e = ar_answer_parse(text, len, &ctx, &ans, &out);

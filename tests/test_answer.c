@@ -26,7 +26,7 @@ static const double pmargin[] = {0, 600, 0, 0};
 static const double pentry[] = {0, 3000, 0, 0};
 
 static ar_answer_ctx make_ctx(int spot) {
-    ar_answer_ctx c = {4, coins, marks, position, 10000, 20, spot, 0.00045, pmargin, pentry};
+    ar_answer_ctx c = {4, coins, marks, position, 10000, 20, spot, 0.00045, pmargin, pentry, 0};
     return c;
 }
 
@@ -77,6 +77,28 @@ static const tcase cases[] = {
     {"prose brackets before the json",
      "Given [risk] and {volatility}, I hold: [{\"signal\":\"hold\"}]", 0, 0, R(NONE), 1, {0}, 0, {{0}}},
     {"empty list", "[]", 0, 0, R(NONE), 0, {0}, 0, {{0}}},
+    /* lists in the prose before the answer are not the answer: of numbers,
+     * of strings, or empty when a non-empty one follows */
+    {"a list of numbers in the prose",
+     "Prices [100, 200] are up. [{\"signal\":\"buy_to_enter\",\"coin\":\"BTC\",\"quantity\":0.01,\"leverage\":2}]",
+     0, 0, R(NONE), 1, {0}, 1, {{0, AR_OT_MARKET, 0.01, 2, N, N}}},
+    {"a list of names in the prose",
+     "I considered [\"BTC\",\"ETH\"] and chose: {\"signal\":\"sell_to_enter\",\"coin\":\"SOL\",\"quantity\":1,"
+     "\"leverage\":2}",
+     0, 0, R(NONE), 1, {0}, 1, {{2, AR_OT_MARKET, -1, 2, N, N}}},
+    {"an empty list, then the answer",
+     "No positions: []. Now: [{\"signal\":\"buy_to_enter\",\"coin\":\"ETH\",\"quantity\":1,\"leverage\":1}]",
+     0, 0, R(NONE), 1, {0}, 1, {{1, AR_OT_MARKET, 1, 1, N, N}}},
+    /* reasoning left in the content is not read: a draft there never trades */
+    {"a draft inside <think>",
+     "<think>Option A: [{\"signal\":\"buy_to_enter\",\"coin\":\"BTC\",\"quantity\":0.05,\"leverage\":20}] is too "
+     "risky, so I will hold.</think>\n[{\"signal\":\"hold\"}]",
+     0, 0, R(NONE), 1, {0}, 0, {{0}}},
+    {"an unclosed <think>",
+     "<THINK>maybe [{\"signal\":\"buy_to_enter\",\"coin\":\"BTC\",\"quantity\":0.05,\"leverage\":2}]", 0, 1,
+     R(EMPTY), 0, {0}, 0, {{0}}},
+    {"refusal, curly apostrophe", "I\xe2\x80\x99m not able to provide trading decisions.", 0, 1, R(REFUSAL), 0,
+     {0}, 0, {{0}}},
     {"bad json", "{\"signal\": \"buy_to_enter\", coin: BTC}", 0, 1, R(BAD_JSON), 0, {0}, 0, {{0}}},
     {"prose without json", "Market looks bullish, buying BTC now.", 0, 1, R(BAD_JSON), 0, {0}, 0, {{0}}},
     {"empty", "", 0, 1, R(EMPTY), 0, {0}, 0, {{0}}},
@@ -158,6 +180,38 @@ static const tcase cases[] = {
 };
 #undef N
 #undef R
+
+/* The provider cut the answer (finish "length"): the first whole object of
+ * a list that never closes is not traded, nor an empty cut answer; a
+ * complete answer followed by cut prose still is. */
+static void truncated_by_provider(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        int status, reason;
+        size_t nord;
+    } tc[] = {
+        {"[{\"signal\":\"buy_to_enter\",\"coin\":\"BTC\",\"quantity\":0.1,\"leverage\":2},{\"signal\":\"sell_to_en", 1,
+         AR_R_TRUNCATED, 0},
+        {"{\"actions\":[{\"signal\":\"close\",\"coin\":\"ETH\"},{\"signal\":\"buy_to_enter\",\"coin\":\"SOL\"", 1,
+         AR_R_TRUNCATED, 0},
+        {"", 1, AR_R_TRUNCATED, 0},
+        {"I think the market", 1, AR_R_TRUNCATED, 0},
+        {"[{\"signal\":\"buy_to_enter\",\"coin\":\"BTC\",\"quantity\":0.1,\"leverage\":2}]\nReasoning: {because the", 0,
+         AR_R_NONE, 1},
+    };
+    for (size_t k = 0; k < sizeof tc / sizeof *tc; k++) {
+        ar_answer_ctx ctx = make_ctx(0);
+        ctx.truncated = 1;
+        ar_answer ans;
+        ar_actions out = {0};
+        assert_int_equal(ar_answer_parse(tc[k].text, strlen(tc[k].text), &ctx, &ans, &out), AR_OK);
+        if (ans.status != tc[k].status || ans.reason != tc[k].reason || out.n != tc[k].nord)
+            fail_msg("case %zu: status %d reason %d orders %zu", k, ans.status, ans.reason, out.n);
+        ar_answer_cleanup(&ans);
+        ar_actions_cleanup(&out);
+    }
+}
 
 static void same(double got, double want, const char *what, const char *name) {
     if (isnan(want) ? !isnan(got) : got != want) fail_msg("%s: %s = %.17g, want %.17g", name, what, got, want);
@@ -355,6 +409,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),   cmocka_unit_test(test_canonical),   cmocka_unit_test(test_limits),
         cmocka_unit_test(test_hostile), cmocka_unit_test(test_reason_names),
+        cmocka_unit_test(truncated_by_provider),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -684,7 +684,7 @@ static void test_exec_python(void **state) {
          * (a line), so the flat account enters it */
         const char *coins[] = {"BTC", "ETH"};
         const double posn[] = {0, 0};
-        ar_answer_ctx ctx = {2, coins, f->marks, posn, 10000, 20, 0, 0.00045, NULL, NULL};
+        ar_answer_ctx ctx = {2, coins, f->marks, posn, 10000, 20, 0, 0.00045, NULL, NULL, 0};
         ar_answer ans;
         ar_actions acts = {0};
         assert_int_equal(ar_answer_parse(c.text, strlen(c.text), &ctx, &ans, &acts), AR_OK);

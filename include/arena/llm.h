@@ -32,6 +32,10 @@ typedef struct ar_answer_ctx {
      * counts what reducing an opposite position releases, as exec does. */
     const double *pos_margin;
     const double *pos_entry;
+    /* The provider cut the answer at its token budget (finish "length"):
+     * a value found inside an unfinished one, or no answer at all, is then
+     * refused as truncated rather than traded in part. */
+    int truncated;
 } ar_answer_ctx;
 
 typedef struct ar_answer_action {

@@ -399,7 +399,7 @@ static ar_err llm_finish(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d
             }
             ar_answer_ctx ctx = {ep->nsym, ep->coins, ep->marks, pq, ar_account_cash(g->acct),
                                  cfg->exec.max_leverage, cfg->exec.mode == AR_MODE_SPOT, cfg->exec.taker_bps / 1e4,
-                                 pm, pe};
+                                 pm, pe, !strcmp(c->finish, "length")};
             ar_answer ans;
             memset(&ans, 0, sizeof ans);
             const char *text = c->text ? c->text : "";

@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <jansson.h>
 #include "arena/exec.h"
 #include "arena/llm.h"
@@ -113,9 +114,16 @@ static json_t *parse_value(const char *t, size_t n) {
 static int is_coin_keyed(const json_t *j, const ar_answer_ctx *c);
 
 /* A value we know how to read as actions (as opposed to some other JSON the
- * model quoted, such as market data). */
+ * model quoted, such as market data): a list is one of objects ("[100, 200]"
+ * or "[\"BTC\", \"ETH\"]" in the prose before the answer is not). An empty
+ * list is recognised too, but the search goes on for a non-empty one. */
 static int recognised(const json_t *j, const ar_answer_ctx *c) {
-    if (json_is_array(j)) return 1;
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) if (!json_is_object(v)) return 0;
+        return 1;
+    }
     if (!json_is_object(j)) return 0;
     return json_object_get(j, "actions") != NULL || json_object_get(j, "decisions") != NULL ||
            json_object_get(j, "signal") != NULL || is_coin_keyed(j, c);
@@ -127,7 +135,9 @@ typedef struct finder {
     const ar_answer_ctx *ctx;
     int tries;
     int saw_unbalanced, saw_candidate;
+    size_t first_unbalanced, best_at; /* offsets in t (SIZE_MAX: none) */
     json_t *best;     /* recognised value: stop */
+    json_t *empty;    /* first recognised empty list: used when nothing else is */
     json_t *fallback; /* first value that parsed but is not recognised */
 } finder;
 
@@ -140,12 +150,19 @@ static int scan_range(finder *f, size_t from, size_t to) {
         size_t e = balanced_end(f->t, f->len, s);
         if (e == 0) {
             f->saw_unbalanced = 1;
+            if (s < f->first_unbalanced) f->first_unbalanced = s;
             continue;
         }
         json_t *j = parse_value(f->t + s, e - s);
         if (j == NULL) continue;
+        if (recognised(j, f->ctx) && json_is_array(j) && json_array_size(j) == 0) {
+            if (f->empty == NULL) f->empty = j;
+            else json_decref(j);
+            continue;
+        }
         if (recognised(j, f->ctx)) {
             f->best = j;
+            f->best_at = s;
             return 1;
         }
         if (f->fallback == NULL) f->fallback = j;
@@ -156,7 +173,7 @@ static int scan_range(finder *f, size_t from, size_t to) {
 
 /* The JSON value of the answer (new reference) or NULL with *why set. */
 static json_t *find_json(const char *t, size_t len, const ar_answer_ctx *ctx, int *why) {
-    finder f = {t, len, ctx, 0, 0, 0, NULL, NULL};
+    finder f = {t, len, ctx, 0, 0, 0, SIZE_MAX, SIZE_MAX, NULL, NULL, NULL};
     /* fenced regions first: models that explain themselves usually put the
      * answer proper in a code block */
     size_t fence[2 * MAX_FENCES], nf = 0;
@@ -171,9 +188,24 @@ static json_t *find_json(const char *t, size_t len, const ar_answer_ctx *ctx, in
         if (scan_range(&f, fence[k], to)) break;
     }
     if (f.best == NULL) scan_range(&f, 0, len);
+    /* The provider cut the answer (ctx->truncated) and the value found lies
+     * inside an unfinished one, e.g. the first object of a list that never
+     * closes: it is part of an answer, not the answer. */
+    if (ctx->truncated && f.best != NULL && f.first_unbalanced < f.best_at) {
+        json_decref(f.best);
+        json_decref(f.empty);
+        json_decref(f.fallback);
+        *why = AR_R_TRUNCATED;
+        return NULL;
+    }
     json_t *j = f.best;
+    if (j == NULL) {
+        j = f.empty;
+        f.empty = NULL;
+    }
     if (j != NULL) {
         json_decref(f.fallback);
+        json_decref(f.empty);
     } else {
         j = f.fallback;
     }
@@ -183,11 +215,36 @@ static json_t *find_json(const char *t, size_t len, const ar_answer_ctx *ctx, in
     return j;
 }
 
+/* A copy of text (len bytes, NUL added) with every <think>...</think>
+ * region, tags included, turned into spaces; an opening tag never closed
+ * blanks the rest. Offsets stay those of text. NULL on ENOMEM. */
+static char *think_blanked(const char *text, size_t len) {
+    char *s = malloc(len + 1);
+    if (s == NULL) return NULL;
+    if (len) memcpy(s, text, len);
+    s[len] = '\0';
+    static const char open[] = "<think>", close[] = "</think>";
+    size_t i = 0;
+    while (i + sizeof open - 1 <= len) {
+        if (strncasecmp(s + i, open, sizeof open - 1) != 0) {
+            i++;
+            continue;
+        }
+        size_t e = i + sizeof open - 1;
+        while (e + sizeof close - 1 <= len && strncasecmp(s + e, close, sizeof close - 1) != 0) e++;
+        e = e + sizeof close - 1 <= len ? e + sizeof close - 1 : len;
+        memset(s + i, ' ', e - i);
+        i = e;
+    }
+    return s;
+}
+
 /* Case-insensitive search for refusal phrases in text that holds no JSON. */
 static int looks_like_refusal(const char *t, size_t len) {
     static const char *const phrases[] = {
         "i can't", "i cannot", "i can\xe2\x80\x99t", "i'm sorry", "i\xe2\x80\x99m sorry", "i am sorry",
         "as an ai", "i'm unable", "i am unable", "i\xe2\x80\x99m unable", "i'm not able", "i am not able",
+        "i\xe2\x80\x99m not able",
     };
     for (size_t k = 0; k < sizeof phrases / sizeof *phrases; k++) {
         size_t pl = strlen(phrases[k]);
@@ -485,15 +542,29 @@ ar_err ar_answer_parse(const char *text, size_t len, const ar_answer_ctx *ctx, a
     if (len > AR_ANSWER_MAX_BYTES) return finish(ans, out, 1, AR_R_TOO_LONG), AR_OK;
     size_t i = 0;
     while (i < len && is_ws((unsigned char)text[i])) i++;
-    if (i == len) return finish(ans, out, 1, AR_R_EMPTY), AR_OK;
+    if (i == len) return finish(ans, out, 1, ctx->truncated ? AR_R_TRUNCATED : AR_R_EMPTY), AR_OK;
 
-    int why = AR_R_NONE;
-    json_t *j = find_json(text, len, ctx, &why);
-    if (j == NULL) {
-        if (why == AR_R_TRUNCATED) return finish(ans, out, 1, AR_R_TRUNCATED), AR_OK;
-        if (looks_like_refusal(text, len)) return finish(ans, out, 1, AR_R_REFUSAL), AR_OK;
-        return finish(ans, out, 1, AR_R_BAD_JSON), AR_OK;
+    /* Reasoning a local server leaves in the content (<think>...</think>,
+     * or an opening tag the budget cut off) is not the answer: blanked, so
+     * a draft in it is never traded. */
+    char *seen = think_blanked(text, len);
+    if (seen == NULL) return AR_ENOMEM;
+    i = 0;
+    while (i < len && is_ws((unsigned char)seen[i])) i++;
+    if (i == len) {
+        free(seen);
+        return finish(ans, out, 1, ctx->truncated ? AR_R_TRUNCATED : AR_R_EMPTY), AR_OK;
     }
+    int why = AR_R_NONE;
+    json_t *j = find_json(seen, len, ctx, &why);
+    if (j == NULL) {
+        int refusal = looks_like_refusal(seen, len);
+        free(seen);
+        if (why == AR_R_TRUNCATED) return finish(ans, out, 1, AR_R_TRUNCATED), AR_OK;
+        if (refusal) return finish(ans, out, 1, AR_R_REFUSAL), AR_OK;
+        return finish(ans, out, 1, ctx->truncated ? AR_R_TRUNCATED : AR_R_BAD_JSON), AR_OK;
+    }
+    free(seen);
     json_t *list = json_array();
     if (list == NULL || collect(j, ctx, list, 0) != 0) {
         json_decref(list);
