@@ -415,6 +415,38 @@ static void parse_answers(void **state) {
     assert_int_equal(c.reason, AR_R_BAD_JSON);
     parse(AR_PROV_GEMINI, 200, "", NULL, &c, &v);
     assert_int_equal(c.reason, AR_R_BAD_JSON);
+    /* {} from Gemini: no candidates and no promptFeedback is not a blocked
+     * prompt, it lacks the answer fields */
+    parse(AR_PROV_GEMINI, 200, "{}", NULL, &c, &v);
+    assert_int_equal(c.reason, AR_R_BAD_JSON);
+
+    /* Any 2xx carries an answer. */
+    parse(AR_PROV_OPENAI, 203, "{\"choices\":[{\"message\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}",
+          NULL, &c, &v);
+    assert_int_equal(c.status, 0);
+    assert_string_equal(c.text, "ok");
+    assert_int_equal(c.http_status, 203);
+
+    /* A 200 with an error whose code is a word: a refused request, not a
+     * 502 to retry; a rate limit in words is retried. */
+    parse(AR_PROV_OPENAI, 200, "{\"error\":{\"message\":\"context too long\",\"code\":\"context_length_exceeded\"}}",
+          NULL, &c, &v);
+    assert_int_equal(c.status, 1);
+    assert_int_equal(c.reason, AR_R_HTTP);
+    assert_int_equal(c.http_status, 200);
+    assert_int_equal(v.retry, 0);
+    assert_non_null(strstr(c.error, "context too long"));
+    parse(AR_PROV_OPENAI, 200, "{\"error\":{\"message\":\"slow down\",\"code\":\"rate_limit_exceeded\"}}", NULL, &c,
+          &v);
+    assert_int_equal(v.retry, 1);
+
+    /* Error bodies without an "error" key keep their text. */
+    parse(AR_PROV_OPENAI, 400, "{\"detail\":\"max_tokens is too large\"}", NULL, &c, &v);
+    assert_non_null(strstr(c.error, "max_tokens is too large"));
+    parse(AR_PROV_OPENAI, 422, "{\"object\":\"error\",\"message\":\"bad model name\"}", NULL, &c, &v);
+    assert_non_null(strstr(c.error, "bad model name"));
+    parse(AR_PROV_OPENAI, 404, "{\"x\":1}", NULL, &c, &v);
+    assert_non_null(strstr(c.error, "{\"x\":1}"));
     ar_llm_call_cleanup(&c);
     ar_llm_call_cleanup(&c);
     ar_llm_call_cleanup(NULL);

@@ -461,6 +461,12 @@ static ar_err read_error(ar_provider prov, long http, json_t *root, const char *
         }
     } else if (json_is_string(err)) {
         msg = json_string_value(err); /* some compatible servers */
+    } else {
+        /* FastAPI-style servers (vLLM, local proxies): {"detail": ...} or
+         * {"message": ...}; with neither, the body itself (below) */
+        json_t *m = json_object_get(root, "message"), *dt = json_object_get(root, "detail");
+        if (json_is_string(m)) msg = json_string_value(m);
+        else if (json_is_string(dt)) msg = json_string_value(dt);
     }
     double ra = parse_seconds(retry_after, 0);
     if (ra >= 0) v->retry_after_s = ra; /* the header beats the body */
@@ -474,8 +480,7 @@ static ar_err read_error(ar_provider prov, long http, json_t *root, const char *
              label ? " (" : "", label ? label : "", label ? ")" : "", quota ? " quota exhausted" : "");
     char *line;
     if (msg != NULL) line = one_line(prefix, msg, strlen(msg));
-    else if (root == NULL) line = one_line(prefix, body, len);
-    else line = one_line(prefix, "", 0);
+    else line = one_line(prefix, body, len);
     return set_error(call, line) == 0 ? AR_OK : AR_ENOMEM;
 }
 
@@ -503,7 +508,7 @@ ar_err ar_provider_parse_response(ar_provider prov, long http, const char *body,
     if (body == NULL) body = "", len = 0;
     json_error_t je;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (http != 200) {
+    if (http < 200 || http > 299) { /* any 2xx carries an answer */
         ar_err e = read_error(prov, http, json_is_object(root) ? root : NULL, body, len, retry_after, call, v);
         json_decref(root);
         return e;
@@ -518,11 +523,16 @@ ar_err ar_provider_parse_response(ar_provider prov, long http, const char *body,
         json_t *msg = json_object_get(ch, "message");
         if (!json_is_object(msg)) {
             /* OpenRouter reports upstream failures as a 200 with an error
-             * object; its numeric code is the HTTP status it stands for. */
+             * object; its numeric code is the HTTP status it stands for. A
+             * code in words ("context_length_exceeded") is a request the
+             * server refused, retried only when it speaks of a rate limit. */
             json_t *err = json_object_get(root, "error");
             if (json_is_object(err)) {
                 json_t *cd = json_object_get(err, "code");
-                long code = json_is_integer(cd) ? (long)json_integer_value(cd) : 502;
+                long code = json_is_integer(cd)                                          ? (long)json_integer_value(cd)
+                            : json_is_string(cd) && contains_ci(json_string_value(cd), "rate") ? 429
+                            : json_is_string(cd)                                         ? 400
+                                                                                         : 502;
                 e = read_error(prov, code, root, body, len, retry_after, call, v);
                 call->http_status = 200;
             } else {
@@ -585,6 +595,10 @@ ar_err ar_provider_parse_response(ar_provider prov, long http, const char *body,
         call->tokens_in = int_at(u, "promptTokenCount");
         call->tokens_reasoning = int_at(u, "thoughtsTokenCount");
         call->tokens_out = int_at(u, "candidatesTokenCount") + call->tokens_reasoning;
+        if (json_array_size(cands) == 0 && json_object_get(root, "promptFeedback") == NULL) {
+            json_decref(root);
+            return invalid(call, AR_R_BAD_JSON, pn, "HTTP 200 without candidates or promptFeedback");
+        }
         if (json_array_size(cands) == 0) {
             /* A blocked prompt gets no candidates at all. */
             json_t *br = json_object_get(json_object_get(root, "promptFeedback"), "blockReason");
