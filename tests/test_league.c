@@ -310,7 +310,28 @@ static void add_calls(ar_run_agent *a, const double (*c)[4], size_t n) {
         a->llm[k].latency_ms = c[k][2];
         a->llm[k].cost_usd = c[k][3];
         a->llm[k].prompt_system = a->llm[k].prompt_user = -1;
+        a->llm[k].attempts = 1;
     }
+}
+
+/* A hold because the budget is spent: a record with no request (attempts
+ * 0, latency 0) and its decision (status 1, reason budget). Neither a call
+ * nor a decision asked nor an invalid answer. */
+static void add_budget_hold(ar_run_agent *a) {
+    a->llm = realloc(a->llm, (a->nllm + 1) * sizeof *a->llm);
+    assert_non_null(a->llm);
+    a->llm[a->nllm] = (ar_llm_rec){0};
+    a->llm[a->nllm].status = 1;
+    a->llm[a->nllm].reason = AR_R_BUDGET;
+    a->llm[a->nllm].cost_usd = NAN;
+    a->llm[a->nllm].prompt_system = a->llm[a->nllm].prompt_user = -1;
+    a->nllm++;
+    a->decisions = realloc(a->decisions, (a->ndecisions + 1) * sizeof *a->decisions);
+    assert_non_null(a->decisions);
+    a->decisions[a->ndecisions] = (ar_decision_rec){0};
+    a->decisions[a->ndecisions].status = 1;
+    a->decisions[a->ndecisions].reason = AR_R_BUDGET;
+    a->ndecisions++;
 }
 
 static ar_run *make_llm_run(void) {
@@ -320,6 +341,7 @@ static ar_run *make_llm_run(void) {
     add_calls(&r->episodes[1].agents[2], (const double[][4]){{250, 50, 900, .03}}, 1);
     add_calls(&r->episodes[1].agents[3], (const double[][4]){{40, 4, 60, .5}}, 1);
     add_calls(&r->episodes[0].agents[1], (const double[][4]){{10, 5, 100, NAN}}, 1);
+    add_budget_hold(&r->episodes[1].agents[2]);
     return r;
 }
 
@@ -352,8 +374,10 @@ static void llm_columns(void **state) {
     assert_float_equal(g->tokens_out, 0, 0);
     assert_true(isnan(g->cost_usd));
     assert_true(isnan(g->mean_latency_ms));
-    /* The other columns do not move. */
+    /* The other columns do not move: alpha's budget hold in e1 is neither
+     * a call (3, latency 500 above) nor a decision asked nor invalid. */
     assert_int_equal(a->invalid_answers, 3);
+    assert_int_equal(a->decisions, 5);
     assert_float_equal(a->fees, 1.5, 0);
 
     char *s = print_to_string(l, AR_FMT_JSON);

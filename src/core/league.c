@@ -563,12 +563,15 @@ static ar_err add_episode(acc *a, const ar_run *r, const ar_run_agent *ag, doubl
             a->cost_sum += c->cost_usd;
             a->priced = 1;
         }
+        /* a hold for an exhausted budget (or a config that makes no request)
+         * sent nothing: not a call, no latency */
+        if (c->attempts <= 0) continue;
+        a->row.llm_calls++;
         if (isfinite(c->latency_ms)) {
             a->lat_sum += c->latency_ms;
             a->lat_n++;
         }
     }
-    a->row.llm_calls += ag->nllm;
     for (size_t i = 0; i < NMEAN; i++) add_mean(a, i, v[i]);
 
     logcur tc, dc;
@@ -578,10 +581,15 @@ static ar_err add_episode(acc *a, const ar_run *r, const ar_run_agent *ag, doubl
     a->row.episodes++;
     a->row.trades += ag->ntrades;
     a->row.fills += ag->nfills;
-    a->row.decisions += ag->ndecisions;
+    /* decisions the agent was asked: a hold because the budget is spent is
+     * neither asked nor an invalid answer */
     log_open(&dc, r, ag, AR_LOG_DECISIONS, &sc->eb);
-    for (size_t k = 0; k < ag->ndecisions; k++)
-        if (((const ar_decision_rec *)log_at(&dc, k))->status != 0) a->row.invalid_answers++;
+    for (size_t k = 0; k < ag->ndecisions; k++) {
+        const ar_decision_rec *d = log_at(&dc, k);
+        if (d->status != 0 && d->reason == AR_R_BUDGET) continue;
+        a->row.decisions++;
+        if (d->status != 0) a->row.invalid_answers++;
+    }
     log_close(&dc);
     return tc.err ? tc.err : dc.err;
 }
