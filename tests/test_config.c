@@ -93,6 +93,19 @@ static void errors_name_the_key(void **state) {
     expect_error("{}", "market: missing");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"cadence\": \"3 minutes\"}", "cadence: expected a duration");
     expect_error("{\"market\": {\"data\": \"m.h5\", \"start\": \"yesterday\"}}", "market.start: expected");
+    /* model agents: what every call would fail on is refused here */
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
+                 " \"provider\": \"anthropic\", \"model\": \"claude-x\", \"temperature\": 1.5}]}",
+                 "agents[0].temperature: out of range for anthropic (expected 0 to 1)");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
+                 " \"provider\": \"gemini\", \"model\": \"gemini pro?\"}]}",
+                 "agents[0].model: expected letters, digits and -._~:;=,%/@+ only");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
+                 " \"provider\": \"openai\", \"model\": \"gpt-x\", \"budget_usd\": 1}]}",
+                 "agents[0].budget_usd: needs a price to count spending");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"llm\": {\"budget_usd\": 5}, \"agents\": [{\"name\": \"c\","
+                 " \"kind\": \"llm\", \"provider\": \"openai\", \"model\": \"gpt-x\"}]}",
+                 "llm.budget_usd: needs a price on some llm agent to count spending");
     expect_error("{\"market\": {\"data\": \"m.h5\", \"end\": 1735689600.5}}",
                  "market.end: expected a whole epoch number or an ISO-8601 time string");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"sma_cross\","

@@ -135,6 +135,9 @@ typedef enum { AR_PROV_OPENAI = 0, AR_PROV_ANTHROPIC = 1, AR_PROV_GEMINI = 2 } a
 /* "openai" | "anthropic" | "gemini" ("?" when out of range). */
 const char *ar_provider_name(int p);
 /* Name to enum; AR_EINVAL (and *out untouched) for an unknown name. */
+/* A model id we can send: non-empty letters, digits and -._~:;=,%/@+
+ * (it goes into Gemini's URL path unescaped). */
+int ar_llm_model_ok(const char *model);
 ar_err ar_provider_from_name(const char *s, ar_provider *out);
 
 typedef struct ar_llm_cfg {

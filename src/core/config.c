@@ -212,6 +212,7 @@ static ar_err parse_llm_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg
         return e;
     join(full, sizeof full, path, "model");
     if (c->model[0] == '\0') return fail(p, full, "missing (the provider's model id)");
+    if (!ar_llm_model_ok(c->model)) return fail(p, full, "expected letters, digits and -._~:;=,%/@+ only");
     if (c->base_url[0] && strncmp(c->base_url, "http://", 7) && strncmp(c->base_url, "https://", 8)) {
         join(full, sizeof full, path, "base_url");
         return fail(p, full, "expected an http:// or https:// URL");
@@ -223,6 +224,10 @@ static ar_err parse_llm_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg
         (e = get_num(p, o, path, "timeout_s", &c->timeout_s, 0.001, 3600, NULL)) ||
         (e = get_num(p, o, path, "rpm", &c->rpm, 0, 1e6, NULL)))
         return e;
+    if (c->provider == AR_PROV_ANTHROPIC && c->has_temperature && c->temperature > 1) {
+        join(full, sizeof full, path, "temperature");
+        return fail(p, full, "out of range for anthropic (expected 0 to 1)");
+    }
     x = c->max_tokens;
     if ((e = get_num(p, o, path, "max_tokens", &x, 1, 1e6, NULL))) return e;
     c->max_tokens = (int)x;
@@ -257,7 +262,11 @@ static ar_err parse_llm_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg
             return e;
         if (!h1 || !h2) return fail(p, full, "expected both input_per_mtok and output_per_mtok");
     }
-    if ((e = get_num(p, o, path, "budget_usd", &a->budget_usd, 0, 1e9, NULL))) return e;
+    if ((e = get_num(p, o, path, "budget_usd", &a->budget_usd, 0, 1e9, &has))) return e;
+    if (has && a->budget_usd > 0 && price == NULL) {
+        join(full, sizeof full, path, "budget_usd");
+        return fail(p, full, "needs a price to count spending (expected \"price\": {\"input_per_mtok\", \"output_per_mtok\"})");
+    }
     /* detail shown in tables: provider/model, cut to fit */
     if (snprintf(a->strategy, sizeof a->strategy, "%s/%s", ar_provider_name(c->provider), c->model) >=
         (int)sizeof a->strategy)
@@ -460,6 +469,12 @@ static ar_err parse_llm_section(pctx *p, json_t *root, ar_config *c) {
         if (user == NULL) user = "alpha_arena_user";
     }
     if (c->nllm == 0) return AR_OK;
+    if (c->budget_usd > 0) { /* spending is counted from prices */
+        int priced = 0;
+        for (size_t i = 0; i < c->nagents; i++)
+            priced |= !strcmp(c->agents[i].kind, "llm") && isfinite(c->agents[i].price_in);
+        if (!priced) return fail(p, "llm.budget_usd", "needs a price on some llm agent to count spending");
+    }
     if ((e = load_template(p, "llm.prompt_system", sys, &c->prompt_system)) ||
         (e = load_template(p, "llm.prompt_user", user, &c->prompt_user)))
         return e;

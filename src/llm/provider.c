@@ -113,7 +113,7 @@ static int is_reasoning_model(const ar_llm_cfg *c) {
 
 /* The model goes into the Gemini URL path unescaped, so only characters that
  * are safe there (and in every model id we know) are accepted. */
-static int model_ok(const char *m) {
+int ar_llm_model_ok(const char *m) {
     if (*m == '\0') return 0;
     for (const unsigned char *p = (const unsigned char *)m; *p; p++)
         if (!(isalnum(*p) || strchr("-._~:;=,%/@+", *p) != NULL)) return 0;
@@ -230,7 +230,7 @@ ar_err ar_provider_build_request(const ar_llm_cfg *c, const char *system, const 
         memchr(c->base_url, '\0', sizeof c->base_url) == NULL ||
         memchr(c->reasoning_effort, '\0', sizeof c->reasoning_effort) == NULL)
         return ar_errf(eb, AR_EINVAL, "%s: model, base_url or reasoning_effort not terminated", pn);
-    if (!model_ok(c->model))
+    if (!ar_llm_model_ok(c->model))
         return ar_errf(eb, AR_EINVAL, "%s: model must be non-empty letters, digits and -._~:;=,%%/@+",
                        pn);
     if (c->max_tokens < 1) return ar_errf(eb, AR_EINVAL, "%s %s: max_tokens must be >= 1", pn, c->model);
