@@ -41,6 +41,13 @@ static ar_err buy_hold_decide(ar_agent *self, const ar_obs *o, ar_actions *out) 
     buy_hold_agent *a = (buy_hold_agent *)self;
     if (a->bought) return AR_OK;
     size_t nsym = o->market->nsym;
+    /* An account that already holds something bought before: a live run
+     * resumed from its file (the strategy's own memory is not in it). */
+    for (size_t s = 0; s < nsym; s++)
+        if (ar_account_position(o->acct, (int32_t)s)->qty != 0) {
+            a->bought = 1;
+            return AR_OK;
+        }
     for (size_t s = 0; s < nsym; s++)
         if (!(o->marks[s] > 0)) return AR_OK; /* wait until every symbol has a price */
     double fee = ar__taker(o);

@@ -18,6 +18,7 @@
 #include "arena/live.h"
 #include "arena/live_store.h"
 #include "arena/run.h"
+#include <hdf5.h>
 #include "arena/util.h"
 
 #define T0 INT64_C(1735689600000000000) /* 2025-01-01 00:00:00 UTC */
@@ -197,6 +198,7 @@ static void test_resume(void **state) {
     {
         const ar_run_agent *g = agent(r, "buy_hold");
         assert_int_equal(g->nfills, 2); /* bought once, before the resume */
+        assert_int_equal(g->norders, 2); /* and did not even try again after it */
         /* equity after the resume marks the restored position */
         assert_true(g->nequity > 3);
         /* the final mark at the clock (the last trade) is the close of the
@@ -209,11 +211,73 @@ static void test_resume(void **state) {
     ar_config_free(c);
 }
 
+/* ETH's last trade of a minute arrives after BTC's first of the next one,
+ * which already closed ETH's bar: it is skipped, not made into a second
+ * bar at the same time. And after --resume, trades the feed sends again
+ * (at or before the last tick on file) are not taken twice. */
+static void test_late_and_resent_events(void **state) {
+    (void)state;
+    ar_config *c = config("", "[\"trades\"]");
+    ar_live *L = NULL;
+    ar_errbuf eb = {{0}};
+    ar_live_opts o = {path, 0, NULL, NULL};
+    assert_int_equal(ar_live_open(c, &o, &L, &eb), AR_OK);
+    for (int m = 0; m < 4; m++) {
+        trade(L, 0, T0 + m * MIN + S / 5, 100 + m);            /* BTC at :00.200 */
+        trade(L, 1, T0 + m * MIN - S / 10, 50 + m);            /* ETH at :59.900 of the minute before: late */
+        trade(L, 1, T0 + m * MIN + 3 * S / 10, 60 + m);        /* ETH at :00.300 */
+    }
+    ar_live_status st;
+    ar_live_get_status(L, &st);
+    assert_int_equal(st.skipped, 3); /* minutes 1-3; minute 0's came before any bar closed */
+    int64_t last = T0 + 3 * MIN + 3 * S / 10;
+    assert_int_equal(ar_live_flush(L, &eb), AR_OK);
+    assert_int_equal(ar_live_close(L, &eb), AR_OK);
+    ar_live_opts o2 = {path, 1, NULL, NULL};
+    assert_int_equal(ar_live_open(c, &o2, &L, &eb), AR_OK);
+    trade(L, 0, last - S, 99);  /* resent: before the last tick on file */
+    trade(L, 1, last, 99);      /* resent: the last tick itself */
+    trade(L, 0, last + S, 104); /* new */
+    ar_live_get_status(L, &st);
+    assert_int_equal(st.skipped, 2);
+    assert_int_equal(ar_live_close(L, &eb), AR_OK);
+    ar_run *r = NULL;
+    assert_int_equal(ar_run_h5_read(path, &r, &eb), AR_OK);
+    ar_run_free(r);
+    /* the ticks: BTC 4, ETH 5 (minute 0's late one came before any bar
+     * closed, so it was on time), BTC 1 after the resume; per symbol,
+     * times never go backwards */
+    typedef struct {
+        int64_t t;
+        int32_t sym;
+    } tk;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d = H5Dopen2(f, "/episodes/0/ticks", H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d), mt = H5Tcreate(H5T_COMPOUND, sizeof(tk));
+    H5Tinsert(mt, "t", HOFFSET(tk, t), H5T_NATIVE_INT64);
+    H5Tinsert(mt, "sym", HOFFSET(tk, sym), H5T_NATIVE_INT32);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    assert_int_equal(n, 10);
+    tk v[10];
+    assert_true(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    int64_t prev[2] = {0, 0};
+    for (int k = 0; k < 10; k++) {
+        assert_true(v[k].sym == 0 || v[k].sym == 1);
+        assert_true(v[k].t >= prev[v[k].sym]);
+        prev[v[k].sym] = v[k].t;
+    }
+    H5Tclose(mt);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(f);
+    ar_config_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fills_at_next_second_and_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_book_only_uses_mid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_and_resent_events, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,6 +58,7 @@ struct ar_live {
     lagent *la;
     int started, finished;
     int64_t clock, origin, next_dec, end;
+    int64_t resume_t; /* --resume: events at or before the last tick on file are in it already */
     size_t k, decisions, ticks, skipped, fills, unflushed;
     ar_tick_rec *tk;
     size_t ntk, captk;
@@ -389,8 +390,23 @@ static ar_err on_price(ar_live *L, int sym, int64_t t, double px, double q, int 
         L->skipped++;
         return AR_OK;
     }
+    /* A feed resent on reconnect (Hyperliquid's and Coinbase's recent
+     * trades) after --resume: what the file holds is not taken twice. */
+    if (t <= L->resume_t) {
+        L->skipped++;
+        return AR_OK;
+    }
     ar_err e = advance_to(L, t, eb);
     if (e || L->finished) return e;
+    /* An event for a bar of this symbol that is already closed (another
+     * symbol's later event moved the clock past its close): closed bars
+     * never change, and a second bar at that time must not be made. */
+    const ar_bars *xb = &L->xm->sym[sym].bars, *ob = &L->om->sym[sym].bars;
+    if ((!L->xb[sym].have && xb->n > 0 && floor_to(t, EXEC_IV) <= xb->t[xb->n - 1]) ||
+        (!L->ob[sym].have && ob->n > 0 && floor_to(t, L->oiv) <= ob->t[ob->n - 1])) {
+        L->skipped++;
+        return AR_OK;
+    }
     if (L->xb[sym].have && floor_to(t, EXEC_IV) > L->xb[sym].t && bar_close(&L->xm->sym[sym], &L->xb[sym]))
         return ar_errf(eb, AR_ENOMEM, "out of memory");
     if (L->ob[sym].have && floor_to(t, L->oiv) > L->ob[sym].t && bar_close(&L->om->sym[sym], &L->ob[sym]))
@@ -454,7 +470,7 @@ ar_err ar_live_open(const ar_config *cfg, const ar_live_opts *opts, ar_live **ou
             e = AR_EIO;
             goto fail;
         }
-        if (L->rs->last_tick_t > 0) L->clock = L->rs->last_tick_t;
+        if (L->rs->last_tick_t > 0) L->clock = L->resume_t = L->rs->last_tick_t;
     }
     *out = L;
     return AR_OK;
