@@ -226,6 +226,35 @@ static void test_coinbase(void **state) {
     run_exchange("coinbase");
 }
 
+/* Binance with the book channel alone: bookTicker has no time, so the
+ * client subscribes to the trades too, as the clock (they arrive). */
+static void test_binance_book_clock(void **state) {
+    (void)state;
+    ar_feed_config cfg = {0};
+    assert_int_equal(ar_exchange_parse("binance", &cfg.exchange), AR_OK);
+    cfg.channels = AR_FEED_CH_BOOK;
+    int port = 0;
+    pid_t srv = start_server("binance", 0, T0, &port);
+    assert_true(srv > 0 && port > 0);
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d", port);
+    cfg.url = url;
+    cfg.idle_timeout_ms = 1500;
+    cfg.backoff_min_ms = 100;
+    cfg.backoff_max_ms = 400;
+    static const char *const syms[] = {"BTC", "ETH"};
+    ar_feed_client *c = NULL;
+    ar_errbuf eb;
+    assert_int_equal(ar_feed_client_create(&cfg, syms, 2, &c, &eb), AR_OK);
+    got g = {0};
+    g.last_step = -1;
+    POLL_UNTIL(c, &g, g.ntrades >= 10, 10000);
+    assert_true(g.ntrades >= 10);
+    assert_int_equal(g.nklines, 0); /* the trades alone, not the klines */
+    ar_feed_client_free(c);
+    stop_server(srv);
+}
+
 /* Nothing listens: the client keeps retrying with backoff, never fails. */
 static void test_refused(void **state) {
     (void)state;
@@ -260,6 +289,7 @@ int main(void) {
         cmocka_unit_test(test_binance),
         cmocka_unit_test(test_hyperliquid),
         cmocka_unit_test(test_coinbase),
+        cmocka_unit_test(test_binance_book_clock),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -338,9 +338,14 @@ static int build_subs(ar_feed_client *c) {
             ar_exchange_symbol(AR_EX_BINANCE, c->syms[i], xs, sizeof xs);
             for (char *q = xs; *q; q++)
                 if (*q >= 'A' && *q <= 'Z') *q = (char)(*q - 'A' + 'a');
+            /* bookTicker carries no time: with the book alone, the trade
+             * stream still comes, as the clock its events are stamped with
+             * (the run takes its prices from the book all the same) */
             if (ch & AR_FEED_CH_TRADES)
                 len += (size_t)snprintf(b + len, cap - len, "%s\"%s@trade\",\"%s@kline_1m\"",
                                         len > 40 ? "," : "", xs, xs);
+            else if (ch & AR_FEED_CH_BOOK)
+                len += (size_t)snprintf(b + len, cap - len, "%s\"%s@trade\"", len > 40 ? "," : "", xs);
             if (ch & AR_FEED_CH_BOOK)
                 len += (size_t)snprintf(b + len, cap - len, "%s\"%s@bookTicker\"", len > 40 ? "," : "", xs);
         }
