@@ -259,6 +259,30 @@ static void test_coinbase(void **state) {
     ar_feed_parser_free(p);
 }
 
+/* A trade sent again (a proxy, a replay, Hyperliquid's recent trades on
+ * every subscribe) is one trade: the second copy is a duplicate. Another
+ * trade at the same time is not. */
+static void test_duplicates(void **state) {
+    (void)state;
+    ar_feed_parser *p = mk(AR_EX_BINANCE);
+    const char *m = "{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":77,\"p\":\"2\",\"q\":\"1\",\"T\":5000,\"m\":true}";
+    assert_int_equal(parse(p, m).n, 1);
+    assert_int_equal(parse(p, m).n, 0);
+    assert_int_equal(rej(p, AR_FEED_REJ_DUPLICATE), 1);
+    assert_int_equal(
+        parse(p, "{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":78,\"p\":\"2\",\"q\":\"1\",\"T\":5000,\"m\":true}").n,
+        1);
+    ar_feed_parser_free(p);
+    p = mk(AR_EX_HYPERLIQUID);
+    const char *h = "{\"channel\":\"trades\",\"data\":[{\"coin\":\"BTC\",\"side\":\"B\",\"px\":\"64000.0\","
+                    "\"sz\":\"0.01\",\"time\":1700000000100,\"tid\":9},"
+                    "{\"coin\":\"ETH\",\"side\":\"A\",\"px\":\"3000.25\",\"sz\":\"2\",\"time\":1700000000101,\"tid\":10}]}";
+    assert_int_equal(parse(p, h).n, 2);
+    assert_int_equal(parse(p, h).n, 0); /* resent after a reconnect */
+    assert_int_equal(rej(p, AR_FEED_REJ_DUPLICATE), 2);
+    ar_feed_parser_free(p);
+}
+
 static void test_rejects(void **state) {
     (void)state;
     ar_feed_parser *p = mk(AR_EX_BINANCE);
@@ -768,7 +792,12 @@ static void test_fast_numbers(void **state) {
         }
         if ((x >> 24) % 7 == 0) n += (size_t)snprintf(num + n, sizeof num - n, "e%d", (int)((x >> 28) % 40) - 20);
         num[n] = '\0';
-        int w = snprintf(msg, sizeof msg, BT("\"p\":\"%s\",\"q\":\"%s\",\"T\":1700000000000,\"m\":true"), num, num);
+        /* a trade id of its own: the same numbers again would be the same
+         * trade sent twice (a duplicate) */
+        int w = snprintf(msg, sizeof msg,
+                         "{\"e\":\"trade\",\"E\":1700000000123,\"s\":\"BTCUSDT\",\"t\":%d,\"p\":\"%s\",\"q\":\"%s\","
+                         "\"T\":1700000000000,\"m\":true}",
+                         it + 1000, num, num);
         evs a;
         both_ev(d, msg, (size_t)w, &a); /* the same answer on both paths */
         char *end;
@@ -847,7 +876,7 @@ static void test_fast_fuzz(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),       cmocka_unit_test(test_binance),        cmocka_unit_test(test_hyperliquid),
-        cmocka_unit_test(test_coinbase),    cmocka_unit_test(test_rejects),        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_coinbase),    cmocka_unit_test(test_rejects), cmocka_unit_test(test_duplicates),        cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_garbage),     cmocka_unit_test(test_fast_binance),   cmocka_unit_test(test_fast_hyperliquid),
         cmocka_unit_test(test_fast_coinbase), cmocka_unit_test(test_fast_numbers), cmocka_unit_test(test_fast_fuzz),
     };

@@ -528,6 +528,23 @@ static int kline_fields(nd k, ar_feed_event *ev) {
 
 /* ---- Binance -------------------------------------------------------------- */
 
+static int id_seen(ar_feed_parser *p, uint64_t h);
+
+/* A trade as an id_seen key: its numeric id, symbol, time, price and size
+ * (a trade sent again repeats them all; space keeps kinds of id apart:
+ * Binance trade and aggTrade ids, Hyperliquid tids). */
+static uint64_t trade_key(int64_t id, int sym, int space, int64_t t, double px, double qty) {
+    uint64_t bp, bq;
+    memcpy(&bp, &px, sizeof bp);
+    memcpy(&bq, &qty, sizeof bq);
+    uint64_t h = ar_mix64((uint64_t)id);
+    h = ar_mix64(h ^ (uint64_t)(sym + 1) * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)space * UINT64_C(0xC2B2AE3D27D4EB4F));
+    h = ar_mix64(h ^ (uint64_t)t);
+    h = ar_mix64(h ^ bp);
+    h = ar_mix64(h ^ bq);
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
 static void parse_binance(ar_feed_parser *p, nd root) {
     nd data = nd_get(root, "data");
     size_t sl;
@@ -584,7 +601,12 @@ static void parse_binance(ar_feed_parser *p, nd root) {
             reject(p, AR_FEED_REJ_BAD_FIELD);
             return;
         }
-        get_int(root, is_trade ? "t" : "a", &id);
+        /* the same trade id of a symbol twice (a proxy or a replay that
+         * resends) is one trade */
+        if (get_int(root, is_trade ? "t" : "a", &id) == 0 && id_seen(p, trade_key(id, sym, is_agg ? 2 : 1, t, px, qty))) {
+            reject(p, AR_FEED_REJ_DUPLICATE);
+            return;
+        }
         trade(p, sym, t, px, qty, nd_is_true(m) ? -1 : 1, id);
         return;
     }
@@ -652,7 +674,11 @@ static void parse_hyperliquid(ar_feed_parser *p, nd root) {
                 reject(p, AR_FEED_REJ_BAD_FIELD);
                 continue;
             }
-            get_int(tr, "tid", &tid);
+            /* Hyperliquid resends its recent trades on every subscribe */
+            if (get_int(tr, "tid", &tid) == 0 && id_seen(p, trade_key(tid, sym, 3, t, px, sz))) {
+                reject(p, AR_FEED_REJ_DUPLICATE);
+                continue;
+            }
             trade(p, sym, t, px, sz, str_is(side, sl, "B") ? 1 : str_is(side, sl, "A") ? -1 : 0, tid);
         }
         return;
