@@ -370,5 +370,21 @@ expect_usage "bad channel" "live.channels\[1\]: expected" "$TMP/bad4.json"
 expect_usage "no symbols" "market.symbols: missing" "$TMP/bad5.json"
 expect_usage "-o and --resume" "not both" "$TMP/bad5.json" -o a.h5 --resume b.h5
 
+# No event at all, -o onto another run's file: no table printed as if it were
+# this run's, exit 1, and that file left byte for byte as it was.
+cat >"$TMP/silent.json" <<'JSON'
+{"market": {"symbols": ["BTC"]}, "cadence": "1m", "live": {"exchange": "binance", "url": "ws://127.0.0.1:9"},
+ "baselines": ["flat"]}
+JSON
+cp "$TMP/crash.h5" "$TMP/other.h5"
+timeout --foreground -k 10 30 "$ARENA" live "$TMP/silent.json" -o "$TMP/other.h5" --max-seconds 1 >"$TMP/silent.out" 2>"$TMP/silent.err"
+rc=$?
+if [ $rc = 1 ] && [ ! -s "$TMP/silent.out" ] && grep -q "no market event arrived; no run file written (the file already at that path is left as it was)" "$TMP/silent.err" &&
+   cmp -s "$TMP/crash.h5" "$TMP/other.h5"; then
+    pass "no event: another run's file is left alone and its table not printed"
+else
+    fail "no event onto another file: rc=$rc out=$(head -c 200 "$TMP/silent.out") err=$(tail -n 2 "$TMP/silent.err")"
+fi
+
 [ $fails = 0 ] && echo "ALL PASS" || echo "$fails FAILED"
 exit $fails

@@ -31,7 +31,7 @@ static void usage(FILE *f) {
     fprintf(f, "usage: arena live CONFIG [-o RUN.h5 | --resume RUN.h5] [--max-seconds N] [--format F] [--quiet] [--check]\n"
                "  Paper-trades CONFIG's agents on the exchange feed of its `live` section, appending\n"
                "  ticks, orders, fills, equity and decisions to RUN.h5 (default: live.h5) as they\n"
-               "  happen, flushed at least every second. --resume continues a run file left by a\n"
+               "  happen, flushed at least every half second. --resume continues a run file left by a\n"
                "  crash or a stop (same config). Stops at market.end, after --max-seconds of wall\n"
                "  time, or on Ctrl-C, then prints the league table. --check only validates CONFIG.\n");
 }
@@ -304,9 +304,10 @@ int ar_cmd_live(int argc, char **argv) {
     {
         const ar_feed_stats *fs = ar_feed_client_stats(client);
         if (!quiet) {
-            fprintf(stderr, "arena live: feed: %llu messages, %llu events, %llu reconnects, %llu gaps",
+            fprintf(stderr, "arena live: feed: %llu messages, %llu events, %llu reconnects, %llu timeouts, %llu gaps",
                     (unsigned long long)fs->messages, (unsigned long long)fs->events,
-                    (unsigned long long)fs->reconnects, (unsigned long long)fs->gaps);
+                    (unsigned long long)fs->reconnects, (unsigned long long)fs->timeouts,
+                    (unsigned long long)fs->gaps);
             for (int i = 0; i < AR_FEED_REJ_COUNT; i++)
                 if (fs->rejected[i])
                     fprintf(stderr, ", %s %llu", ar_feed_reject_name((ar_feed_reject)i),
@@ -314,6 +315,8 @@ int ar_cmd_live(int argc, char **argv) {
             fputc('\n', stderr);
         }
     }
+    ar_live_status fin;
+    ar_live_get_status(L, &fin);
     ar_errbuf ceb = {{0}};
     ar_err ce = ar_live_close(L, &ceb);
     L = NULL;
@@ -322,6 +325,14 @@ int ar_cmd_live(int argc, char **argv) {
         e = ce;
     }
     if (e) goto done;
+    /* No event: no run file was written; a file already at that path (not
+     * resumed) is another run's and is not this one's table. */
+    if (!resume && fin.clock == 0) {
+        fprintf(stderr, "arena live: no market event arrived; no run file written%s\n",
+                access(path, F_OK) == 0 ? " (the file already at that path is left as it was)" : "");
+        rc = AR_EXIT_FAIL;
+        goto done;
+    }
     if (access(path, F_OK) != 0) {
         fprintf(stderr, "arena live: no market event arrived; no run file written\n");
         rc = AR_EXIT_FAIL;
