@@ -73,8 +73,18 @@ else
   grep -q 'class="decisions"' "$work/dom2.html" || fail "no decisions table"
 fi
 
-# ---- finished run: same page, static ----------------------------------------
+# ---- the writer stops: within a few seconds the page says finished ---------
+curl -s --max-time 5 "${url}snapshot.json" -o "$work/snap1.json" || fail "GET snapshot.json"
+grep -q '"live":1' "$work/snap1.json" || fail "a run being written is not shown as live: $(head -c 300 "$work/snap1.json")"
 kill "${pids[0]}" 2>/dev/null
+for _ in $(seq 40); do # live means written in the last 3 s (whole seconds, polled each second)
+  sleep 0.25
+  curl -s --max-time 5 "${url}snapshot.json" -o "$work/snap2.json"
+  grep -q '"live":0' "$work/snap2.json" && break
+done
+grep -q '"live":0' "$work/snap2.json" || fail "a run that stopped is still shown as live: $(head -c 300 "$work/snap2.json")"
+
+# ---- finished run: same page, static ----------------------------------------
 timeout --foreground -k 10 20 "$arena" table "$work/done.h5" --format csv >/dev/null || fail "table of the closed live file"
 if command -v h5dump >/dev/null; then timeout -k 5 30 h5dump -H "$work/done.h5" >/dev/null 2>&1 || fail "h5dump of a cleanly closed live file"; fi
 mkdir "$work/dir" && cp "$work/done.h5" "$work/dir/a.h5" && cp "$work/crash.h5" "$work/dir/b.h5" && echo x >"$work/dir/junk.h5"

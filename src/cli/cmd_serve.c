@@ -39,6 +39,7 @@ typedef struct {
     int is_dir;
     char *key;          /* sizes and mtimes of the last snapshot */
     time_t changed_at[MAX_FILES];
+    int shown_live; /* the last snapshot showed some run as live */
 } serve_ctx;
 
 static void usage(FILE *f) {
@@ -206,7 +207,11 @@ static int snapshot(void *user, char **out) {
         if (c->key && !strstr(c->key, key + len)) c->changed_at[i] = now;
         len += (size_t)w;
     }
-    if (c->key && !strcmp(c->key, key)) {
+    /* unchanged files, unless a run shown as live has since gone quiet:
+     * it is finished now, and the page must say so */
+    int expired = 0;
+    for (size_t i = 0; c->shown_live && i < n; i++) expired |= now - c->changed_at[i] > 3;
+    if (c->key && !strcmp(c->key, key) && !expired) {
         free(key);
         for (size_t i = 0; i < n; i++) free(files[i]);
         return 0;
@@ -214,10 +219,13 @@ static int snapshot(void *user, char **out) {
     free(c->key);
     c->key = key;
     json_t *root = json_object(), *runs = json_array();
+    c->shown_live = 0;
     for (size_t i = 0; i < n; i++) {
         int skip = 0;
         /* live: written within the last few seconds (a finished run does not change) */
-        json_t *r = run_json(files[i], now - c->changed_at[i] <= 3 ? 1 : 0, &skip);
+        int live = now - c->changed_at[i] <= 3;
+        c->shown_live |= live;
+        json_t *r = run_json(files[i], live ? 1 : 0, &skip);
         if (skip && c->is_dir) json_decref(r);
         else json_array_append_new(runs, r);
         free(files[i]);
