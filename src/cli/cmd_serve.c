@@ -38,7 +38,11 @@ typedef struct {
     const char *path;   /* file or directory */
     int is_dir;
     char *key;          /* sizes and mtimes of the last snapshot */
-    time_t changed_at[MAX_FILES];
+    /* when each file of the last listing last changed, by name: in a
+     * directory files come and go, so a position would name another file */
+    char *cname[MAX_FILES];
+    time_t ctime_[MAX_FILES];
+    size_t nc;
     int shown_live; /* the last snapshot showed some run as live */
 } serve_ctx;
 
@@ -194,7 +198,12 @@ static int snapshot(void *user, char **out) {
         return 0;
     }
     key[0] = '\0';
-    time_t now = time(NULL);
+    time_t now = time(NULL), changed_at[MAX_FILES];
+    for (size_t i = 0; i < n; i++) {
+        changed_at[i] = 0;
+        for (size_t j = 0; j < c->nc; j++)
+            if (!strcmp(c->cname[j], files[i])) changed_at[i] = c->ctime_[j];
+    }
     for (size_t i = 0; i < n; i++) {
         struct stat st;
         long long sz = -1, mt = -1;
@@ -204,13 +213,18 @@ static int snapshot(void *user, char **out) {
         }
         int w = snprintf(key + len, cap - len, "%s|%lld|%lld\n", files[i], sz, mt);
         /* a file whose line is not in the previous key changed just now */
-        if (c->key && !strstr(c->key, key + len)) c->changed_at[i] = now;
+        if (c->key && !strstr(c->key, key + len)) changed_at[i] = now;
         len += (size_t)w;
     }
     /* unchanged files, unless a run shown as live has since gone quiet:
      * it is finished now, and the page must say so */
     int expired = 0;
-    for (size_t i = 0; c->shown_live && i < n; i++) expired |= now - c->changed_at[i] > 3;
+    for (size_t i = 0; c->shown_live && i < n; i++) expired |= now - changed_at[i] > 3;
+    /* the table follows the listing */
+    for (size_t j = 0; j < c->nc; j++) free(c->cname[j]);
+    c->nc = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((c->cname[c->nc] = strdup(files[i])) != NULL) c->ctime_[c->nc++] = changed_at[i];
     if (c->key && !strcmp(c->key, key) && !expired) {
         free(key);
         for (size_t i = 0; i < n; i++) free(files[i]);
@@ -223,7 +237,7 @@ static int snapshot(void *user, char **out) {
     for (size_t i = 0; i < n; i++) {
         int skip = 0;
         /* live: written within the last few seconds (a finished run does not change) */
-        int live = now - c->changed_at[i] <= 3;
+        int live = now - changed_at[i] <= 3;
         c->shown_live |= live;
         json_t *r = run_json(files[i], live ? 1 : 0, &skip);
         if (skip && c->is_dir) json_decref(r);
@@ -299,6 +313,7 @@ int ar_cmd_serve(int argc, char **argv) {
     ar_errbuf eb = {{0}};
     ar_err e = ar_serve_run(&o, snapshot, &c, on_listen, &stop_flag, &eb);
     free(c.key);
+    for (size_t j = 0; j < c.nc; j++) free(c.cname[j]);
     if (e) {
         fprintf(stderr, "arena serve: %s\n", eb.msg);
         return AR_EXIT_FAIL;
