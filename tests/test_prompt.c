@@ -374,6 +374,20 @@ static void test_templates(void **state) {
     assert_non_null(strstr(b.p, "Leverage: a number from 1 to 20."));
     assert_non_null(strstr(b.p, "Fees: 4.5 basis points"));
     assert_null(strstr(b.p, "{{"));
+    /* the perp text exactly as it always was (recorded cassettes hash it) */
+    assert_non_null(strstr(b.p, "You trade perpetual futures on these coins: BTC, ETH.\n"));
+    assert_non_null(strstr(b.p, "- Instruments: perpetual futures with isolated margin, one net position per coin. "
+                                "You may go long (buy_to_enter) or short (sell_to_enter).\n"));
+    /* spot: no perps, no shorts, leverage 1 */
+    ar_exec_cfg spot = *o.exec;
+    spot.mode = AR_MODE_SPOT;
+    o.exec = &spot;
+    ar_buf_reset(&b);
+    assert_int_equal(ar_prompt_render(sys, &o, NULL, &b, &eb), AR_OK);
+    assert_non_null(strstr(b.p, "You trade spot on these coins: BTC, ETH.\n"));
+    assert_non_null(strstr(b.p, "no short selling (sell_to_enter is refused)"));
+    assert_non_null(strstr(b.p, "Leverage: a number from 1 to 1."));
+    assert_null(strstr(b.p, "perpetual"));
     ar_buf_cleanup(&b);
     ar_buf_cleanup(&b); /* twice: no-op */
     ar_buf_cleanup(NULL);

@@ -280,9 +280,9 @@ ar_err ar_prompt_render_account(const ar_obs *o, const ar_prompt_opts *p, ar_buf
 
 static const char *const placeholders[] = {"market",     "account",      "minutes_elapsed", "time",
                                            "coins",      "max_leverage", "invocation",      "taker_fee_bps",
-                                           "capital",    "cadence"};
+                                           "capital",    "cadence",      "market_kind",     "instruments"};
 enum { PH_MARKET, PH_ACCOUNT, PH_MINUTES, PH_TIME, PH_COINS, PH_MAXLEV, PH_INVOCATION, PH_TAKER, PH_CAPITAL,
-       PH_CADENCE, PH_COUNT };
+       PH_CADENCE, PH_KIND, PH_INSTRUMENTS, PH_COUNT };
 
 /* Placeholder at tmpl[i] ("{{name}}"): its index and end, or -1/-2 for an
  * unknown / unterminated one. */
@@ -342,6 +342,14 @@ static ar_err put_value(int k, const ar_obs *o, const ar_prompt_opts *p, ar_buf 
         return ar_buf_printf(b, "%zu", p->invocation ? p->invocation : o->decision_index + 1);
     case PH_TAKER: return ar_buf_puts(b, o->exec != NULL ? fmt_num(a, o->exec->taker_bps) : "n/a");
     case PH_CAPITAL: return ar_buf_puts(b, fmt_num(a, o->capital));
+    case PH_KIND: /* what the agent trades: a spot market must not be sold as perps */
+        return ar_buf_puts(b, o->exec != NULL && o->exec->mode == AR_MODE_SPOT ? "spot" : "perpetual futures");
+    case PH_INSTRUMENTS:
+        return ar_buf_puts(b, o->exec != NULL && o->exec->mode == AR_MODE_SPOT
+                                  ? "spot, one holding per coin: you buy with cash (buy_to_enter) and sell what you "
+                                    "hold (close); there is no leverage and no short selling (sell_to_enter is refused)."
+                                  : "perpetual futures with isolated margin, one net position per coin. You may go "
+                                    "long (buy_to_enter) or short (sell_to_enter).");
     case PH_CADENCE: {
         int64_t c = p->cadence;
         if (c <= 0 && o->market->nsym > 0) c = o->market->sym[0].interval;
