@@ -272,12 +272,43 @@ static void test_late_and_resent_events(void **state) {
     ar_config_free(c);
 }
 
+/* One trade stamped two days ahead is skipped; the clock stays, and the
+ * next trades go on. Two in a row (a real jump, after an outage) are taken. */
+static void test_time_jump(void **state) {
+    (void)state;
+    ar_config *c = config("", "[\"trades\"]");
+    ar_live *L = NULL;
+    ar_errbuf eb = {{0}};
+    ar_live_opts o = {path, 0, NULL, NULL};
+    assert_int_equal(ar_live_open(c, &o, &L, &eb), AR_OK);
+    for (int i = 0; i < 5; i++) trade(L, 0, T0 + i * 10 * S, 100 + i);
+    trade(L, 1, T0 + 2 * AR_NS_PER_DAY, 50); /* a wrong timestamp */
+    ar_live_status st;
+    ar_live_get_status(L, &st);
+    assert_int_equal(st.skipped, 1);
+    assert_true(st.clock == T0 + 40 * S);
+    for (int i = 5; i < 10; i++) trade(L, 1, T0 + i * 10 * S, 50 + i);
+    ar_live_get_status(L, &st);
+    assert_int_equal(st.skipped, 1);
+    assert_true(st.clock == T0 + 90 * S);
+    size_t d0 = st.decisions;
+    trade(L, 0, T0 + 3 * 3600 * S, 120); /* an outage of three hours: skipped once */
+    trade(L, 1, T0 + 3 * 3600 * S + S, 60); /* confirmed: taken */
+    ar_live_get_status(L, &st);
+    assert_int_equal(st.skipped, 2);
+    assert_true(st.clock == T0 + 3 * 3600 * S + S);
+    assert_true(st.decisions > d0);
+    assert_int_equal(ar_live_close(L, &eb), AR_OK);
+    ar_config_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fills_at_next_second_and_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_book_only_uses_mid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_and_resent_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_jump, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

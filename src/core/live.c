@@ -59,6 +59,7 @@ struct ar_live {
     int started, finished;
     int64_t clock, origin, next_dec, end;
     int64_t resume_t; /* --resume: events at or before the last tick on file are in it already */
+    int jump_seen;    /* the last event was far ahead of the clock and skipped */
     size_t k, decisions, ticks, skipped, fills, unflushed;
     ar_tick_rec *tk;
     size_t ntk, captk;
@@ -396,6 +397,17 @@ static ar_err on_price(ar_live *L, int sym, int64_t t, double px, double q, int 
         L->skipped++;
         return AR_OK;
     }
+    /* A time far ahead of the clock would run every decision up to it at
+     * once, on stale bars, and make every later true time look old: one
+     * wrong timestamp would wreck the session. Such a jump is taken only
+     * when the next event confirms it (as after a long outage). */
+    int64_t lim = 10 * L->cfg->cadence > 3600 * AR_NS_PER_S ? 10 * L->cfg->cadence : 3600 * AR_NS_PER_S;
+    if (L->clock > 0 && t - L->clock > lim && !L->jump_seen) {
+        L->jump_seen = 1;
+        L->skipped++;
+        return AR_OK;
+    }
+    L->jump_seen = 0;
     ar_err e = advance_to(L, t, eb);
     if (e || L->finished) return e;
     /* An event for a bar of this symbol that is already closed (another
