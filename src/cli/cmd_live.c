@@ -55,6 +55,8 @@ typedef struct queue {
     size_t n, cap;
     int64_t latest; /* latest event time received */
     int stop, lost; /* lost: events dropped for want of memory */
+    ar_feed_stats stats; /* the client's counters as of its last poll (the feed
+                            thread owns the client; the status line reads this) */
 } queue;
 
 static void on_event(const ar_feed_event *ev, void *user) {
@@ -98,6 +100,10 @@ static void *feed_thread(void *arg) {
         pthread_mutex_unlock(&f->q->mu);
         if (stop) break;
         ar_feed_client_poll(f->client, 100, on_event, f->q);
+        const ar_feed_stats *st = ar_feed_client_stats(f->client);
+        pthread_mutex_lock(&f->q->mu);
+        f->q->stats = *st;
+        pthread_mutex_unlock(&f->q->mu);
     }
     return NULL;
 }
@@ -288,7 +294,10 @@ int ar_cmd_live(int argc, char **argv) {
             last_flush = now;
         }
         if (now - last_status >= 1) {
-            status_line(L, ar_feed_client_stats(client), tty);
+            pthread_mutex_lock(&q.mu);
+            ar_feed_stats fs = q.stats;
+            pthread_mutex_unlock(&q.mu);
+            status_line(L, &fs, tty);
             last_status = now;
         }
         if (max_s > 0 && now - t0 >= max_s) break;
