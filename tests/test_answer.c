@@ -74,6 +74,14 @@ static const tcase cases[] = {
      "{\"BTC\":{\"signal\":\"hold\"},\"SOL/USDT\":{\"trade_signal_args\":{\"signal\":\"buy_to_enter\","
      "\"quantity\":10,\"leverage\":1}},\"ETH\":\"hold\",\"note\":\"x\"}",
      0, 0, R(NONE), 3, {0, 0, 0}, 1, {{2, AR_OT_MARKET, 10, 1, N, N}}},
+    /* coin-keyed with a coin inside: the same coin (any spelling) is fine;
+     * another is a contradiction, refused rather than guessed */
+    {"coin key and a clashing inner coin",
+     "{\"BTC\":{\"signal\":\"buy_to_enter\",\"coin\":\"ETH\",\"quantity\":1,\"leverage\":1}}", 0, 1,
+     R(BAD_FIELD), 1, {R(BAD_FIELD)}, 0, {{0}}},
+    {"coin key and the same inner coin",
+     "{\"BTC\":{\"signal\":\"buy_to_enter\",\"coin\":\"btcusdt\",\"quantity\":0.01,\"leverage\":1}}", 0, 0,
+     R(NONE), 1, {0}, 1, {{0, AR_OT_MARKET, 0.01, 1, N, N}}},
     {"prose brackets before the json",
      "Given [risk] and {volatility}, I hold: [{\"signal\":\"hold\"}]", 0, 0, R(NONE), 1, {0}, 0, {{0}}},
     {"empty list", "[]", 0, 0, R(NONE), 0, {0}, 0, {{0}}},

@@ -373,7 +373,7 @@ static int32_t signal_of(const json_t *v) {
 
 /* Append the actions of value j to list (new references). Coin-keyed
  * objects become one action per coin with "coin" filled in from the key. */
-static int collect(json_t *j, const ar_answer_ctx *c, json_t *list, int depth) {
+static int collect(json_t *j, const ar_answer_ctx *c, json_t *list, int depth, json_t *clash) {
     if (json_is_array(j)) {
         size_t i;
         json_t *v;
@@ -386,7 +386,7 @@ static int collect(json_t *j, const ar_answer_ctx *c, json_t *list, int depth) {
         json_t *inner = json_object_get(j, "actions");
         if (inner == NULL) inner = json_object_get(j, "decisions");
         if (json_is_array(inner) || (json_is_object(inner) && is_coin_keyed(inner, c)))
-            return collect(inner, c, list, depth + 1);
+            return collect(inner, c, list, depth + 1, clash);
         if (json_object_get(j, "signal") == NULL && is_coin_keyed(j, c)) {
             const char *k;
             json_t *v;
@@ -405,6 +405,14 @@ static int collect(json_t *j, const ar_answer_ctx *c, json_t *list, int depth) {
                 if (a == NULL) return -1;
                 if (json_is_object(a) && json_object_get(a, "coin") == NULL &&
                     json_object_set_new(a, "coin", json_string(k))) {
+                    json_decref(a);
+                    return -1;
+                }
+                /* {"BTC": {"coin": "ETH", ...}}: which coin was meant is not
+                 * known, so the action is refused (its index into clash) */
+                const json_t *ic = json_is_object(a) ? json_object_get(a, "coin") : NULL;
+                if (ic != NULL && coin_of(c, ic) != find_coin(c, k, strlen(k)) &&
+                    json_array_append_new(clash, json_integer((json_int_t)json_array_size(list)))) {
                     json_decref(a);
                     return -1;
                 }
@@ -565,9 +573,10 @@ ar_err ar_answer_parse(const char *text, size_t len, const ar_answer_ctx *ctx, a
         return finish(ans, out, 1, ctx->truncated ? AR_R_TRUNCATED : AR_R_BAD_JSON), AR_OK;
     }
     free(seen);
-    json_t *list = json_array();
-    if (list == NULL || collect(j, ctx, list, 0) != 0) {
+    json_t *list = json_array(), *clash = json_array();
+    if (list == NULL || clash == NULL || collect(j, ctx, list, 0, clash) != 0) {
         json_decref(list);
+        json_decref(clash);
         json_decref(j);
         return AR_ENOMEM;
     }
@@ -575,8 +584,15 @@ ar_err ar_answer_parse(const char *text, size_t len, const ar_answer_ctx *ctx, a
     size_t n = json_array_size(list);
     if (n > AR_ANSWER_MAX_ACTIONS) {
         json_decref(list);
+        json_decref(clash);
         return finish(ans, out, 1, AR_R_TOO_LONG), AR_OK;
     }
+    unsigned char clashes[AR_ANSWER_MAX_ACTIONS] = {0};
+    for (size_t q = 0; q < json_array_size(clash); q++) {
+        json_int_t x = json_integer_value(json_array_get(clash, q));
+        if (x >= 0 && (size_t)x < n) clashes[x] = 1;
+    }
+    json_decref(clash);
     ar_order_req reqs[AR_ANSWER_MAX_ACTIONS];
     int accepted[AR_ANSWER_MAX_ACTIONS];
     if (n > 0) {
@@ -592,7 +608,14 @@ ar_err ar_answer_parse(const char *text, size_t len, const ar_answer_ctx *ctx, a
     int32_t first_bad = AR_R_NONE, first_any = AR_R_NONE;
     for (size_t k = 0; k < n; k++) {
         ar_answer_action *act = &ans->actions[k];
-        accepted[k] = validate(json_array_get(list, k), &st, act, &reqs[k]);
+        if (clashes[k]) { /* read as any action (for the record), refused, nothing reserved */
+            vstate scratch = st;
+            validate(json_array_get(list, k), &scratch, act, &reqs[k]);
+            act->reason = AR_R_BAD_FIELD;
+            accepted[k] = 0;
+        } else {
+            accepted[k] = validate(json_array_get(list, k), &st, act, &reqs[k]);
+        }
         int hold = (act->signal == SIG_HOLD && act->reason == AR_R_NONE) ||
                    (act->signal == SIG_CLOSE && act->reason == AR_R_NO_POSITION);
         if (!hold) ntrade++;
