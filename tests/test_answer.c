@@ -155,6 +155,16 @@ static const tcase cases[] = {
     {"flip counts the released margin",
      "[{\"signal\":\"sell_to_enter\",\"coin\":\"ETH\",\"quantity\":4.5,\"leverage\":1}]", 0, 0, R(NONE), 1, {0}, 1,
      {{1, AR_OT_MARKET, -4.5, 1, N, N}}},
+    /* the first sell closes the ETH long (freeing its 600 of margin); the
+     * second opens a short (reserving 3001.35); the third would need
+     * 9004.05 against 6998.65 left: margin. Counting the long's margin for
+     * every sell would have let it through. */
+    {"sells carry what they reduce",
+     "[{\"signal\":\"sell_to_enter\",\"coin\":\"ETH\",\"quantity\":1,\"leverage\":1},"
+     "{\"signal\":\"sell_to_enter\",\"coin\":\"ETH\",\"quantity\":1,\"leverage\":1},"
+     "{\"signal\":\"sell_to_enter\",\"coin\":\"ETH\",\"quantity\":3,\"leverage\":1}]",
+     0, 0, R(MARGIN_SHORT), 3, {0, 0, R(MARGIN_SHORT)}, 2,
+     {{1, AR_OT_MARKET, -1, 1, N, N}, {1, AR_OT_MARKET, -1, 1, N, N}}},
     {"spot short", "[{\"signal\":\"sell_to_enter\",\"coin\":\"SOL\",\"quantity\":1,\"leverage\":1}]", 1, 1,
      R(SPOT_SHORT), 1, {R(SPOT_SHORT)}, 0, {{0}}},
     {"spot leverage", "[{\"signal\":\"buy_to_enter\",\"coin\":\"SOL\",\"quantity\":1,\"leverage\":2}]", 1, 1,

@@ -427,6 +427,8 @@ static int collect(json_t *j, const ar_answer_ctx *c, json_t *list, int depth, j
 typedef struct vstate {
     const ar_answer_ctx *c;
     double reserved; /* margin + fees of entries accepted so far in this answer */
+    double *used;    /* per symbol, how much of the open position earlier actions of
+                        this answer already reduce (NULL: not counted) */
 } vstate;
 
 static int check_optional(const json_t *a) {
@@ -477,6 +479,7 @@ static int validate(const json_t *a, vstate *st, ar_answer_action *act, ar_order
     if (act->signal == SIG_CLOSE) {
         if ((act->reason = check_optional(a)) != AR_R_NONE) return 0;
         if (!(pos != 0 && isfinite(pos))) return act->reason = AR_R_NO_POSITION, 0;
+        if (st->used != NULL) st->used[s] = fabs(pos); /* nothing left to reduce */
         *req = (ar_order_req){s, AR_OT_CLOSE, 0, NAN, 1, NAN, NAN, 1};
         return 1;
     }
@@ -500,9 +503,13 @@ static int validate(const json_t *a, vstate *st, ar_answer_action *act, ar_order
     /* margin as exec checks it: the opening part at the mark plus the taker
      * fee on the whole order, against cash not yet promised to earlier
      * entries of this answer plus what reducing an opposite position frees */
-    double open = q, release = 0;
+    double open = q, release = 0, cl = 0;
     if (pos != 0 && isfinite(pos) && (pos > 0) != (side > 0)) {
-        double ap = fabs(pos), cl = q < ap ? q : ap;
+        /* what earlier actions of this answer already reduce is gone: two
+         * sells of a long do not each free all of its margin */
+        double ap = fabs(pos), left = ap - (st->used != NULL ? st->used[s] : 0);
+        if (left < 0) left = 0;
+        cl = q < left ? q : left;
         open = q - cl;
         if (c->pos_margin != NULL && c->pos_entry != NULL) {
             release = c->pos_margin[s] * (cl / ap) + (pos > 0 ? 1 : -1) * cl * (mark - c->pos_entry[s]);
@@ -514,6 +521,7 @@ static int validate(const json_t *a, vstate *st, ar_answer_action *act, ar_order
     double avail = c->cash - st->reserved + release;
     if (!(need <= avail + 1e-9 * fabs(avail))) return act->reason = AR_R_MARGIN_SHORT, 0;
     if (open > 0) st->reserved += need;
+    if (st->used != NULL) st->used[s] += cl;
     *req = (ar_order_req){s, AR_OT_MARKET, side * q, NAN, lev, isfinite(tp) ? tp : NAN, isfinite(sl) ? sl : NAN, 0};
     act->reason = AR_R_NONE;
     return 1;
@@ -603,13 +611,18 @@ ar_err ar_answer_parse(const char *text, size_t len, const ar_answer_ctx *ctx, a
         }
     }
     ans->nactions = n;
-    vstate st = {ctx, 0};
+    vstate st = {ctx, 0, calloc(ctx->nsym ? ctx->nsym : 1, sizeof(double))};
+    if (st.used == NULL) {
+        json_decref(list);
+        ar_answer_cleanup(ans);
+        return AR_ENOMEM;
+    }
     size_t ntrade = 0, nok = 0;
     int32_t first_bad = AR_R_NONE, first_any = AR_R_NONE;
     for (size_t k = 0; k < n; k++) {
         ar_answer_action *act = &ans->actions[k];
         if (clashes[k]) { /* read as any action (for the record), refused, nothing reserved */
-            vstate scratch = st;
+            vstate scratch = {st.c, st.reserved, NULL};
             validate(json_array_get(list, k), &scratch, act, &reqs[k]);
             act->reason = AR_R_BAD_FIELD;
             accepted[k] = 0;
@@ -623,6 +636,7 @@ ar_err ar_answer_parse(const char *text, size_t len, const ar_answer_ctx *ctx, a
         if (!hold && !accepted[k] && first_bad == AR_R_NONE) first_bad = act->reason;
         if (act->reason != AR_R_NONE && first_any == AR_R_NONE) first_any = act->reason;
     }
+    free(st.used);
     ans->canonical_json = dump_compact(list);
     json_decref(list);
     if (ans->canonical_json == NULL) {
