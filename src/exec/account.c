@@ -790,6 +790,13 @@ static ar_err log_order(ar_account *a, ar_order_rec *o, double resv) {
 
 static int exit_ok(double x) { return isnan(x) || (isfinite(x) && x > 0); }
 
+/* What the pending orders hold back from cash (their estimates at submit). */
+static double reserved_total(const ar_account *a) {
+    double r = 0;
+    for (size_t k = 0; k < a->npend; k++) r += a->resv[a->pend[k]];
+    return r;
+}
+
 /* Reason an order is refused at submit, or AR_R_NONE; fills in what the
  * record shows (effective leverage, CLOSE quantity) and the reservation. */
 static int validate(ar_account *a, ar_order_rec *o, const double *marks, double *resv) {
@@ -845,8 +852,7 @@ static int validate(ar_account *a, ar_order_rec *o, const double *marks, double 
         if (release < 0) release = 0;
     }
     double need = open * ref / lev + q * ref * a->cfg.taker_bps * BPS;
-    double reserved = 0;
-    for (size_t k = 0; k < a->npend; k++) reserved += a->resv[a->pend[k]];
+    double reserved = reserved_total(a);
     /* A relative slack of 1e-9 absorbs rounding in "spend exactly my cash"
      * sizing (buy_hold's equal split sums to the cash only up to rounding);
      * the fill itself is still clipped to the cash actually there. */
@@ -1012,12 +1018,7 @@ size_t ar_account_npending_sym(const ar_account *a, int32_t sym) {
     return n;
 }
 
-double ar_account_free_cash(const ar_account *a) {
-    if (a == NULL) return NAN;
-    double c = a->cash;
-    for (size_t k = 0; k < a->npend; k++) c -= a->resv[a->pend[k]];
-    return c;
-}
+double ar_account_free_cash(const ar_account *a) { return a != NULL ? a->cash - reserved_total(a) : NAN; }
 
 const ar_order_rec *ar_account_orders(const ar_account *a, size_t *n) {
     if (n != NULL) *n = a != NULL ? a->orders.n : 0;
