@@ -155,12 +155,13 @@ static int scan_range(finder *f, size_t from, size_t to) {
         }
         json_t *j = parse_value(f->t + s, e - s);
         if (j == NULL) continue;
-        if (recognised(j, f->ctx) && json_is_array(j) && json_array_size(j) == 0) {
+        int rec = recognised(j, f->ctx);
+        if (rec && json_is_array(j) && json_array_size(j) == 0) {
             if (f->empty == NULL) f->empty = j;
             else json_decref(j);
             continue;
         }
-        if (recognised(j, f->ctx)) {
+        if (rec) {
             f->best = j;
             f->best_at = s;
             return 1;
@@ -373,7 +374,7 @@ static int32_t signal_of(const json_t *v) {
 
 /* Append the actions of value j to list (new references). Coin-keyed
  * objects become one action per coin with "coin" filled in from the key. */
-static int collect(json_t *j, const ar_answer_ctx *c, json_t *list, int depth, json_t *clash) {
+static int collect(json_t *j, const ar_answer_ctx *c, json_t *list, int depth, unsigned char *clash) {
     if (json_is_array(j)) {
         size_t i;
         json_t *v;
@@ -409,13 +410,12 @@ static int collect(json_t *j, const ar_answer_ctx *c, json_t *list, int depth, j
                     return -1;
                 }
                 /* {"BTC": {"coin": "ETH", ...}}: which coin was meant is not
-                 * known, so the action is refused (its index into clash) */
+                 * known, so the action is refused (marked in clash; a list
+                 * longer than that is refused whole anyway) */
                 const json_t *ic = json_is_object(a) ? json_object_get(a, "coin") : NULL;
-                if (ic != NULL && coin_of(c, ic) != find_coin(c, k, strlen(k)) &&
-                    json_array_append_new(clash, json_integer((json_int_t)json_array_size(list)))) {
-                    json_decref(a);
-                    return -1;
-                }
+                size_t at = json_array_size(list);
+                if (ic != NULL && coin_of(c, ic) != find_coin(c, k, strlen(k)) && at < AR_ANSWER_MAX_ACTIONS)
+                    clash[at] = 1;
                 if (json_array_append_new(list, a)) return -1;
             }
             return 0;
@@ -581,10 +581,10 @@ ar_err ar_answer_parse(const char *text, size_t len, const ar_answer_ctx *ctx, a
         return finish(ans, out, 1, ctx->truncated ? AR_R_TRUNCATED : AR_R_BAD_JSON), AR_OK;
     }
     free(seen);
-    json_t *list = json_array(), *clash = json_array();
-    if (list == NULL || clash == NULL || collect(j, ctx, list, 0, clash) != 0) {
+    json_t *list = json_array();
+    unsigned char clashes[AR_ANSWER_MAX_ACTIONS] = {0};
+    if (list == NULL || collect(j, ctx, list, 0, clashes) != 0) {
         json_decref(list);
-        json_decref(clash);
         json_decref(j);
         return AR_ENOMEM;
     }
@@ -592,15 +592,8 @@ ar_err ar_answer_parse(const char *text, size_t len, const ar_answer_ctx *ctx, a
     size_t n = json_array_size(list);
     if (n > AR_ANSWER_MAX_ACTIONS) {
         json_decref(list);
-        json_decref(clash);
         return finish(ans, out, 1, AR_R_TOO_LONG), AR_OK;
     }
-    unsigned char clashes[AR_ANSWER_MAX_ACTIONS] = {0};
-    for (size_t q = 0; q < json_array_size(clash); q++) {
-        json_int_t x = json_integer_value(json_array_get(clash, q));
-        if (x >= 0 && (size_t)x < n) clashes[x] = 1;
-    }
-    json_decref(clash);
     ar_order_req reqs[AR_ANSWER_MAX_ACTIONS];
     int accepted[AR_ANSWER_MAX_ACTIONS];
     if (n > 0) {
