@@ -649,10 +649,8 @@ ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char
     for (size_t i = 0; i < n; i++) {
         job *j = &jobs[i];
         ar_llm_call *c = &out[i];
-        scrub(c->error, j->key);
+        scrub(c->error, j->key); /* ASCII out: what one_line made valid UTF-8 stays so */
         scrub(c->text, j->key);
-        ar_utf8_sanitize(c->error); /* a cassette is JSON */
-        ar_utf8_sanitize(c->text);
         if (e == AR_OK && c->status == 0) {
             free(c->error);
             c->error = NULL;
