@@ -336,14 +336,10 @@ int ar_cmd_live(int argc, char **argv) {
     if (e) goto done;
     /* No event: no run file was written; a file already at that path (not
      * resumed) is another run's and is not this one's table. */
-    if (!resume && fin.clock == 0) {
+    int there = access(path, F_OK) == 0;
+    if ((!resume && fin.clock == 0) || !there) {
         fprintf(stderr, "arena live: no market event arrived; no run file written%s\n",
-                access(path, F_OK) == 0 ? " (the file already at that path is left as it was)" : "");
-        rc = AR_EXIT_FAIL;
-        goto done;
-    }
-    if (access(path, F_OK) != 0) {
-        fprintf(stderr, "arena live: no market event arrived; no run file written\n");
+                there ? " (the file already at that path is left as it was)" : "");
         rc = AR_EXIT_FAIL;
         goto done;
     }

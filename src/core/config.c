@@ -262,8 +262,8 @@ static ar_err parse_llm_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg
             return e;
         if (!h1 || !h2) return fail(p, full, "expected both input_per_mtok and output_per_mtok");
     }
-    if ((e = get_num(p, o, path, "budget_usd", &a->budget_usd, 0, 1e9, &has))) return e;
-    if (has && a->budget_usd > 0 && price == NULL) {
+    if ((e = get_num(p, o, path, "budget_usd", &a->budget_usd, 0, 1e9, NULL))) return e;
+    if (a->budget_usd > 0 && price == NULL) {
         join(full, sizeof full, path, "budget_usd");
         return fail(p, full, "needs a price to count spending (expected \"price\": {\"input_per_mtok\", \"output_per_mtok\"})");
     }
