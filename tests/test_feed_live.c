@@ -154,23 +154,36 @@ static void on_ev(const ar_feed_event *ev, void *user) {
         while (!(cond) && mono_ms() < dl_) ar_feed_client_poll((c), 50, on_ev, (g)); \
     } while (0)
 
-static void run_exchange(const char *exname) {
-    ar_feed_config cfg = {0};
-    assert_int_equal(ar_exchange_parse(exname, &cfg.exchange), AR_OK);
-    int port = 0;
-    pid_t srv = start_server(exname, 0, T0, &port);
-    assert_true(srv > 0 && port > 0);
-    sleep_ms(300); /* the clock runs: ~3 minutes of market time */
-    char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d", port);
-    cfg.url = url;
-    cfg.idle_timeout_ms = 1500;
-    cfg.backoff_min_ms = 100;
-    cfg.backoff_max_ms = 400;
+/* A replay server of exname from T0 and a client of BTC and ETH on it
+ * (channels 0: the client's default), after wait_ms of market clock. */
+static ar_feed_client *connect_feed(const char *exname, unsigned channels, long wait_ms, pid_t *srv, int *port,
+                                    ar_feed_config *cfg, char url[64]) {
+    *cfg = (ar_feed_config){0};
+    assert_int_equal(ar_exchange_parse(exname, &cfg->exchange), AR_OK);
+    cfg->channels = channels;
+    *port = 0;
+    *srv = start_server(exname, 0, T0, port);
+    assert_true(*srv > 0 && *port > 0);
+    if (wait_ms > 0) sleep_ms(wait_ms);
+    snprintf(url, 64, "ws://127.0.0.1:%d", *port);
+    cfg->url = url;
+    cfg->idle_timeout_ms = 1500;
+    cfg->backoff_min_ms = 100;
+    cfg->backoff_max_ms = 400;
     static const char *const syms[] = {"BTC", "ETH"};
     ar_feed_client *c = NULL;
     ar_errbuf eb;
-    assert_int_equal(ar_feed_client_create(&cfg, syms, 2, &c, &eb), AR_OK);
+    assert_int_equal(ar_feed_client_create(cfg, syms, 2, &c, &eb), AR_OK);
+    return c;
+}
+
+static void run_exchange(const char *exname) {
+    ar_feed_config cfg;
+    char url[64];
+    int port;
+    pid_t srv;
+    /* the clock runs 300 ms first: ~3 minutes of market time */
+    ar_feed_client *c = connect_feed(exname, 0, 300, &srv, &port, &cfg, url);
     got g = {0};
     g.last_step = -1;
     int klines = cfg.exchange != AR_EX_COINBASE;
@@ -230,22 +243,11 @@ static void test_coinbase(void **state) {
  * client subscribes to the trades too, as the clock (they arrive). */
 static void test_binance_book_clock(void **state) {
     (void)state;
-    ar_feed_config cfg = {0};
-    assert_int_equal(ar_exchange_parse("binance", &cfg.exchange), AR_OK);
-    cfg.channels = AR_FEED_CH_BOOK;
-    int port = 0;
-    pid_t srv = start_server("binance", 0, T0, &port);
-    assert_true(srv > 0 && port > 0);
+    ar_feed_config cfg;
     char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d", port);
-    cfg.url = url;
-    cfg.idle_timeout_ms = 1500;
-    cfg.backoff_min_ms = 100;
-    cfg.backoff_max_ms = 400;
-    static const char *const syms[] = {"BTC", "ETH"};
-    ar_feed_client *c = NULL;
-    ar_errbuf eb;
-    assert_int_equal(ar_feed_client_create(&cfg, syms, 2, &c, &eb), AR_OK);
+    int port;
+    pid_t srv;
+    ar_feed_client *c = connect_feed("binance", AR_FEED_CH_BOOK, 0, &srv, &port, &cfg, url);
     got g = {0};
     g.last_step = -1;
     POLL_UNTIL(c, &g, g.ntrades >= 10, 10000);
