@@ -420,7 +420,7 @@ static void beh_events(bstep *s, int64_t ts, int last, behav *b) {
         double q0 = pos[x->sym], dq = x->qty, rest = fabs(dq);
         if (q0 != 0 && (q0 > 0) != (dq > 0)) rest = fabs(dq) > fabs(q0) ? fabs(dq) - fabs(q0) : 0;
         double q1 = q0 + dq, scale = fabs(q0) > fabs(dq) ? fabs(q0) : fabs(dq);
-        if (fabs(q1) <= 1e-9 * scale) q1 = 0;
+        if (fabs(q1) <= 1e-9 * scale) q1 = 0; /* exec's same_size closes such a position too */
         if (q0 != 0 && (q1 == 0 || (q1 > 0) != (q0 > 0))) {
             if (matcher_room(&s->mt)) {
                 s->err = AR_ENOMEM;
