@@ -50,12 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(sym.bars.n >= nb0 && sym.trades.n >= nt0);
     const ar_bars *b = &sym.bars;
     for (size_t i = 0; i < b->n; i++) {
-        FUZZ_CHECK(isfinite(b->open[i]) && isfinite(b->high[i]) && isfinite(b->low[i]) &&
-                   isfinite(b->close[i]) && isfinite(b->volume[i]));
-        FUZZ_CHECK(b->low[i] >= 0 && b->volume[i] >= 0);
-        FUZZ_CHECK(b->low[i] <= b->open[i] && b->open[i] <= b->high[i]);
-        FUZZ_CHECK(b->low[i] <= b->close[i] && b->close[i] <= b->high[i]);
-        if (i > 0) FUZZ_CHECK(b->t[i] > b->t[i - 1]);
+        const ar_bar *r = &b->row[i];
+        FUZZ_CHECK(isfinite(r->open) && isfinite(r->high) && isfinite(r->low) && isfinite(r->close) &&
+                   isfinite(r->volume));
+        FUZZ_CHECK(r->low >= 0 && r->volume >= 0);
+        FUZZ_CHECK(r->low <= r->open && r->open <= r->high);
+        FUZZ_CHECK(r->low <= r->close && r->close <= r->high);
+        if (i > 0) FUZZ_CHECK(r->t > b->row[i - 1].t);
     }
     if (b->n > nb0) FUZZ_CHECK(sym.interval >= 0);
     const ar_trades *t = &sym.trades;

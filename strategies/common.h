@@ -45,26 +45,26 @@ typedef struct ar__roll {
     double sum, sum2;
 } ar__roll;
 
-static inline void ar__roll_advance(ar__roll *r, const double *c, size_t nvis) {
+static inline void ar__roll_advance(ar__roll *r, const ar_bar *b, size_t nvis) {
     if (nvis < r->upto || nvis - r->upto > r->n || r->since > 4096) {
         r->sum = r->sum2 = 0;
         size_t lo = nvis > r->n ? nvis - r->n : 0;
         for (size_t i = lo; i < nvis; i++) {
-            r->sum += c[i];
-            r->sum2 += c[i] * c[i];
+            r->sum += b[i].close;
+            r->sum2 += b[i].close * b[i].close;
         }
         r->upto = nvis;
         r->since = 0;
         return;
     }
-    /* in locals: stores through r could alias c, which would keep the sums
+    /* in locals: stores through r could alias b, which would keep the sums
      * in memory across every step (same operations, same order) */
     double sum = r->sum, sum2 = r->sum2;
     for (size_t i = r->upto; i < nvis; i++) {
-        sum += c[i];
-        sum2 += c[i] * c[i];
+        sum += b[i].close;
+        sum2 += b[i].close * b[i].close;
         if (i >= r->n) {
-            double o = c[i - r->n];
+            double o = b[i - r->n].close;
             sum -= o;
             sum2 -= o * o;
         }

@@ -26,12 +26,12 @@ static ar_err mr_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
         ar__roll *r = &a->roll[s];
         size_t nv = o->nvis[s];
         if (nv < r->n) continue;
-        const double *c = o->market->sym[s].bars.close;
-        ar__roll_advance(r, c, nv);
+        const ar_bar *b = o->market->sym[s].bars.row;
+        ar__roll_advance(r, b, nv);
         if (ar_account_npending_sym(o->acct, (int32_t)s) > 0) continue; /* its own order first */
         double n = (double)r->n, mean = r->sum / n, var = r->sum2 / n - mean * mean;
         if (!(var > 0)) continue;
-        double z = (c[nv - 1] - mean) / sqrt(var);
+        double z = (b[nv - 1].close - mean) / sqrt(var);
         double q = ar_account_position(o->acct, (int32_t)s)->qty;
         int target = q > 0 ? 1 : q < 0 ? -1 : 0;
         if (target == 0) target = z < -a->entry ? 1 : z > a->entry ? -1 : 0;

@@ -51,8 +51,8 @@ static ar_err mom_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
     for (size_t s = 0; s < o->market->nsym; s++) {
         size_t nv = o->nvis[s];
         if (nv <= a->lookback || ar_account_npending_sym(o->acct, (int32_t)s) > 0) continue;
-        const double *c = o->market->sym[s].bars.close;
-        double ret = c[nv - 1] / c[nv - 1 - a->lookback] - 1;
+        const ar_bar *b = o->market->sym[s].bars.row;
+        double ret = b[nv - 1].close / b[nv - 1 - a->lookback].close - 1;
         int target = ret > a->thr ? 1 : ret < -a->thr ? -1 : 0;
         ar_err e = ar__target_side(o, s, target, a->lev, a->fraction, &cash, out);
         if (e) return e;

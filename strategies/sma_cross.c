@@ -28,18 +28,18 @@ typedef struct rsum {
 } rsum;
 
 /* ar__roll_advance from upto to nvis bars, for the sum only. */
-static void rsum_advance(rsum *r, const double *c, size_t upto, size_t nvis) {
+static void rsum_advance(rsum *r, const ar_bar *b, size_t upto, size_t nvis) {
     if (nvis < upto || nvis - upto > r->n || upto - r->base > 4096) {
         r->sum = 0;
         size_t lo = nvis > r->n ? nvis - r->n : 0;
-        for (size_t i = lo; i < nvis; i++) r->sum += c[i];
+        for (size_t i = lo; i < nvis; i++) r->sum += b[i].close;
         r->base = nvis;
         return;
     }
-    double sum = r->sum; /* in a local: a store through r may alias c */
+    double sum = r->sum; /* in a local: a store through r may alias b */
     for (size_t i = upto; i < nvis; i++) {
-        sum += c[i];
-        if (i >= r->n) sum -= c[i - r->n];
+        sum += b[i].close;
+        if (i >= r->n) sum -= b[i - r->n].close;
     }
     r->sum = sum;
 }
@@ -54,9 +54,9 @@ typedef struct sym_state {
 } sym_state;
 
 /* sums_advance's general case: rsum_advance for each; out of line. */
-static AR_NOINLINE void sums_advance_all(sym_state *st, const double *c, size_t nvis) {
-    rsum_advance(&st->fast, c, st->upto, nvis);
-    rsum_advance(&st->slow, c, st->upto, nvis);
+static AR_NOINLINE void sums_advance_all(sym_state *st, const ar_bar *b, size_t nvis) {
+    rsum_advance(&st->fast, b, st->upto, nvis);
+    rsum_advance(&st->slow, b, st->upto, nvis);
     st->upto = nvis;
     /* recomputation is due when upto - base > 4096 for either */
     st->step_max = (st->fast.base < st->slow.base ? st->fast.base : st->slow.base) + 4096;
@@ -64,18 +64,18 @@ static AR_NOINLINE void sums_advance_all(sym_state *st, const double *c, size_t 
 
 /* Advance both sums of st to nvis visible bars; *fs and *ss get them (kept
  * in registers for the averages, not read back from st). */
-static inline void sums_advance(sym_state *st, const double *c, size_t nvis, double *fs, double *ss) {
+static inline void sums_advance(sym_state *st, const ar_bar *b, size_t nvis, double *fs, double *ss) {
     size_t i = st->upto;
     if (nvis == i + 1 && i >= st->slow.n && i <= st->step_max) {
         /* one new bar, both windows full (fast.n < slow.n), no
          * recomputation due: rsum_advance's loop, once for each */
-        double f = st->fast.sum + c[i], s = st->slow.sum + c[i];
-        st->fast.sum = *fs = f - c[i - st->fast.n];
-        st->slow.sum = *ss = s - c[i - st->slow.n];
+        double f = st->fast.sum + b[i].close, s = st->slow.sum + b[i].close;
+        st->fast.sum = *fs = f - b[i - st->fast.n].close;
+        st->slow.sum = *ss = s - b[i - st->slow.n].close;
         st->upto = nvis;
         return;
     }
-    sums_advance_all(st, c, nvis);
+    sums_advance_all(st, b, nvis);
     *fs = st->fast.sum;
     *ss = st->slow.sum;
 }
@@ -128,15 +128,15 @@ static ar_err sma_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
         sym_state *st = &a->st[s];
         size_t nv = o->nvis[s];
         if (nv < st->slow.n) continue;
-        const double *c = o->market->sym[s].bars.close;
+        const ar_bar *b = o->market->sym[s].bars.row;
         double fs, ss;
-        sums_advance(st, c, nv, &fs, &ss);
+        sums_advance(st, b, nv, &fs, &ss);
         double f = fs / st->fast.dn, sl = ss / st->slow.dn;
         if (f == sl) continue;
         int sign = f > sl ? 1 : -1, prev = st->last_sign;
         st->last_sign = sign;
         if (prev == 0 || prev == sign) continue;
-        ar_err e = on_cross(o, &k, s, sign, c[nv - 1], out);
+        ar_err e = on_cross(o, &k, s, sign, b[nv - 1].close, out);
         if (e) return e;
     }
     return AR_OK;

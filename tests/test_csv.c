@@ -32,16 +32,16 @@ static void import_ok(const char *path, ar_csv_kind k, ar_symbol *s) {
 static void check_bybit_rows(const ar_symbol *s) {
     assert_int_equal(s->bars.n, 4);
     assert_int_equal(s->interval, AR_NS_PER_MIN); /* 1m x2 and 2m x1: the mode wins */
-    assert_int_equal(s->bars.t[0], ts("2025-05-30T16:39:00Z"));
-    assert_int_equal(s->bars.t[3], ts("2025-05-30T16:43:00Z"));
-    assert_true(s->bars.open[0] == 104217.5);
-    assert_true(s->bars.high[0] == 104402.7);
-    assert_true(s->bars.low[0] == 104200.0);
-    assert_true(s->bars.close[0] == 104337.8);
-    assert_true(s->bars.volume[0] == 477.605);
-    assert_true(s->bars.low[2] == 104100.25);
-    assert_true(s->bars.volume[2] == 0.001);
-    assert_true(s->bars.close[3] == 104010);
+    assert_int_equal(s->bars.row[0].t, ts("2025-05-30T16:39:00Z"));
+    assert_int_equal(s->bars.row[3].t, ts("2025-05-30T16:43:00Z"));
+    assert_true(s->bars.row[0].open == 104217.5);
+    assert_true(s->bars.row[0].high == 104402.7);
+    assert_true(s->bars.row[0].low == 104200.0);
+    assert_true(s->bars.row[0].close == 104337.8);
+    assert_true(s->bars.row[0].volume == 477.605);
+    assert_true(s->bars.row[2].low == 104100.25);
+    assert_true(s->bars.row[2].volume == 0.001);
+    assert_true(s->bars.row[3].close == 104010);
 }
 
 static void ohlcv_bybit(void **state) {
@@ -64,12 +64,12 @@ static void ohlcv_daily_no_volume(void **state) {
     import_ok(DATA "ohlcv_daily.csv", AR_CSV_AUTO, &s);
     assert_int_equal(s.bars.n, 4);
     assert_int_equal(s.interval, AR_NS_PER_DAY);
-    assert_int_equal(s.bars.t[0], ts("2013-01-02"));
-    assert_int_equal(s.bars.t[3], ts("2013-01-07"));
-    assert_true(s.bars.open[0] == 19.779285430908203); /* 17 significant digits: exact */
-    assert_true(s.bars.low[2] == 18.779642105102539);
-    assert_true(s.bars.low[3] == 18.4);
-    for (size_t i = 0; i < 4; i++) assert_true(s.bars.volume[i] == 0.0);
+    assert_int_equal(s.bars.row[0].t, ts("2013-01-02"));
+    assert_int_equal(s.bars.row[3].t, ts("2013-01-07"));
+    assert_true(s.bars.row[0].open == 19.779285430908203); /* 17 significant digits: exact */
+    assert_true(s.bars.row[2].low == 18.779642105102539);
+    assert_true(s.bars.row[3].low == 18.4);
+    for (size_t i = 0; i < 4; i++) assert_true(s.bars.row[i].volume == 0.0);
     ar_bars_free(&s.bars);
 }
 
@@ -80,9 +80,9 @@ static void append_continues_order(void **state) {
     import_ok(DATA "ohlcv_bybit.csv", AR_CSV_AUTO, &s);
     import_ok(DATA "ohlcv_next.csv", AR_CSV_AUTO, &s); /* CRLF, quotes, blanks */
     assert_int_equal(s.bars.n, 6);
-    assert_int_equal(s.bars.t[5], ts("2025-05-30T16:45:00Z"));
-    assert_true(s.bars.open[5] == 104000);
-    assert_true(s.bars.volume[4] == 1.5);
+    assert_int_equal(s.bars.row[5].t, ts("2025-05-30T16:45:00Z"));
+    assert_true(s.bars.row[5].open == 104000);
+    assert_true(s.bars.row[4].volume == 1.5);
     /* the first file again: its first row is before the last bar */
     assert_int_equal(ar_csv_import(DATA "ohlcv_bybit.csv", AR_CSV_AUTO, &s, &eb), AR_EFORMAT);
     assert_string_equal(eb.msg, DATA "ohlcv_bybit.csv:2: bar time 2025-05-30T16:39:00Z is before the previous "
@@ -106,24 +106,24 @@ static void kline(void **state) {
     import_ok(DATA "kline.csv", AR_CSV_AUTO, &s);
     assert_int_equal(s.bars.n, 3);
     assert_int_equal(s.interval, AR_NS_PER_MIN);
-    assert_int_equal(s.bars.t[0], ts("2025-01-01T00:00:00Z"));
-    assert_int_equal(s.bars.t[2], ts("2025-01-01T00:02:00Z"));
-    assert_true(s.bars.open[1] == 93610.93);
-    assert_true(s.bars.low[2] == 93495.6);
-    assert_true(s.bars.volume[2] == 13.9481); /* column 6 (base volume), not quote volume */
+    assert_int_equal(s.bars.row[0].t, ts("2025-01-01T00:00:00Z"));
+    assert_int_equal(s.bars.row[2].t, ts("2025-01-01T00:02:00Z"));
+    assert_true(s.bars.row[1].open == 93610.93);
+    assert_true(s.bars.row[2].low == 93495.6);
+    assert_true(s.bars.row[2].volume == 13.9481); /* column 6 (base volume), not quote volume */
     ar_bars_free(&s.bars);
     /* microsecond open times (Binance 2025+), with a header line: forced kline skips it */
     memset(&s, 0, sizeof s);
     import_ok(DATA "kline_us.csv", AR_CSV_KLINE, &s);
     assert_int_equal(s.bars.n, 2);
-    assert_int_equal(s.bars.t[1], ts("2025-01-01T00:01:00Z"));
-    assert_true(s.bars.close[1] == 1.75);
+    assert_int_equal(s.bars.row[1].t, ts("2025-01-01T00:01:00Z"));
+    assert_true(s.bars.row[1].close == 1.75);
     ar_bars_free(&s.bars);
     /* and auto reads the same file as OHLCV by its header */
     memset(&s, 0, sizeof s);
     import_ok(DATA "kline_us.csv", AR_CSV_AUTO, &s);
     assert_int_equal(s.bars.n, 2);
-    assert_int_equal(s.bars.t[0], ts("2025-01-01T00:00:00Z"));
+    assert_int_equal(s.bars.row[0].t, ts("2025-01-01T00:00:00Z"));
     ar_bars_free(&s.bars);
 }
 
@@ -146,11 +146,11 @@ static void trades(void **state) {
     ar_bars b = {0};
     assert_int_equal(ar_bars_from_trades(&s.trades, AR_NS_PER_MIN, &b), AR_OK);
     assert_int_equal(b.n, 2);
-    assert_int_equal(b.t[0], ts("2020-02-22T00:00:00Z"));
-    assert_int_equal(b.t[1], ts("2020-02-22T00:01:00Z"));
-    assert_true(b.open[0] == 9682 && b.high[0] == 9682 && b.low[0] == 9681.5 && b.close[0] == 9681.5);
-    assert_true(b.volume[0] == 0.132 + 0.412 + 0.002 + 1.25);
-    assert_true(b.open[1] == 9690 && b.volume[1] == 0.5);
+    assert_int_equal(b.row[0].t, ts("2020-02-22T00:00:00Z"));
+    assert_int_equal(b.row[1].t, ts("2020-02-22T00:01:00Z"));
+    assert_true(b.row[0].open == 9682 && b.row[0].high == 9682 && b.row[0].low == 9681.5 && b.row[0].close == 9681.5);
+    assert_true(b.row[0].volume == 0.132 + 0.412 + 0.002 + 1.25);
+    assert_true(b.row[1].open == 9690 && b.row[1].volume == 0.5);
     assert_int_equal(ar_bars_from_trades(&s.trades, 0, &b), AR_EINVAL);
     ar_bars_free(&b);
     ar_trades_free(&s.trades);
@@ -317,7 +317,7 @@ static void market_container(void **state) {
     for (int64_t i = 0; i < 5000; i++) assert_int_equal(ar_bars_push(b, i * 10, 1, 2, 0.5, 1.5, (double)i), AR_OK);
     assert_int_equal(b->n, 5000);
     assert_true(b->cap >= 5000);
-    assert_true(b->volume[4999] == 4999.0);
+    assert_true(b->row[4999].volume == 4999.0);
     assert_int_equal(ar_bars_lower_bound(b, -5), 0);
     assert_int_equal(ar_bars_lower_bound(b, 0), 0);
     assert_int_equal(ar_bars_lower_bound(b, 1), 1);
@@ -375,8 +375,8 @@ static void throughput(void **state) {
     print_message("imported %d rows in %.3f s: %.2f M rows/s\n", n, sec, n / sec / 1e6);
     assert_int_equal(s.bars.n, (size_t)n);
     assert_int_equal(s.interval, AR_NS_PER_MIN);
-    assert_int_equal(s.bars.t[n - 1], t0 + (int64_t)(n - 1) * AR_NS_PER_MIN);
-    assert_true(s.bars.high[n - 1] == 10000 + ((n - 1) % 977) * 0.5 + 5.5);
+    assert_int_equal(s.bars.row[n - 1].t, t0 + (int64_t)(n - 1) * AR_NS_PER_MIN);
+    assert_true(s.bars.row[n - 1].high == 10000 + ((n - 1) % 977) * 0.5 + 5.5);
     /* Throughput is printed, not asserted: Release reaches ~3M rows/s here,
      * but timings under CI load make no test (docs/DATA.md has the numbers). */
     ar_bars_free(&s.bars);

@@ -169,9 +169,9 @@ static void buy_hold_sizing(void **state) {
     ar_run_agent *a = &r->episodes[0].agents[0];
     assert_int_equal(a->nfills, 2);
     for (int s = 0; s < 2; s++) {
-        double close0 = m->sym[s].bars.close[0];
+        double close0 = m->sym[s].bars.row[0].close;
         assert_true(fabs(a->orders[s].qty - 5000 / (close0 * 1.0005)) < 1e-9);
-        assert_true(a->fills[s].price == m->sym[s].bars.open[1]); /* next open, no slippage */
+        assert_true(a->fills[s].price == m->sym[s].bars.row[1].open); /* next open, no slippage */
     }
     ar_run_free(r);
     ar_market_free(m);
@@ -263,8 +263,8 @@ static void no_lookahead(void **state) {
         for (size_t i = cut; i < n; i++) {
             ar_bars *bb = &b->sym[s].bars;
             double k = 0.5 + gsl_rng_uniform(g);
-            bb->open[i] *= k, bb->high[i] *= k * 1.01, bb->low[i] *= k * 0.99, bb->close[i] *= k;
-            bb->volume[i] *= 3;
+            bb->row[i].open *= k, bb->row[i].high *= k * 1.01, bb->row[i].low *= k * 0.99, bb->row[i].close *= k;
+            bb->row[i].volume *= 3;
         }
     gsl_rng_free(g);
     ar_run *ra = run_cfg(mixed_cfg, a), *rb = run_cfg(mixed_cfg, b);

@@ -374,8 +374,8 @@ static void run_case(void **state) {
     int64_t t_end = 0;
     for (size_t s = 0; s < m->nsym; s++)
         for (size_t i = 0; i < m->sym[s].bars.n; i++) {
-            bars[k++] = (bar_ev){m->sym[s].bars.t[i], (int32_t)s, i};
-            int64_t tc = m->sym[s].bars.t[i] + m->sym[s].interval;
+            bars[k++] = (bar_ev){m->sym[s].bars.row[i].t, (int32_t)s, i};
+            int64_t tc = m->sym[s].bars.row[i].t + m->sym[s].interval;
             if (tc > t_end) t_end = tc;
         }
     qsort(bars, nb, sizeof *bars, bar_cmp);
@@ -389,14 +389,14 @@ static void run_case(void **state) {
         int64_t t = (int64_t)llround(num(act, "t", 0) * NS);
         while (next < nb && bars[next].t + m->sym[bars[next].sym].interval <= t) {
             ar_account_on_bar(a, bars[next].sym, bars[next].i);
-            marks[bars[next].sym] = m->sym[bars[next].sym].bars.close[bars[next].i];
+            marks[bars[next].sym] = m->sym[bars[next].sym].bars.row[bars[next].i].close;
             next++;
         }
         submit_action(cs, a, m, act, t, marks);
     }
     for (; next < nb; next++) {
         ar_account_on_bar(a, bars[next].sym, bars[next].i);
-        marks[bars[next].sym] = m->sym[bars[next].sym].bars.close[bars[next].i];
+        marks[bars[next].sym] = m->sym[bars[next].sym].bars.row[bars[next].i].close;
     }
     ar_account_settle_funding(a, t_end, marks);
     ar_account_finish(a, t_end);
@@ -443,7 +443,7 @@ static void noisy_fills(const ar_market *m, uint64_t seed, double *px, size_t n)
         assert_int_equal(ar_account_submit(a, (int64_t)i * 60 * NS, &r, &mark, &rec), AR_OK);
         assert_int_equal(rec.status, AR_OS_PENDING);
         ar_account_on_bar(a, 0, i);
-        mark = m->sym[0].bars.close[i];
+        mark = m->sym[0].bars.row[i].close;
     }
     size_t nf;
     const ar_fill_rec *f = ar_account_fills(a, &nf);
@@ -527,7 +527,7 @@ static void drain_keeps_ids(void **state) {
         assert_int_equal(ar_account_submit(b, t, &r, &mark, NULL), AR_OK);
         ar_account_on_bar(a, 0, i);
         ar_account_on_bar(b, 0, i);
-        mark = m->sym[0].bars.close[i];
+        mark = m->sym[0].bars.row[i].close;
         if (i % 3 == 2) {
             assert_int_equal(ar_account_drain_logs(a, 1, collect_rows, &got), AR_OK);
             if (i == 5) out_while_pending = ar_account_orders_out(a);
@@ -617,7 +617,7 @@ static void bad_config_and_input(void **state) {
     ar_account_free(a);
 
     /* a bar with a NaN price trades nothing and the next bar takes over */
-    m->sym[0].bars.open[1] = NAN;
+    m->sym[0].bars.row[1].open = NAN;
     a = ar_account_create(&c, m, 1000, 1, &eb);
     assert_non_null(a);
     ar_account_on_bar(a, 0, 0);

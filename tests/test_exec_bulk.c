@@ -189,7 +189,7 @@ static void scenario(const ar_exec_cfg *c, size_t nsym, size_t n, uint64_t seed,
         i += run;
         for (size_t s = 0; s < nsym; s++) {
             ptr[s] = i;
-            marks[s] = m->sym[s].bars.close[i - 1];
+            marks[s] = m->sym[s].bars.row[i - 1].close;
         }
         same_state(&p, marks);
         double v[3];
@@ -309,21 +309,21 @@ static void slip_cache_is_read(void **state) {
     c.slip = AR_SLIP_SQRT;
     c.slip_k = 1;
     ar_market *m = random_market(1, 500, 77), *other = random_market(1, 500, 78);
-    for (size_t i = 0; i < 500; i++) m->sym[0].bars.volume[i] = 50.0;
+    for (size_t i = 0; i < 500; i++) m->sym[0].bars.row[i].volume = 50.0;
     ar_slip_cache *sc = ar_slip_cache_create(m, NULL), *so = ar_slip_cache_create(other, NULL);
     assert_non_null(sc);
     assert_non_null(so);
     /* from here on the market's volumes are 100x what the cache summed */
-    for (size_t i = 0; i < 500; i++) m->sym[0].bars.volume[i] = 5000.0;
+    for (size_t i = 0; i < 500; i++) m->sym[0].bars.row[i].volume = 5000.0;
     double px[3];
     for (int k = 0; k < 3; k++) {
         ar_account *a = ar_account_create(&c, m, 1e6, 9, NULL);
         assert_non_null(a);
         ar_account_use_slip_cache(a, k == 1 ? sc : k == 2 ? so : NULL);
         size_t i0 = 0;
-        while (i0 < 300 || !(m->sym[0].bars.close[i0 - 1] > 0 && isfinite(m->sym[0].bars.close[i0 - 1]))) i0++;
+        while (i0 < 300 || !(m->sym[0].bars.row[i0 - 1].close > 0 && isfinite(m->sym[0].bars.row[i0 - 1].close))) i0++;
         for (size_t i = 0; i < i0; i++) ar_account_on_bar(a, 0, i);
-        double marks[1] = {m->sym[0].bars.close[i0 - 1]};
+        double marks[1] = {m->sym[0].bars.row[i0 - 1].close};
         ar_order_req r = {0, AR_OT_MARKET, 1, NAN, 1, NAN, NAN, 0};
         ar_order_rec rec;
         assert_int_equal(ar_account_submit(a, (int64_t)i0 * IV, &r, marks, &rec), AR_OK);
@@ -361,7 +361,7 @@ static void spot(void **state) {
  * a stop-loss it is walked and the stop fires inside the run. */
 static int bar_good(const ar_market *m, size_t i) {
     const ar_bars *b = &m->sym[0].bars;
-    double v[4] = {b->open[i], b->high[i], b->low[i], b->close[i]};
+    double v[4] = {b->row[i].open, b->row[i].high, b->row[i].low, b->row[i].close};
     for (int k = 0; k < 4; k++)
         if (!(isfinite(v[k]) && v[k] > 0)) return 0;
     return 1;
@@ -374,7 +374,7 @@ static void inert_position(void **state) {
     ar_exec_cfg_default(&c);
     for (int with_sl = 0; with_sl <= 1; with_sl++) {
         ar_account *a = ar_account_create(&c, m, 10000, 1, NULL), *b = ar_account_create(&c, m, 10000, 1, NULL);
-        double mark = m->sym[0].bars.close[0];
+        double mark = m->sym[0].bars.row[0].close;
         /* 8 units: margin 8p / 1 and entry - margin / 8 are exact, so the
          * liquidation price is 0: none */
         ar_order_req r = {0, AR_OT_MARKET, 8, NAN, 1, NAN, with_sl ? mark * 0.97 : NAN, 0};
@@ -390,7 +390,7 @@ static void inert_position(void **state) {
         ar_account_on_bars(b, 0, 200, 400);
         ar_account_on_bars(b, 0, 300, 400); /* again: nothing */
         pair p = {a, b, m, 0, {0}};
-        double marks[1] = {m->sym[0].bars.close[399]};
+        double marks[1] = {m->sym[0].bars.row[399].close};
         same_state(&p, marks);
         ar_account_free(a);
         ar_account_free(b);

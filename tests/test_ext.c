@@ -116,8 +116,8 @@ static int setup(void **state) {
     assert_non_null(f->b);
     /* B buys 0.1 BTC at the open of bar 1 with an exit plan */
     f->nvis[0] = f->nvis[1] = 1;
-    f->marks[0] = f->m->sym[0].bars.close[0];
-    f->marks[1] = f->m->sym[1].bars.close[0];
+    f->marks[0] = f->m->sym[0].bars.row[0].close;
+    f->marks[1] = f->m->sym[1].bars.row[0].close;
     ar_order_req r = {0, AR_OT_MARKET, 0.1, NAN, 5, 60000, 30000, 0};
     ar_order_rec rec;
     assert_int_equal(ar_account_submit(f->b, T0 + AR_NS_PER_MIN, &r, f->marks, &rec), AR_OK);
@@ -139,9 +139,9 @@ static int teardown(void **state) {
 static ar_obs obs_at(fixture *f, size_t nv, const ar_account *acct) {
     for (size_t s = 0; s < 2; s++) {
         f->nvis[s] = nv;
-        f->marks[s] = f->m->sym[s].bars.close[nv - 1];
+        f->marks[s] = f->m->sym[s].bars.row[nv - 1].close;
     }
-    int64_t t = f->m->sym[0].bars.t[nv - 1] + AR_NS_PER_MIN; /* close of the last visible bar */
+    int64_t t = f->m->sym[0].bars.row[nv - 1].t + AR_NS_PER_MIN; /* close of the last visible bar */
     ar_obs o = {t, T0, T0 + NBARS * AR_NS_PER_MIN, 41, f->m, f->nvis, f->marks, acct, &f->cfg, 10000};
     return o;
 }
@@ -248,7 +248,7 @@ static void test_obs_keys_values(void **state) {
     assert_int_equal(json_array_size(json_object_get(lg, "macd")), 9);
     /* BTC funding: t = 33h20m, the latest instant is 32 h, the 5th rate */
     near(real_at(r, "market.BTC.funding_rate"), 0.0005, 1e-15, "funding_rate");
-    near(real_at(r, "market.BTC.price"), f->m->sym[0].bars.close[NVIS - 1], 0, "btc price");
+    near(real_at(r, "market.BTC.price"), f->m->sym[0].bars.row[NVIS - 1].close, 0, "btc price");
 
     json_t *ac = json_object_get(r, "account");
     expect_keys(ac, "capital,cash,equity,pending_orders,positions,return_pct,sharpe");
@@ -310,11 +310,11 @@ static void test_obs_no_lookahead(void **state) {
     for (size_t s = 0; s < 2; s++) {
         ar_bars *b = &f->m->sym[s].bars;
         for (size_t i = NVIS; i < b->n; i++) {
-            b->open[i] *= 2;
-            b->close[i] *= 3;
-            b->high[i] *= 4;
-            b->low[i] /= 2;
-            b->volume[i] += 1000;
+            b->row[i].open *= 2;
+            b->row[i].close *= 3;
+            b->row[i].high *= 4;
+            b->row[i].low /= 2;
+            b->row[i].volume += 1000;
         }
     }
     ar_funding *fu = &f->m->sym[0].funding;
@@ -354,7 +354,7 @@ static void test_obs_odd_inputs(void **state) {
     assert_int_equal(json_array_size(json_object_get(json_object_get(eth, "series"), "mid")), 0);
     json_t *btc = json_object_get(mk, "B??TC");
     assert_non_null(btc);
-    near(json_number_value(json_object_get(btc, "price")), f->m->sym[0].bars.close[NVIS - 1], 0, "fallback price");
+    near(json_number_value(json_object_get(btc, "price")), f->m->sym[0].bars.row[NVIS - 1].close, 0, "fallback price");
     assert_int_equal(json_array_size(json_object_get(json_object_get(btc, "series"), "mid")), 1); /* huge cadence */
     near(real_at(r, "rules.max_leverage"), 1, 0, "spot leverage");
     assert_true(json_is_true(json_object_get(json_object_get(r, "rules"), "spot")));

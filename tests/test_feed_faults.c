@@ -94,9 +94,9 @@ typedef struct got {
 } got;
 
 static double path_price(const ar_bars *b, size_t i, int k) {
-    double o = b->open[i], c = b->close[i];
+    double o = b->row[i].open, c = b->row[i].close;
     int low_first = c >= o;
-    return k == 0 ? o : k == 3 ? c : (k == 1) == low_first ? b->low[i] : b->high[i];
+    return k == 0 ? o : k == 3 ? c : (k == 1) == low_first ? b->row[i].low : b->row[i].high;
 }
 
 static void on_ev(const ar_feed_event *ev, void *user) {
@@ -117,7 +117,7 @@ static void on_ev(const ar_feed_event *ev, void *user) {
         const ar_bars *b = &mkt->sym[ev->sym].bars;
         int64_t d = ev->kline.t - T0;
         size_t i = (size_t)(d / AR_NS_PER_MIN);
-        if (d < 0 || d % AR_NS_PER_MIN || i >= b->n || ev->kline.o != b->open[i] || ev->kline.c != b->close[i])
+        if (d < 0 || d % AR_NS_PER_MIN || i >= b->n || ev->kline.o != b->row[i].open || ev->kline.c != b->row[i].close)
             g->bad++;
         g->nklines++;
         return;

@@ -110,9 +110,9 @@ static long step_of(int64_t t) {
 }
 
 static double path_price(const ar_bars *b, size_t i, int k) {
-    double o = b->open[i], c = b->close[i];
+    double o = b->row[i].open, c = b->row[i].close;
     int low_first = c >= o;
-    return k == 0 ? o : k == 3 ? c : (k == 1) == low_first ? b->low[i] : b->high[i];
+    return k == 0 ? o : k == 3 ? c : (k == 1) == low_first ? b->row[i].low : b->row[i].high;
 }
 
 static void on_ev(const ar_feed_event *ev, void *user) {
@@ -140,8 +140,8 @@ static void on_ev(const ar_feed_event *ev, void *user) {
         g->ntrades++;
     } else if (ev->kind == AR_FEED_KLINE_CLOSED) {
         size_t i = (size_t)((ev->kline.t - T0) / AR_NS_PER_MIN);
-        if (i >= b->n || ev->kline.o != b->open[i] || ev->kline.h != b->high[i] || ev->kline.l != b->low[i] ||
-            ev->kline.c != b->close[i] || ev->kline.v != b->volume[i])
+        if (i >= b->n || ev->kline.o != b->row[i].open || ev->kline.h != b->row[i].high || ev->kline.l != b->row[i].low ||
+            ev->kline.c != b->row[i].close || ev->kline.v != b->row[i].volume)
             g->bad++;
         g->nklines++;
     }

@@ -121,7 +121,7 @@ static void build_market(fixture *f) {
 static void see(fixture *f, size_t nv) {
     for (size_t s = 0; s < 2; s++) {
         f->nvis[s] = nv;
-        f->marks[s] = f->m->sym[s].bars.close[nv - 1];
+        f->marks[s] = f->m->sym[s].bars.row[nv - 1].close;
     }
 }
 
@@ -157,7 +157,7 @@ static int teardown(void **state) {
 
 static ar_obs obs_at(fixture *f, size_t nv, const ar_account *acct) {
     see(f, nv);
-    int64_t t = f->m->sym[0].bars.t[nv - 1] + AR_NS_PER_MIN; /* the close of the last visible bar */
+    int64_t t = f->m->sym[0].bars.row[nv - 1].t + AR_NS_PER_MIN; /* the close of the last visible bar */
     ar_obs o = {t, T0, T0 + NBARS * AR_NS_PER_MIN, nv - 1, f->m, f->nvis, f->marks, acct, &f->cfg, 10000};
     return o;
 }
@@ -252,10 +252,10 @@ static void test_no_lookahead(void **state) {
     for (size_t s = 0; s < 2; s++) {
         ar_bars *b = &f->m->sym[s].bars;
         for (size_t i = nv; i < b->n; i++) {
-            b->close[i] *= 3;
-            b->high[i] *= 4;
-            b->low[i] /= 2;
-            b->volume[i] += 1000;
+            b->row[i].close *= 3;
+            b->row[i].high *= 4;
+            b->row[i].low /= 2;
+            b->row[i].volume += 1000;
         }
     }
     ar_funding *fu = &f->m->sym[0].funding;
@@ -265,7 +265,7 @@ static void test_no_lookahead(void **state) {
     char *after = render(tmpl, &o, &p);
     assert_string_equal(before, after);
     /* while the last visible bar does count */
-    f->m->sym[1].bars.close[nv - 1] += 1;
+    f->m->sym[1].bars.row[nv - 1].close += 1;
     o = obs_at(f, nv, f->b);
     char *changed = render(tmpl, &o, &p);
     assert_string_not_equal(before, changed);

@@ -40,12 +40,12 @@ static ar_err fake_load(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf 
     if (from / B == f->fail_at) return ar_errf(eb, AR_EIO, "block %zu: disk on fire", from / B);
     f->loads[from / B]++;
     for (size_t i = from; i < from + n; i++) {
-        b->t[i] = 1000 + (int64_t)i * IV;
-        b->open[i] = 100 + (double)i;
-        b->high[i] = 101 + (double)i;
-        b->low[i] = 99 + (double)i;
-        b->close[i] = 100.5 + (double)i;
-        b->volume[i] = (double)(i % 7);
+        b->row[i].t = 1000 + (int64_t)i * IV;
+        b->row[i].open = 100 + (double)i;
+        b->row[i].high = 101 + (double)i;
+        b->row[i].low = 99 + (double)i;
+        b->row[i].close = 100.5 + (double)i;
+        b->row[i].volume = (double)(i % 7);
     }
     return AR_OK;
 }
@@ -75,8 +75,8 @@ static void pins_load_once(void **state) {
     assert_int_equal(f.loads[0], 1);
     assert_int_equal(f.loads[1], 1);
     assert_int_equal(f.loads[2], 0);
-    assert_true(b.close[B - 1] == 100.5 + (double)(B - 1));
-    assert_true(b.t[B] == 1000 + (int64_t)B * IV);
+    assert_true(b.row[B - 1].close == 100.5 + (double)(B - 1));
+    assert_true(b.row[B].t == 1000 + (int64_t)B * IV);
     /* pinned again: no reload */
     assert_int_equal(ar_bars_pin_blocks(&b, 0, 2, NULL), AR_OK);
     assert_int_equal(f.loads[0], 1);
@@ -84,13 +84,13 @@ static void pins_load_once(void **state) {
     ar_bars_unpin(&b, B - 1, B + 1);
     /* the last, short block */
     assert_int_equal(ar_bars_pin(&b, n - 1, n, NULL), AR_OK);
-    assert_true(b.volume[n - 1] == (double)((n - 1) % 7));
+    assert_true(b.row[n - 1].volume == (double)((n - 1) % 7));
     ar_bars_unpin(&b, n - 1, n);
     /* walk the series with two blocks pinned at a time: what stays loaded
      * is bounded whatever the length */
     for (size_t k = 0; k + 1 < 11; k++) {
         assert_int_equal(ar_bars_pin_blocks(&b, k, k + 2, NULL), AR_OK);
-        assert_true(b.open[k * B + 5] == 100 + (double)(k * B + 5));
+        assert_true(b.row[k * B + 5].open == 100 + (double)(k * B + 5));
         ar_bars_unpin_blocks(&b, k, k + 2);
     }
     size_t now, peak;
@@ -126,7 +126,7 @@ static void dropped_rows_fault(void **state) {
         /* (under ASan its SEGV report would say the same; keep it quiet) */
         if (freopen("/dev/null", "w", stderr) == NULL) _exit(3);
         signal(SIGSEGV, SIG_DFL); /* not cmocka's handler: it would carry on with the next test */
-        volatile double x = b.close[3]; /* block 0: dropped */
+        volatile double x = b.row[3].close; /* block 0: dropped */
         (void)x;
         _exit(0);
     }
@@ -139,7 +139,7 @@ static void dropped_rows_fault(void **state) {
     /* pinned again, it is read again, right */
     assert_int_equal(ar_bars_pin_blocks(&b, 0, 1, NULL), AR_OK);
     assert_int_equal(f.loads[0], 2);
-    assert_true(b.close[3] == 103.5);
+    assert_true(b.row[3].close == 103.5);
     ar_bars_unpin_blocks(&b, 0, 1);
     ar_bars_free(&b);
 }
@@ -220,13 +220,13 @@ static void market_file(void **state) {
         assert_int_equal(x->n, y->n);
         assert_int_equal(ar_bars_pin(y, 0, y->n, &eb), AR_OK);
         for (size_t i = 0; i < x->n; i++) {
-            assert_true(x->t[i] == y->t[i]);
-            assert_memory_equal(&x->close[i], &y->close[i], sizeof(double));
-            assert_memory_equal(&x->open[i], &y->open[i], sizeof(double));
-            assert_true(x->volume[i] == y->volume[i]);
+            assert_true(x->row[i].t == y->row[i].t);
+            assert_memory_equal(&x->row[i].close, &y->row[i].close, sizeof(double));
+            assert_memory_equal(&x->row[i].open, &y->row[i].open, sizeof(double));
+            assert_true(x->row[i].volume == y->row[i].volume);
         }
         ar_bars_unpin(y, 0, y->n);
-        assert_true(ar_bars_time(y, y->n - 1) == x->t[x->n - 1]);
+        assert_true(ar_bars_time(y, y->n - 1) == x->row[x->n - 1].t);
     }
     assert_int_equal(ar_bars_max_bad_run(&w->sym[0].bars), badlen);
     assert_int_equal(ar_bars_max_bad_run(&w->sym[1].bars), 0);
@@ -243,7 +243,7 @@ static void market_file(void **state) {
         double *ref = malloc(3 * (x->n + 1) * sizeof *ref);
         ref[0] = ref[1] = ref[2] = 0;
         for (size_t j = 0; j < x->n; j++)
-            ar_sums_step(j, x->volume[j], x->close[j], j ? x->close[j - 1] : 0, &ref[3 * j], &ref[3 * j + 3]);
+            ar_sums_step(j, x->row[j].volume, x->row[j].close, j ? x->row[j - 1].close : 0, &ref[3 * j], &ref[3 * j + 3]);
         assert_null(ar_bars_window_sum(&a->sym[0].bars, 0));
         size_t order[] = {2, 0, 1};
         for (size_t q = 0; q < 3; q++) {

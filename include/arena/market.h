@@ -1,9 +1,10 @@
 /* include/arena/market.h - market data in memory: symbols, bars, trades,
  * funding; CSV import; the seeded synthetic market generator.
  *
- * Series are stored column-wise (one array per field) because the engine and
- * the indicators scan one field at a time. A market owns everything it points
- * to; ar_market_free releases it all. No locking: a market is built by one
+ * Bars are rows (ar_bar), the layout of the market file, so a run reads them
+ * in place from a mapping of the file instead of copying them; trades and
+ * funding are column-wise (one array per field). A market owns everything it
+ * points to; ar_market_free releases it all. No locking: a market is built by one
  * thread and then only read (readers may share it). */
 #ifndef ARENA_MARKET_H
 #define ARENA_MARKET_H
@@ -16,12 +17,25 @@
 
 #define AR_SYM_MAX 32 /* symbol names are at most 31 bytes */
 
+/* One bar: exactly the record of /bars/SYM in a market file (docs/DATA.md),
+ * 48 bytes with no padding, so a market file's rows can be used where they
+ * lie (a read-only mapping of the file) and written as they are. */
+typedef struct ar_bar {
+    int64_t t; /* bar open time, ns UTC, strictly increasing */
+    double open, high, low, close, volume;
+} ar_bar;
+/* A column of rows as a strided array of doubles (GSL's convention):
+ * &row[0].close with this stride walks the closes. */
+#define AR_BAR_STRIDE (sizeof(ar_bar) / sizeof(double))
+
 typedef struct ar_bars_win ar_bars_win;
 typedef struct ar_bars {
     size_t n, cap;
-    int64_t *t; /* bar open time, ns UTC, strictly increasing */
-    double *open, *high, *low, *close, *volume;
+    ar_bar *row;      /* n rows in time order */
     ar_bars_win *win; /* NULL: every row in memory; else a window (below) */
+    void *map;        /* non-NULL: row lies in this read-only mapping of a
+                         market file (map_len bytes), which ar_bars_free unmaps */
+    size_t map_len;
 } ar_bars;
 
 typedef struct ar_trades {
@@ -108,14 +122,14 @@ static inline void ar_sums_step(size_t j, double v, double c, double cp, const d
 /* ---- windowed bars -------------------------------------------------------
  * A series too long to hold, read from its file in blocks of AR_BARS_BLOCK
  * rows as it is needed (src/market/window.c; the market-file reader makes
- * them, ar_market_h5_read_windowed). The columns keep their indices, but
+ * them, ar_market_h5_read_windowed). The rows keep their indices, but
  * only rows of pinned blocks (and a few recently unpinned ones) are there:
  * reading any other row faults. Pins are counts per block; whoever reads
  * rows pins them first and unpins when done. On unwindowed bars every call
  * below is a no-op (pins succeed, nothing is released). Threads may share
  * a windowed market: pins and loads lock, and pinned rows do not change. */
 #define AR_BARS_BLOCK 8192
-/* Fill rows [from, from + n) of b's columns (the block is writable then). */
+/* Fill rows [from, from + n) of b (the block is writable then). */
 typedef ar_err (*ar_bars_load_fn)(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf *eb);
 /* Make an empty b a window over n rows: block_t0 holds the first time of
  * each block (ceil(n / AR_BARS_BLOCK) entries, copied), last_t the last

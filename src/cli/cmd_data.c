@@ -524,8 +524,8 @@ static int cmd_fetch(int argc, char **argv) {
             const ar_symbol *s = &m->sym[0];
             char a[40] = "-", b[40] = "-";
             if (s->bars.n) {
-                ar_time_format(s->bars.t[0], a, sizeof a);
-                ar_time_format(s->bars.t[s->bars.n - 1], b, sizeof b);
+                ar_time_format(s->bars.row[0].t, a, sizeof a);
+                ar_time_format(s->bars.row[s->bars.n - 1].t, b, sizeof b);
             }
             char fu[64] = "";
             if (linear) snprintf(fu, sizeof fu, ", +%zu funding (%zu in all)", st.funding_new, s->funding.n);

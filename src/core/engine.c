@@ -95,7 +95,7 @@ static void feed_bar(episode *ep, size_t s) {
     size_t i = ep->ptr[s];
     for (size_t a = 0; a < ep->nagents; a++)
         if (!ep->ag[a].quiet) ar_account_on_bar(ep->ag[a].acct, (int32_t)s, i);
-    ep->marks[s] = ep->xm->sym[s].bars.close[i];
+    ep->marks[s] = ep->xm->sym[s].bars.row[i].close;
     ep->ptr[s] = i + 1;
 }
 
@@ -109,12 +109,12 @@ static void advance_exec(episode *ep, int64_t t) {
         const ar_bars *b = &m->sym[0].bars;
         int64_t lim = t - m->sym[0].interval;
         size_t i0 = ep->ptr[0], i = i0, n = b->n;
-        if (i >= n || b->t[i] > lim) return;
+        if (i >= n || b->row[i].t > lim) return;
         do i++;
-        while (i < n && b->t[i] <= lim);
+        while (i < n && b->row[i].t <= lim);
         for (size_t a = 0; a < ep->nagents; a++)
             if (!ep->ag[a].quiet) ar_account_on_bars(ep->ag[a].acct, 0, i0, i);
-        ep->marks[0] = b->close[i - 1];
+        ep->marks[0] = b->row[i - 1].close;
         ep->ptr[0] = i;
         return;
     }
@@ -124,8 +124,8 @@ static void advance_exec(episode *ep, int64_t t) {
         for (size_t s = 0; s < ep->nsym; s++) {
             const ar_bars *b = &m->sym[s].bars;
             size_t i = ep->ptr[s];
-            if (i < b->n && b->t[i] <= t - m->sym[s].interval && b->t[i] < bt) {
-                bt = b->t[i];
+            if (i < b->n && b->row[i].t <= t - m->sym[s].interval && b->row[i].t < bt) {
+                bt = b->row[i].t;
                 best = s;
             }
         }
@@ -141,7 +141,7 @@ static void advance(episode *ep, int64_t t) {
      * interval) than what accounts fill against */
     for (size_t s = 0; s < ep->nsym; s++) {
         const ar_symbol *y = &ep->m->sym[s];
-        while (ep->optr[s] < y->bars.n && y->bars.t[ep->optr[s]] <= t - y->interval) ep->optr[s]++;
+        while (ep->optr[s] < y->bars.n && y->bars.row[ep->optr[s]].t <= t - y->interval) ep->optr[s]++;
     }
 }
 
@@ -720,7 +720,7 @@ ar_err ar__episode_init(episode *ep, const ar_config *cfg, const ar_market *m, c
         ep->ptr[s] = ar_bars_lower_bound(&sy->bars, start - sy->interval + 1);
         ep->marks[s] = NAN;
         if (ep->ptr[s] && ar_bars_pin(&sy->bars, ep->ptr[s] - 1, ep->ptr[s], NULL) == AR_OK) {
-            ep->marks[s] = sy->bars.close[ep->ptr[s] - 1]; /* (a windowed row: pinned to read) */
+            ep->marks[s] = sy->bars.row[ep->ptr[s] - 1].close; /* (a windowed row: pinned to read) */
             ar_bars_unpin(&sy->bars, ep->ptr[s] - 1, ep->ptr[s]);
         }
         if (ep->optr != ep->ptr)
@@ -993,21 +993,22 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     ep_agent *ag = ep.ag; /* both fixed for the episode */
     size_t na = ep.nagents;
     const ar_bars *b1 = one ? &m->sym[0].bars : NULL;
-    const int64_t *bt1 = one ? b1->t : NULL, iv1 = one ? m->sym[0].interval : 0;
+    const ar_bar *r1 = one ? b1->row : NULL;
+    const int64_t iv1 = one ? m->sym[0].interval : 0;
     size_t i1 = one ? ep.ptr[0] : 0, n1 = one ? b1->n : 0;
     for (size_t k = 0; k < ndec; k++) {
         int64_t t = start + (int64_t)k * cad;
         if (wp && t >= win_next && (e = win_ahead(&ep, wp, t, &win_next, eb))) goto done;
         if (one) { /* advance_exec's one-symbol case */
             int64_t lim = t - iv1;
-            if (i1 < n1 && bt1[i1] <= lim) {
+            if (i1 < n1 && r1[i1].t <= lim) {
                 size_t i0 = i1;
                 do i1++;
-                while (i1 < n1 && bt1[i1] <= lim);
+                while (i1 < n1 && r1[i1].t <= lim);
                 for (size_t a = 0; a < na; a++)
                     if (!ag[a].quiet) ar_account_on_bars(ag[a].acct, 0, i0, i1);
                 ep.ptr[0] = i1;
-                ep.marks[0] = b1->close[i1 - 1];
+                ep.marks[0] = r1[i1 - 1].close;
             }
         } else {
             advance(&ep, t);
@@ -1251,9 +1252,9 @@ static void source_info(const ar_bars *b, src_info *out) {
     size_t bad = 0, maxbad = 0;
     int64_t step = 0;
     for (size_t i = 0; i < b->n; i++) {
-        bad = ar_bar_prices_ok(b->open[i], b->high[i], b->low[i], b->close[i]) ? 0 : bad + 1;
+        bad = ar_bar_prices_ok(b->row[i].open, b->row[i].high, b->row[i].low, b->row[i].close) ? 0 : bad + 1;
         if (bad > maxbad) maxbad = bad;
-        if (i > 0 && (step == 0 || b->t[i] - b->t[i - 1] < step)) step = b->t[i] - b->t[i - 1];
+        if (i > 0 && (step == 0 || b->row[i].t - b->row[i - 1].t < step)) step = b->row[i].t - b->row[i - 1].t;
     }
     *out = (src_info){maxbad, step};
 }
@@ -1272,12 +1273,12 @@ static ar_err scale_load(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf
     ar_err e = ar_bars_pin(y, from, from + n, eb);
     if (e) return e;
     for (size_t i = from; i < from + n; i++) {
-        b->t[i] = y->t[i];
-        b->open[i] = y->open[i] * f;
-        b->high[i] = y->high[i] * f;
-        b->low[i] = y->low[i] * f;
-        b->close[i] = y->close[i] * f;
-        b->volume[i] = y->volume[i] / f;
+        b->row[i].t = y->row[i].t;
+        b->row[i].open = y->row[i].open * f;
+        b->row[i].high = y->row[i].high * f;
+        b->row[i].low = y->row[i].low * f;
+        b->row[i].close = y->row[i].close * f;
+        b->row[i].volume = y->row[i].volume / f;
     }
     ar_bars_unpin(y, from, from + n);
     return AR_OK;
@@ -1304,7 +1305,7 @@ static ar_err scaled_sums(const ar_bars *y, double f, size_t n, int64_t start, i
     if (from0 > 0) {
         ar_err e = ar_bars_pin(y, from0 - 1, from0, eb);
         if (e) return e;
-        prevc = y->close[from0 - 1] * f;
+        prevc = y->row[from0 - 1].close * f;
         ar_bars_unpin(y, from0 - 1, from0);
     }
     for (size_t k = ob; k < nblk; k++) {
@@ -1314,8 +1315,8 @@ static ar_err scaled_sums(const ar_bars *y, double f, size_t n, int64_t start, i
         ar_err e = ar_bars_pin(y, from, from + cnt, eb);
         if (e) return e;
         for (size_t j = from; j < from + cnt; j++) {
-            double c = y->close[j] * f;
-            ar_sums_step(j, y->volume[j] / f, c, prevc, acc, acc);
+            double c = y->row[j].close * f;
+            ar_sums_step(j, y->row[j].volume / f, c, prevc, acc, acc);
             prevc = c;
         }
         ar_bars_unpin(y, from, from + cnt);

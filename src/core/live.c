@@ -414,8 +414,8 @@ static ar_err on_price(ar_live *L, int sym, int64_t t, double px, double q, int 
      * symbol's later event moved the clock past its close): closed bars
      * never change, and a second bar at that time must not be made. */
     const ar_bars *xb = &L->xm->sym[sym].bars, *ob = &L->om->sym[sym].bars;
-    if ((!L->xb[sym].have && xb->n > 0 && floor_to(t, EXEC_IV) <= xb->t[xb->n - 1]) ||
-        (!L->ob[sym].have && ob->n > 0 && floor_to(t, L->oiv) <= ob->t[ob->n - 1])) {
+    if ((!L->xb[sym].have && xb->n > 0 && floor_to(t, EXEC_IV) <= xb->row[xb->n - 1].t) ||
+        (!L->ob[sym].have && ob->n > 0 && floor_to(t, L->oiv) <= ob->row[ob->n - 1].t)) {
         L->skipped++;
         return AR_OK;
     }

@@ -486,7 +486,7 @@ static void fill_order(ar_account *a, int32_t s, size_t i, size_t k, double ref)
     size_t id = a->pend[k];
     ar_order_rec *o = &a->orders.v[id];
     ar_position *p = &a->pos[s];
-    int64_t t = a->m->sym[s].bars.t[i];
+    int64_t t = a->m->sym[s].bars.row[i].t;
     int reason = AR_R_NONE;
     double dq = o->qty;
     remove_pending(a, k);
@@ -539,14 +539,14 @@ static void fire(ar_account *a, int32_t s, size_t i, const ev *e) {
     double taker = a->cfg.taker_bps * BPS;
     switch (e->kind) {
     case EV_LIQ: /* at the liquidation price (the open on a gap), no slippage */
-        apply_fill(a, s, a->m->sym[s].bars.t[i], -p->qty, e->px, e->px, taker, AR_FK_LIQ, -1, 0, 1);
+        apply_fill(a, s, a->m->sym[s].bars.row[i].t, -p->qty, e->px, e->px, taker, AR_FK_LIQ, -1, 0, 1);
         break;
     case EV_SL: /* a stop-market order: slippage and the taker fee */
-        apply_fill(a, s, a->m->sym[s].bars.t[i], -p->qty, slipped(a, s, i, -p->qty, e->px), e->px, taker, AR_FK_SL,
+        apply_fill(a, s, a->m->sym[s].bars.row[i].t, -p->qty, slipped(a, s, i, -p->qty, e->px), e->px, taker, AR_FK_SL,
                    -1, 0, 1);
         break;
     case EV_TP: /* a resting limit order: no slippage, the maker fee */
-        apply_fill(a, s, a->m->sym[s].bars.t[i], -p->qty, e->px, e->px, a->cfg.maker_bps * BPS, AR_FK_TP, -1, 1, 1);
+        apply_fill(a, s, a->m->sym[s].bars.row[i].t, -p->qty, e->px, e->px, a->cfg.maker_bps * BPS, AR_FK_TP, -1, 1, 1);
         break;
     default:
         fill_order(a, s, i, e->k, e->px);
@@ -558,7 +558,7 @@ static void fire(ar_account *a, int32_t s, size_t i, const ev *e) {
  * order or closes the position, so the loop ends; the bound only guards
  * against a bug turning into a hang. */
 static void run_move(ar_account *a, int32_t s, size_t i, double cur, double target, int at_open) {
-    int64_t t0 = a->m->sym[s].bars.t[i];
+    int64_t t0 = a->m->sym[s].bars.row[i].t;
     size_t guard = 4 * (a->npend + 4);
     ev e = {0, 0, 0};
     while (guard-- > 0 && next_event(a, s, t0, cur, target, at_open, &e)) {
@@ -668,16 +668,16 @@ static AR_NOINLINE void walk_bar(ar_account *a, int32_t s, size_t i, double O, d
 
 /* Finite and > 0, all four prices of bar i (NAN fails both comparisons). */
 static inline int bar_ok(const ar_bars *b, size_t i) {
-    return ar_bar_prices_ok(b->open[i], b->high[i], b->low[i], b->close[i]);
+    return ar_bar_prices_ok(b->row[i].open, b->row[i].high, b->row[i].low, b->row[i].close);
 }
 
 /* Bar i < b->n of s, as ar_account_on_bar documents it. */
 static inline void bar_step(ar_account *a, int32_t s, const ar_bars *b, size_t i) {
     sym_state *st = &a->ss[s];
-    int64_t t0 = b->t[i];
+    int64_t t0 = b->row[i].t;
     if (st->seen && t0 <= st->last_t) return; /* out of order or repeated: ignore */
     if (!bar_ok(b, i)) return; /* a bad row trades nothing; the next good bar takes over */
-    double O = b->open[i], H = b->high[i], L = b->low[i], C = b->close[i];
+    double O = b->row[i].open, H = b->row[i].high, L = b->row[i].low, C = b->row[i].close;
 
     /* Funding is settled on a position or from a series (whose cursor must
      * advance even while flat); do_funding does nothing otherwise. */
@@ -739,7 +739,7 @@ static void skip_bars(ar_account *a, int32_t s, const ar_bars *b, size_t from, s
     while (i > from && !bar_ok(b, i - 1)) i--;
     if (i == from) return;
     sym_state *st = &a->ss[s];
-    int64_t t0 = b->t[i - 1];
+    int64_t t0 = b->row[i - 1].t;
     if (st->seen && t0 <= st->last_t) return;
     if (a->cfg.mode == AR_MODE_PERP) {
         const ar_funding *fs = &a->m->sym[s].funding;
@@ -747,7 +747,7 @@ static void skip_bars(ar_account *a, int32_t s, const ar_bars *b, size_t from, s
     }
     st->seen = 1;
     st->last_t = t0;
-    st->last_close = b->close[i - 1];
+    st->last_close = b->row[i - 1].close;
 }
 
 /* Bars [from, to) of s (to <= b->n), each through bar_step. Out of line, so

@@ -45,7 +45,7 @@ ar_err ar__slip_hist_extend(ar__slip_hist *h, const ar_bars *b, size_t upto) {
     }
     for (size_t j = h->n; j < upto; j++) {
         double in[3] = {h->vol[j], h->r1[j], h->r2[j]}, out[3];
-        ar_sums_step(j, b->volume[j], b->close[j], j > 0 ? b->close[j - 1] : 0, in, out);
+        ar_sums_step(j, b->row[j].volume, b->row[j].close, j > 0 ? b->row[j - 1].close : 0, in, out);
         h->vol[j + 1] = out[0];
         h->r1[j + 1] = out[1];
         h->r2[j + 1] = out[2];
@@ -124,7 +124,7 @@ double ar__slip_sqrt_frac(ar__slip_src *src, const ar_symbol *s, size_t i, doubl
         if (ar__slip_hist_extend(&src->own, b, i) != AR_OK) return 0;
         h = &src->own;
     }
-    int64_t from = b->t[i] - window;
+    int64_t from = b->row[i].t - window;
     /* ws only moves forward while fills come in time order; when it is far
      * behind (the first fill, a long quiet spell) or ahead (a query out of
      * order), a binary search finds where the scan would stop: no earlier
@@ -132,7 +132,7 @@ double ar__slip_sqrt_frac(ar__slip_src *src, const ar_symbol *s, size_t i, doubl
      * and windowed bars are not read outside the model's window */
     if (src->ws > i || i - src->ws > 64) src->ws = ar_bars_lower_bound(b, from);
     if (src->ws > i) src->ws = i;
-    while (src->ws < i && b->t[src->ws] < from) src->ws++;
+    while (src->ws < i && b->row[src->ws].t < from) src->ws++;
     size_t j0 = src->ws, nb = i - j0;
     if (nb < 2) return 0;
     double vsum = h->vol[i] - h->vol[j0];

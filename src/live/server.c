@@ -109,7 +109,7 @@ const char *ar_feed_fault_name(ar_feed_fault f) {
 /* ---- the event source ----------------------------------------------------- */
 
 static int bar_ok(const ar_bars *b, size_t i) {
-    double o = b->open[i], h = b->high[i], l = b->low[i], c = b->close[i];
+    double o = b->row[i].open, h = b->row[i].high, l = b->row[i].low, c = b->row[i].close;
     return isfinite(o) && isfinite(h) && isfinite(l) && isfinite(c) && o > 0 && h > 0 && l > 0 && c > 0;
 }
 
@@ -131,7 +131,7 @@ static void cursor_settle(cursor *cu) {
         cu->done = 1;
         return;
     }
-    cu->t = b->t[cu->i] + (cu->k == 4 ? cu->interval : cu->k * (cu->interval / 4));
+    cu->t = b->row[cu->i].t + (cu->k == 4 ? cu->interval : cu->k * (cu->interval / 4));
 }
 
 static void cursor_next(cursor *cu) {
@@ -146,8 +146,8 @@ static void cursor_next(cursor *cu) {
 
 /* Bar i's path prices: open, first extreme, second extreme, close. */
 static double bar_price(const ar_bars *b, size_t i, int k) {
-    double o = b->open[i], c = b->close[i];
-    double h = fmax(b->high[i], fmax(o, c)), l = fmin(b->low[i], fmin(o, c));
+    double o = b->row[i].open, c = b->row[i].close;
+    double h = fmax(b->row[i].high, fmax(o, c)), l = fmin(b->row[i].low, fmin(o, c));
     int low_first = c >= o;
     switch (k) {
     case 0: return o;
@@ -371,9 +371,9 @@ static void emit_current(srv *s, size_t si) {
     if (cu->k < 4) {
         ev.kind = AR_FEED_TRADE;
         ev.price = bar_price(b, i, cu->k);
-        double prev = cu->k > 0 ? bar_price(b, i, cu->k - 1) : (i > 0 ? b->close[i - 1] : ev.price);
+        double prev = cu->k > 0 ? bar_price(b, i, cu->k - 1) : (i > 0 ? b->row[i - 1].close : ev.price);
         ev.side = ev.price >= prev ? 1 : -1;
-        ev.qty = isfinite(b->volume[i]) && b->volume[i] > 0 ? b->volume[i] / 4 : 0;
+        ev.qty = isfinite(b->row[i].volume) && b->row[i].volume > 0 ? b->row[i].volume / 4 : 0;
         for (conn *c = s->conns; c; c = c->next)
             if (c->sub_trade[si]) {
                 send_event(s, c, si, &ev, trade_id(s, si, (int64_t)i * 4 + cu->k + 1));
@@ -384,20 +384,20 @@ static void emit_current(srv *s, size_t si) {
     if (s->o.exchange == AR_EX_COINBASE) return; /* no kline channel in this feed */
     ev.kind = AR_FEED_KLINE_CLOSED;
     ev.seq = 1; /* closed */
-    ev.kline.t = b->t[i];
-    ev.kline.o = b->open[i];
-    ev.kline.h = fmax(b->high[i], fmax(b->open[i], b->close[i]));
-    ev.kline.l = fmin(b->low[i], fmin(b->open[i], b->close[i]));
-    ev.kline.c = b->close[i];
-    ev.kline.v = isfinite(b->volume[i]) ? b->volume[i] : 0;
+    ev.kline.t = b->row[i].t;
+    ev.kline.o = b->row[i].open;
+    ev.kline.h = fmax(b->row[i].high, fmax(b->row[i].open, b->row[i].close));
+    ev.kline.l = fmin(b->row[i].low, fmin(b->row[i].open, b->row[i].close));
+    ev.kline.c = b->row[i].close;
+    ev.kline.v = isfinite(b->row[i].volume) ? b->row[i].volume : 0;
     ar_feed_event nx = ev;
     int have_next = s->o.exchange == AR_EX_HYPERLIQUID && i + 1 < b->n;
     if (have_next) {
         /* Hyperliquid closes a candle when one with another open time
          * arrives: open the next candle at once. */
-        nx.t = b->t[i + 1] + cu->interval;
-        nx.kline.t = b->t[i + 1];
-        nx.kline.o = nx.kline.h = nx.kline.l = nx.kline.c = b->open[i + 1];
+        nx.t = b->row[i + 1].t + cu->interval;
+        nx.kline.t = b->row[i + 1].t;
+        nx.kline.o = nx.kline.h = nx.kline.l = nx.kline.c = b->row[i + 1].open;
         nx.kline.v = 0;
     }
     for (conn *c = s->conns; c; c = c->next) {

@@ -56,14 +56,14 @@ void ar__features_compute(const ar_obs *o, const ar_prompt_opts *p, size_t s, ar
     w->np = w->nl = 0;
     w->L = 0;
     w->vsum = 0;
-    w->price = o->marks != NULL && isfinite(o->marks[s]) ? o->marks[s] : nv > 0 ? bars->close[nv - 1] : NAN;
+    w->price = o->marks != NULL && isfinite(o->marks[s]) ? o->marks[s] : nv > 0 ? bars->row[nv - 1].close : NAN;
     if (nv == 0 || iv <= 0) return;
 
     /* intraday: one point per cadence, the last at the latest visible bar */
     if (p->cadence > iv) w->step = (size_t)(p->cadence / iv);
     size_t np = (nv - 1) / w->step + 1;
     if (np > AR__INTRA_WIN) np = AR__INTRA_WIN;
-    for (size_t j = 0; j < np; j++) w->px[j] = bars->close[nv - 1 - (np - 1 - j) * w->step];
+    for (size_t j = 0; j < np; j++) w->px[j] = bars->row[nv - 1 - (np - 1 - j) * w->step].close;
     ar_ema(w->px, np, 20, w->ema20);
     ar_macd(w->px, np, 12, 26, w->macd, w->tmp);
     ar_rsi(w->px, np, 7, w->rsi7);
@@ -76,9 +76,9 @@ void ar__features_compute(const ar_obs *o, const ar_prompt_opts *p, size_t s, ar
     if (iv > INT64_MAX / AR__LONG_FACTOR) return;
     int64_t L = iv * AR__LONG_FACTOR;
     size_t first = nv - 1, groups = 1;
-    int64_t g = floor_div(bars->t[first], L);
+    int64_t g = floor_div(bars->row[first].t, L);
     while (first > 0) {
-        int64_t gp = floor_div(bars->t[first - 1], L);
+        int64_t gp = floor_div(bars->row[first - 1].t, L);
         if (gp != g) {
             if (groups == AR__LONG_WIN) break;
             groups++;
@@ -89,20 +89,20 @@ void ar__features_compute(const ar_obs *o, const ar_prompt_opts *p, size_t s, ar
     size_t nl = 0;
     int64_t cur = 0;
     for (size_t i = first; i < nv; i++) {
-        int64_t gi = floor_div(bars->t[i], L);
+        int64_t gi = floor_div(bars->row[i].t, L);
         if (nl == 0 || gi != cur) {
             if (nl == AR__LONG_WIN) break; /* cannot happen: groups were counted */
             cur = gi;
-            w->hi[nl] = bars->high[i];
-            w->lo[nl] = bars->low[i];
+            w->hi[nl] = bars->row[i].high;
+            w->lo[nl] = bars->row[i].low;
             w->vol[nl] = 0;
             nl++;
         }
         size_t k = nl - 1;
-        if (bars->high[i] > w->hi[k]) w->hi[k] = bars->high[i];
-        if (bars->low[i] < w->lo[k]) w->lo[k] = bars->low[i];
-        w->cl[k] = bars->close[i];
-        w->vol[k] += bars->volume[i];
+        if (bars->row[i].high > w->hi[k]) w->hi[k] = bars->row[i].high;
+        if (bars->row[i].low < w->lo[k]) w->lo[k] = bars->row[i].low;
+        w->cl[k] = bars->row[i].close;
+        w->vol[k] += bars->row[i].volume;
     }
     ar_ema(w->cl, nl, 20, w->lema20);
     ar_ema(w->cl, nl, 50, w->lema50);

@@ -482,7 +482,7 @@ static void setup_kline(ctx *c) {
     c->col[C_CLOSE] = 4;
     c->col[C_VOL] = 5;
     c->need = 12;
-    if (c->sym->bars.n) c->prev = c->sym->bars.t[c->sym->bars.n - 1], c->have_prev = 1;
+    if (c->sym->bars.n) c->prev = c->sym->bars.row[c->sym->bars.n - 1].t, c->have_prev = 1;
 }
 
 /* The parse proper, over an opened reader (a file, or a buffer with eof set).
@@ -525,7 +525,7 @@ static ar_err import(reader *rp, const char *path, ar_csv_kind kind, ar_symbol *
                     /* trades continue after the symbol's last trade */
                     if (sym->trades.n) c.prev = sym->trades.t[sym->trades.n - 1], c.have_prev = 1;
                 } else if (sym->bars.n) {
-                    c.prev = sym->bars.t[sym->bars.n - 1], c.have_prev = 1;
+                    c.prev = sym->bars.row[sym->bars.n - 1].t, c.have_prev = 1;
                 }
                 continue;
             }

@@ -397,7 +397,7 @@ static ar_err parse_klines(fetcher *f, json_t *j, int64_t lo, int64_t hi, ar_bar
                   num(json_array_get(row, 5), &v);
         if (bad) return ar_errf(eb, AR_EFORMAT, "%s: malformed kline row %zu of a page", ex, q);
         if (t < lo || t >= hi || t + f->r->interval > f->r->now) continue;
-        if (out->n > 0 && t <= out->t[out->n - 1]) continue; /* repeated or out of order */
+        if (out->n > 0 && t <= out->row[out->n - 1].t) continue; /* repeated or out of order */
         if (ar_bars_push(out, t, o, h, l, c, v)) return ar_errf(eb, AR_ENOMEM, "out of memory");
         (*n)++;
         if (t > *maxt) *maxt = t;
@@ -415,14 +415,14 @@ static ar_err merge_bars(const ar_bars *a, const ar_bars *b, ar_bars *out) {
     while (i < a->n || j < b->n) {
         const ar_bars *s;
         size_t *k;
-        if (j >= b->n || (i < a->n && a->t[i] <= b->t[j])) {
-            if (j < b->n && i < a->n && a->t[i] == b->t[j]) j++;
+        if (j >= b->n || (i < a->n && a->row[i].t <= b->row[j].t)) {
+            if (j < b->n && i < a->n && a->row[i].t == b->row[j].t) j++;
             s = a, k = &i;
         } else {
             s = b, k = &j;
         }
         size_t x = (*k)++;
-        ar_bars_push(out, s->t[x], s->open[x], s->high[x], s->low[x], s->close[x], s->volume[x]);
+        ar_bars_push(out, s->row[x].t, s->row[x].open, s->row[x].high, s->row[x].low, s->row[x].close, s->row[x].volume);
     }
     return AR_OK;
 }
@@ -524,8 +524,8 @@ static size_t missing_spans(const ar_bars *b, int64_t from, int64_t to, int64_t 
     if (s == NULL) return (size_t)-1;
     int64_t cur = from;
     for (size_t i = lo; i < hi; i++) {
-        if (b->t[i] > cur) s[n++] = (span){cur, b->t[i]};
-        cur = b->t[i] + iv;
+        if (b->row[i].t > cur) s[n++] = (span){cur, b->row[i].t};
+        cur = b->row[i].t + iv;
     }
     if (cur < to) s[n++] = (span){cur, to};
     *out = s;
@@ -684,20 +684,20 @@ static void report_gaps(fetcher *f, const ar_bars *b, int64_t from, int64_t to) 
     int64_t iv = f->r->interval;
     char t0[40], t1[40];
     for (size_t i = lo + 1; i < hi; i++) {
-        int64_t step = b->t[i] - b->t[i - 1];
+        int64_t step = b->row[i].t - b->row[i - 1].t;
         if (step <= iv) continue;
         f->st.gaps++;
         f->st.gap_bars += (size_t)(step / iv - 1);
         if (f->st.gaps <= 5) {
-            ar_time_format(b->t[i - 1] + iv, t0, sizeof t0);
-            ar_time_format(b->t[i], t1, sizeof t1);
+            ar_time_format(b->row[i - 1].t + iv, t0, sizeof t0);
+            ar_time_format(b->row[i].t, t1, sizeof t1);
             notice(f, "%s: gap %s .. %s (%lld bars missing at the exchange; not filled)", f->r->symbol, t0, t1,
                    (long long)(step / iv - 1));
         }
     }
     if (f->st.gaps > 5) notice(f, "%s: %zu gaps in all, %zu bars missing", f->r->symbol, f->st.gaps, f->st.gap_bars);
-    if (lo < hi && b->t[lo] - from >= iv) {
-        ar_time_format(b->t[lo], t0, sizeof t0);
+    if (lo < hi && b->row[lo].t - from >= iv) {
+        ar_time_format(b->row[lo].t, t0, sizeof t0);
         notice(f, "%s: first bar at %s (the exchange has nothing earlier in the range)", f->r->symbol, t0);
     }
 }

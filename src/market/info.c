@@ -19,10 +19,10 @@ void ar_market_print_info(const ar_market *m, FILE *f) {
         size_t gaps = 0;
         int64_t largest = 0;
         if (b->n > 0) {
-            ar_time_format(b->t[0], first, sizeof first);
-            ar_time_format(b->t[b->n - 1], last, sizeof last);
+            ar_time_format(b->row[0].t, first, sizeof first);
+            ar_time_format(b->row[b->n - 1].t, last, sizeof last);
             for (size_t k = 1; k < b->n; k++) {
-                int64_t st = b->t[k] - b->t[k - 1];
+                int64_t st = b->row[k].t - b->row[k - 1].t;
                 if (s->interval > 0 && st > s->interval) {
                     gaps++;
                     if (st > largest) largest = st;

@@ -1,5 +1,6 @@
-/* src/market/market.c - the in-memory market: symbols and their column-wise
- * series (bars, trades, funding), growth, search and trade aggregation.
+/* src/market/market.c - the in-memory market: symbols and their series
+ * (bars as rows, trades and funding column-wise), growth, search and trade
+ * aggregation.
  *
  * Arrays grow geometrically (doubling, at least 1024 rows) so that importers
  * can push row by row in amortised O(1). A market is built by one thread and
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "arena/market.h"
 #include "arena/util.h"
 
@@ -70,29 +72,20 @@ static size_t next_cap(size_t cap, size_t need) {
 }
 
 ar_err ar_bars_reserve(ar_bars *b, size_t n) {
-    if (b->win != NULL) return AR_EINVAL; /* a window over a file: read-only */
+    if (b->win != NULL || b->map != NULL) return AR_EINVAL; /* rows of a file: read-only */
     if (n <= b->cap) return AR_OK;
-    if (grow(&b->t, n, sizeof *b->t) || grow(&b->open, n, sizeof *b->open) ||
-        grow(&b->high, n, sizeof *b->high) || grow(&b->low, n, sizeof *b->low) ||
-        grow(&b->close, n, sizeof *b->close) || grow(&b->volume, n, sizeof *b->volume))
-        return AR_ENOMEM;
+    if (grow(&b->row, n, sizeof *b->row)) return AR_ENOMEM;
     b->cap = n;
     return AR_OK;
 }
 
 ar_err ar_bars_push(ar_bars *b, int64_t t, double o, double h, double l, double c, double v) {
-    if (b->win != NULL) return AR_EINVAL;
+    if (b->win != NULL || b->map != NULL) return AR_EINVAL;
     if (b->n == b->cap) {
         ar_err e = ar_bars_reserve(b, next_cap(b->cap, b->n + 1));
         if (e != AR_OK) return e;
     }
-    size_t i = b->n++;
-    b->t[i] = t;
-    b->open[i] = o;
-    b->high[i] = h;
-    b->low[i] = l;
-    b->close[i] = c;
-    b->volume[i] = v;
+    b->row[b->n++] = (ar_bar){t, o, h, l, c, v};
     return AR_OK;
 }
 
@@ -133,12 +126,8 @@ void ar_bars_free(ar_bars *b) {
         ar__bars_window_free(b);
         return;
     }
-    free(b->t);
-    free(b->open);
-    free(b->high);
-    free(b->low);
-    free(b->close);
-    free(b->volume);
+    if (b->map != NULL) munmap(b->map, b->map_len);
+    else free(b->row);
     memset(b, 0, sizeof *b);
 }
 
@@ -163,7 +152,7 @@ size_t ar_bars_lower_bound(const ar_bars *b, int64_t x) {
     size_t lo = 0, hi = b->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (b->t[mid] < x) lo = mid + 1;
+        if (b->row[mid].t < x) lo = mid + 1;
         else hi = mid;
     }
     return lo;

@@ -2,8 +2,9 @@
  * blocks of AR_BARS_BLOCK rows as the engine reaches them, so that memory
  * does not grow with the length of the data (docs/ENGINE.md "Memory").
  *
- * The six columns keep their indices: each is one reservation of address
- * space (PROT_NONE, no memory behind it) as long as the whole series. A
+ * The rows keep their indices: they are one reservation of address space
+ * (PROT_NONE, no memory behind it) as long as the whole series, and so is
+ * each column of the sqrt slippage sums when there are some. A
  * block is made readable and filled by the loader when it is first pinned,
  * and dropped (MADV_DONTNEED, then PROT_NONE again) when its last pin goes
  * and it is not one of the few kept for reuse. So a row outside the pinned
@@ -36,21 +37,24 @@ struct ar_bars_win {
     ar_bars_load_fn load;
     void *ctx;
     void (*ctx_free)(void *);
-    void *col[9];          /* reservations: t, open, high, low, close, volume; with
-                              sums, the sqrt slippage prefix sums vol, r1, r2 */
-    int ncol;              /* 6, or 9 with sums */
+    void *col[4];          /* reservations: the rows; with sums, the sqrt
+                              slippage prefix sums vol, r1, r2 */
+    int ncol;              /* 1, or 4 with sums */
     double *s0;            /* with sums: per block, the sums before its first row (3 each) */
     double *pc;            /* with sums: per block, the close of the row before it */
-    size_t bytes;          /* of each reservation */
+    size_t bytes[4];       /* of each reservation */
     unsigned *pins;        /* per block */
     unsigned char *loaded; /* per block */
     size_t keep[KEEP], nkeep;
-    void *spare[SPARES][9]; /* a dropped full block's pages, per column */
+    void *spare[SPARES][4]; /* a dropped full block's pages, per column */
     size_t nspare;
     size_t resident, peak; /* blocks loaded now, at most */
     ar_err err;            /* first load failure (sticky) */
     ar_errbuf eb;          /* its message */
 };
+
+/* Bytes per row of column c: the rows, then the sums. */
+static size_t esize(int c) { return c == 0 ? sizeof(ar_bar) : sizeof(double); }
 
 static size_t page_size(void) {
     long p = sysconf(_SC_PAGESIZE);
@@ -62,7 +66,8 @@ ar_err ar_bars_window(ar_bars *b, size_t n, const int64_t *block_t0, int64_t las
     if (b == NULL || b->cap != 0 || b->win != NULL || n == 0 || block_t0 == NULL || load == NULL)
         return ar_errf(eb, AR_EINVAL, "ar_bars_window: bad arguments");
     size_t B = AR_BARS_BLOCK, pg = page_size();
-    if ((B * sizeof(double)) % pg != 0) return ar_errf(eb, AR_EINVAL, "ar_bars_window: block not page aligned");
+    if ((B * sizeof(double)) % pg != 0 || (B * sizeof(ar_bar)) % pg != 0)
+        return ar_errf(eb, AR_EINVAL, "ar_bars_window: block not page aligned");
     ar_bars_win *w = calloc(1, sizeof *w);
     if (w == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
     w->n = n;
@@ -72,17 +77,16 @@ ar_err ar_bars_window(ar_bars *b, size_t n, const int64_t *block_t0, int64_t las
     w->load = load;
     w->ctx = ctx;
     w->ctx_free = ctx_free;
-    w->bytes = (n * sizeof(double) + pg - 1) / pg * pg;
+    w->bytes[0] = (n * sizeof(ar_bar) + pg - 1) / pg * pg;
+    for (int c = 1; c < 4; c++) w->bytes[c] = (n * sizeof(double) + pg - 1) / pg * pg;
     w->t0 = malloc(w->nblk * sizeof *w->t0);
     w->pins = calloc(w->nblk, sizeof *w->pins);
     w->loaded = calloc(w->nblk, 1);
     int ok = w->t0 && w->pins && w->loaded;
-    for (int c = 0; c < 6; c++) {
-        w->col[c] = ok ? mmap(NULL, w->bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) : MAP_FAILED;
-        if (w->col[c] == MAP_FAILED) {
-            w->col[c] = NULL;
-            ok = 0;
-        }
+    w->col[0] = ok ? mmap(NULL, w->bytes[0], PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) : MAP_FAILED;
+    if (w->col[0] == MAP_FAILED) {
+        w->col[0] = NULL;
+        ok = 0;
     }
     if (!ok) {
         w->ctx_free = NULL; /* the caller still owns ctx */
@@ -91,29 +95,24 @@ ar_err ar_bars_window(ar_bars *b, size_t n, const int64_t *block_t0, int64_t las
         return ar_errf(eb, AR_ENOMEM, "out of memory (address space for %zu bars)", n);
     }
     memcpy(w->t0, block_t0, w->nblk * sizeof *w->t0);
-    w->ncol = 6;
+    w->ncol = 1;
     pthread_mutex_init(&w->mu, NULL);
     w->mu_init = 1;
     b->win = w;
     b->n = b->cap = n;
-    b->t = w->col[0];
-    b->open = w->col[1];
-    b->high = w->col[2];
-    b->low = w->col[3];
-    b->close = w->col[4];
-    b->volume = w->col[5];
+    b->row = w->col[0];
     return AR_OK;
 }
 
 ar_err ar_bars_window_sums(ar_bars *b, const double *start, const double *prev_close, ar_errbuf *eb) {
     ar_bars_win *w = b ? b->win : NULL;
-    if (w == NULL || w->ncol != 6 || w->resident != 0 || start == NULL || prev_close == NULL)
+    if (w == NULL || w->ncol != 1 || w->resident != 0 || start == NULL || prev_close == NULL)
         return ar_errf(eb, AR_EINVAL, "ar_bars_window_sums: bad arguments");
     w->s0 = malloc(3 * w->nblk * sizeof *w->s0);
     w->pc = malloc(w->nblk * sizeof *w->pc);
     if (w->s0 == NULL || w->pc == NULL) return ar_errf(eb, AR_ENOMEM, "out of memory");
-    for (int c = 6; c < 9; c++) {
-        w->col[c] = mmap(NULL, w->bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    for (int c = 1; c < 4; c++) {
+        w->col[c] = mmap(NULL, w->bytes[c], PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (w->col[c] == MAP_FAILED) {
             w->col[c] = NULL;
             return ar_errf(eb, AR_ENOMEM, "out of memory (address space for %zu bars)", w->n);
@@ -121,22 +120,22 @@ ar_err ar_bars_window_sums(ar_bars *b, const double *start, const double *prev_c
     }
     memcpy(w->s0, start, 3 * w->nblk * sizeof *w->s0);
     memcpy(w->pc, prev_close, w->nblk * sizeof *w->pc);
-    w->ncol = 9;
+    w->ncol = 4;
     return AR_OK;
 }
 
 const double *ar_bars_window_sum(const ar_bars *b, int which) {
     const ar_bars_win *w = b ? b->win : NULL;
-    return w && w->ncol == 9 && which >= 0 && which < 3 ? w->col[6 + which] : NULL;
+    return w && w->ncol == 4 && which >= 0 && which < 3 ? w->col[1 + which] : NULL;
 }
 
 void ar__bars_window_free(ar_bars *b) {
     ar_bars_win *w = b->win;
     if (w == NULL) return;
-    for (int c = 0; c < 9; c++)
-        if (w->col[c]) munmap(w->col[c], w->bytes);
+    for (int c = 0; c < 4; c++)
+        if (w->col[c]) munmap(w->col[c], w->bytes[c]);
     for (size_t i = 0; i < w->nspare; i++)
-        for (int c = 0; c < w->ncol; c++) munmap(w->spare[i][c], AR_BARS_BLOCK * sizeof(double));
+        for (int c = 0; c < w->ncol; c++) munmap(w->spare[i][c], AR_BARS_BLOCK * esize(c));
     free(w->s0);
     free(w->pc);
     if (w->ctx_free) w->ctx_free(w->ctx);
@@ -150,12 +149,15 @@ void ar__bars_window_free(ar_bars *b) {
 
 int ar_bars_windowed(const ar_bars *b) { return b != NULL && b->win != NULL; }
 
-/* The byte range of block k in a column: [off, off + len). */
-static void span(const ar_bars_win *w, size_t k, size_t *off, size_t *len) {
-    size_t B = AR_BARS_BLOCK * sizeof(double);
+/* The byte range of block k in column c: [off, off + len). */
+static void span(const ar_bars_win *w, int c, size_t k, size_t *off, size_t *len) {
+    size_t B = AR_BARS_BLOCK * esize(c);
     *off = k * B;
-    *len = *off + B > w->bytes ? w->bytes - *off : B;
+    *len = *off + B > w->bytes[c] ? w->bytes[c] - *off : B;
 }
+
+/* Block k holds AR_BARS_BLOCK rows (all but maybe the last). */
+static int whole(const ar_bars_win *w, size_t k) { return (k + 1) * AR_BARS_BLOCK <= w->n; }
 
 /* Block k leaves memory. A full block's pages are moved out whole to a
  * mapping of their own, to wait for the next load, which moves them in at
@@ -167,12 +169,12 @@ static void span(const ar_bars_win *w, size_t k, size_t *off, size_t *len) {
  * not full, or a move that fails, gives its memory back. */
 static void drop(ar_bars_win *w, size_t k) {
     size_t off, len;
-    span(w, k, &off, &len);
     int moved = 0;
 #ifdef MREMAP_DONTUNMAP
-    if (len == AR_BARS_BLOCK * sizeof(double) && w->nspare < SPARES) {
+    if (whole(w, k) && w->nspare < SPARES) {
         void **sp = w->spare[w->nspare];
         for (moved = 0; moved < w->ncol; moved++) {
+            span(w, moved, k, &off, &len);
             char *at = (char *)w->col[moved] + off;
             void *q = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
             if (q == MAP_FAILED) break;
@@ -185,12 +187,13 @@ static void drop(ar_bars_win *w, size_t k) {
         if (moved == w->ncol) {
             w->nspare++;
         } else {
-            for (int c = 0; c < moved; c++) munmap(sp[c], len); /* those pages are simply given back */
+            for (int c = 0; c < moved; c++) munmap(sp[c], AR_BARS_BLOCK * esize(c)); /* simply given back */
             moved = 0;
         }
     }
 #endif
     for (int c = 0; c < w->ncol; c++) {
+        span(w, c, k, &off, &len);
         if (!moved) madvise((char *)w->col[c] + off, len, MADV_DONTNEED);
         mprotect((char *)w->col[c] + off, len, PROT_NONE);
     }
@@ -202,26 +205,22 @@ static void drop(ar_bars_win *w, size_t k) {
  * the reservation opened. */
 static int open_block(ar_bars_win *w, size_t k) {
     size_t off, len;
-    span(w, k, &off, &len);
-    if (len == AR_BARS_BLOCK * sizeof(double) && w->nspare > 0) {
+    int c = 0;
+    if (whole(w, k) && w->nspare > 0) {
         void **sp = w->spare[w->nspare - 1];
-        int c = 0;
-        for (; c < w->ncol; c++)
+        for (; c < w->ncol; c++) {
+            span(w, c, k, &off, &len);
             if (mremap(sp[c], len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (char *)w->col[c] + off) == MAP_FAILED) break;
-        if (c == w->ncol) {
-            w->nspare--;
-            return 0;
         }
+        w->nspare--;
         /* a failed move: the columns moved so far keep their pages; the
          * rest of this spare is given back, the rest of the block opened */
-        for (int j = c; j < w->ncol; j++) munmap(sp[j], len);
-        w->nspare--;
-        for (; c < w->ncol; c++)
-            if (mprotect((char *)w->col[c] + off, len, PROT_READ | PROT_WRITE) != 0) return -1;
-        return 0;
+        for (int j = c; j < w->ncol; j++) munmap(sp[j], AR_BARS_BLOCK * esize(j));
     }
-    for (int c = 0; c < w->ncol; c++)
+    for (; c < w->ncol; c++) {
+        span(w, c, k, &off, &len);
         if (mprotect((char *)w->col[c] + off, len, PROT_READ | PROT_WRITE) != 0) return -1;
+    }
     return 0;
 }
 
@@ -236,29 +235,31 @@ static ar_err load(const ar_bars *b, ar_bars_win *w, size_t k) {
         return AR_OK;
     }
     if (w->err) return w->err;
-    size_t off, len;
-    span(w, k, &off, &len);
     if (open_block(w, k) != 0)
         return w->err = ar_errf(&w->eb, AR_ENOMEM, "out of memory loading bars from row %zu", k * AR_BARS_BLOCK);
     size_t from = k * AR_BARS_BLOCK, cnt = w->n - from < AR_BARS_BLOCK ? w->n - from : AR_BARS_BLOCK;
     ar_err e = w->load(w->ctx, from, cnt, (ar_bars *)b, &w->eb);
-    if (e == AR_OK && w->ncol == 9) {
+    if (e == AR_OK && w->ncol == 4) {
         /* the sums over rows < j for j in the block: from the block's start
          * values, one ar_sums_step per row, as the sequential pass that
          * found those start values made them */
-        double *vol = w->col[6], *r1 = w->col[7], *r2 = w->col[8], acc[3];
+        const ar_bar *r = b->row;
+        double *vol = w->col[1], *r1 = w->col[2], *r2 = w->col[3], acc[3];
         memcpy(acc, &w->s0[3 * k], sizeof acc);
         for (size_t i = 0; i < cnt; i++) {
             size_t j = from + i;
             vol[j] = acc[0];
             r1[j] = acc[1];
             r2[j] = acc[2];
-            if (i + 1 < cnt)
-                ar_sums_step(j, b->volume[j], b->close[j], i ? b->close[j - 1] : w->pc[k], acc, acc);
+            if (i + 1 < cnt) ar_sums_step(j, r[j].volume, r[j].close, i ? r[j - 1].close : w->pc[k], acc, acc);
         }
     }
     if (e) {
-        for (int c = 0; c < w->ncol; c++) mprotect((char *)w->col[c] + off, len, PROT_NONE);
+        for (int c = 0; c < w->ncol; c++) {
+            size_t off, len;
+            span(w, c, k, &off, &len);
+            mprotect((char *)w->col[c] + off, len, PROT_NONE);
+        }
         return w->err = e;
     }
     w->loaded[k] = 1;
@@ -352,12 +353,12 @@ size_t ar_bars_nblocks(const ar_bars *b) { return b && b->win ? b->win->nblk : 0
 int64_t ar_bars_block_time(const ar_bars *b, size_t k) { return b->win->t0[k]; }
 
 int64_t ar_bars_time(const ar_bars *b, size_t i) {
-    if (b->win == NULL) return b->t[i];
+    if (b->win == NULL) return b->row[i].t;
     const ar_bars_win *w = b->win;
     if (i == w->n - 1) return w->last_t;
     if (i % AR_BARS_BLOCK == 0) return w->t0[i / AR_BARS_BLOCK];
     if (ar_bars_pin(b, i, i + 1, NULL) != AR_OK) return INT64_MIN;
-    int64_t t = b->t[i];
+    int64_t t = b->row[i].t;
     ar_bars_unpin(b, i, i + 1);
     return t;
 }
@@ -378,7 +379,7 @@ size_t ar__bars_window_lower_bound(const ar_bars *b, int64_t x) {
     size_t a = from, z = to;
     while (a < z) {
         size_t mid = a + (z - a) / 2;
-        if (b->t[mid] < x) a = mid + 1;
+        if (b->row[mid].t < x) a = mid + 1;
         else z = mid;
     }
     ar_bars_unpin(b, from, to);

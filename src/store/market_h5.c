@@ -11,9 +11,12 @@
  * Append mode reads the existing file, merges, and rewrites it the same way:
  * simple, and a crash never leaves a half-merged file. Not thread-safe (the
  * HDF5 library is not built thread-safe): call from one thread. */
+#define _GNU_SOURCE /* MAP_POPULATE */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <hdf5.h>
 #include "arena/store.h"
@@ -22,14 +25,11 @@
 #define FORMAT_NAME "arena-market"
 #define FORMAT_VERSION 1
 #define CHUNK_ROWS 65536
-#define READ_ROWS 2048 /* rows per read of bars: a 96 KiB buffer that stays in cache */
 
 /* In-memory records: their layout equals the packed file layout for bars and
- * funding, so HDF5 copies without conversion. */
-typedef struct bar_rec {
-    int64_t t;
-    double open, high, low, close, volume;
-} bar_rec;
+ * funding, so HDF5 copies without conversion. Bars are the market's own rows. */
+typedef ar_bar bar_rec;
+_Static_assert(sizeof(bar_rec) == 48, "ar_bar is the packed file record");
 typedef struct trade_rec {
     int64_t t;
     double price, qty;
@@ -98,12 +98,7 @@ static herr_t write_int_attr(hid_t loc, const char *name, hid_t ftype, int64_t v
 typedef void (*fill_fn)(const ar_symbol *s, size_t from, size_t n, void *buf);
 
 static void fill_bars(const ar_symbol *s, size_t from, size_t n, void *buf) {
-    bar_rec *r = buf;
-    const ar_bars *b = &s->bars;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = from + i;
-        r[i] = (bar_rec){b->t[k], b->open[k], b->high[k], b->low[k], b->close[k], b->volume[k]};
-    }
+    memcpy(buf, &s->bars.row[from], n * sizeof(bar_rec));
 }
 
 static void fill_trades(const ar_symbol *s, size_t from, size_t n, void *buf) {
@@ -403,50 +398,84 @@ static hid_t open_table(hid_t f, const char *grp, const char *name, size_t *n) {
 /* The dataset's "sha256" attribute, or "" when the file has none. */
 static void dataset_sha(hid_t d, char out[65]);
 
-/* Records r[0..n) into rows [at, at + n) of b's columns. */
-static void to_columns(const bar_rec *r, size_t n, ar_bars *b, size_t at) {
-    for (size_t i = 0; i < n; i++) {
-        size_t k = at + i;
-        b->t[k] = r[i].t;
-        b->open[k] = r[i].open;
-        b->high[k] = r[i].high;
-        b->low[k] = r[i].low;
-        b->close[k] = r[i].close;
-        b->volume[k] = r[i].volume;
+/* Bars are used where they lie when the file allows it: a read-only
+ * mapping of the dataset's bytes, populated at once from the page cache
+ * (map_bars). No copy, no fresh memory: on the VM of docs/BENCHMARKS.md,
+ * reading 500k bars into memory took 12-18 ms, most of it the first touch of
+ * 24 MB of fresh pages; mapping and scanning them takes about 2 ms. The
+ * bytes must be exactly ar_bar's: our own packed little-endian record on a
+ * little-endian host, no filter, and all rows in one run of the file (a
+ * contiguous dataset, or chunks allocated in order back to back, which is
+ * how arena and h5py write them); any other file is read with H5Dread,
+ * which converts (read_bars). Files are never rewritten in place (writers
+ * rename a new file over the old), so the mapped rows cannot change under
+ * a run. */
+static int map_bars(hid_t f, hid_t d, size_t n, ar_bars *b) {
+    if (n == 0) return -1;
+    hid_t ft = H5Dget_type(d), mt = bar_type(0), dcpl = H5Dget_create_plist(d), fcpl = H5Fget_create_plist(f);
+    hid_t fapl = H5Fget_access_plist(f);
+    hsize_t ub = 1;
+    int ok = ft >= 0 && H5Tequal(ft, mt) > 0 && dcpl >= 0 && H5Pget_nfilters(dcpl) == 0 && fcpl >= 0 &&
+             H5Pget_userblock(fcpl, &ub) >= 0 && ub == 0 && fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2;
+    haddr_t addr = HADDR_UNDEF;
+    size_t bytes = n * sizeof(ar_bar);
+    if (ok && H5Pget_layout(dcpl) == H5D_CONTIGUOUS) {
+        addr = H5Dget_offset(d);
+    } else if (ok && H5Pget_layout(dcpl) == H5D_CHUNKED) {
+        hsize_t chunk = 0, nch = 0;
+        hid_t fs = H5Dget_space(d);
+        ok = H5Pget_chunk(dcpl, 1, &chunk) == 1 && chunk > 0 && fs >= 0 && H5Dget_num_chunks(d, fs, &nch) >= 0 &&
+             nch == (n + chunk - 1) / chunk;
+        for (hsize_t i = 0; ok && i < nch; i++) {
+            hsize_t off = 0, size = 0;
+            unsigned mask = 0;
+            haddr_t at = HADDR_UNDEF;
+            ok = H5Dget_chunk_info(d, fs, i, &off, &mask, &at, &size) >= 0 && at != HADDR_UNDEF &&
+                 off == i * chunk && size == chunk * sizeof(ar_bar) && (i == 0 || at == addr + off * sizeof(ar_bar));
+            if (i == 0) addr = at;
+        }
+        if (fs >= 0) H5Sclose(fs);
+        if (!ok) addr = HADDR_UNDEF;
     }
+    void *vh = NULL;
+    struct stat st;
+    ok = ok && addr != HADDR_UNDEF && H5Fget_vfd_handle(f, fapl, &vh) >= 0 && vh != NULL &&
+         fstat(*(int *)vh, &st) == 0 && (uint64_t)st.st_size >= (uint64_t)addr + bytes;
+    if (ok) {
+        long pg = sysconf(_SC_PAGESIZE);
+        size_t lead = (size_t)(addr % (haddr_t)(pg > 0 ? pg : 4096));
+        void *p = mmap(NULL, bytes + lead, PROT_READ, MAP_PRIVATE | MAP_POPULATE, *(int *)vh, (off_t)(addr - lead));
+        if (p == MAP_FAILED) {
+            ok = 0;
+        } else {
+            b->map = p;
+            b->map_len = bytes + lead;
+            b->row = (ar_bar *)((char *)p + lead);
+            b->n = n;
+        }
+    }
+    if (fapl >= 0) H5Pclose(fapl);
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (ft >= 0) H5Tclose(ft);
+    H5Tclose(mt);
+    return ok ? 0 : -1;
 }
 
-/* Bars are read READ_ROWS records at a time into one small reusable record
- * buffer (it stays in cache), then transposed into the columns. The memory
- * type equals the packed file type of our own files; any other layout,
- * chunking, filter or byte order is converted by H5Dread. Measured on 500k
- * bars (docs/DATA.md, docs/BENCHMARKS.md): faster than one H5Dread of the
- * whole table (a 24 MB temporary, whose first-touch page faults dominate),
- * than blocks of a whole chunk (a fresh 3 MB buffer) and than one read per
- * field (a gather through the conversion buffer per field); mapping the file
- * instead would still need the copy into columns, and populating the mapping
- * costs more than this copy out of the page cache. */
-static ar_err read_bars(hid_t d, size_t n, ar_bars *b, ar_sha256 *h) {
-    if (ar_bars_reserve(b, n) != AR_OK) return AR_ENOMEM;
-    size_t blk = n < READ_ROWS ? n : READ_ROWS;
-    bar_rec *r = malloc(blk * sizeof *r + 1);
-    if (r == NULL) return AR_ENOMEM;
-    hid_t mt = bar_type(0), fs = H5Dget_space(d);
-    ar_err e = AR_OK;
-    for (size_t from = 0; from < n && e == AR_OK; from += blk) {
-        hsize_t off = from, cnt = n - from < blk ? n - from : blk;
-        hid_t ms = H5Screate_simple(1, &cnt, NULL);
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
-        if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, r) < 0) e = AR_EFORMAT;
-        H5Sclose(ms);
-        if (e == AR_OK && h) ar_sha256_update(h, r, cnt * sizeof *r);
-        if (e == AR_OK) to_columns(r, cnt, b, from);
+/* The bars of d: mapped (map_bars), else read into memory with H5Dread,
+ * which converts any other layout, chunking, filter or byte order. h, when
+ * not NULL, hashes the rows as ar_bar records. */
+static ar_err read_bars(hid_t f, hid_t d, size_t n, ar_bars *b, ar_sha256 *h) {
+    if (getenv("ARENA_NO_MAP") != NULL || map_bars(f, d, n, b) != 0) {
+        if (ar_bars_reserve(b, n) != AR_OK) return AR_ENOMEM;
+        hid_t mt = bar_type(0);
+        herr_t st = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, b->row) : 0;
+        H5Tclose(mt);
+        if (st < 0) return AR_EFORMAT;
+        b->n = n;
     }
-    H5Sclose(fs);
-    H5Tclose(mt);
-    free(r);
-    if (e == AR_OK) b->n = n;
-    return e;
+    if (h) ar_sha256_update(h, b->row, n * sizeof *b->row);
+    return AR_OK;
 }
 
 static ar_err read_trades(hid_t d, size_t n, ar_trades *tr, ar_sha256 *h) {
@@ -477,10 +506,10 @@ static ar_err read_funding(hid_t d, size_t n, ar_funding *fu, ar_sha256 *h) {
 }
 
 /* The engine relies on ordered series; a file edited by hand may not be. */
-static ar_err check_order(const char *path, const char *what, const char *name, const int64_t *t, size_t n,
-                          int strict, ar_errbuf *eb) {
+static ar_err check_order(const char *path, const char *what, const char *name, const int64_t *t, size_t stride,
+                          size_t n, int strict, ar_errbuf *eb) {
     for (size_t i = 1; i < n; i++)
-        if (t[i] < t[i - 1] || (strict && t[i] == t[i - 1]))
+        if (t[i * stride] < t[(i - 1) * stride] || (strict && t[i * stride] == t[(i - 1) * stride]))
             return ar_errf(eb, AR_EFORMAT, "%s: /%s/%s row %zu: time not after row %zu (expected %s times)", path,
                            what, name, i, i - 1, strict ? "strictly increasing" : "non-decreasing");
     return AR_OK;
@@ -532,12 +561,12 @@ static void win_ctx_free(void *p) {
     free(c);
 }
 
-/* Rows [from, from + n) of the dataset into buf (n <= AR_BARS_BLOCK). */
-static ar_err win_read(win_ctx *c, size_t from, size_t n) {
+/* Rows [from, from + n) of the dataset into dst. */
+static ar_err win_read(win_ctx *c, size_t from, size_t n, bar_rec *dst) {
     hsize_t off = from, cnt = n;
     hid_t fs = H5Dget_space(c->ds), ms = H5Screate_simple(1, &cnt, NULL);
     herr_t st = fs >= 0 && ms >= 0 ? H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL) : -1;
-    if (st >= 0) st = H5Dread(c->ds, c->mt, ms, fs, H5P_DEFAULT, c->buf);
+    if (st >= 0) st = H5Dread(c->ds, c->mt, ms, fs, H5P_DEFAULT, dst);
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     return st < 0 ? AR_EFORMAT : AR_OK;
@@ -545,8 +574,8 @@ static ar_err win_read(win_ctx *c, size_t from, size_t n) {
 
 static ar_err win_load(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf *eb) {
     win_ctx *c = ctx;
-    if (win_read(c, from, n)) return ar_errf(eb, AR_EIO, "cannot read bars %zu..%zu from the market file", from, from + n);
-    to_columns(c->buf, n, b, from);
+    if (win_read(c, from, n, &b->row[from]))
+        return ar_errf(eb, AR_EIO, "cannot read bars %zu..%zu from the market file", from, from + n);
     return AR_OK;
 }
 
@@ -579,7 +608,7 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, i
     double acc[3] = {0, 0, 0}, prevc = 0; /* the sqrt slippage sums, as exec makes them */
     for (size_t k = 0; k < nblk && !e; k++) {
         size_t from = k * AR_BARS_BLOCK, cnt = n - from < AR_BARS_BLOCK ? n - from : AR_BARS_BLOCK;
-        if (win_read(c, from, cnt)) {
+        if (win_read(c, from, cnt, c->buf)) {
             e = ar_errf(eb, AR_EFORMAT, "%s: cannot read /bars/%s (expected fields t,open,high,low,close,volume)",
                         path, name);
             break;
@@ -653,13 +682,13 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
             if (e != AR_OK) return e;
             if ((e = check_stored(path, "bars", s->name, stored[0], sha[0], eb))) return e;
         } else {
-            e = read_bars(d, n, &s->bars, h);
+            e = read_bars(f, d, n, &s->bars, h);
             if (h) ar_sha256_end(h, sha[0]);
             H5Dclose(d);
             if (e != AR_OK)
                 return ar_errf(eb, e, "%s: cannot read /bars/%s (expected fields t,open,high,low,close,volume)", path,
                                s->name);
-            if ((e = check_order(path, "bars", s->name, s->bars.t, s->bars.n, 1, eb)) != AR_OK) return e;
+            if ((e = check_order(path, "bars", s->name, &s->bars.row[0].t, AR_BAR_STRIDE, s->bars.n, 1, eb)) != AR_OK) return e;
             if ((e = check_stored(path, "bars", s->name, stored[0], sha[0], eb))) return e;
         }
     }
@@ -672,7 +701,7 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
         H5Dclose(d);
         if (e != AR_OK)
             return ar_errf(eb, e, "%s: cannot read /trades/%s (expected fields t,price,qty,side)", path, s->name);
-        if ((e = check_order(path, "trades", s->name, s->trades.t, s->trades.n, 0, eb)) != AR_OK) return e;
+        if ((e = check_order(path, "trades", s->name, s->trades.t, 1, s->trades.n, 0, eb)) != AR_OK) return e;
         if ((e = check_stored(path, "trades", s->name, stored[1], sha[1], eb))) return e;
     }
     if (link_exists(f, "funding", s->name)) {
@@ -683,7 +712,7 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
         if (h) ar_sha256_end(h, sha[2]);
         H5Dclose(d);
         if (e != AR_OK) return ar_errf(eb, e, "%s: cannot read /funding/%s (expected fields t,rate)", path, s->name);
-        if ((e = check_order(path, "funding", s->name, s->funding.t, s->funding.n, 1, eb)) != AR_OK) return e;
+        if ((e = check_order(path, "funding", s->name, s->funding.t, 1, s->funding.n, 1, eb)) != AR_OK) return e;
         if ((e = check_stored(path, "funding", s->name, stored[2], sha[2], eb))) return e;
     }
     char all[3 * 64 + 1];
