@@ -9,8 +9,9 @@
  *
  * Writers build "<path>.tmp-PID" and rename it over path only when complete.
  * Append mode reads the existing file, merges, and rewrites it the same way:
- * simple, and a crash never leaves a half-merged file. Not thread-safe (the
- * HDF5 library is not built thread-safe): call from one thread. */
+ * simple, and a crash never leaves a half-merged file. Debian's HDF5 is a
+ * thread-safe build (H5is_library_threadsafe) that serialises its calls;
+ * a market being read belongs to one thread until it is returned. */
 #define _GNU_SOURCE /* MAP_POPULATE */
 #include <errno.h>
 #include <stdlib.h>
