@@ -22,6 +22,16 @@ ar_err ar_market_h5_write(const char *path, const ar_market *m, int append, ar_e
 ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnames,
                          ar_market **out, ar_errbuf *eb);
 
+/* The same, but the bars may be used where they lie in the file: a
+ * read-only mapping, when the file's records are exactly ar_bar's (docs/
+ * DATA.md; otherwise they are read as above). Nothing is copied, but the
+ * market then depends on the file: a file truncated while the market is
+ * held (not one replaced by rename, as arena's writers do) makes reading a
+ * lost row raise SIGBUS. For short-lived readers: `arena run` maps only
+ * when every agent is a builtin strategy. */
+ar_err ar_market_h5_read_mapped(const char *path, const char *const *names, size_t nnames,
+                                ar_market **out, ar_errbuf *eb);
+
 /* Read every dataset of the market file and check it against its stored
  * sha256 attribute (which reads trust): AR_EFORMAT naming the first
  * dataset whose rows were edited since. */

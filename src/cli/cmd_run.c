@@ -69,6 +69,18 @@ static int can_window(const ar_config *cfg) {
     return 1;
 }
 
+/* Bars used in place from a mapping of the market file (docs/DATA.md) for
+ * runs of builtin strategies only: they are over in seconds. A run with
+ * model agents can take hours, and its paid calls must survive someone
+ * rewriting the market file in place meanwhile, so it reads the bars. */
+static int can_map(const ar_config *cfg) {
+    for (size_t a = 0; a < cfg->nagents; a++)
+        if (strcmp(cfg->agents[a].kind, "builtin") != 0) return 0;
+    return 1;
+}
+
+static void guard_map(const char *data, int on);
+
 static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_errbuf *eb) {
     const char **names = NULL;
     if (cfg->nsym) {
@@ -80,10 +92,12 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
     size_t rows = 0;
     if (can_window(cfg) && ar_market_h5_count_bars(cfg->data, names, cfg->nsym, &rows, eb) == AR_OK)
         window = rows > 0 && rows > env_bytes("ARENA_MARKET_MEMORY", MARKET_MEMORY_DEFAULT) / (6 * sizeof(double));
+    if (!window && can_map(cfg)) guard_map(cfg->data, 1); /* from the first mapped row read */
     ar_err e = window ? ar_market_h5_read_windowed(cfg->data, names, cfg->nsym,
                                                    cfg->exec.slip == AR_SLIP_SQRT && !cfg->anon_prices ? AR_WINDOW_SUMS : 0,
                                                    m, eb)
-                      : ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
+                      : can_map(cfg) ? ar_market_h5_read_mapped(cfg->data, names, cfg->nsym, m, eb)
+                                     : ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
     free((void *)names);
     if (e) return e;
     /* The manifest names the exact data by content: sha256 over each used
@@ -313,6 +327,35 @@ static void on_stop(int sig) {
     (void)w;
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* A mapped market file truncated under the run (rewritten in place, by cp
+ * say) takes the rows with it: reading one raises SIGBUS. Said in one line,
+ * the temporary run file removed, exit 1. */
+static char map_msg[4200];
+static size_t map_msg_len;
+
+static void on_lost_rows(int sig) {
+    (void)sig;
+    if (run_tmp_set) unlink(run_tmp);
+    ssize_t w = write(STDERR_FILENO, map_msg, map_msg_len);
+    (void)w;
+    _exit(AR_EXIT_FAIL);
+}
+
+static void guard_map(const char *data, int on) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    if (on) {
+        int n = snprintf(map_msg, sizeof map_msg,
+                         "arena run: %s: the market file was truncated or rewritten in place during the run; "
+                         "no run file written\n",
+                         data);
+        map_msg_len = n < 0 ? 0 : (size_t)n < sizeof map_msg ? (size_t)n : sizeof map_msg - 1;
+    }
+    sa.sa_handler = on ? on_lost_rows : SIG_DFL;
+    sigaction(SIGBUS, &sa, NULL);
 }
 
 static void guard_tmp(const char *out_path, int on) {
@@ -622,6 +665,11 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         if (blocks)
             fprintf(stderr, "timing: bars read from the file in blocks of %d rows: at most %zu of %zu blocks in memory\n",
                     AR_BARS_BLOCK, peak, blocks);
+        size_t mapped = 0;
+        for (size_t s = 0; s < m->nsym; s++) mapped += m->sym[s].bars.map != NULL;
+        if (mapped)
+            fprintf(stderr, "timing: bars of %zu of %zu symbols used in place from a mapping of the market file\n",
+                    mapped, m->nsym);
         if (opts.on_equity != NULL)
             fprintf(stderr, "timing: equity curves went into the run file block by block (ARENA_CURVE_MEMORY)\n");
         if (nspilled)
@@ -636,6 +684,7 @@ out:
     ar_league_free(lg);
     ar_run_free(run);
     ar_market_free(m);
+    guard_map(NULL, 0);
     ar_config_free(cfg);
     return rc;
 }

@@ -463,11 +463,12 @@ static int map_bars(hid_t f, hid_t d, size_t n, ar_bars *b) {
     return ok ? 0 : -1;
 }
 
-/* The bars of d: mapped (map_bars), else read into memory with H5Dread,
- * which converts any other layout, chunking, filter or byte order. h, when
- * not NULL, hashes the rows as ar_bar records. */
-static ar_err read_bars(hid_t f, hid_t d, size_t n, ar_bars *b, ar_sha256 *h) {
-    if (getenv("ARENA_NO_MAP") != NULL || map_bars(f, d, n, b) != 0) {
+/* The bars of d: mapped (map_bars) when map is set and the file allows it,
+ * else read into memory with H5Dread, which converts any other layout,
+ * chunking, filter or byte order. h, when not NULL, hashes the rows as
+ * ar_bar records. */
+static ar_err read_bars(hid_t f, hid_t d, size_t n, int map, ar_bars *b, ar_sha256 *h) {
+    if (!map || getenv("ARENA_NO_MAP") != NULL || map_bars(f, d, n, b) != 0) {
         if (ar_bars_reserve(b, n) != AR_OK) return AR_ENOMEM;
         hid_t mt = bar_type(0);
         herr_t st = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, b->row) : 0;
@@ -655,10 +656,11 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, i
 }
 
 #define READ_VERIFY 4 /* market_read: hash every dataset and check the stored hashes */
+#define READ_MAP 8    /* market_read: bars may be mapped (map_bars) */
 
 static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed, ar_errbuf *eb) {
-    int sums = windowed & AR_WINDOW_SUMS, verify = windowed & READ_VERIFY;
-    windowed &= ~READ_VERIFY;
+    int sums = windowed & AR_WINDOW_SUMS, verify = windowed & READ_VERIFY, map = windowed & READ_MAP;
+    windowed &= ~(READ_VERIFY | READ_MAP);
     size_t n = 0;
     ar_err e;
     char sha[3][65] = {"", "", ""}, stored[3][65];
@@ -683,7 +685,7 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
             if (e != AR_OK) return e;
             if ((e = check_stored(path, "bars", s->name, stored[0], sha[0], eb))) return e;
         } else {
-            e = read_bars(f, d, n, &s->bars, h);
+            e = read_bars(f, d, n, map, &s->bars, h);
             if (h) ar_sha256_end(h, sha[0]);
             H5Dclose(d);
             if (e != AR_OK)
@@ -754,6 +756,11 @@ ar_err ar_market_h5_count_bars(const char *path, const char *const *names, size_
 ar_err ar_market_h5_read(const char *path, const char *const *names, size_t nnames, ar_market **out,
                          ar_errbuf *eb) {
     return market_read(path, names, nnames, 0, out, eb);
+}
+
+ar_err ar_market_h5_read_mapped(const char *path, const char *const *names, size_t nnames, ar_market **out,
+                                ar_errbuf *eb) {
+    return market_read(path, names, nnames, READ_MAP, out, eb);
 }
 
 ar_err ar_market_h5_verify(const char *path, ar_errbuf *eb) {
