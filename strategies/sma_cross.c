@@ -121,10 +121,16 @@ static AR_NOINLINE ar_err on_cross(const ar_obs *o, sma_acct *k, size_t s, int s
     return AR_OK;
 }
 
-static ar_err sma_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
-    sma_agent *a = (sma_agent *)self;
+/* A decision from symbol s on, in full: every symbol's sums advanced
+ * (sums_advance) and its cross acted on; when sign != 0, symbol s has
+ * already been advanced and has crossed (sign, at price). Out of line:
+ * sma_decide comes here only for a cross or a step its short way does not
+ * take, so its own loop makes no call and keeps nothing in saved registers. */
+static AR_NOINLINE ar_err sma_from(sma_agent *a, const ar_obs *o, ar_actions *out, size_t s, int sign, double price) {
     sma_acct k = {0, 0, 0};
-    for (size_t s = 0; s < a->nsym; s++) {
+    ar_err e = AR_OK;
+    if (sign != 0) e = on_cross(o, &k, s++, sign, price, out);
+    for (; e == AR_OK && s < a->nsym; s++) {
         sym_state *st = &a->st[s];
         size_t nv = o->nvis[s];
         if (nv < st->slow.n) continue;
@@ -133,11 +139,34 @@ static ar_err sma_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
         sums_advance(st, b, nv, &fs, &ss);
         double f = fs / st->fast.dn, sl = ss / st->slow.dn;
         if (f == sl) continue;
+        int sg = f > sl ? 1 : -1, prev = st->last_sign;
+        st->last_sign = sg;
+        if (prev == 0 || prev == sg) continue;
+        e = on_cross(o, &k, s, sg, b[nv - 1].close, out);
+    }
+    return e;
+}
+
+/* sma_from's loop for the common step: one new bar, both windows full,
+ * no recomputation due (sums_advance's short way, the same operations). */
+static ar_err sma_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
+    sma_agent *a = (sma_agent *)self;
+    for (size_t s = 0; s < a->nsym; s++) {
+        sym_state *st = &a->st[s];
+        size_t nv = o->nvis[s], i = st->upto;
+        if (nv < st->slow.n) continue;
+        if (!(nv == i + 1 && i >= st->slow.n && i <= st->step_max)) return sma_from(a, o, out, s, 0, 0);
+        const ar_bar *b = o->market->sym[s].bars.row;
+        double c = b[i].close, fs = st->fast.sum + c, ss = st->slow.sum + c;
+        st->fast.sum = fs = fs - b[i - st->fast.n].close;
+        st->slow.sum = ss = ss - b[i - st->slow.n].close;
+        st->upto = nv;
+        double f = fs / st->fast.dn, sl = ss / st->slow.dn;
+        if (f == sl) continue;
         int sign = f > sl ? 1 : -1, prev = st->last_sign;
         st->last_sign = sign;
         if (prev == 0 || prev == sign) continue;
-        ar_err e = on_cross(o, &k, s, sign, b[nv - 1].close, out);
-        if (e) return e;
+        return sma_from(a, o, out, s, sign, c);
     }
     return AR_OK;
 }

@@ -238,6 +238,15 @@ double ar_account_free_cash(const ar_account *a);
 int ar_account_values(const ar_account *a, const double *marks, double *equity, double *cash,
                       double *gross_exposure);
 
+/* 1 when bars can change nothing of the account but its record of the
+ * last bar seen per symbol: no order pending, and every open position has
+ * no liquidation price, no exits and no funding to pay (spot, or perp with
+ * neither a funding series nor an interval). Stays so until an order is
+ * submitted; ar_account_on_bars over the bars missed meanwhile then leaves
+ * the account as feeding them one by one would have (O(1) per symbol).
+ * Its values at good marks (finite, > 0) do not depend on bars fed. */
+int ar_account_inert(const ar_account *a);
+
 /* At the end t of a run, before its final mark: the funding instants after
  * the last bar's open and before t (no bar of the run opens at or after
  * them, so none settles them) are settled on the positions held, at

@@ -197,18 +197,33 @@ static void catch_up(episode *ep, ep_agent *g) {
     g->quiet = 0;
 }
 
-/* One agent's sample for backtests, with the quiet shortcut. */
+/* Every mark finite and > 0: an idle account's values need no bar. */
+static int marks_good(const episode *ep) {
+    for (size_t s = 0; s < ep->nsym; s++)
+        if (!(ep->marks[s] > 0 && ep->marks[s] < INFINITY)) return 0;
+    return 1;
+}
+
+/* One agent's sample for backtests, with the quiet and idle shortcuts. */
 static inline void sample_one(episode *ep, ep_agent *g, int64_t t) {
-    if (eq_room(g) != AR_OK) return; /* sized exactly up front: never taken */
+    /* sized exactly up front: eq_room is never called (the test is inline) */
+    if ((g->neq >= g->capeq || (g->eqv && g->eqoff + g->neq >= g->capeqv)) && eq_room(g) != AR_OK) return;
     ar_equity_rec *r = &g->eq[g->neq++];
     r->t = t;
-    if (g->quiet) {
+    if (g->quiet == 1) {
         r->equity = r->cash = g->quiet_cash;
         r->gross_exposure = 0;
-    } else if (ar_account_values(g->acct, ep->marks, &r->equity, &r->cash, &r->gross_exposure)) {
-        g->quiet = 1;
-        g->quiet_cash = r->cash;
-        memcpy(g->fed, ep->ptr, ep->nsym * sizeof *g->fed);
+    } else {
+        if (g->quiet == 2 && !marks_good(ep)) catch_up(ep, g);
+        if (ar_account_values(g->acct, ep->marks, &r->equity, &r->cash, &r->gross_exposure)) {
+            if (g->quiet) catch_up(ep, g); /* (idle holds positions: not reached) */
+            g->quiet = 1;
+            g->quiet_cash = r->cash;
+            memcpy(g->fed, ep->ptr, ep->nsym * sizeof *g->fed);
+        } else if (g->quiet == 0 && ep->idle_ok && ar_account_inert(g->acct)) {
+            g->quiet = 2;
+            memcpy(g->fed, ep->ptr, ep->nsym * sizeof *g->fed);
+        }
     }
     if (g->eqv) g->eqv[g->eqoff + g->neq - 1] = r->equity;
 }
@@ -990,6 +1005,7 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     int64_t last_pct = -1;
     size_t step = ndec / 200 + 1;
     int one = ep.nsym == 1, coded = cfg->nllm == 0;
+    ep.idle_ok = coded;
     ep_agent *ag = ep.ag; /* both fixed for the episode */
     size_t na = ep.nagents;
     const ar_bars *b1 = one ? &m->sym[0].bars : NULL;
@@ -1034,6 +1050,8 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
         if (wp) win_behind(&ep, wp);
     }
     if (wp && (e = win_ahead(&ep, wp, end, &win_next, eb))) goto done;
+    for (size_t a = 0; a < na; a++)
+        if (ag[a].quiet == 2) catch_up(&ep, &ag[a]); /* idle: fed up to here, then as the others */
     advance(&ep, end); /* the final mark, as ar__episode_mark */
     settle_end(&ep, end);
     sample_bt(&ep, end);

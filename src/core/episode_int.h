@@ -75,11 +75,14 @@ typedef struct ep_agent {
     ar_decision_rec *dec;
     size_t ndec, capdec;
     ar_log_segs *spilled; /* AR_LOG_SLOTS lists of records in sh->spill, or NULL */
-    /* Backtests only (engine.c, sample_bt): the account is quiet — flat,
-     * nothing pending — with this cash; bars are not fed to it while it is,
-     * fed[s] is the first bar of symbol s it has not been given yet, and it
-     * is caught up before its agent's orders are submitted. Always 0 in live
-     * runs. */
+    /* Backtests only (engine.c, sample_bt): the account is quiet (1) —
+     * flat, nothing pending — with this cash, or, in runs of coded agents,
+     * idle (2): holding positions that bars cannot touch
+     * (ar_account_inert). Bars are not fed to it while it is either, fed[s]
+     * is the first bar of symbol s it has not been given yet, and it is
+     * caught up before its agent's orders are submitted, and before an idle
+     * account is valued at a bad mark (whose fallback is the account's
+     * last close). Always 0 in live runs. */
     int quiet;
     double quiet_cash;
     size_t *fed;
@@ -91,6 +94,7 @@ typedef struct episode {
     prompt_table *pt;   /* this episode's prompts; merged in episode order later */
     ar_llm_pool *pool;  /* the worker's request pool */
     int hide_dates;
+    int idle_ok;         /* accounts may go idle (ep_agent.quiet 2): backtests of coded agents */
     const double *scale; /* anonymized prices: each symbol's factor (NULL: real prices) */
     uint32_t index;
     ar_buf sys;

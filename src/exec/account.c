@@ -727,6 +727,13 @@ static int inert_on(const ar_account *a, int32_t s) {
     return 1;
 }
 
+int ar_account_inert(const ar_account *a) {
+    if (a == NULL || a->npend != 0) return 0;
+    for (size_t s = 0; s < a->nsym; s++)
+        if (a->pos[s].qty != 0 && !inert_on(a, (int32_t)s)) return 0;
+    return 1;
+}
+
 /* Bars [from, to) of s (to <= b->n) for an account inert on s: bar_step
  * would note each good bar after last_t, and move the funding series'
  * cursor past the instants up to it (in perp mode do_funding runs for every
