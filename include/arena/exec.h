@@ -161,6 +161,14 @@ typedef struct ar_position {
     int64_t t_open;
 } ar_position;
 
+/* What an open position adds to ar_account_values at a good mark mk
+ * (finite, > 0): to the equity and to the gross exposure, as the account
+ * adds them (the engine values idle accounts with it, bit for bit). */
+static inline void ar_position_terms(const ar_position *p, double mk, double *equity, double *gross) {
+    *equity += p->margin + p->qty * (mk - p->entry);
+    *gross += fabs(p->qty) * mk;
+}
+
 typedef struct ar_account ar_account;
 
 /* Create an account trading market m (borrowed: must outlive the account)

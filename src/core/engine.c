@@ -213,18 +213,36 @@ static inline void sample_one(episode *ep, ep_agent *g, int64_t t) {
     if (g->quiet == 1) {
         r->equity = r->cash = g->quiet_cash;
         r->gross_exposure = 0;
-    } else {
-        if (g->quiet == 2 && !marks_good(ep)) catch_up(ep, g);
-        if (ar_account_values(g->acct, ep->marks, &r->equity, &r->cash, &r->gross_exposure)) {
-            if (g->quiet) catch_up(ep, g); /* (idle holds positions: not reached) */
-            g->quiet = 1;
-            g->quiet_cash = r->cash;
-            memcpy(g->fed, ep->ptr, ep->nsym * sizeof *g->fed);
-        } else if (g->quiet == 0 && ep->idle_ok && ar_account_inert(g->acct)) {
-            g->quiet = 2;
-            memcpy(g->fed, ep->ptr, ep->nsym * sizeof *g->fed);
+        goto out;
+    }
+    if (g->quiet == 2) {
+        if (marks_good(ep)) { /* ar_account_values' sums over its positions */
+            double eq = g->quiet_cash, gx = 0;
+            for (size_t k = 0; k < g->nheld; k++) ar_position_terms(g->held[k], ep->marks[g->held_sym[k]], &eq, &gx);
+            r->equity = eq;
+            r->cash = g->quiet_cash;
+            r->gross_exposure = gx;
+            goto out;
+        }
+        catch_up(ep, g);
+    }
+    if (ar_account_values(g->acct, ep->marks, &r->equity, &r->cash, &r->gross_exposure)) {
+        g->quiet = 1;
+        g->quiet_cash = r->cash;
+        memcpy(g->fed, ep->ptr, ep->nsym * sizeof *g->fed);
+    } else if (ep->idle_ok && ar_account_inert(g->acct)) {
+        g->quiet = 2;
+        g->quiet_cash = r->cash;
+        memcpy(g->fed, ep->ptr, ep->nsym * sizeof *g->fed);
+        g->nheld = 0;
+        for (size_t s = 0; s < ep->nsym; s++) {
+            const ar_position *p = ar_account_position(g->acct, (int32_t)s);
+            if (p->qty == 0) continue;
+            g->held[g->nheld] = p;
+            g->held_sym[g->nheld++] = (int32_t)s;
         }
     }
+out:
     if (g->eqv) g->eqv[g->eqoff + g->neq - 1] = r->equity;
 }
 
@@ -969,7 +987,9 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     }
     size_t nfed = ep.nagents * ep.nsym;
     size_t *fed = calloc(nfed > 0 ? nfed : 1, sizeof *fed);
-    if (fed == NULL) {
+    const ar_position **held = calloc(nfed > 0 ? nfed : 1, sizeof *held);
+    int32_t *held_sym = calloc(nfed > 0 ? nfed : 1, sizeof *held_sym);
+    if (fed == NULL || held == NULL || held_sym == NULL) {
         e = ar_errf(eb, AR_ENOMEM, "out of memory");
         goto done;
     }
@@ -981,6 +1001,8 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
     for (size_t a = 0; a < ep.nagents; a++) {
         ep_agent *g = &ep.ag[a];
         g->fed = fed + a * ep.nsym;
+        g->held = held + a * ep.nsym;
+        g->held_sym = held_sym + a * ep.nsym;
         if (blk != SIZE_MAX) {
             ar_equity_rec *v = realloc(g->eq, blk * sizeof *g->eq);
             if (v == NULL) {
@@ -1083,6 +1105,8 @@ done:
     free(wp);
     ar__episode_cleanup(&ep);
     free(fed);
+    free(held);
+    free(held_sym);
     return e;
 }
 

@@ -84,8 +84,11 @@ typedef struct ep_agent {
      * account is valued at a bad mark (whose fallback is the account's
      * last close). Always 0 in live runs. */
     int quiet;
-    double quiet_cash;
+    double quiet_cash; /* quiet: the cash; idle: the cash too (it does not move) */
     size_t *fed;
+    const ar_position **held; /* idle: its open positions, in symbol order (nheld), */
+    int32_t *held_sym;        /* and their symbols */
+    size_t nheld;
 } ep_agent;
 
 typedef struct episode {

@@ -1002,8 +1002,7 @@ int ar_account_values(const ar_account *a, const double *marks, double *equity, 
         if (p->qty == 0) continue;
         double mk = marks != NULL ? marks[s] : NAN;
         if (!(isfinite(mk) && mk > 0)) return values_fallback(a, marks, equity, cash, gross_exposure);
-        eq += p->margin + p->qty * (mk - p->entry);
-        g += fabs(p->qty) * mk;
+        ar_position_terms(p, mk, &eq, &g);
         held = 1;
     }
     *equity = eq;
