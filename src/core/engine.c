@@ -979,6 +979,96 @@ static void win_release(episode *ep, winpin *wp) {
     for (size_t s = 0; wp && s < ep->nsym; s++) ar_bars_unpin_blocks(&ep->xm->sym[s].bars, wp[s].blo, wp[s].bhi);
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define AR_ALWAYS_INLINE inline __attribute__((always_inline))
+#define AR_NOINLINE_ __attribute__((noinline))
+#else
+#define AR_ALWAYS_INLINE inline
+#define AR_NOINLINE_
+#endif
+
+/* run_episode's bar loop and what it keeps between decisions. */
+typedef struct bar_loop {
+    int64_t start, cad;
+    size_t ndec;
+    winpin *wp;
+    int64_t win_next; /* windowed: the next t that pins more */
+    FILE *progress_to;
+    int64_t last_pct;
+    size_t step;      /* progress every step decisions */
+    size_t blk;       /* streamed equity: samples per block handed out (SIZE_MAX: kept) */
+    const ar_engine_opts *eo;
+    shared *sh;
+} bar_loop;
+
+/* What ar__episode_step(t, k) does (advance, sample, decide) at each of the
+ * L->ndec decisions, with the quiet and idle accounts of sample_one. It is
+ * compiled twice (its callers below): for any episode, and for the common
+ * case of one symbol, coded agents, no window and no progress bar, whose
+ * copy of the loop, without the branches and values the others need, runs
+ * 2-3 % faster (docs/BENCHMARKS.md). */
+static AR_ALWAYS_INLINE ar_err run_bars(episode *ep, bar_loop *L, const int one, const int coded,
+                                        const int windowed, const int shown, ar_errbuf *eb) {
+    ar_err e = AR_OK;
+    const ar_market *m = ep->xm;
+    ep_agent *ag = ep->ag; /* both fixed for the episode */
+    size_t na = ep->nagents, blk = L->blk, ndec = L->ndec;
+    FILE *progress_to = shown ? L->progress_to : NULL;
+    const int spill = L->sh->spill != NULL;
+    int64_t cad = L->cad, t = L->start;
+    winpin *wp = windowed ? L->wp : NULL;
+    const ar_bars *b1 = one ? &m->sym[0].bars : NULL;
+    const ar_bar *r1 = one ? b1->row : NULL;
+    const int64_t iv1 = one ? m->sym[0].interval : 0;
+    size_t i1 = one ? ep->ptr[0] : 0, n1 = one ? b1->n : 0;
+    for (size_t k = 0; k < ndec; k++, t += cad) {
+        if (wp && t >= L->win_next && (e = win_ahead(ep, wp, t, &L->win_next, eb))) return e;
+        if (one) { /* advance_exec's one-symbol case */
+            int64_t lim = t - iv1;
+            if (i1 < n1 && r1[i1].t <= lim) {
+                size_t i0 = i1;
+                do i1++;
+                while (i1 < n1 && r1[i1].t <= lim);
+                for (size_t a = 0; a < na; a++)
+                    if (!ag[a].quiet) ar_account_on_bars(ag[a].acct, 0, i0, i1);
+                ep->ptr[0] = i1;
+                ep->marks[0] = r1[i1 - 1].close;
+                AR_PREFETCH(r1 + i1 + PREFETCH_ROWS); /* (a hint: never faults past the end) */
+            }
+        } else {
+            advance(ep, t);
+        }
+        if (coded) {
+            /* Agents are independent: one agent's sample and decision touch
+             * only its own account, so each agent in turn sampling then
+             * deciding is what all samples then all decisions give. (Models
+             * are asked all at once, after every sample: decide().) */
+            ep->obs.t = t;
+            ep->obs.decision_index = k;
+            for (size_t a = 0; a < na; a++) {
+                sample_one(ep, &ag[a], t);
+                if ((e = decide_coded(ep, &ag[a], eb))) return e;
+            }
+        } else {
+            sample_bt(ep, t);
+            if ((e = decide(ep, t, k, eb))) return e;
+        }
+        if (na > 0 && ag[0].neq == blk && (e = flush_equity(ep, L->eo, eb))) return e;
+        if (spill && (k & (LOG_CHECK - 1)) == LOG_CHECK - 1 && (e = spill_check(ep, eb))) return e;
+        if (progress_to && k % L->step == 0) progress(progress_to, k, ndec, &L->last_pct);
+        if (wp) win_behind(ep, wp);
+    }
+    return AR_OK;
+}
+
+static AR_NOINLINE_ ar_err bar_loop_coded_one(episode *ep, bar_loop *L, ar_errbuf *eb) {
+    return run_bars(ep, L, 1, 1, 0, 0, eb);
+}
+
+static AR_NOINLINE_ ar_err bar_loop_any(episode *ep, bar_loop *L, ar_errbuf *eb) {
+    return run_bars(ep, L, ep->nsym == 1, ep->cfg->nllm == 0, L->wp != NULL, 1, eb);
+}
+
 static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spec *sp, uint32_t index,
                           const char **coins, FILE *progress_to, shared *sh, prompt_table *pt, ar_llm_pool *pool,
                           const ar_slip_cache *slip, const double *scale, const ar_engine_opts *eo,
@@ -1033,57 +1123,16 @@ static ar_err run_episode(const ar_config *cfg, const ar_market *m, const ep_spe
             g->eq = v;
         }
     }
-    /* What ar__episode_step(t, k) does (advance, sample, decide), with the
-     * quiet accounts of sample_bt. One symbol (ep.xm == m here) is the
-     * common benchmark case: its bar cursor stays in registers. */
-    int64_t last_pct = -1;
-    size_t step = ndec / 200 + 1;
-    int one = ep.nsym == 1, coded = cfg->nllm == 0;
+    int coded = cfg->nllm == 0;
     ep.idle_ok = coded;
-    ep_agent *ag = ep.ag; /* both fixed for the episode */
+    ep_agent *ag = ep.ag;
     size_t na = ep.nagents;
-    const ar_bars *b1 = one ? &m->sym[0].bars : NULL;
-    const ar_bar *r1 = one ? b1->row : NULL;
-    const int64_t iv1 = one ? m->sym[0].interval : 0;
-    size_t i1 = one ? ep.ptr[0] : 0, n1 = one ? b1->n : 0;
-    for (size_t k = 0; k < ndec; k++) {
-        int64_t t = start + (int64_t)k * cad;
-        if (wp && t >= win_next && (e = win_ahead(&ep, wp, t, &win_next, eb))) goto done;
-        if (one) { /* advance_exec's one-symbol case */
-            int64_t lim = t - iv1;
-            if (i1 < n1 && r1[i1].t <= lim) {
-                size_t i0 = i1;
-                do i1++;
-                while (i1 < n1 && r1[i1].t <= lim);
-                for (size_t a = 0; a < na; a++)
-                    if (!ag[a].quiet) ar_account_on_bars(ag[a].acct, 0, i0, i1);
-                ep.ptr[0] = i1;
-                ep.marks[0] = r1[i1 - 1].close;
-                AR_PREFETCH(r1 + i1 + PREFETCH_ROWS); /* (a hint: never faults past the end) */
-            }
-        } else {
-            advance(&ep, t);
-        }
-        if (coded) {
-            /* Agents are independent: one agent's sample and decision touch
-             * only its own account, so each agent in turn sampling then
-             * deciding is what all samples then all decisions give. (Models
-             * are asked all at once, after every sample: decide().) */
-            ep.obs.t = t;
-            ep.obs.decision_index = k;
-            for (size_t a = 0; a < na; a++) {
-                sample_one(&ep, &ag[a], t);
-                if ((e = decide_coded(&ep, &ag[a], eb))) goto done;
-            }
-        } else {
-            sample_bt(&ep, t);
-            if ((e = decide(&ep, t, k, eb))) goto done;
-        }
-        if (na > 0 && ag[0].neq == blk && (e = flush_equity(&ep, eo, eb))) goto done;
-        if (sh->spill && (k & (LOG_CHECK - 1)) == LOG_CHECK - 1 && (e = spill_check(&ep, eb))) goto done;
-        if (progress_to && k % step == 0) progress(progress_to, k, ndec, &last_pct);
-        if (wp) win_behind(&ep, wp);
-    }
+    bar_loop L = {start, cad, ndec, wp, win_next, progress_to, -1, ndec / 200 + 1, blk, eo, sh};
+    e = ep.nsym == 1 && coded && wp == NULL && progress_to == NULL ? bar_loop_coded_one(&ep, &L, eb)
+                                                                   : bar_loop_any(&ep, &L, eb);
+    win_next = L.win_next;
+    int64_t last_pct = L.last_pct;
+    if (e) goto done;
     if (wp && (e = win_ahead(&ep, wp, end, &win_next, eb))) goto done;
     for (size_t a = 0; a < na; a++)
         if (ag[a].quiet == 2) catch_up(&ep, &ag[a]); /* idle: fed up to here, then as the others */
