@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh [BUILD_DIR] - reproduce docs/BENCHMARKS.md: generates the
 # benchmark markets in bench/out/ (not committed), then times
-#   1. sma_cross alone on 500,000 1-minute bars (end to end and in-process),
+#   1. sma_cross alone on 500,000 1-minute bars (end to end and in-process,
+#      the loop with curves streamed as arena run streams them, and kept),
 #      the flat baseline's loop, the machine's floor (bench/floor.c), peak
 #      memory on 5,000,000 bars (curves streamed), arena table / report on
 #      that file, and the 500k run with its curves streamed anyway,
@@ -33,18 +34,27 @@ echo "   at the rename and frees the old one's pages: docs/BENCHMARKS.md)"
 for i in 1 2 3 4 5; do
   /usr/bin/time -f "   wall %e s, peak RSS %M KB" "$arena" run sma.json -o run.h5 --quiet --timing
 done
-echo "== same, engine only, in one process (first rep cold, later reps on reused memory)"
-"$build/bench_engine" sma.json 10
+# the loop: pinned to one CPU when taskset is there (a process moved between
+# the two vCPUs mid-run measured up to twice as slow here)
+pin=""
+command -v taskset >/dev/null && pin="taskset -c 1"
+echo "== the loop (engine only, one process, bars mapped as arena run maps them, curves streamed"
+echo "   in blocks as arena run streams them; first rep cold, best of 30 on reused memory)"
+$pin "$build/bench_engine" sma.json 30 --stream | tail -1
+echo "== the same with each curve kept whole in memory"
+$pin "$build/bench_engine" sma.json 30 | tail -1
 echo "== the loop's own cost: the flat baseline (never trades) on the same bars"
 cat >flat.json <<'JSON'
 {"name": "bench-flat", "seed": 1, "market": {"data": "m500k.h5"}, "cadence": "1m", "baselines": ["flat"], "agents": []}
 JSON
-"$build/bench_engine" flat.json 10
+$pin "$build/bench_engine" flat.json 30 --stream | tail -1
 echo "== the floor on this machine: a static C program doing only the memory traffic of that run"
 cc -O2 -static -o floor "$here/floor.c" 2>/dev/null || cc -O2 -o floor "$here/floor.c"
 for i in 1 2 3 4 5; do rm -f floor.out; /usr/bin/time -f "   process wall %e s" ./floor m500k.h5 floor.out; done
 echo "   replacing its output of the run before:"
 for i in 1 2 3 4 5; do /usr/bin/time -f "   process wall %e s" ./floor m500k.h5 floor.out; done
+echo "   the same traffic as arena has it since session 10 (bars mapped, the curve streamed in one block):"
+for i in 1 2 3 4 5; do rm -f floor.out; /usr/bin/time -f "   process wall %e s" ./floor m500k.h5 floor.out --mapped; done
 rm -f floor.out new.h5
 echo "== peak memory against the length of the data: sma_cross on 5,000,000 bars"
 [ -f m5m.h5 ] || "$arena" data synth -o m5m.h5 --symbols BTC --bars 5000000 --seed 1

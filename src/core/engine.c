@@ -191,7 +191,15 @@ static void sample(episode *ep, int64_t t) {
  * ar_account_on_bars does in O(1) per symbol for an account in this state.
  * An account becomes quiet again at the first sample that finds it flat with
  * nothing pending. Not for live runs, whose driver also restores and replays
- * accounts directly. */
+ * accounts directly.
+ * In runs of coded agents an account is idle (quiet == 2) in the same way
+ * while it holds positions that bars cannot touch (ar_account_inert: no
+ * liquidation price, no exits, no funding, nothing pending): nothing but its
+ * record of the last bar changes until it submits, and its values at good
+ * marks need no bar; its samples sum its positions at the marks as the
+ * account does (ar_position_terms). It is caught up before its orders, at
+ * a sample with a bad mark (the account would value that position at its
+ * last good close, which it has not seen) and before the final mark. */
 static void catch_up(episode *ep, ep_agent *g) {
     for (size_t s = 0; s < ep->nsym; s++) ar_account_on_bars(g->acct, (int32_t)s, g->fed[s], ep->ptr[s]);
     g->quiet = 0;
@@ -869,15 +877,16 @@ typedef struct winpin {
 } winpin;
 
 /* Bars are read in time order, each one once, from a mapping of the market
- * file or a large array: the next rows are asked for this many rows ahead
- * (about 1.5 KB), so that the wait for memory, a TLB walk every 85 rows of
- * a 4 KiB-paged file mapping included, overlaps the work on the rows
- * before (docs/BENCHMARKS.md). */
+ * file or a large array: the row this many rows ahead (3 KB) is asked for,
+ * so that the wait for memory, a TLB walk every 85 rows of a 4 KiB-paged
+ * file mapping included, overlaps the work on the rows before
+ * (docs/BENCHMARKS.md). The address is computed as an integer (it may lie
+ * past the end) and only hinted: a prefetch never faults. */
 #define PREFETCH_ROWS 64
 #if defined(__GNUC__) || defined(__clang__)
-#define AR_PREFETCH(p) __builtin_prefetch((const void *)(p))
+#define AR_PREFETCH_AHEAD(row) __builtin_prefetch((const void *)((uintptr_t)(row) + PREFETCH_ROWS * sizeof *(row)))
 #else
-#define AR_PREFETCH(p) ((void)(p))
+#define AR_PREFETCH_AHEAD(row) ((void)(row))
 #endif
 
 /* Rows behind the cursor the builtin agents of cfg may read, or SIZE_MAX
@@ -1033,7 +1042,7 @@ static AR_ALWAYS_INLINE ar_err run_bars(episode *ep, bar_loop *L, const int one,
                     if (!ag[a].quiet) ar_account_on_bars(ag[a].acct, 0, i0, i1);
                 ep->ptr[0] = i1;
                 ep->marks[0] = r1[i1 - 1].close;
-                AR_PREFETCH(r1 + i1 + PREFETCH_ROWS); /* (a hint: never faults past the end) */
+                AR_PREFETCH_AHEAD(r1 + i1);
             }
         } else {
             advance(ep, t);
