@@ -41,7 +41,9 @@ static void usage(FILE *f) {
             "  are read from the market file block by block (anonymized runs too); and\n"
             "  record logs (orders, fills, round trips, decisions) past ARENA_LOG_MEMORY\n"
             "  bytes (default 32 MiB, 0: always) wait in a temporary file next to RUN.h5\n"
-            "  (docs/ENGINE.md \"Memory\").\n");
+            "  (docs/ENGINE.md \"Memory\"). With builtin strategies only, bars are used\n"
+            "  where they lie in the market file (a read-only mapping; ARENA_NO_MAP=1\n"
+            "  reads them instead; docs/DATA.md).\n");
 }
 
 static double now_ms(void) {
