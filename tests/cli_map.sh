@@ -61,12 +61,47 @@ if [ $rc = 0 ]; then
   echo "note: the run ended before the file was cut (a very fast machine); nothing to check"
 else
   [ $rc = 1 ] || fail "truncated market: exit $rc, expected 1 ($(cat "$work/err"))"
-  grep -qx "arena run: $work/big.h5: the market file was truncated or rewritten in place during the run; no run file written" \
+  grep -qx "arena run: $work/big.h5: the market file was truncated during the run; no run file written" \
     "$work/err" || fail "truncated market message: $(cat "$work/err")"
   [ "$(wc -l <"$work/err")" = 1 ] || fail "more than one line: $(cat "$work/err")"
   [ ! -e "$work/cut.h5" ] || fail "a run file was written"
   ls "$work"/cut.h5.tmp-* >/dev/null 2>&1 && fail "temporary run file left behind"
 fi
+
+# ---- the market file written over in place (same size, no fault) ----
+"$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 2 >/dev/null || fail "synth big again"
+"$arena" data synth -o "$work/other.h5" --symbols BTC --bars 1500000 --seed 3 >/dev/null || fail "synth other"
+[ "$(stat -c %s "$work/big.h5")" = "$(stat -c %s "$work/other.h5")" ] || fail "the two markets differ in size"
+rm -f "$work"/cut.h5*
+ARENA_MARKET_MEMORY=1000000000 "$arena" run "$work/big.json" -o "$work/cut.h5" --quiet 2>"$work/err" &
+pid=$!
+for _ in $(seq 1 500); do
+  ls "$work"/cut.h5.tmp-* >/dev/null 2>&1 && break
+  sleep 0.01
+done
+dd if="$work/other.h5" of="$work/big.h5" conv=notrunc status=none
+wait $pid
+rc=$?
+if [ $rc = 0 ] && [ -e "$work/cut.h5" ]; then
+  echo "note: the run ended before the file was written over (a very fast machine); nothing to check"
+else
+  [ $rc = 1 ] || fail "market written in place: exit $rc, expected 1 ($(cat "$work/err"))"
+  grep -qx "arena run: $work/big.h5: the market file was written in place during the run (its bars were read where they lie); no run file written" \
+    "$work/err" || fail "written-in-place message: $(cat "$work/err")"
+  [ ! -e "$work/cut.h5" ] || fail "a run file was written from rows that changed under the run"
+  ls "$work"/cut.h5.tmp-* >/dev/null 2>&1 && fail "temporary run file left behind"
+fi
+# a market replaced by rename (as arena's writers do) leaves the mapped rows alone: no complaint
+"$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 2 >/dev/null || fail "synth big 3"
+ARENA_MARKET_MEMORY=1000000000 "$arena" run "$work/big.json" -o "$work/ren.h5" --quiet 2>"$work/err" &
+pid=$!
+for _ in $(seq 1 500); do
+  ls "$work"/ren.h5.tmp-* >/dev/null 2>&1 && break
+  sleep 0.01
+done
+"$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 3 >/dev/null || fail "synth over"
+wait $pid || fail "a run whose market was replaced by rename failed: $(cat "$work/err")"
+[ -e "$work/ren.h5" ] || fail "no run file after a rename over the market"
 
 [ $fails = 0 ] && echo "cli_map: ok"
 exit $((fails > 0))

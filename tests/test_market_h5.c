@@ -248,11 +248,22 @@ static void read_speed_500k(void **state) {
 
 #ifdef HAVE_HDF5_H
 /* Replace /bars/BTC of path by the rows of b, stored with file type ft,
- * layout contiguous (chunk 0) or chunked, deflated or not. */
-static void rewrite_bars(const char *path, const ar_bars *b, hid_t ft, hsize_t chunk, int deflate) {
+ * layout contiguous (chunk 0) or chunked, deflated or not, after `pad`
+ * bytes of raw data of a dataset of their own (0: none). Returns the file
+ * address of the rows (contiguous only; else 0). */
+static haddr_t rewrite_bars(const char *path, const ar_bars *b, hid_t ft, hsize_t chunk, int deflate, hsize_t pad) {
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(f >= 0);
     assert_true(H5Ldelete(f, "/bars/BTC", H5P_DEFAULT) >= 0);
+    if (pad) {
+        if (H5Lexists(f, "/pad", H5P_DEFAULT) > 0) H5Ldelete(f, "/pad", H5P_DEFAULT);
+        unsigned char z[8] = {0};
+        hid_t ps = H5Screate_simple(1, &pad, NULL);
+        hid_t pd = H5Dcreate2(f, "/pad", H5T_NATIVE_UCHAR, ps, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        assert_true(pd >= 0 && H5Dwrite(pd, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, z) >= 0);
+        H5Dclose(pd);
+        H5Sclose(ps);
+    }
     hsize_t n = b->n;
     hid_t sp = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
     if (chunk) H5Pset_chunk(dcpl, 1, &chunk);
@@ -267,6 +278,7 @@ static void rewrite_bars(const char *path, const ar_bars *b, hid_t ft, hsize_t c
     H5Tinsert(mt, "close", offsetof(ar_bar, close), H5T_NATIVE_DOUBLE);
     H5Tinsert(mt, "volume", offsetof(ar_bar, volume), H5T_NATIVE_DOUBLE);
     assert_true(H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, b->row) >= 0);
+    haddr_t addr = chunk ? 0 : H5Dget_offset(d);
     int64_t iv = AR_NS_PER_MIN;
     hid_t as = H5Screate(H5S_SCALAR), a = H5Acreate2(d, "interval_ns", H5T_STD_I64LE, as, H5P_DEFAULT, H5P_DEFAULT);
     H5Awrite(a, H5T_NATIVE_INT64, &iv);
@@ -277,6 +289,7 @@ static void rewrite_bars(const char *path, const ar_bars *b, hid_t ft, hsize_t c
     H5Pclose(dcpl);
     H5Sclose(sp);
     H5Fclose(f);
+    return addr;
 }
 
 static hid_t bar_ftype(int big_endian) {
@@ -313,6 +326,21 @@ static void mapped_or_read(void **state) {
     assert_int_equal(ar_bars_reserve(&r->sym[0].bars, 1 << 20), AR_EINVAL);
     assert_int_equal(r->sym[0].bars.n, m->sym[0].bars.n);
     ar_market_free(r);
+    /* bars stored after an odd number of 25-byte trade records: the writer
+     * aligns every object to 8 bytes, so they are mapped too */
+    ar_market *tb = ar_market_create();
+    ar_market_add_symbol(tb, "T");
+    ar_market_add_symbol(tb, "B");
+    for (int i = 0; i < 1001; i++) ar_trades_push(&tb->sym[0].trades, 1000 + i, 100 + i, 0.5, 1);
+    tb->sym[1].interval = AR_NS_PER_MIN;
+    for (int i = 0; i < 1000; i++) ar_bars_push(&tb->sym[1].bars, (int64_t)i * AR_NS_PER_MIN, 10, 11, 9, 10.5, 1);
+    write_ok("map_tb.h5", tb, 0);
+    ar_market *rb = read_mapped_ok("map_tb.h5");
+    assert_non_null(rb->sym[1].bars.map);
+    assert_same_symbol(&tb->sym[1], &rb->sym[1]);
+    ar_market_free(rb);
+    ar_market_free(tb);
+    remove("map_tb.h5");
 #ifdef HAVE_HDF5_H
     const struct {
         int big_endian;
@@ -321,7 +349,7 @@ static void mapped_or_read(void **state) {
     } v[] = {{0, 0, 0, 1}, {0, 1000, 0, 1}, {0, 4096, 1, 0}, {1, 0, 0, 0}, {1, 65536, 0, 0}};
     for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
         hid_t ft = bar_ftype(v[k].big_endian);
-        rewrite_bars("map.h5", &m->sym[0].bars, ft, v[k].chunk, v[k].deflate);
+        rewrite_bars("map.h5", &m->sym[0].bars, ft, v[k].chunk, v[k].deflate, 0);
         H5Tclose(ft);
         r = read_mapped_ok("map.h5");
         if (v[k].mapped) assert_non_null(r->sym[0].bars.map);
@@ -329,6 +357,21 @@ static void mapped_or_read(void **state) {
         assert_same_symbol(&m->sym[0], &r->sym[0]);
         ar_market_free(r);
     }
+    /* rows at an address that is not a multiple of 8 (after a few bytes of
+     * other data): read, not mapped (an ar_bar there would be misaligned) */
+    int odd = 0;
+    for (hsize_t pad = 1; pad <= 8 && !odd; pad++) {
+        hid_t ft = bar_ftype(0);
+        haddr_t at = rewrite_bars("map.h5", &m->sym[0].bars, ft, 0, 0, pad);
+        H5Tclose(ft);
+        if (at % 8 == 0) continue;
+        odd = 1;
+        r = read_mapped_ok("map.h5");
+        assert_null(r->sym[0].bars.map);
+        assert_same_symbol(&m->sym[0], &r->sym[0]);
+        ar_market_free(r);
+    }
+    assert_true(odd);
 #else
     print_message("mapped_or_read: no hdf5.h for the test; only arena's own file checked\n");
 #endif

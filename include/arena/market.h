@@ -24,9 +24,6 @@ typedef struct ar_bar {
     int64_t t; /* bar open time, ns UTC, strictly increasing */
     double open, high, low, close, volume;
 } ar_bar;
-/* A column of rows as a strided array of doubles (GSL's convention):
- * &row[0].close with this stride walks the closes. */
-#define AR_BAR_STRIDE (sizeof(ar_bar) / sizeof(double))
 
 typedef struct ar_bars_win ar_bars_win;
 typedef struct ar_bars {

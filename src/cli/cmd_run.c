@@ -3,9 +3,12 @@
  * rename), print the league table. Progress goes to stderr when it is a
  * terminal; nothing else is printed unless asked. */
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "arena/config.h"
@@ -74,7 +77,9 @@ static int can_window(const ar_config *cfg) {
 /* Bars used in place from a mapping of the market file (docs/DATA.md) for
  * runs of builtin strategies only: they are over in seconds. A run with
  * model agents can take hours, and its paid calls must survive someone
- * rewriting the market file in place meanwhile, so it reads the bars. */
+ * rewriting the market file in place meanwhile, so it reads the bars; so
+ * do runs in shards (--episodes, --resume, MPI), whose parts can be hours
+ * apart. */
 static int can_map(const ar_config *cfg) {
     for (size_t a = 0; a < cfg->nagents; a++)
         if (strcmp(cfg->agents[a].kind, "builtin") != 0) return 0;
@@ -82,8 +87,9 @@ static int can_map(const ar_config *cfg) {
 }
 
 static void guard_map(const char *data, int on);
+static void map_ranges(const ar_market *m);
 
-static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_errbuf *eb) {
+static ar_err load_market(const ar_config *cfg, int map, ar_market **m, char sha[65], ar_errbuf *eb) {
     const char **names = NULL;
     if (cfg->nsym) {
         names = malloc(cfg->nsym * sizeof *names);
@@ -94,14 +100,16 @@ static ar_err load_market(const ar_config *cfg, ar_market **m, char sha[65], ar_
     size_t rows = 0;
     if (can_window(cfg) && ar_market_h5_count_bars(cfg->data, names, cfg->nsym, &rows, eb) == AR_OK)
         window = rows > 0 && rows > env_bytes("ARENA_MARKET_MEMORY", MARKET_MEMORY_DEFAULT) / (6 * sizeof(double));
-    if (!window && can_map(cfg)) guard_map(cfg->data, 1); /* from the first mapped row read */
+    map = map && !window;
+    if (map) guard_map(cfg->data, 1); /* from the first mapped row read */
     ar_err e = window ? ar_market_h5_read_windowed(cfg->data, names, cfg->nsym,
                                                    cfg->exec.slip == AR_SLIP_SQRT && !cfg->anon_prices ? AR_WINDOW_SUMS : 0,
                                                    m, eb)
-                      : can_map(cfg) ? ar_market_h5_read_mapped(cfg->data, names, cfg->nsym, m, eb)
-                                     : ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
+                      : map ? ar_market_h5_read_mapped(cfg->data, names, cfg->nsym, m, eb)
+                            : ar_market_h5_read(cfg->data, names, cfg->nsym, m, eb);
     free((void *)names);
     if (e) return e;
+    if (map) map_ranges(*m);
     /* The manifest names the exact data by content: sha256 over each used
      * symbol's name and stored content hash (the market file keeps one per
      * dataset, so this costs nothing however large the data). */
@@ -332,13 +340,32 @@ static void on_stop(int sig) {
 }
 
 /* A mapped market file truncated under the run (rewritten in place, by cp
- * say) takes the rows with it: reading one raises SIGBUS. Said in one line,
- * the temporary run file removed, exit 1. */
+ * say) takes the rows with it: reading one raises SIGBUS. That is said in
+ * one line (by the first thread to fault), the temporary run file removed,
+ * exit 1. A SIGBUS elsewhere than in the mapped rows gets its default
+ * action back, and recurs. Only async-signal-safe calls in the handler. */
+#define MAP_RANGES 64
 static char map_msg[4200];
 static size_t map_msg_len;
+static uintptr_t map_lo[MAP_RANGES], map_hi[MAP_RANGES];
+static volatile sig_atomic_t map_n; /* ranges; -1: more than MAP_RANGES, every address counts */
+static atomic_flag map_said = ATOMIC_FLAG_INIT;
+/* The file the rows are mapped from, as it was before they were read
+ * (market_changed compares). */
+static struct stat map_st;
+static int map_st_ok;
 
-static void on_lost_rows(int sig) {
-    (void)sig;
+static void on_lost_rows(int sig, siginfo_t *si, void *uc) {
+    (void)uc;
+    uintptr_t at = (uintptr_t)si->si_addr;
+    int ours = map_n < 0;
+    for (sig_atomic_t i = 0; i < map_n && !ours; i++) ours = at >= map_lo[i] && at < map_hi[i];
+    if (!ours) {
+        signal(sig, SIG_DFL);
+        return;
+    }
+    if (atomic_flag_test_and_set(&map_said))
+        for (;;) pause(); /* another thread says it and ends the process */
     if (run_tmp_set) unlink(run_tmp);
     ssize_t w = write(STDERR_FILENO, map_msg, map_msg_len);
     (void)w;
@@ -349,15 +376,48 @@ static void guard_map(const char *data, int on) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
+    map_n = on ? -1 : 0; /* while the rows are being mapped and read: every address (map_ranges narrows it) */
     if (on) {
         int n = snprintf(map_msg, sizeof map_msg,
-                         "arena run: %s: the market file was truncated or rewritten in place during the run; "
-                         "no run file written\n",
-                         data);
+                         "arena run: %s: the market file was truncated during the run; no run file written\n", data);
         map_msg_len = n < 0 ? 0 : (size_t)n < sizeof map_msg ? (size_t)n : sizeof map_msg - 1;
+        map_st_ok = stat(data, &map_st) == 0;
+        sa.sa_sigaction = on_lost_rows;
+        sa.sa_flags = SA_SIGINFO;
+    } else {
+        map_st_ok = 0;
+        sa.sa_handler = SIG_DFL;
     }
-    sa.sa_handler = on ? on_lost_rows : SIG_DFL;
     sigaction(SIGBUS, &sa, NULL);
+}
+
+/* The mappings the handler owns. */
+static void map_ranges(const ar_market *m) {
+    sig_atomic_t n = 0;
+    for (size_t s = 0; s < m->nsym; s++) {
+        const ar_bars *b = &m->sym[s].bars;
+        if (b->map == NULL) continue;
+        if (n == MAP_RANGES) {
+            map_n = -1;
+            return;
+        }
+        map_lo[n] = (uintptr_t)b->map;
+        map_hi[n] = (uintptr_t)b->map + b->map_len;
+        n++;
+    }
+    map_n = n;
+}
+
+/* The mapped file written in place since it was mapped: the same file (a
+ * new one renamed over it leaves the mapped one as it was) with another
+ * size or modification time. Its rows may then have changed under the run
+ * without any fault. */
+static int market_changed(const char *data) {
+    struct stat now;
+    if (!map_st_ok || stat(data, &now) != 0) return 0;
+    if (now.st_dev != map_st.st_dev || now.st_ino != map_st.st_ino) return 0;
+    return now.st_size != map_st.st_size || now.st_mtim.tv_sec != map_st.st_mtim.tv_sec ||
+           now.st_mtim.tv_nsec != map_st.st_mtim.tv_nsec;
 }
 
 static void guard_tmp(const char *out_path, int on) {
@@ -511,7 +571,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         return e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
     }
     char sha[65];
-    if ((e = load_market(cfg, &m, sha, &eb))) {
+    if ((e = load_market(cfg, can_map(cfg) && !(mpi || episodes || resume), &m, sha, &eb))) {
         fprintf(stderr, "arena run: %s (market.data in %s)\n", eb.msg, cfg_path);
         rc = e == AR_ENOTFOUND ? AR_EXIT_USAGE : AR_EXIT_FAIL;
         goto out;
@@ -609,6 +669,13 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         if (e) {
             fprintf(stderr, "arena run: %s\n", eb.msg);
             rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
+            goto out;
+        }
+        if (market_changed(cfg->data)) {
+            fprintf(stderr, "arena run: %s: the market file was written in place during the run (its bars were "
+                            "read where they lie); no run file written\n",
+                    cfg->data);
+            rc = AR_EXIT_FAIL;
             goto out;
         }
     }

@@ -170,10 +170,15 @@ static int bad_name(const char *n) {
 }
 
 static ar_err write_file(const char *tmp, const char *path, const ar_market *m, ar_errbuf *eb) {
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_obj_track_times(fcpl, 0);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    /* every object at a multiple of 8 bytes, so that the bars of every
+     * symbol can be mapped where they lie (map_bars), whatever came before
+     * them (25-byte trade records, say) */
+    H5Pset_alignment(fapl, 1, 8);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
     H5Pclose(fcpl);
+    H5Pclose(fapl);
     if (f < 0) return ar_errf(eb, AR_EIO, "%s: cannot create %s", path, tmp);
     const char *fail = NULL;
     char what[160] = "";
@@ -440,7 +445,9 @@ static int map_bars(hid_t f, hid_t d, size_t n, ar_bars *b) {
     }
     void *vh = NULL;
     struct stat st;
-    ok = ok && addr != HADDR_UNDEF && H5Fget_vfd_handle(f, fapl, &vh) >= 0 && vh != NULL &&
+    /* the rows must also lie where an ar_bar may (HDF5 puts data at any
+     * byte: after 25-byte trade records, say), else they are read */
+    ok = ok && addr != HADDR_UNDEF && addr % _Alignof(ar_bar) == 0 && H5Fget_vfd_handle(f, fapl, &vh) >= 0 && vh != NULL &&
          fstat(*(int *)vh, &st) == 0 && (uint64_t)st.st_size >= (uint64_t)addr + bytes;
     if (ok) {
         long pg = sysconf(_SC_PAGESIZE);
@@ -508,12 +515,23 @@ static ar_err read_funding(hid_t d, size_t n, ar_funding *fu, ar_sha256 *h) {
 }
 
 /* The engine relies on ordered series; a file edited by hand may not be. */
-static ar_err check_order(const char *path, const char *what, const char *name, const int64_t *t, size_t stride,
-                          size_t n, int strict, ar_errbuf *eb) {
+static ar_err order_error(const char *path, const char *what, const char *name, size_t i, int strict,
+                          ar_errbuf *eb) {
+    return ar_errf(eb, AR_EFORMAT, "%s: /%s/%s row %zu: time not after row %zu (expected %s times)", path, what, name,
+                   i, i - 1, strict ? "strictly increasing" : "non-decreasing");
+}
+
+static ar_err check_bars_order(const char *path, const char *name, const ar_bar *row, size_t n, ar_errbuf *eb) {
     for (size_t i = 1; i < n; i++)
-        if (t[i * stride] < t[(i - 1) * stride] || (strict && t[i * stride] == t[(i - 1) * stride]))
-            return ar_errf(eb, AR_EFORMAT, "%s: /%s/%s row %zu: time not after row %zu (expected %s times)", path,
-                           what, name, i, i - 1, strict ? "strictly increasing" : "non-decreasing");
+        if (row[i].t <= row[i - 1].t) return order_error(path, "bars", name, i, 1, eb);
+    return AR_OK;
+}
+
+static ar_err check_order(const char *path, const char *what, const char *name, const int64_t *t, size_t n,
+                          int strict, ar_errbuf *eb) {
+    for (size_t i = 1; i < n; i++)
+        if (t[i] < t[i - 1] || (strict && t[i] == t[i - 1]))
+            return order_error(path, what, name, i, strict, eb);
     return AR_OK;
 }
 
@@ -691,7 +709,7 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
             if (e != AR_OK)
                 return ar_errf(eb, e, "%s: cannot read /bars/%s (expected fields t,open,high,low,close,volume)", path,
                                s->name);
-            if ((e = check_order(path, "bars", s->name, &s->bars.row[0].t, AR_BAR_STRIDE, s->bars.n, 1, eb)) != AR_OK) return e;
+            if ((e = check_bars_order(path, s->name, s->bars.row, s->bars.n, eb)) != AR_OK) return e;
             if ((e = check_stored(path, "bars", s->name, stored[0], sha[0], eb))) return e;
         }
     }
@@ -704,7 +722,7 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
         H5Dclose(d);
         if (e != AR_OK)
             return ar_errf(eb, e, "%s: cannot read /trades/%s (expected fields t,price,qty,side)", path, s->name);
-        if ((e = check_order(path, "trades", s->name, s->trades.t, 1, s->trades.n, 0, eb)) != AR_OK) return e;
+        if ((e = check_order(path, "trades", s->name, s->trades.t, s->trades.n, 0, eb)) != AR_OK) return e;
         if ((e = check_stored(path, "trades", s->name, stored[1], sha[1], eb))) return e;
     }
     if (link_exists(f, "funding", s->name)) {
@@ -715,7 +733,7 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
         if (h) ar_sha256_end(h, sha[2]);
         H5Dclose(d);
         if (e != AR_OK) return ar_errf(eb, e, "%s: cannot read /funding/%s (expected fields t,rate)", path, s->name);
-        if ((e = check_order(path, "funding", s->name, s->funding.t, 1, s->funding.n, 1, eb)) != AR_OK) return e;
+        if ((e = check_order(path, "funding", s->name, s->funding.t, s->funding.n, 1, eb)) != AR_OK) return e;
         if ((e = check_stored(path, "funding", s->name, stored[2], sha[2], eb))) return e;
     }
     char all[3 * 64 + 1];
