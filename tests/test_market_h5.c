@@ -372,6 +372,58 @@ static void mapped_or_read(void **state) {
         ar_market_free(r);
     }
     assert_true(odd);
+    /* no volume field: volume 0 (the other fields as written), read
+     * whole or windowed; no close field: refused, naming it */
+    for (int drop = 0; drop < 2; drop++) {
+        hid_t t5 = H5Tcreate(H5T_COMPOUND, 40);
+        H5Tinsert(t5, "t", 0, H5T_STD_I64LE);
+        H5Tinsert(t5, "open", 8, H5T_IEEE_F64LE);
+        H5Tinsert(t5, "high", 16, H5T_IEEE_F64LE);
+        H5Tinsert(t5, "low", 24, H5T_IEEE_F64LE);
+        H5Tinsert(t5, drop ? "volume" : "close", 32, H5T_IEEE_F64LE);
+        rewrite_bars("map.h5", &m->sym[0].bars, t5, 1000, 0, 0);
+        H5Tclose(t5);
+        ar_errbuf eb = {{0}};
+        ar_market *w = NULL;
+        if (drop) {
+            assert_int_equal(ar_market_h5_read_mapped("map.h5", NULL, 0, &w, &eb), AR_EFORMAT);
+            assert_string_equal(eb.msg, "map.h5: /bars/BTC has no field 'close' (expected fields t,open,high,low,close,volume)");
+            assert_int_equal(ar_market_h5_read_windowed("map.h5", NULL, 0, 0, &w, &eb), AR_EFORMAT);
+            continue;
+        }
+        r = read_mapped_ok("map.h5");
+        assert_int_equal(ar_market_h5_read_windowed("map.h5", NULL, 0, 0, &w, &eb), AR_OK);
+        const ar_bars *x = &m->sym[0].bars, *y = &r->sym[0].bars, *z = &w->sym[0].bars;
+        assert_int_equal(y->n, x->n);
+        assert_int_equal(ar_bars_pin(z, 0, z->n, &eb), AR_OK);
+        for (size_t i = 0; i < x->n; i++) {
+            ar_bar want = x->row[i];
+            want.volume = 0;
+            assert_memory_equal(&y->row[i], &want, sizeof want);
+            assert_memory_equal(&z->row[i], &want, sizeof want);
+        }
+        ar_bars_unpin(z, 0, z->n);
+        ar_market_free(w);
+        ar_market_free(r);
+    }
+    /* /bars/BTC an external link to another file's bars: those rows (the
+     * mapping is of the file they are in) */
+    {
+        ar_market *o = ar_market_create();
+        ar_market_add_symbol(o, "BTC");
+        o->sym[0].interval = AR_NS_PER_MIN;
+        for (int i = 0; i < 5000; i++) ar_bars_push(&o->sym[0].bars, (int64_t)i * AR_NS_PER_MIN, 7 + i, 8 + i, 6 + i, 7.5 + i, i);
+        write_ok("map_other.h5", o, 0);
+        hid_t f = H5Fopen("map.h5", H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0 && H5Ldelete(f, "/bars/BTC", H5P_DEFAULT) >= 0);
+        assert_true(H5Lcreate_external("map_other.h5", "/bars/BTC", f, "/bars/BTC", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+        H5Fclose(f);
+        r = read_mapped_ok("map.h5");
+        assert_same_symbol(&o->sym[0], &r->sym[0]);
+        ar_market_free(r);
+        ar_market_free(o);
+        remove("map_other.h5");
+    }
     /* a bars dataset with no rows (h5py writes them): no bars, nothing mapped */
     ar_bars none = {0};
     hid_t ft = bar_ftype(0);

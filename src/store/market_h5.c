@@ -416,15 +416,18 @@ static void dataset_sha(hid_t d, char out[65]);
  * which converts (read_bars). Files are never rewritten in place (writers
  * rename a new file over the old), so the mapped rows cannot change under
  * a run. */
-static int map_bars(hid_t f, hid_t d, size_t n, ar_bars *b) {
+static int map_bars(hid_t d, size_t n, ar_bars *b) {
     if (n == 0) return -1;
-    hid_t ft = H5Dget_type(d), mt = bar_type(0), dcpl = H5Dget_create_plist(d), fcpl = H5Fget_create_plist(f);
-    hid_t fapl = H5Fget_access_plist(f);
+    /* the file the rows are in: the market file, or another one when
+     * /bars/SYM is an external link */
+    hid_t f = H5Iget_file_id(d);
+    hid_t ft = H5Dget_type(d), mt = bar_type(0), dcpl = H5Dget_create_plist(d);
+    hid_t fcpl = f >= 0 ? H5Fget_create_plist(f) : -1, fapl = f >= 0 ? H5Fget_access_plist(f) : -1;
     hsize_t ub = 1;
     int ok = ft >= 0 && H5Tequal(ft, mt) > 0 && dcpl >= 0 && H5Pget_nfilters(dcpl) == 0 && fcpl >= 0 &&
              H5Pget_userblock(fcpl, &ub) >= 0 && ub == 0 && fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2;
     haddr_t addr = HADDR_UNDEF;
-    size_t bytes = n * sizeof(ar_bar);
+    size_t bytes = n * sizeof(ar_bar), extent = bytes; /* extent: what the file must hold from addr on */
     if (ok && H5Pget_layout(dcpl) == H5D_CONTIGUOUS) {
         addr = H5Dget_offset(d);
     } else if (ok && H5Pget_layout(dcpl) == H5D_CHUNKED) {
@@ -442,13 +445,14 @@ static int map_bars(hid_t f, hid_t d, size_t n, ar_bars *b) {
         }
         if (fs >= 0) H5Sclose(fs);
         if (!ok) addr = HADDR_UNDEF;
+        extent = (size_t)(nch * chunk) * sizeof(ar_bar); /* the last chunk whole, as HDF5 reads it */
     }
     void *vh = NULL;
     struct stat st;
     /* the rows must also lie where an ar_bar may (HDF5 puts data at any
      * byte: after 25-byte trade records, say), else they are read */
     ok = ok && addr != HADDR_UNDEF && addr % _Alignof(ar_bar) == 0 && H5Fget_vfd_handle(f, fapl, &vh) >= 0 && vh != NULL &&
-         fstat(*(int *)vh, &st) == 0 && (uint64_t)st.st_size >= (uint64_t)addr + bytes;
+         fstat(*(int *)vh, &st) == 0 && (uint64_t)st.st_size >= (uint64_t)addr + extent;
     if (ok) {
         long pg = sysconf(_SC_PAGESIZE);
         size_t lead = (size_t)(addr % (haddr_t)(pg > 0 ? pg : 4096));
@@ -466,6 +470,7 @@ static int map_bars(hid_t f, hid_t d, size_t n, ar_bars *b) {
     if (fcpl >= 0) H5Pclose(fcpl);
     if (dcpl >= 0) H5Pclose(dcpl);
     if (ft >= 0) H5Tclose(ft);
+    if (f >= 0) H5Fclose(f);
     H5Tclose(mt);
     return ok ? 0 : -1;
 }
@@ -474,9 +479,10 @@ static int map_bars(hid_t f, hid_t d, size_t n, ar_bars *b) {
  * else read into memory with H5Dread, which converts any other layout,
  * chunking, filter or byte order. h, when not NULL, hashes the rows as
  * ar_bar records. */
-static ar_err read_bars(hid_t f, hid_t d, size_t n, int map, ar_bars *b, ar_sha256 *h) {
-    if (!map || getenv("ARENA_NO_MAP") != NULL || map_bars(f, d, n, b) != 0) {
+static ar_err read_bars(hid_t d, size_t n, int map, int novol, ar_bars *b, ar_sha256 *h) {
+    if (!map || getenv("ARENA_NO_MAP") != NULL || map_bars(d, n, b) != 0) {
         if (ar_bars_reserve(b, n) != AR_OK) return AR_ENOMEM;
+        if (novol && n) memset(b->row, 0, n * sizeof *b->row); /* H5Dread leaves a missing field alone */
         hid_t mt = bar_type(0);
         herr_t st = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, b->row) : 0;
         H5Tclose(mt);
@@ -569,6 +575,7 @@ static ar_err check_stored(const char *path, const char *group, const char *name
 typedef struct win_ctx {
     hid_t file, ds, mt;
     bar_rec *buf; /* AR_BARS_BLOCK records */
+    int novol;    /* the file has no volume field: rows are zeroed before each read */
 } win_ctx;
 
 static void win_ctx_free(void *p) {
@@ -583,6 +590,7 @@ static void win_ctx_free(void *p) {
 
 /* Rows [from, from + n) of the dataset into dst. */
 static ar_err win_read(win_ctx *c, size_t from, size_t n, bar_rec *dst) {
+    if (c->novol) memset(dst, 0, n * sizeof *dst); /* (a reused block holds other rows) */
     hsize_t off = from, cnt = n;
     hid_t fs = H5Dget_space(c->ds), ms = H5Screate_simple(1, &cnt, NULL);
     herr_t st = fs >= 0 && ms >= 0 ? H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL) : -1;
@@ -599,7 +607,7 @@ static ar_err win_load(void *ctx, size_t from, size_t n, ar_bars *b, ar_errbuf *
     return AR_OK;
 }
 
-static ar_err read_bars_windowed(const char *path, const char *name, size_t n, int sums, ar_bars *b,
+static ar_err read_bars_windowed(const char *path, const char *name, size_t n, int sums, int novol, ar_bars *b,
                                  ar_sha256 *h, ar_errbuf *eb) {
     if (n == 0) return AR_OK;
     win_ctx *c = calloc(1, sizeof *c);
@@ -616,6 +624,7 @@ static ar_err read_bars_windowed(const char *path, const char *name, size_t n, i
         return ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
     }
     c->ds = c->mt = -1;
+    c->novol = novol;
     char p[AR_SYM_MAX + 16];
     snprintf(p, sizeof p, "/bars/%s", name);
     c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -686,6 +695,19 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
     if (link_exists(f, "bars", s->name)) {
         hid_t d = open_table(f, "bars", s->name, &n);
         if (d < 0) return ar_errf(eb, AR_EFORMAT, "%s: /bars/%s is not a 1-D table", path, s->name);
+        /* every price field and the time must be there; volume may be
+         * missing (0, as a CSV without it imports) */
+        static const char *const need[] = {"t", "open", "high", "low", "close"};
+        hid_t ft = H5Dget_type(d);
+        int compound = ft >= 0 && H5Tget_class(ft) == H5T_COMPOUND, novol = compound && H5Tget_member_index(ft, "volume") < 0;
+        for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
+            if (!compound || H5Tget_member_index(ft, need[k]) < 0) {
+                if (ft >= 0) H5Tclose(ft);
+                H5Dclose(d);
+                return ar_errf(eb, AR_EFORMAT, "%s: /bars/%s has no field '%s' (expected fields t,open,high,low,close,volume)",
+                               path, s->name, need[k]);
+            }
+        H5Tclose(ft);
         int64_t iv = 0;
         char ivs[32];
         ar_errbuf ignore;
@@ -698,12 +720,12 @@ static ar_err read_symbol(hid_t f, const char *path, ar_symbol *s, int windowed,
         h = maybe_hash(d, sha[0], verify, stored[0]);
         if (windowed) {
             H5Dclose(d);
-            e = read_bars_windowed(path, s->name, n, sums, &s->bars, h, eb);
+            e = read_bars_windowed(path, s->name, n, sums, novol, &s->bars, h, eb);
             if (h) ar_sha256_end(h, sha[0]);
             if (e != AR_OK) return e;
             if ((e = check_stored(path, "bars", s->name, stored[0], sha[0], eb))) return e;
         } else {
-            e = read_bars(f, d, n, map, &s->bars, h);
+            e = read_bars(d, n, map, novol, &s->bars, h);
             if (h) ar_sha256_end(h, sha[0]);
             H5Dclose(d);
             if (e != AR_OK)
