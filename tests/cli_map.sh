@@ -91,6 +91,17 @@ else
   [ ! -e "$work/cut.h5" ] || fail "a run file was written from rows that changed under the run"
   ls "$work"/cut.h5.tmp-* >/dev/null 2>&1 && fail "temporary run file left behind"
 fi
+# bars read into memory (ARENA_NO_MAP) are safe from the same write: the run completes
+"$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 2 >/dev/null || fail "synth big 4"
+ARENA_NO_MAP=1 ARENA_MARKET_MEMORY=1000000000 "$arena" run "$work/big.json" -o "$work/read.h5" --quiet 2>"$work/err" &
+pid=$!
+for _ in $(seq 1 500); do
+  ls "$work"/read.h5.tmp-* >/dev/null 2>&1 && break
+  sleep 0.01
+done
+dd if="$work/other.h5" of="$work/big.h5" conv=notrunc status=none
+wait $pid || fail "a run that read its bars failed after a write in place: $(cat "$work/err")"
+[ -e "$work/read.h5" ] || fail "no run file from bars read into memory"
 # a market replaced by rename (as arena's writers do) leaves the mapped rows alone: no complaint
 "$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 2 >/dev/null || fail "synth big 3"
 ARENA_MARKET_MEMORY=1000000000 "$arena" run "$work/big.json" -o "$work/ren.h5" --quiet 2>"$work/err" &

@@ -414,7 +414,8 @@ static void map_ranges(const ar_market *m) {
  * without any fault. */
 static int market_changed(const char *data) {
     struct stat now;
-    if (!map_st_ok || stat(data, &now) != 0) return 0;
+    /* (bars read into memory, when the file did not allow a mapping, are safe) */
+    if (!map_st_ok || map_n == 0 || stat(data, &now) != 0) return 0;
     if (now.st_dev != map_st.st_dev || now.st_ino != map_st.st_ino) return 0;
     return now.st_size != map_st.st_size || now.st_mtim.tv_sec != map_st.st_mtim.tv_sec ||
            now.st_mtim.tv_nsec != map_st.st_mtim.tv_nsec;
