@@ -39,79 +39,64 @@ EOF
 "$arena" run "$work/exec.json" -o "$work/e.h5" --quiet --timing 2>"$work/t3" || fail "exec run: $(cat "$work/t3")"
 grep -q "used in place" "$work/t3" && fail "a run with an exec agent mapped its bars"
 
-# ---- the market file truncated under a mapped run ----
-"$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 2 >/dev/null || fail "synth big"
+# ---- the market file changed under a run ----
 cat >"$work/big.json" <<EOF
 {"name": "cut", "seed": 1, "market": {"data": "$work/big.h5"}, "cadence": "1m",
  "agents": [{"name": "sma", "strategy": "sma_cross"}, {"name": "momentum", "strategy": "momentum"},
             {"name": "mean_revert", "strategy": "mean_revert"}]}
 EOF
-# whole (mapped), not windowed: ARENA_MARKET_MEMORY above its 72 MB
-ARENA_MARKET_MEMORY=1000000000 "$arena" run "$work/big.json" -o "$work/cut.h5" --quiet 2>"$work/err" &
-pid=$!
-# the engine starts once the run file's temporary exists: cut the file then
-for _ in $(seq 1 500); do
-  ls "$work"/cut.h5.tmp-* >/dev/null 2>&1 && break
-  sleep 0.01
-done
-truncate -s 0 "$work/big.h5"
-wait $pid
-rc=$?
+"$arena" data synth -o "$work/other.h5" --symbols BTC --bars 1500000 --seed 3 >/dev/null || fail "synth other"
+# under_run NAME ACTION...: a fresh big.h5 (seed 2); `arena run big.json -o NAME.h5` in the
+# background, its bars whole (ARENA_MARKET_MEMORY above their 72 MB: mapped unless
+# ARENA_NO_MAP is set); ACTION once the engine has started (the run file's temporary
+# exists). rc is the run's exit status, err its stderr.
+under_run() {
+  local name=$1 pid
+  shift
+  "$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 2 >/dev/null || fail "synth big"
+  rm -f "$work/$name".h5*
+  ARENA_MARKET_MEMORY=1000000000 "$arena" run "$work/big.json" -o "$work/$name.h5" --quiet 2>"$work/err" &
+  pid=$!
+  for _ in $(seq 1 500); do
+    ls "$work/$name".h5.tmp-* >/dev/null 2>&1 && break
+    sleep 0.01
+  done
+  "$@"
+  wait $pid
+  rc=$?
+}
+# refused NAME LINE: exit 1, that one line, neither the run file nor its temporary left
+refused() {
+  [ $rc = 1 ] || fail "$1: exit $rc, expected 1 ($(cat "$work/err"))"
+  grep -qxF "$2" "$work/err" || fail "$1: message: $(cat "$work/err")"
+  [ "$(wc -l <"$work/err")" = 1 ] || fail "$1: more than one line: $(cat "$work/err")"
+  [ ! -e "$work/$1.h5" ] || fail "$1: a run file was written"
+  ls "$work/$1".h5.tmp-* >/dev/null 2>&1 && fail "$1: temporary run file left behind"
+}
+write_over() { dd if="$work/other.h5" of="$work/big.h5" conv=notrunc status=none; }
+
+# truncated (cp over it, say): the rows go (SIGBUS), caught
+under_run cut truncate -s 0 "$work/big.h5"
 if [ $rc = 0 ]; then
   echo "note: the run ended before the file was cut (a very fast machine); nothing to check"
 else
-  [ $rc = 1 ] || fail "truncated market: exit $rc, expected 1 ($(cat "$work/err"))"
-  grep -qx "arena run: $work/big.h5: the market file was truncated during the run; no run file written" \
-    "$work/err" || fail "truncated market message: $(cat "$work/err")"
-  [ "$(wc -l <"$work/err")" = 1 ] || fail "more than one line: $(cat "$work/err")"
-  [ ! -e "$work/cut.h5" ] || fail "a run file was written"
-  ls "$work"/cut.h5.tmp-* >/dev/null 2>&1 && fail "temporary run file left behind"
+  refused cut "arena run: $work/big.h5: the market file was truncated during the run; no run file written"
 fi
-
-# ---- the market file written over in place (same size, no fault) ----
-"$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 2 >/dev/null || fail "synth big again"
-"$arena" data synth -o "$work/other.h5" --symbols BTC --bars 1500000 --seed 3 >/dev/null || fail "synth other"
+# written over in place, same size (no fault): noticed at the end
+under_run over write_over
 [ "$(stat -c %s "$work/big.h5")" = "$(stat -c %s "$work/other.h5")" ] || fail "the two markets differ in size"
-rm -f "$work"/cut.h5*
-ARENA_MARKET_MEMORY=1000000000 "$arena" run "$work/big.json" -o "$work/cut.h5" --quiet 2>"$work/err" &
-pid=$!
-for _ in $(seq 1 500); do
-  ls "$work"/cut.h5.tmp-* >/dev/null 2>&1 && break
-  sleep 0.01
-done
-dd if="$work/other.h5" of="$work/big.h5" conv=notrunc status=none
-wait $pid
-rc=$?
-if [ $rc = 0 ] && [ -e "$work/cut.h5" ]; then
+if [ $rc = 0 ]; then
   echo "note: the run ended before the file was written over (a very fast machine); nothing to check"
 else
-  [ $rc = 1 ] || fail "market written in place: exit $rc, expected 1 ($(cat "$work/err"))"
-  grep -qx "arena run: $work/big.h5: the market file was written in place during the run (its bars were read where they lie); no run file written" \
-    "$work/err" || fail "written-in-place message: $(cat "$work/err")"
-  [ ! -e "$work/cut.h5" ] || fail "a run file was written from rows that changed under the run"
-  ls "$work"/cut.h5.tmp-* >/dev/null 2>&1 && fail "temporary run file left behind"
+  refused over "arena run: $work/big.h5: the market file was written in place during the run (its bars were read where they lie); no run file written"
 fi
 # bars read into memory (ARENA_NO_MAP) are safe from the same write: the run completes
-"$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 2 >/dev/null || fail "synth big 4"
-ARENA_NO_MAP=1 ARENA_MARKET_MEMORY=1000000000 "$arena" run "$work/big.json" -o "$work/read.h5" --quiet 2>"$work/err" &
-pid=$!
-for _ in $(seq 1 500); do
-  ls "$work"/read.h5.tmp-* >/dev/null 2>&1 && break
-  sleep 0.01
-done
-dd if="$work/other.h5" of="$work/big.h5" conv=notrunc status=none
-wait $pid || fail "a run that read its bars failed after a write in place: $(cat "$work/err")"
+ARENA_NO_MAP=1 under_run read write_over
+[ $rc = 0 ] || fail "a run that read its bars failed after a write in place: $(cat "$work/err")"
 [ -e "$work/read.h5" ] || fail "no run file from bars read into memory"
-# a market replaced by rename (as arena's writers do) leaves the mapped rows alone: no complaint
-"$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 2 >/dev/null || fail "synth big 3"
-ARENA_MARKET_MEMORY=1000000000 "$arena" run "$work/big.json" -o "$work/ren.h5" --quiet 2>"$work/err" &
-pid=$!
-for _ in $(seq 1 500); do
-  ls "$work"/ren.h5.tmp-* >/dev/null 2>&1 && break
-  sleep 0.01
-done
-"$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 3 >/dev/null || fail "synth over"
-wait $pid || fail "a run whose market was replaced by rename failed: $(cat "$work/err")"
+# replaced by rename (what arena's writers do): the mapped rows stay as they were
+under_run ren "$arena" data synth -o "$work/big.h5" --symbols BTC --bars 1500000 --seed 3
+[ $rc = 0 ] || fail "a run whose market was replaced by rename failed: $(cat "$work/err")"
 [ -e "$work/ren.h5" ] || fail "no run file after a rename over the market"
 
 [ $fails = 0 ] && echo "cli_map: ok"

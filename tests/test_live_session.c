@@ -63,6 +63,15 @@ static const ar_run_agent *agent(const ar_run *r, const char *name) {
     return NULL;
 }
 
+/* A live session of c on the test's file (resume: continuing it). */
+static ar_live *open_live(const ar_config *c, int resume) {
+    ar_live *L = NULL;
+    ar_errbuf eb = {{0}};
+    ar_live_opts o = {path, resume, NULL, NULL};
+    if (ar_live_open(c, &o, &L, &eb) != AR_OK) fail_msg("ar_live_open: %s", eb.msg);
+    return L;
+}
+
 static void trade(ar_live *L, int sym, int64_t t, double px) {
     ar_errbuf eb = {{0}};
     assert_int_equal(ar_live_trade(L, sym, t, px, 1.0, 1, &eb), AR_OK);
@@ -71,10 +80,8 @@ static void trade(ar_live *L, int sym, int64_t t, double px) {
 static void test_fills_at_next_second_and_file(void **state) {
     (void)state;
     ar_config *c = config(", \"end\": \"2025-01-01T00:05:00Z\"", "[\"trades\"]");
-    ar_live *L = NULL;
+    ar_live *L = open_live(c, 0);
     ar_errbuf eb = {{0}};
-    ar_live_opts o = {path, 0, NULL, NULL};
-    assert_int_equal(ar_live_open(c, &o, &L, &eb), AR_OK);
     /* first trade at 00:00:30: first decision 00:01:00 (cadence grid) */
     trade(L, 0, T0 + 30 * S, 100);
     trade(L, 1, T0 + 31 * S, 10);
@@ -129,10 +136,8 @@ static void test_fills_at_next_second_and_file(void **state) {
 static void test_book_only_uses_mid(void **state) {
     (void)state;
     ar_config *c = config("", "[\"book\"]");
-    ar_live *L = NULL;
+    ar_live *L = open_live(c, 0);
     ar_errbuf eb = {{0}};
-    ar_live_opts o = {path, 0, NULL, NULL};
-    assert_int_equal(ar_live_open(c, &o, &L, &eb), AR_OK);
     /* trades are ignored without the trades channel; crossed books skipped */
     assert_int_equal(ar_live_trade(L, 0, T0 + 10 * S, 50, 1, 1, &eb), AR_OK);
     assert_int_equal(ar_live_book(L, 0, T0 + 10 * S, 99, 101, &eb), AR_OK);
@@ -160,10 +165,8 @@ static void test_book_only_uses_mid(void **state) {
 static void test_resume(void **state) {
     (void)state;
     ar_config *c = config("", "[\"trades\"]");
-    ar_live *L = NULL;
+    ar_live *L = open_live(c, 0);
     ar_errbuf eb = {{0}};
-    ar_live_opts o = {path, 0, NULL, NULL};
-    assert_int_equal(ar_live_open(c, &o, &L, &eb), AR_OK);
     for (int i = 0; i < 130; i++) {
         trade(L, 0, T0 + 30 * S + i * S, 100 + i * 0.1);
         trade(L, 1, T0 + 30 * S + i * S, 10 + i * 0.01);
@@ -187,7 +190,7 @@ static void test_resume(void **state) {
     ar_config_free(c2);
 
     /* the same one continues: buy_hold keeps its position and does not buy again */
-    assert_int_equal(ar_live_open(c, &o2, &L, &eb), AR_OK);
+    L = open_live(c, 1);
     for (int i = 0; i < 130; i++) {
         trade(L, 0, last + S + i * S, 120 + i * 0.1);
         trade(L, 1, last + S + i * S, 12 + i * 0.01);
@@ -218,10 +221,8 @@ static void test_resume(void **state) {
 static void test_late_and_resent_events(void **state) {
     (void)state;
     ar_config *c = config("", "[\"trades\"]");
-    ar_live *L = NULL;
+    ar_live *L = open_live(c, 0);
     ar_errbuf eb = {{0}};
-    ar_live_opts o = {path, 0, NULL, NULL};
-    assert_int_equal(ar_live_open(c, &o, &L, &eb), AR_OK);
     for (int m = 0; m < 4; m++) {
         trade(L, 0, T0 + m * MIN + S / 5, 100 + m);            /* BTC at :00.200 */
         trade(L, 1, T0 + m * MIN - S / 10, 50 + m);            /* ETH at :59.900 of the minute before: late */
@@ -233,8 +234,7 @@ static void test_late_and_resent_events(void **state) {
     int64_t last = T0 + 3 * MIN + 3 * S / 10;
     assert_int_equal(ar_live_flush(L, &eb), AR_OK);
     assert_int_equal(ar_live_close(L, &eb), AR_OK);
-    ar_live_opts o2 = {path, 1, NULL, NULL};
-    assert_int_equal(ar_live_open(c, &o2, &L, &eb), AR_OK);
+    L = open_live(c, 1);
     trade(L, 0, last - S, 99);  /* resent: before the last tick on file */
     trade(L, 1, last, 99);      /* resent: the last tick itself */
     trade(L, 0, last + S, 104); /* new */
@@ -277,10 +277,8 @@ static void test_late_and_resent_events(void **state) {
 static void test_time_jump(void **state) {
     (void)state;
     ar_config *c = config("", "[\"trades\"]");
-    ar_live *L = NULL;
+    ar_live *L = open_live(c, 0);
     ar_errbuf eb = {{0}};
-    ar_live_opts o = {path, 0, NULL, NULL};
-    assert_int_equal(ar_live_open(c, &o, &L, &eb), AR_OK);
     for (int i = 0; i < 5; i++) trade(L, 0, T0 + i * 10 * S, 100 + i);
     trade(L, 1, T0 + 2 * AR_NS_PER_DAY, 50); /* a wrong timestamp */
     ar_live_status st;

@@ -20,17 +20,7 @@
 #include "arena/store.h"
 #include "arena/util.h"
 
-/* mapped_or_read rewrites a dataset with the HDF5 C API: the header is where
- * Debian (hdf5/serial) or a plain install puts it (as in test_run_h5.c). */
-#if defined(__has_include)
-#if __has_include(<hdf5.h>)
-#include <hdf5.h>
-#define HAVE_HDF5_H 1
-#elif __has_include(<hdf5/serial/hdf5.h>)
-#include <hdf5/serial/hdf5.h>
-#define HAVE_HDF5_H 1
-#endif
-#endif
+#include "hdf5_api.h" /* mapped_or_read rewrites datasets with HDF5 */
 
 static int64_t ts(const char *s) {
     int64_t t = 0;

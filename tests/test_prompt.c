@@ -370,7 +370,6 @@ static void test_templates(void **state) {
     char *sys = template_text("alpha_arena_system");
     ar_buf_reset(&b);
     assert_int_equal(ar_prompt_render(sys, &o, NULL, &b, &eb), AR_OK);
-    assert_non_null(strstr(b.p, "perpetual futures on these coins: BTC, ETH.\n"));
     assert_non_null(strstr(b.p, "Leverage: a number from 1 to 20."));
     assert_non_null(strstr(b.p, "Fees: 4.5 basis points"));
     assert_null(strstr(b.p, "{{"));
