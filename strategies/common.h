@@ -6,13 +6,7 @@
 
 #include <math.h>
 #include "arena/agent.h"
-
-/* Rare paths kept out of a hot loop's function. */
-#if defined(__GNUC__) || defined(__clang__)
-#define AR_NOINLINE __attribute__((noinline))
-#else
-#define AR_NOINLINE
-#endif
+#include "arena/util.h" /* AR_NOINLINE */
 
 static inline ar_order_req ar__market(int32_t sym, double qty, double lev) {
     ar_order_req r = {sym, AR_OT_MARKET, qty, NAN, lev, NAN, NAN, 0};

@@ -62,19 +62,23 @@ static AR_NOINLINE void sums_advance_all(sym_state *st, const ar_bar *b, size_t 
     st->step_max = (st->fast.base < st->slow.base ? st->fast.base : st->slow.base) + 4096;
 }
 
+/* sums_advance's short way: one new bar, both windows full (fast.n <
+ * slow.n), no recomputation due: rsum_advance's loop, once for each. 0, with
+ * nothing changed, when the step is not that one. */
+static inline int sums_step(sym_state *st, const ar_bar *b, size_t nvis, double *fs, double *ss) {
+    size_t i = st->upto;
+    if (!(nvis == i + 1 && i >= st->slow.n && i <= st->step_max)) return 0;
+    double f = st->fast.sum + b[i].close, s = st->slow.sum + b[i].close;
+    st->fast.sum = *fs = f - b[i - st->fast.n].close;
+    st->slow.sum = *ss = s - b[i - st->slow.n].close;
+    st->upto = nvis;
+    return 1;
+}
+
 /* Advance both sums of st to nvis visible bars; *fs and *ss get them (kept
  * in registers for the averages, not read back from st). */
 static inline void sums_advance(sym_state *st, const ar_bar *b, size_t nvis, double *fs, double *ss) {
-    size_t i = st->upto;
-    if (nvis == i + 1 && i >= st->slow.n && i <= st->step_max) {
-        /* one new bar, both windows full (fast.n < slow.n), no
-         * recomputation due: rsum_advance's loop, once for each */
-        double f = st->fast.sum + b[i].close, s = st->slow.sum + b[i].close;
-        st->fast.sum = *fs = f - b[i - st->fast.n].close;
-        st->slow.sum = *ss = s - b[i - st->slow.n].close;
-        st->upto = nvis;
-        return;
-    }
+    if (sums_step(st, b, nvis, fs, ss)) return;
     sums_advance_all(st, b, nvis);
     *fs = st->fast.sum;
     *ss = st->slow.sum;
@@ -147,26 +151,23 @@ static AR_NOINLINE ar_err sma_from(sma_agent *a, const ar_obs *o, ar_actions *ou
     return e;
 }
 
-/* sma_from's loop for the common step: one new bar, both windows full,
- * no recomputation due (sums_advance's short way, the same operations). */
+/* sma_from's loop for the common step (sums_step); anything else, and a
+ * cross, goes to sma_from. */
 static ar_err sma_decide(ar_agent *self, const ar_obs *o, ar_actions *out) {
     sma_agent *a = (sma_agent *)self;
     for (size_t s = 0; s < a->nsym; s++) {
         sym_state *st = &a->st[s];
-        size_t nv = o->nvis[s], i = st->upto;
+        size_t nv = o->nvis[s];
         if (nv < st->slow.n) continue;
-        if (!(nv == i + 1 && i >= st->slow.n && i <= st->step_max)) return sma_from(a, o, out, s, 0, 0);
         const ar_bar *b = o->market->sym[s].bars.row;
-        double c = b[i].close, fs = st->fast.sum + c, ss = st->slow.sum + c;
-        st->fast.sum = fs = fs - b[i - st->fast.n].close;
-        st->slow.sum = ss = ss - b[i - st->slow.n].close;
-        st->upto = nv;
+        double fs, ss;
+        if (!sums_step(st, b, nv, &fs, &ss)) return sma_from(a, o, out, s, 0, 0);
         double f = fs / st->fast.dn, sl = ss / st->slow.dn;
         if (f == sl) continue;
         int sign = f > sl ? 1 : -1, prev = st->last_sign;
         st->last_sign = sign;
         if (prev == 0 || prev == sign) continue;
-        return sma_from(a, o, out, s, sign, c);
+        return sma_from(a, o, out, s, sign, b[nv - 1].close);
     }
     return AR_OK;
 }

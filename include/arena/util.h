@@ -17,6 +17,17 @@
 #define AR_NS_PER_DAY (INT64_C(86400) * AR_NS_PER_S)
 #define AR_NS_PER_YEAR (INT64_C(365) * AR_NS_PER_DAY) /* the stats convention */
 
+/* Hints to the compiler, used where a profile said so: keep a rare path out
+ * of a hot loop's function (AR_NOINLINE), or put a function's body into
+ * each caller so constant arguments fold (AR_ALWAYS_INLINE). */
+#if defined(__GNUC__) || defined(__clang__)
+#define AR_NOINLINE __attribute__((noinline))
+#define AR_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define AR_NOINLINE
+#define AR_ALWAYS_INLINE inline
+#endif
+
 /* Parse a timestamp of len bytes (len may be (size_t)-1 for NUL-terminated).
  * Accepts ISO-8601 "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM[:SS[.frac]]" with an
  * optional "Z" or "+HH:MM"/"-HH:MM"/"+HHMM" offset (no offset means UTC), and

@@ -988,14 +988,6 @@ static void win_release(episode *ep, winpin *wp) {
     for (size_t s = 0; wp && s < ep->nsym; s++) ar_bars_unpin_blocks(&ep->xm->sym[s].bars, wp[s].blo, wp[s].bhi);
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-#define AR_ALWAYS_INLINE inline __attribute__((always_inline))
-#define AR_NOINLINE_ __attribute__((noinline))
-#else
-#define AR_ALWAYS_INLINE inline
-#define AR_NOINLINE_
-#endif
-
 /* run_episode's bar loop and what it keeps between decisions. */
 typedef struct bar_loop {
     int64_t start, cad;
@@ -1070,11 +1062,11 @@ static AR_ALWAYS_INLINE ar_err run_bars(episode *ep, bar_loop *L, const int one,
     return AR_OK;
 }
 
-static AR_NOINLINE_ ar_err bar_loop_coded_one(episode *ep, bar_loop *L, ar_errbuf *eb) {
+static AR_NOINLINE ar_err bar_loop_coded_one(episode *ep, bar_loop *L, ar_errbuf *eb) {
     return run_bars(ep, L, 1, 1, 0, 0, eb);
 }
 
-static AR_NOINLINE_ ar_err bar_loop_any(episode *ep, bar_loop *L, ar_errbuf *eb) {
+static AR_NOINLINE ar_err bar_loop_any(episode *ep, bar_loop *L, ar_errbuf *eb) {
     return run_bars(ep, L, ep->nsym == 1, ep->cfg->nllm == 0, L->wp != NULL, 1, eb);
 }
 

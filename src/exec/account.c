@@ -29,12 +29,6 @@
 
 #define BPS 1e-4
 
-#if defined(__GNUC__) || defined(__clang__)
-#define AR_NOINLINE __attribute__((noinline))
-#else
-#define AR_NOINLINE
-#endif
-
 /* A round trip being built: flat -> position -> flat. */
 typedef struct trade_acc {
     int open, side;
