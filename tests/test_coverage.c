@@ -162,7 +162,7 @@ static void one_rep(const cov_opts *o, const ar_config *cfg, uint64_t mseed, rep
             out->ep_n++;
         }
 
-    ar_league_opts lo = {o->boot, AR_LEAGUE_SEED_DEFAULT};
+    ar_league_opts lo = {.bootstrap = o->boot, .seed = AR_LEAGUE_SEED_DEFAULT};
     const ar_run *runs[1] = {r};
     ar_league *all = NULL, *rnd = NULL;
     if (ar_league_compute_opts(runs, 1, &lo, &all, &eb)) fail_msg("league: %s", eb.msg);

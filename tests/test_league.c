@@ -102,7 +102,7 @@ static ar_league *compute1(ar_run *r) {
     const ar_run *runs[1] = {r};
     ar_league *l = NULL;
     ar_errbuf eb = {{0}};
-    ar_league_opts o = {0, AR_LEAGUE_SEED_DEFAULT};
+    ar_league_opts o = {.bootstrap = 0, .seed = AR_LEAGUE_SEED_DEFAULT};
     assert_int_equal(ar_league_compute_opts(runs, 1, &o, &l, &eb), AR_OK);
     return l;
 }
@@ -515,8 +515,163 @@ static void formats_parse(void **state) {
     assert_int_equal(f, AR_FMT_JSON);
 }
 
+
+/* ---- curve summaries (ar_curve_sum) ------------------------------------ */
+
+static uint64_t rng_state = 88172645463325252ULL;
+static uint64_t rnd(void) { /* xorshift64: the same cases on every machine */
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
+
+/* A random episode of n samples: times on a one-minute step with jumps,
+ * repeats and an off-step final mark; stretches flat, exposed and (now and
+ * then) with an exposure that is not finite, or every sample another side
+ * (flip); fills on two symbols going long, short, both and flat at sample
+ * times and between them, from orders of leverage 1-5 or from exits; round
+ * trips closing at some of those fills. */
+static void random_agent(ar_run_agent *a, const char *name, size_t n, int flip) {
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    snprintf(a->kind, sizeof a->kind, "builtin");
+    a->capital = 1000;
+    a->nequity = n;
+    a->equity = xcalloc(n, sizeof *a->equity);
+    int64_t t = 1700000000LL * AR_NS_PER_S;
+    double eq = 1000;
+    int cls = 0;
+    for (size_t k = 0; k < n; k++) {
+        double u = unif();
+        if (k > 0) t += u < 0.01 ? 60 * AR_NS_PER_S * (int64_t)(2 + rnd() % 50) : u < 0.015 ? 0 : 60 * AR_NS_PER_S;
+        if (k + 1 == n) t += 7 * AR_NS_PER_S; /* the final mark, off the step */
+        eq *= 1 + (unif() - 0.5) * 0.01;
+        if (flip) cls = k % 2 ? 3 : 0;
+        else if (unif() < 0.02) cls = (int)(rnd() % 7); /* 0-2 flat, 3-5 exposed, 6 not finite */
+        double g = cls < 3 ? 0 : cls < 6 ? eq * (0.5 + unif()) : NAN;
+        a->equity[k] = (ar_equity_rec){t, eq, eq * 0.3, g};
+    }
+    a->final_equity = eq;
+    size_t nf = n / 20 + 3, no = nf;
+    a->orders = xcalloc(no, sizeof *a->orders);
+    a->norders = no;
+    for (size_t k = 0; k < no; k++) a->orders[k] = (ar_order_rec){.id = (int32_t)k, .leverage = 1 + (double)(rnd() % 5)};
+    a->fills = xcalloc(nf, sizeof *a->fills);
+    a->trades = xcalloc(nf, sizeof *a->trades);
+    int64_t t0 = a->equity[0].t, span = a->equity[n - 1].t - t0 + 1, ft = t0;
+    size_t js = 0;
+    for (size_t k = 0; k < nf; k++) {
+        ft += (int64_t)(rnd() % (uint64_t)(2 * span / (int64_t)nf + 1));
+        if (rnd() % 3 == 0) { /* on the next sample's time */
+            while (js < n && a->equity[js].t < ft) js++;
+            if (js < n) ft = a->equity[js].t;
+        }
+        int exit = rnd() % 4 == 0;
+        a->fills[k] = (ar_fill_rec){.t = ft, .order_id = exit ? -1 : (int32_t)(rnd() % no), .sym = rnd() % 8 == 0,
+                                    .kind = exit ? AR_FK_TP + (int32_t)(rnd() % 3) : AR_FK_MARKET,
+                                    .qty = (double)((int)(rnd() % 5) - 2), .price = 100 + unif()};
+        a->nfills++;
+        if (rnd() % 2 == 0) {
+            int64_t open = ft - (int64_t)(rnd() % (uint64_t)(span / 4 + 1));
+            a->trades[a->ntrades++] = (ar_trade_rec){.t_open = open, .t_close = ft, .sym = a->fills[k].sym,
+                                                     .side = rnd() % 2 ? 1 : -1, .pnl = unif() - 0.5};
+        }
+    }
+}
+
+/* Every number of two rows, bit for bit (NAN equal to NAN). */
+static void rows_same(const ar_league_row *x, const ar_league_row *y) {
+    assert_string_equal(x->agent, y->agent);
+#define SAME(f) assert_memory_equal(&x->f, &y->f, sizeof x->f)
+    SAME(episodes); SAME(final_equity); SAME(total_return); SAME(cagr); SAME(volatility); SAME(sharpe);
+    SAME(sortino); SAME(max_drawdown); SAME(max_drawdown_duration); SAME(calmar); SAME(win_rate_periods);
+    SAME(profit_factor_periods); SAME(trades); SAME(fills); SAME(win_rate); SAME(exposure); SAME(psr);
+    SAME(dsr); SAME(return_median); SAME(max_drawdown_worst); SAME(avg_leverage); SAME(time_long);
+    SAME(time_short); SAME(time_flat); SAME(avg_holding_min); SAME(exit_plan_adherence); SAME(rating);
+#undef SAME
+}
+
+static ar_league *compute_sums(ar_run *r, ar_curve_sum **sums, size_t nsums) {
+    const ar_run *runs[1] = {r};
+    ar_league *l = NULL;
+    ar_errbuf eb = {{0}};
+    ar_league_opts o;
+    ar_league_opts_default(&o);
+    o.bootstrap = 0;
+    o.sums = (const ar_curve_sum *const *)sums;
+    o.nsums = nsums;
+    assert_int_equal(ar_league_compute_opts(runs, 1, &o, &l, &eb), AR_OK);
+    return l;
+}
+
+/* The league from summaries made block by block (blocks of any size, as
+ * the engine hands them out) equals the league from reading the curves:
+ * metrics, exposure and the behaviour replay over the runs of samples,
+ * including a curve with more runs than a summary keeps (its behaviour
+ * then reads the curve) and summaries that are not of the whole curve
+ * (ignored). */
+static void summaries_match_curves(void **state) {
+    (void)state;
+    static const size_t len[] = {1, 2, 3, 500, 20000, 70000};
+    ar_run *r = make_run(CONFIG);
+    r->nsym = 2;
+    r->symbols = xcalloc(2, sizeof *r->symbols);
+    snprintf(r->symbols[0], sizeof r->symbols[0], "BTC");
+    snprintf(r->symbols[1], sizeof r->symbols[1], "ETH");
+    for (size_t e = 0; e < r->nepisodes; e++) {
+        ar_run_episode *ep = &r->episodes[e];
+        for (size_t i = 0; i < ep->nagents; i++) ar_run_agent_cleanup(&ep->agents[i]);
+        free(ep->agents);
+        ep->nagents = 6;
+        ep->agents = xcalloc(ep->nagents, sizeof *ep->agents);
+        for (size_t i = 0; i < ep->nagents; i++) {
+            char nm[8] = {'a', (char)('0' + i), 0};
+            /* the last agent flips between flat and exposed every sample:
+             * more runs than a summary keeps */
+            random_agent(&ep->agents[i], nm, len[(i + e) % 6] + e * 7, i == 5);
+        }
+    }
+    size_t nsums = 12;
+    ar_curve_sum *sums[12];
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t e = 0, c = 0; e < 2; e++)
+            for (size_t i = 0; i < 6; i++, c++) {
+                const ar_run_agent *ag = &r->episodes[e].agents[i];
+                assert_non_null(sums[c] = ar_curve_sum_new());
+                /* pass 1: every other summary misses the last sample */
+                size_t end = pass == 1 && c % 2 == 0 && ag->nequity > 0 ? ag->nequity - 1 : ag->nequity;
+                for (size_t k = 0; k < end;) {
+                    size_t b = 1 + rnd() % 9000;
+                    if (b > end - k) b = end - k;
+                    ar_curve_sum_add(sums[c], ag->equity + k, b);
+                    k += b;
+                }
+            }
+        ar_league *want = compute1(r), *got = compute_sums(r, sums, nsums);
+        assert_int_equal(want->nrows, got->nrows);
+        assert_int_equal(want->nrows, 6);
+        size_t lopsided = 0;
+        for (size_t i = 0; i < want->nrows; i++) {
+            rows_same(&want->rows[i], &got->rows[i]);
+            /* the cases are not trivial: long, short and mixed all occur */
+            if (want->rows[i].time_flat < 1) {
+                assert_true(want->rows[i].time_long > 0 && want->rows[i].time_short > 0);
+                lopsided += want->rows[i].time_long != want->rows[i].time_short;
+            }
+        }
+        assert_true(lopsided >= 2);
+        ar_league_free(want);
+        ar_league_free(got);
+        for (size_t c = 0; c < nsums; c++) ar_curve_sum_free(sums[c]);
+    }
+    ar_run_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(summaries_match_curves),
         cmocka_unit_test(rows_by_hand),
         cmocka_unit_test(json_output),
         cmocka_unit_test(csv_md_text_output),

@@ -88,7 +88,7 @@ static ar_league *compute(const ar_run *r, size_t B, uint64_t seed) {
     const ar_run *runs[1] = {r};
     ar_league *l = NULL;
     ar_errbuf eb = {{0}};
-    ar_league_opts o = {B, seed};
+    ar_league_opts o = {.bootstrap = B, .seed = seed};
     assert_int_equal(ar_league_compute_opts(runs, 1, &o, &l, &eb), AR_OK);
     return l;
 }

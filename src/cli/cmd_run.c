@@ -2,6 +2,7 @@
  * the market, run the tournament, write the run file (temporary name, then
  * rename), print the league table. Progress goes to stderr when it is a
  * terminal; nothing else is printed unless asked. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -455,10 +456,149 @@ static size_t spilled_records(const ar_run *r) {
     return n;
 }
 
-/* ar_engine_opts.on_equity: the engine's equity blocks into the run file. */
+/* Where the engine's equity blocks go: into the run file, and into a
+ * summary of each curve (ar_curve_sum) that the league table takes instead
+ * of reading the curves back from the file. The summaries are worked out
+ * on a thread of their own, from copies of the blocks in a ring of
+ * CURVE_RING slots, while the engine goes on: the table's arithmetic runs
+ * on the second CPU instead of after the run. The blocks of one curve come
+ * from one engine thread in order and leave the ring in the order they
+ * went in, so a summary sees its curve's samples in order, as the league
+ * would read them: the same bits. The thread is woken when half the ring
+ * is full (or at the end), not for every block: waking a sleeping CPU
+ * costs tens of microseconds on a virtual machine. */
+#define CURVE_RING 8
+
+typedef struct {
+    ar_equity_rec *recs;
+    size_t n, cap, sum; /* n samples for sums[sum] (n 0: free) */
+} ring_slot;
+
+typedef struct {
+    ar_run_writer *wr;
+    size_t nsums;
+    ar_curve_sum **sums; /* episode k's agents are sums[agent0[k]] ... */
+    size_t *agent0;
+    pthread_t th;
+    int started, stop;
+    int idle, full; /* the thread waits for blocks; the engine waits for a slot */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ring_slot ring[CURVE_RING];
+    size_t head, tail; /* slots taken in and handed out, counted from 0 */
+} curve_out;
+
+static void *curve_worker(void *arg) {
+    curve_out *co = arg;
+    pthread_mutex_lock(&co->mu);
+    for (;;) {
+        while (co->tail == co->head && !co->stop) {
+            co->idle = 1;
+            pthread_cond_wait(&co->cv, &co->mu);
+            co->idle = 0;
+        }
+        if (co->tail == co->head) break; /* stopped, nothing left */
+        ring_slot *sl = &co->ring[co->tail % CURVE_RING];
+        pthread_mutex_unlock(&co->mu);
+        ar_curve_sum_add(co->sums[sl->sum], sl->recs, sl->n);
+        pthread_mutex_lock(&co->mu);
+        co->tail++;
+        if (co->full) pthread_cond_broadcast(&co->cv);
+    }
+    pthread_mutex_unlock(&co->mu);
+    return NULL;
+}
+
+/* Every block handed in is in its summary; the thread is gone. */
+static void curve_out_join(curve_out *co) {
+    if (!co->started) return;
+    pthread_mutex_lock(&co->mu);
+    co->stop = 1;
+    pthread_cond_broadcast(&co->cv);
+    pthread_mutex_unlock(&co->mu);
+    pthread_join(co->th, NULL);
+    co->started = 0;
+}
+
+static void curve_out_free(curve_out *co) {
+    curve_out_join(co);
+    for (size_t i = 0; i < co->nsums && co->sums; i++) ar_curve_sum_free(co->sums[i]);
+    for (size_t i = 0; i < CURVE_RING; i++) free(co->ring[i].recs);
+    free(co->sums);
+    free(co->agent0);
+    if (co->nsums) {
+        pthread_cond_destroy(&co->cv);
+        pthread_mutex_destroy(&co->mu);
+    }
+    memset(co, 0, sizeof *co);
+}
+
+/* One summary per curve of the run laid out in skel, and the thread that
+ * makes them (none when out of memory or threads: the league reads the
+ * curves then). */
+static void curve_out_init(curve_out *co, const ar_run *skel) {
+    memset(co, 0, sizeof *co);
+    size_t n = 0;
+    for (size_t k = 0; k < skel->nepisodes; k++) n += skel->episodes[k].nagents;
+    co->agent0 = malloc((skel->nepisodes + 1) * sizeof *co->agent0);
+    co->sums = calloc(n ? n : 1, sizeof *co->sums);
+    int ok = n > 0 && co->agent0 != NULL && co->sums != NULL;
+    for (size_t i = 0; ok && i < n; i++) ok = (co->sums[i] = ar_curve_sum_new()) != NULL;
+    co->nsums = n;
+    int mu = ok && pthread_mutex_init(&co->mu, NULL) == 0;
+    int cv = mu && pthread_cond_init(&co->cv, NULL) == 0;
+    if (!cv || pthread_create(&co->th, NULL, curve_worker, co) != 0) {
+        if (cv) pthread_cond_destroy(&co->cv);
+        if (mu) pthread_mutex_destroy(&co->mu);
+        for (size_t i = 0; i < n && co->sums; i++) ar_curve_sum_free(co->sums[i]);
+        co->nsums = 0; /* freed, and nothing to destroy */
+        curve_out_free(co);
+        return;
+    }
+    co->started = 1;
+    for (size_t k = 0, i = 0; k < skel->nepisodes; i += skel->episodes[k].nagents, k++) co->agent0[k] = i;
+}
+
+/* A copy of a block for the summary thread (0: it could not be had, and
+ * that summary is dropped: the league reads that curve). */
+static void curve_out_put(curve_out *co, size_t sum, const ar_equity_rec *recs, size_t n) {
+    pthread_mutex_lock(&co->mu);
+    while (co->head - co->tail == CURVE_RING) {
+        co->full = 1;
+        pthread_cond_broadcast(&co->cv); /* the thread may be waiting for the wake-up below */
+        pthread_cond_wait(&co->cv, &co->mu);
+        co->full = 0;
+    }
+    ring_slot *sl = &co->ring[co->head % CURVE_RING];
+    pthread_mutex_unlock(&co->mu);
+    /* the slot is ours until head moves past it */
+    if (sl->cap < n) {
+        ar_equity_rec *v = realloc(sl->recs, n * sizeof *v);
+        if (v == NULL) {
+            /* a summary that misses a block is not of the whole curve:
+             * the league sees n short and reads the curve instead */
+            return;
+        }
+        sl->recs = v;
+        sl->cap = n;
+    }
+    memcpy(sl->recs, recs, n * sizeof *recs);
+    sl->n = n;
+    sl->sum = sum;
+    pthread_mutex_lock(&co->mu);
+    co->head++;
+    if (co->idle && co->head - co->tail >= CURVE_RING / 2) pthread_cond_broadcast(&co->cv);
+    pthread_mutex_unlock(&co->mu);
+}
+
+/* ar_engine_opts.on_equity: the engine's equity blocks into the run file
+ * and the curve's summary. */
 static ar_err equity_to_file(void *ctx, size_t ep, size_t agent, size_t off, const ar_equity_rec *recs, size_t n,
                              ar_errbuf *eb) {
-    return ar_run_writer_equity(ctx, ep, agent, off, recs, n, eb);
+    curve_out *co = ctx;
+    ar_err e = ar_run_writer_equity(co->wr, ep, agent, off, recs, n, eb);
+    if (e == AR_OK && co->started && n > 0) curve_out_put(co, co->agent0[ep] + agent, recs, n);
+    return e;
 }
 
 int ar_cmd_run(int argc, char **argv) {
@@ -562,6 +702,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     char **shards = NULL;
     size_t nshards = 0;
     ar_run_writer *wr = NULL;
+    curve_out co = {0};
     size_t nspilled = 0;
     int rc = AR_EXIT_FAIL;
     int cas_failed = 0; /* the cassette could not be saved: exit 1 after writing the run */
@@ -650,6 +791,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         int stream = 0;
         if ((e = ar_tournament_skeleton(cfg, m, sha, &skel, &eb)) == AR_OK) {
             stream = stream_curves(skel);
+            if (stream) curve_out_init(&co, skel);
             /* the handler goes in before the writer makes its tmp: a signal
              * while the file is being laid out must remove it too (unlinking
              * a tmp not made yet does nothing) */
@@ -660,8 +802,9 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         }
         if (e == AR_OK) {
             if (stream) {
+                co.wr = wr;
                 opts.on_equity = equity_to_file;
-                opts.on_equity_ctx = wr;
+                opts.on_equity_ctx = &co;
             }
             opts.spill_near = out_path;
             opts.log_memory = log_memory();
@@ -707,8 +850,13 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     }
     t_write = now_ms();
     for (size_t i = 0; i < nshards; i++) unlink(shards[i]); /* merged into out_path */
+    curve_out_join(&co);
     const ar_run *runs[1] = {run};
-    if ((e = ar_league_compute(runs, 1, &lg, &eb))) {
+    ar_league_opts lo;
+    ar_league_opts_default(&lo);
+    lo.sums = (const ar_curve_sum *const *)co.sums;
+    lo.nsums = co.nsums;
+    if ((e = ar_league_compute_opts(runs, 1, &lo, &lg, &eb))) {
         fprintf(stderr, "arena run: %s\n", eb.msg);
         goto out;
     }
@@ -747,6 +895,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     }
     rc = cas_failed ? AR_EXIT_FAIL : AR_EXIT_OK;
 out:
+    curve_out_free(&co);
     ar_run_writer_abort(wr);
     if (run_tmp_set) guard_tmp(out_path, 0);
     ar_shard_paths_free(shards, nshards);

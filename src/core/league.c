@@ -90,6 +90,126 @@ static const ar_equity_rec *curve_at(curve *c, size_t j) {
     return &c->buf[0];
 }
 
+/* ---- a curve summarised as it goes by ------------------------------------
+ * What the league takes from an equity curve, one block at a time in
+ * order: its metrics accumulator, the exposure terms and, when asked for,
+ * the class of each sample (exposure not finite, > 0, or not) in runs of
+ * one class at a constant step, which is all the behaviour replay reads of
+ * a sample. `arena run` builds one per curve while the curve streams into
+ * the run file, so the table need not read the curve back
+ * (ar_league_opts.sums); the league builds the same from the curve
+ * otherwise, by the same code on the same samples in the same order, so
+ * the two give the same bits. Runs are kept up to CURVE_SUM_RUNS (one per
+ * change of side at most: fills, not samples); past that the behaviour
+ * replay reads the curve after all. */
+#define CURVE_SUM_RUNS 65536
+
+typedef struct {
+    int64_t t0, dt; /* samples t0, t0 + dt, ... (dt 0 while count is 1) */
+    size_t count;
+    int cls;
+} crun;
+
+struct ar_curve_sum {
+    size_t n; /* samples seen */
+    ar_metrics_acc ma;
+    double expo_sum; /* gross exposure / equity over the samples where it is defined */
+    size_t expo_n;
+    int track;   /* keep runs */
+    int no_runs; /* too many runs (or no memory for them): none kept */
+    crun *runs;
+    size_t nruns, cap;
+    int64_t tlast;
+};
+
+enum { CLS_BAD, CLS_EXPOSED, CLS_FLAT }; /* a sample's exposure: not finite, > 0, else */
+
+static inline int sample_cls(const ar_equity_rec *e) {
+    return !isfinite(e->gross_exposure) ? CLS_BAD : e->gross_exposure > 0 ? CLS_EXPOSED : CLS_FLAT;
+}
+
+static void curve_sum_init(ar_curve_sum *s, int track) {
+    memset(s, 0, sizeof *s);
+    ar_metrics_acc_init(&s->ma);
+    s->track = track;
+}
+
+static void runs_add(ar_curve_sum *s, int64_t t, int cls) {
+    crun *u = s->nruns ? &s->runs[s->nruns - 1] : NULL;
+    int64_t step;
+    if (u && u->cls == cls && t > s->tlast && !__builtin_sub_overflow(t, s->tlast, &step) &&
+        (u->count == 1 || step == u->dt)) {
+        u->dt = step;
+        u->count++;
+        s->tlast = t;
+        return;
+    }
+    if (s->nruns == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 256;
+        crun *v = cap <= CURVE_SUM_RUNS ? realloc(s->runs, cap * sizeof *v) : NULL;
+        if (v == NULL) {
+            free(s->runs);
+            s->runs = NULL;
+            s->nruns = s->cap = 0;
+            s->no_runs = 1;
+            return;
+        }
+        s->runs = v;
+        s->cap = cap;
+    }
+    s->runs[s->nruns++] = (crun){t, 0, 1, cls};
+    s->tlast = t;
+}
+
+static void curve_sum_block(ar_curve_sum *s, const ar_equity_rec *b, size_t nb) {
+    ar_metrics_acc_add(&s->ma, &b[0].equity, sizeof *b, nb);
+    double xs = s->expo_sum; /* in locals: the samples' int64 t may alias the count */
+    size_t xn = s->expo_n;
+    for (size_t j = 0; j < nb; j++) {
+        double x = b[j].gross_exposure / b[j].equity;
+        if (b[j].equity > 0 && isfinite(x)) {
+            xs += x;
+            xn++;
+        }
+    }
+    s->expo_sum = xs;
+    s->expo_n = xn;
+    for (size_t j = 0; s->track && !s->no_runs && j < nb;) {
+        /* the samples that go on the last run as it is, in a tight loop
+         * (t > tlast, so the unsigned difference is the true one) */
+        crun *u = s->nruns && s->runs[s->nruns - 1].count > 1 ? &s->runs[s->nruns - 1] : NULL;
+        if (u != NULL) {
+            int64_t tl = s->tlast;
+            size_t j0 = j;
+            while (j < nb && b[j].t > tl && (uint64_t)b[j].t - (uint64_t)tl == (uint64_t)u->dt &&
+                   sample_cls(&b[j]) == u->cls)
+                tl = b[j++].t;
+            u->count += j - j0;
+            s->tlast = tl;
+            if (j == nb) break;
+        }
+        runs_add(s, b[j].t, sample_cls(&b[j]));
+        j++;
+    }
+    s->n += nb;
+}
+
+ar_curve_sum *ar_curve_sum_new(void) {
+    ar_curve_sum *s = malloc(sizeof *s);
+    if (s) curve_sum_init(s, 1);
+    return s;
+}
+
+void ar_curve_sum_add(ar_curve_sum *s, const ar_equity_rec *e, size_t n) {
+    if (s && n > 0) curve_sum_block(s, e, n);
+}
+
+void ar_curve_sum_free(ar_curve_sum *s) {
+    if (s == NULL) return;
+    free(s->runs);
+    free(s);
+}
+
 /* ---- record logs ----------------------------------------------------------
  * Orders, fills, round trips and decisions are read the same way: in place
  * when the run holds them, else LOG_BLOCK rows at a time through
@@ -451,19 +571,48 @@ static void beh_events(bstep *s, int64_t ts, int last, behav *b) {
     s->next = nf < nt ? nf : nt;
 }
 
+/* m samples of class cls (CLS_*) after the last events: counts of samples
+ * and halves are exact in a double, so m at once adds what m ones add. */
+
+static void beh_count(const bstep *s, int cls, size_t m, behav *b) {
+    if (cls == CLS_BAD) return;
+    double x = (double)m;
+    b->nsamp += m;
+    if (cls == CLS_FLAT) b->t_flat += x;
+    else if (s->lg && !s->sh) b->t_long += x;
+    else if (s->sh && !s->lg) b->t_short += x;
+    else { /* both sides, or exposure the fills do not explain: half each */
+        b->t_long += 0.5 * x;
+        b->t_short += 0.5 * x;
+    }
+}
+
 /* The sample e (NULL: after the last one, when every fill left applies).
  * Between fills and closings nothing but the sample's side moves. */
 static void beh_sample(bstep *s, const ar_equity_rec *e, behav *b) {
     if (s->err) return;
     if (e == NULL || e->t > s->next) beh_events(s, e ? e->t : INT64_MAX, e == NULL, b);
-    if (e == NULL || s->err || !isfinite(e->gross_exposure)) return;
-    b->nsamp++;
-    if (!(e->gross_exposure > 0)) b->t_flat += 1;
-    else if (s->lg && !s->sh) b->t_long += 1;
-    else if (s->sh && !s->lg) b->t_short += 1;
-    else { /* both sides, or exposure the fills do not explain: half each */
-        b->t_long += 0.5;
-        b->t_short += 0.5;
+    if (e == NULL || s->err) return;
+    beh_count(s, sample_cls(e), 1, b);
+}
+
+/* The samples of a run (ar_curve_sum): the same as beh_sample on each, a
+ * stretch between events at a time. */
+static void beh_run(bstep *s, const crun *u, behav *b) {
+    int64_t t = u->t0;
+    size_t left = u->count;
+    while (left > 0 && !s->err) {
+        if (t > s->next) beh_events(s, t, 0, b);
+        if (s->err) return;
+        /* the samples t, t + dt, ... up to s->next (>= t) call for no events */
+        size_t m = left;
+        int64_t gap;
+        if (u->dt > 0 && s->next != INT64_MAX && !__builtin_sub_overflow(s->next, t, &gap) &&
+            (uint64_t)gap / (uint64_t)u->dt < m - 1)
+            m = (size_t)((uint64_t)gap / (uint64_t)u->dt) + 1;
+        beh_count(s, u->cls, m, b);
+        left -= m;
+        if (left > 0) t += (int64_t)m * u->dt;
     }
 }
 
@@ -486,44 +635,49 @@ typedef struct {
 } epcurve;
 
 /* Metrics of one agent's episode curve, its mean exposure terms, its
- * returns into the agent's moments and its behaviour into *a, all in one
- * pass over the curve (a block at a time, in place or read from the file).
- * Returns 1 when the curve has period returns; *tr is the total return,
- * defined also for a curve that touches zero (liquidated): it has no
- * period returns, but its total return (-100% or close) is well defined
- * and must rank. */
-static int episode_metrics(const ar_run *r, const ar_run_agent *ag, double ppy, acc *a, scratch *sc, ar_metrics *m,
-                           double *tr, ar_err *err) {
+ * returns into the agent's moments and its behaviour into *a. From pre,
+ * the curve summarised as it was made, when there is one for all of it;
+ * else in one pass over the curve (a block at a time, in place or read
+ * from the file), which builds the same summary. The behaviour replay
+ * steps along with that pass, or along pre's runs. Returns 1 when the
+ * curve has period returns; *tr is the total return, defined also for a
+ * curve that touches zero (liquidated): it has no period returns, but its
+ * total return (-100% or close) is well defined and must rank. */
+static int episode_metrics(const ar_run *r, const ar_run_agent *ag, const ar_curve_sum *pre, double ppy, acc *a,
+                           scratch *sc, ar_metrics *m, double *tr, ar_err *err) {
     size_t n = ag->nequity;
-    curve c;
-    curve_open(&c, r, ag, sc, 0);
-    ar_metrics_acc ma;
-    ar_metrics_acc_init(&ma);
+    if (pre != NULL && pre->n != n) pre = NULL; /* not the whole curve */
+    ar_curve_sum local;
+    const ar_curve_sum *s = pre;
     bstep bs;
     beh_open(&bs, r, ag, sc);
-    for (size_t k = 0; k < n; k += AR_EQUITY_BLOCK) {
-        size_t nb = n - k < AR_EQUITY_BLOCK ? n - k : AR_EQUITY_BLOCK;
-        const ar_equity_rec *b = curve_at(&c, k);
-        ar_metrics_acc_add(&ma, &b[0].equity, sizeof *b, nb);
-        for (size_t j = 0; j < nb; j++) {
-            double x = b[j].gross_exposure / b[j].equity;
-            if (b[j].equity > 0 && isfinite(x)) {
-                a->expo_sum += x;
-                a->expo_n++;
-            }
-            beh_sample(&bs, &b[j], &a->bv);
+    curve c = {.err = AR_OK};
+    if (pre == NULL || pre->no_runs) {
+        curve_open(&c, r, ag, sc, 0);
+        if (pre == NULL) curve_sum_init(&local, 0);
+        for (size_t k = 0; k < n; k += AR_EQUITY_BLOCK) {
+            size_t nb = n - k < AR_EQUITY_BLOCK ? n - k : AR_EQUITY_BLOCK;
+            const ar_equity_rec *b = curve_at(&c, k);
+            if (pre == NULL) curve_sum_block(&local, b, nb);
+            for (size_t j = 0; j < nb; j++) beh_sample(&bs, &b[j], &a->bv);
+            if (c.err) break;
         }
-        if (c.err) break;
+        if (pre == NULL) s = &local;
+    } else {
+        for (size_t k = 0; k < pre->nruns; k++) beh_run(&bs, &pre->runs[k], &a->bv);
     }
     if (!c.err) beh_sample(&bs, NULL, &a->bv); /* the fills after the last sample */
     ar_err be = beh_close(&bs, r, sc, &a->bv);
     *err = c.err ? c.err : be;
-    int ok = n >= 2 && !*err && ar_metrics_acc_finish(&ma, ppy, m) == AR_OK;
+    if (*err) return 0;
+    a->expo_sum += s->expo_sum;
+    a->expo_n += s->expo_n;
+    int ok = n >= 2 && ar_metrics_acc_finish(&s->ma, ppy, m) == AR_OK;
     /* the returns of a curve that has them join the agent's moments */
-    if (ok) ar_moments_merge(&a->mom, &ma.mo);
+    if (ok) ar_moments_merge(&a->mom, &s->ma.mo);
     *tr = ok ? m->total_return : NAN;
-    if (!ok && n >= 2 && !*err) {
-        double e0 = ma.first, e1 = ma.last;
+    if (!ok && n >= 2) {
+        double e0 = s->ma.first, e1 = s->ma.last;
         if (e0 > 0 && isfinite(e0) && isfinite(e1)) *tr = e1 / e0 - 1.0;
     }
     return ok;
@@ -531,11 +685,12 @@ static int episode_metrics(const ar_run *r, const ar_run_agent *ag, double ppy, 
 
 /* Episode values of one agent into the accumulator, in mean_off order; the
  * curve's summary into *ec. */
-static ar_err add_episode(acc *a, const ar_run *r, const ar_run_agent *ag, double ppy, scratch *sc, epcurve *ec) {
+static ar_err add_episode(acc *a, const ar_run *r, const ar_run_agent *ag, const ar_curve_sum *pre, double ppy,
+                          scratch *sc, epcurve *ec) {
     ar_metrics m;
     double tr;
     ar_err ce;
-    int ok = episode_metrics(r, ag, ppy, a, sc, &m, &tr, &ce);
+    int ok = episode_metrics(r, ag, pre, ppy, a, sc, &m, &tr, &ce);
     if (ce) return ce;
     *ec = (epcurve){tr, ok ? m.sharpe_annualized : NAN, ok ? m.max_drawdown : NAN, ok};
     double v[NMEAN] = {
@@ -1325,6 +1480,8 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
 void ar_league_opts_default(ar_league_opts *o) {
     o->bootstrap = AR_LEAGUE_BOOTSTRAP_DEFAULT;
     o->seed = AR_LEAGUE_SEED_DEFAULT;
+    o->sums = NULL;
+    o->nsums = 0;
 }
 
 ar_err ar_league_compute(const ar_run *const *runs, size_t nruns, ar_league **out, ar_errbuf *eb) {
@@ -1391,7 +1548,8 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
                     rows[i].row.baseline = ag->baseline;
                     nrows++;
                 }
-                e = add_episode(&rows[i], r, ag, ppy, &sc, &curves[ci++]);
+                const ar_curve_sum *pre = ri == 0 && o.sums != NULL && ci < o.nsums ? o.sums[ci] : NULL;
+                e = add_episode(&rows[i], r, ag, pre, ppy, &sc, &curves[ci++]);
             }
         }
     }
