@@ -150,7 +150,9 @@ void ar_run_writer_abort(ar_run_writer *w); /* NULL: no-op */
 
 /* Equity curves that stay in a run file: an agent whose `equity` is NULL
  * while nequity > 0 has its rows read from here in blocks (league.c).
- * ar_equity_src_open opens a run file for that; read puts rows
+ * ar_equity_src_open names a run file for that (it must exist; it is
+ * opened at the first read, which fails if the file was replaced or
+ * changed meanwhile, or is not a run file); read puts rows
  * [off, off + n) of /episodes/<ep>/agents/<agent>/equity into out. */
 ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb);
 ar_err ar_equity_src_read(ar_equity_src *s, size_t ep, const char *agent, size_t off, size_t n, ar_equity_rec *out,

@@ -2,6 +2,7 @@
  * the market, run the tournament, write the run file (temporary name, then
  * rename), print the league table. Progress goes to stderr when it is a
  * terminal; nothing else is printed unless asked. */
+#define _GNU_SOURCE /* pthread_setname_np: the summary thread has a name in top -H and perf */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -490,6 +491,9 @@ typedef struct {
 
 static void *curve_worker(void *arg) {
     curve_out *co = arg;
+#ifdef __GLIBC__
+    pthread_setname_np(pthread_self(), "arena-curves"); /* top -H, perf --sort comm */
+#endif
     pthread_mutex_lock(&co->mu);
     for (;;) {
         while (co->tail == co->head && !co->stop) {

@@ -1697,15 +1697,19 @@ ar_err ar_equity_src_open(const char *path, ar_equity_src **out, ar_errbuf *eb) 
     for (int ti = 0; ti < T_AGENT && !e; ti++)
         if ((s->slot[ti].mt = ar__mem_type(&tables[ti])) < 0 || (s->slot[ti].ft = ar__file_type(&tables[ti])) < 0)
             e = ar_errf(eb, AR_EIO, "%s: cannot make HDF5 types", path);
-    if (!e) {
-        pthread_mutex_lock(&src_mu);
-        e = src_ensure_open(s, eb);
-        pthread_mutex_unlock(&src_mu);
-    }
+    /* The file is opened at the first read (a league that has every
+     * curve summarised reads none: opening HDF5 costs about a millisecond),
+     * and must then be the file as it is now. */
+    struct stat st;
+    if (!e && stat(path, &st) != 0) e = ar_errf(eb, AR_EIO, "%s: %s", path, strerror(errno));
     if (e) {
         ar_equity_src_free(s);
         return e;
     }
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    s->size = st.st_size;
+    s->mtime = st.st_mtim;
     *out = s;
     return AR_OK;
 }
