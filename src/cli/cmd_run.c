@@ -468,7 +468,7 @@ static size_t spilled_records(const ar_run *r) {
  * would read them: the same bits. The thread is woken when half the ring
  * is full (or at the end), not for every block: waking a sleeping CPU
  * costs tens of microseconds on a virtual machine. */
-#define CURVE_RING 8
+#define CURVE_RING 4
 
 typedef struct {
     ar_equity_rec *recs;
