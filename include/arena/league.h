@@ -81,7 +81,7 @@ typedef struct ar_league {
  * what `arena run` does while its curves stream into the run file. The
  * table comes out the same bits either way. Memory: a few hundred bytes,
  * plus runs of samples on one side of the book (one per change of side,
- * at most 1.5 MiB; past that the league reads the curve for them). */
+ * at most 2 MiB; past that the league reads the curve for them). */
 typedef struct ar_curve_sum ar_curve_sum;
 ar_curve_sum *ar_curve_sum_new(void); /* NULL: out of memory */
 void ar_curve_sum_add(ar_curve_sum *s, const ar_equity_rec *e, size_t n);
