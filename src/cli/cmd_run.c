@@ -563,8 +563,9 @@ static void curve_out_init(curve_out *co, const ar_run *skel) {
     for (size_t k = 0, i = 0; k < skel->nepisodes; i += skel->episodes[k].nagents, k++) co->agent0[k] = i;
 }
 
-/* A copy of a block for the summary thread (0: it could not be had, and
- * that summary is dropped: the league reads that curve). */
+/* A copy of a block for the summary thread. Without memory for the copy
+ * the block is left out: that summary then falls short of its curve, and
+ * the league reads that curve instead. */
 static void curve_out_put(curve_out *co, size_t sum, const ar_equity_rec *recs, size_t n) {
     pthread_mutex_lock(&co->mu);
     while (co->head - co->tail == CURVE_RING) {
@@ -578,11 +579,7 @@ static void curve_out_put(curve_out *co, size_t sum, const ar_equity_rec *recs, 
     /* the slot is ours until head moves past it */
     if (sl->cap < n) {
         ar_equity_rec *v = realloc(sl->recs, n * sizeof *v);
-        if (v == NULL) {
-            /* a summary that misses a block is not of the whole curve:
-             * the league sees n short and reads the curve instead */
-            return;
-        }
+        if (v == NULL) return;
         sl->recs = v;
         sl->cap = n;
     }
