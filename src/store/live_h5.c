@@ -160,7 +160,7 @@ static ar_err append(ar_live_writer *w, dset *d, hid_t mt, const void *rows, siz
     hid_t fs = -1, ms = -1;
     int ok = H5Dset_extent(d->ds, &total) >= 0 && (fs = H5Dget_space(d->ds)) >= 0 &&
              H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
-             (ms = H5Screate_simple(1, &cnt, NULL)) >= 0 && H5Dwrite(d->ds, mt, ms, fs, H5P_DEFAULT, rows) >= 0;
+             (ms = H5Screate_simple(1, &cnt, NULL)) >= 0 && H5Dwrite(d->ds, mt, ms, fs, ar__xfer(), rows) >= 0;
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     if (!ok) return ar_errf(eb, AR_EIO, "%s: %s: cannot append %zu rows", w->path, what, n);
@@ -363,7 +363,7 @@ static int trim_zero_tail(hid_t ds, hsize_t *n) {
     hid_t ft = H5Dget_type(ds);
     char *first = ft >= 0 ? H5Tget_member_name(ft, 0) : NULL;
     int ok = t && mt >= 0 && first && H5Tinsert(mt, first, 0, H5T_NATIVE_INT64) >= 0 &&
-             H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) >= 0;
+             H5Dread(ds, mt, H5S_ALL, H5S_ALL, ar__xfer(), t) >= 0;
     if (first) H5free_memory(first);
     if (ft >= 0) H5Tclose(ft);
     if (mt >= 0) H5Tclose(mt);
@@ -454,7 +454,7 @@ ar_live_writer *ar_live_writer_open_append(const char *path, ar_errbuf *eb) {
             hsize_t start = a->d[D_STATE].n - 1, one = 1;
             hid_t fs = H5Dget_space(a->d[D_STATE].ds), ms = H5Screate_simple(1, &one, NULL);
             if (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &one, NULL) < 0 ||
-                H5Dread(a->d[D_STATE].ds, w->mt[MT_STATE], ms, fs, H5P_DEFAULT, &last) < 0)
+                H5Dread(a->d[D_STATE].ds, w->mt[MT_STATE], ms, fs, ar__xfer(), &last) < 0)
                 e = ar_errf(eb, AR_EIO, "%s: agent %s: state: cannot read", path, a->name);
             else
                 a->seq = last.seq;
@@ -468,7 +468,7 @@ ar_live_writer *ar_live_writer_open_append(const char *path, ar_errbuf *eb) {
         ar__prompt_span *idx = calloc(n, sizeof *idx);
         char *text = malloc(nt + 1);
         if (idx == NULL || text == NULL) e = ar_errf(eb, AR_ENOMEM, "%s: out of memory", path);
-        else if (H5Dread(w->pindex.ds, w->mt[AR__RT_INDEX], H5S_ALL, H5S_ALL, H5P_DEFAULT, idx) < 0 ||
+        else if (H5Dread(w->pindex.ds, w->mt[AR__RT_INDEX], H5S_ALL, H5S_ALL, ar__xfer(), idx) < 0 ||
                  (nt && H5Dread(w->ptext.ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, text) < 0))
             e = ar_errf(eb, AR_EIO, "%s: /prompts: cannot read", path);
         /* A row pointing past the text (its bytes lost in a crash) ends the
@@ -766,7 +766,7 @@ ar_err ar_live_state_read(const char *path, ar_live_state **out, ar_errbuf *eb) 
         hsize_t n = extent(ds);
         ar_tick_rec *t = n ? calloc((size_t)n, sizeof *t) : NULL;
         hid_t tmt = ar__mem_type(&tick_table);
-        if (t && tmt >= 0 && H5Dread(ds, tmt, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) >= 0) {
+        if (t && tmt >= 0 && H5Dread(ds, tmt, H5S_ALL, H5S_ALL, ar__xfer(), t) >= 0) {
             while (n > 0 && t[n - 1].t == 0) n--; /* never written (crash) */
             s->nticks = (size_t)n;
             s->last_tick_t = n ? t[n - 1].t : 0;
@@ -795,7 +795,7 @@ ar_err ar_live_state_read(const char *path, ar_live_state **out, ar_errbuf *eb) 
         }
         size_t n = (size_t)extent(ds);
         ar_live_state_rec *rows = calloc(n ? n : 1, sizeof *rows);
-        if (rows == NULL || mt < 0 || (n && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0))
+        if (rows == NULL || mt < 0 || (n && H5Dread(ds, mt, H5S_ALL, H5S_ALL, ar__xfer(), rows) < 0))
             e = ar_errf(eb, AR_EIO, "%s: %s: cannot read", path, p);
         H5Dclose(ds);
         ds = -1;

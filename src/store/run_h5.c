@@ -171,6 +171,13 @@ static hid_t file_of(kind k) {
 
 static size_t kind_size(kind k) { return k == AR__K_I32 ? 4 : 8; }
 
+/* Bytes of t's file record: its fields end to end. */
+static size_t packed_size(const table *t) {
+    size_t n = 0;
+    for (size_t i = 0; i < t->nf; i++) n += kind_size(t->f[i].k);
+    return n;
+}
+
 hid_t ar__mem_type(const table *t) {
     hid_t ty = H5Tcreate(H5T_COMPOUND, t->size);
     if (ty < 0) return -1;
@@ -365,48 +372,70 @@ static hid_t make_fixed(hid_t loc, const char *name, hid_t ftype, size_t n) {
     return ds;
 }
 
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LITTLE_ENDIAN_HOST 1
+#else
+#define LITTLE_ENDIAN_HOST 0
+#endif
+
 /* Whether the C struct of t is byte for byte its packed little-endian file
  * record: fields laid end to end from offset 0 with nothing after them, on
  * a little-endian machine. */
 static int raw_layout(const table *t) {
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (!LITTLE_ENDIAN_HOST) return 0;
     size_t off = 0;
     for (size_t i = 0; i < t->nf; i++) {
         if (t->f[i].off != off) return 0;
         off += kind_size(t->f[i].k);
     }
     return off == t->size;
-#else
-    (void)t;
-    return 0;
-#endif
+}
+
+/* cnt rows of t as its packed little-endian file records (a little-endian
+ * host: the fields' bytes as they are, padding left out), then zeros up to
+ * crows rows: the chunk H5Dwrite's conversion would build. */
+static void pack_chunk(const table *t, const unsigned char *rows, size_t cnt, size_t crows, unsigned char *out) {
+    size_t ps = packed_size(t);
+    for (size_t i = 0; i < cnt; i++) {
+        const unsigned char *r = rows + i * t->size;
+        for (size_t f = 0, o = 0; f < t->nf; o += kind_size(t->f[f].k), f++)
+            memcpy(out + i * ps + o, r + t->f[f].off, kind_size(t->f[f].k));
+    }
+    memset(out + cnt * ps, 0, (crows - cnt) * ps);
 }
 
 /* The n rows of ds (created by make_dataset with chunk_rows 0) written chunk
- * by chunk with H5Dwrite_chunk, straight from rows. What H5Dwrite would do
- * here (types equal, no filter, default fill value) is to build each chunk
- * in a buffer (zeroed, then the rows copied in) and write that buffer: the
- * same bytes in the same chunks, allocated in the same order, without the
- * two passes over the data. The last chunk, when partial, goes through a
- * zeroed buffer like H5Dwrite's. Measured in docs/BENCHMARKS.md. */
-static herr_t write_chunks(hid_t ds, const void *rows, size_t n, size_t size) {
-    size_t crows = n > CHUNK_ROWS ? CHUNK_ROWS : n, cbytes = crows * size;
+ * by chunk with H5Dwrite_chunk, straight from rows when their struct is the
+ * file record (raw_layout), else packed a chunk at a time (pack_chunk). What
+ * H5Dwrite would do here (no filter, default fill value) is to build each
+ * chunk in a buffer (zeroed, then the rows copied or converted in) and write
+ * that buffer: the same bytes in the same chunks, allocated in the same
+ * order, without the passes over the data, and without the 1 MiB background
+ * buffer HDF5 allocates and zeroes for every converting H5Dwrite (about
+ * 0.5 ms a call: 120 ms of a tournament's 240 funding logs). The last chunk,
+ * when partial, goes through a zeroed buffer like H5Dwrite's. Little-endian
+ * hosts only (the caller checks). Measured in docs/BENCHMARKS.md. */
+static herr_t write_chunks(hid_t ds, const table *t, const void *rows, size_t n) {
+    int raw = raw_layout(t);
+    size_t ps = packed_size(t), crows = n > CHUNK_ROWS ? CHUNK_ROWS : n, cbytes = crows * ps;
     const unsigned char *p = rows;
-    unsigned char *tail = NULL;
+    unsigned char *buf = NULL;
     herr_t st = 0;
     for (size_t from = 0; from < n && st >= 0; from += crows) {
         hsize_t off[1] = {from};
         size_t cnt = n - from < crows ? n - from : crows;
-        if (cnt == crows) {
-            st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, cbytes, p + from * size);
-        } else if ((tail = calloc(1, cbytes)) == NULL) {
-            st = -1;
-        } else {
-            memcpy(tail, p + from * size, cnt * size);
-            st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, cbytes, tail);
+        if (raw && cnt == crows) {
+            st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, cbytes, p + from * t->size);
+            continue;
         }
+        if (buf == NULL && (buf = malloc(cbytes)) == NULL) {
+            st = -1;
+            break;
+        }
+        pack_chunk(t, p + from * t->size, cnt, crows, buf);
+        st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, cbytes, buf);
     }
-    free(tail);
+    free(buf);
     return st;
 }
 
@@ -415,7 +444,7 @@ static herr_t write_at(hid_t ds, hid_t mt, size_t off, size_t n, const void *row
     hsize_t o[1] = {off}, c[1] = {n};
     hid_t fsp = H5Dget_space(ds), msp = H5Screate_simple(1, c, NULL);
     herr_t st = fsp >= 0 && msp >= 0 && H5Sselect_hyperslab(fsp, H5S_SELECT_SET, o, NULL, c, NULL) >= 0
-                    ? H5Dwrite(ds, mt, msp, fsp, H5P_DEFAULT, rows)
+                    ? H5Dwrite(ds, mt, msp, fsp, ar__xfer(), rows)
                     : -1;
     if (msp >= 0) H5Sclose(msp);
     if (fsp >= 0) H5Sclose(fsp);
@@ -428,23 +457,28 @@ static herr_t write_at(hid_t ds, hid_t mt, size_t off, size_t n, const void *row
 static ar_err write_log_rows(wctx *w, hid_t ds, const char *at, int ti, const ar_run_agent *a, size_t n) {
     const table *t = &tables[ti];
     size_t crows = n > CHUNK_ROWS ? CHUNK_ROWS : n;
-    unsigned char *buf = malloc(crows * t->size);
-    if (buf == NULL) return ar_errf(w->eb, AR_ENOMEM, "%s: %s: out of memory", w->path, at);
+    unsigned char *buf = malloc(crows * t->size), *packed = malloc(crows * packed_size(t));
+    if (buf == NULL || packed == NULL) {
+        free(buf);
+        free(packed);
+        return ar_errf(w->eb, AR_ENOMEM, "%s: %s: out of memory", w->path, at);
+    }
     ar_err e = AR_OK;
     for (size_t from = 0; from < n && !e; from += crows) {
         size_t cnt = n - from < crows ? n - from : crows;
         if ((e = ar_run_log_rows(w->run, a, (ar_log)ti, from, cnt, buf, w->eb))) break;
         herr_t st;
         hsize_t off[1] = {from};
-        if (w->chunk == 0 && raw_layout(t)) {
-            if (cnt < crows) memset(buf + cnt * t->size, 0, (crows - cnt) * t->size);
-            st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, crows * t->size, buf);
+        if (w->chunk == 0 && LITTLE_ENDIAN_HOST) { /* as write_chunks writes them */
+            pack_chunk(t, buf, cnt, crows, packed);
+            st = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, off, crows * packed_size(t), packed);
         } else {
             st = write_at(ds, w->mt[ti], from, cnt, buf);
         }
         if (st < 0) e = werr(w, at, "cannot write dataset");
     }
     free(buf);
+    free(packed);
     return e;
 }
 
@@ -464,10 +498,10 @@ static ar_err write_table(wctx *w, hid_t loc, const char *where, int ti, const v
         return e;
     }
     herr_t st = 0;
-    if (n > 0 && w->chunk == 0 && raw_layout(t))
-        st = write_chunks(ds, rows, n, t->size); /* finished runs only: live files keep H5Dwrite */
+    if (n > 0 && w->chunk == 0 && LITTLE_ENDIAN_HOST)
+        st = write_chunks(ds, t, rows, n); /* finished runs only: live files keep H5Dwrite */
     else if (n > 0)
-        st = H5Dwrite(ds, w->mt[ti], H5S_ALL, H5S_ALL, H5P_DEFAULT, rows);
+        st = H5Dwrite(ds, w->mt[ti], H5S_ALL, H5S_ALL, ar__xfer(), rows);
     H5Dclose(ds);
     return st < 0 ? werr(w, at, "cannot write dataset") : AR_OK;
 }
@@ -1197,7 +1231,7 @@ static ar_err read_table(rctx *c, hid_t loc, const char *where, int ti, void **r
     void *buf = n <= SIZE_MAX / t->size ? ar_alloc_huge(n * t->size) : NULL;
     if (buf) memset(buf, 0, n * t->size);
     hid_t mt = c->mt[ti];
-    herr_t st = (buf && n) ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+    herr_t st = (buf && n) ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, ar__xfer(), buf) : 0;
     H5Dclose(ds);
     if (buf == NULL) return ar_errf(c->eb, AR_ENOMEM, "%s: %s: out of memory (%zu rows)", c->path, at, n);
     if (st < 0) {
@@ -1783,7 +1817,7 @@ static ar_err src_read_open(ar_equity_src *s, int ti, size_t ep, const char *age
     herr_t st = -1;
     if (fsp >= 0 && msp >= 0 && H5Sget_simple_extent_dims(fsp, dims, NULL) == 1 && off <= dims[0] &&
         n <= dims[0] - off && H5Sselect_hyperslab(fsp, H5S_SELECT_SET, o, NULL, cnt, NULL) >= 0)
-        st = H5Dread(sl->ds, sl->mt, msp, fsp, H5P_DEFAULT, out);
+        st = H5Dread(sl->ds, sl->mt, msp, fsp, ar__xfer(), out);
     if (msp >= 0) H5Sclose(msp);
     if (fsp >= 0) H5Sclose(fsp);
     return st < 0 ? ar_errf(eb, AR_EFORMAT, "%s: %s: cannot read rows %zu..%zu", s->path, p, off, off + n) : AR_OK;

@@ -31,6 +31,9 @@ typedef struct {
 /* Compound types of a table: in memory (C offsets) and in the file (packed,
  * little-endian). -1 on failure; the caller closes with H5Tclose. */
 hid_t ar__mem_type(const ar__table *t);
+/* The transfer property list for H5Dread/H5Dwrite calls that convert
+ * records (src/store/init.c): a 64 KiB conversion buffer. */
+hid_t ar__xfer(void);
 hid_t ar__file_type(const ar__table *t);
 
 /* The run tables of layout v1, in the order of an agent's datasets. */
