@@ -40,6 +40,7 @@ typedef struct sym_state {
     trade_acc tr;
     int seen;           /* a bar of this symbol was processed */
     int64_t last_t;     /* open time of that bar: funding instants <= it are done */
+    int64_t fnext;      /* with execution.funding: its first instant after last_t (note_last) */
     size_t fcur;        /* next funding-series instant to process */
     int64_t fgap;       /* config instants closer than this to a series instant are covered */
     double last_close;  /* mark fallback when the caller has none */
@@ -580,6 +581,20 @@ static void charge_funding(ar_account *a, int32_t s, int64_t f, double rate, dou
     (void)LOG_PUSH(a->funding, r);
 }
 
+/* Bar time t becomes s's last (before st->seen is set for a first bar):
+ * funding instants up to it are done, and fnext moves to the config's
+ * first instant after it. Bar times only increase, so while t is before
+ * fnext there is still no instant in between and fnext stays: the
+ * division runs once an interval, not once a bar. */
+static void note_last(const ar_account *a, sym_state *st, int64_t t) {
+    int64_t I = a->cfg.funding_interval;
+    if (I > 0 && (!st->seen || t >= st->fnext)) {
+        int64_t k = floor_div(t, I) + 1, f;
+        st->fnext = __builtin_mul_overflow(k, I, &f) ? INT64_MAX : f;
+    }
+    st->last_t = t;
+}
+
 /* A series instant lies strictly within gap of f. */
 static int funding_covered(const ar_funding *fs, int64_t f, int64_t gap) {
     size_t lo = 0, hi = fs->n;
@@ -674,13 +689,15 @@ static inline void bar_step(ar_account *a, int32_t s, const ar_bars *b, size_t i
     double O = b->row[i].open, H = b->row[i].high, L = b->row[i].low, C = b->row[i].close;
 
     /* Funding is settled on a position or from a series (whose cursor must
-     * advance even while flat); do_funding does nothing otherwise. */
+     * advance even while flat); do_funding does nothing otherwise, nor for
+     * a position when no config instant falls in (last_t, t0]. */
     const ar_position *p = &a->pos[s];
     if (a->cfg.mode == AR_MODE_PERP &&
-        (a->m->sym[s].funding.n > 0 || (a->cfg.funding_interval > 0 && st->seen && p->qty != 0)))
+        (a->m->sym[s].funding.n > 0 ||
+         (a->cfg.funding_interval > 0 && st->seen && p->qty != 0 && t0 >= st->fnext)))
         do_funding(a, s, t0, O);
+    note_last(a, st, t0);
     st->seen = 1;
-    st->last_t = t0;
     /* tolerate inconsistent rows: the extremes bound the open and the close
      * (all four are finite and > 0 here, so plain comparisons are fmax/fmin) */
     double hi = O > C ? O : C, lo = O < C ? O : C;
@@ -746,8 +763,8 @@ static void skip_bars(ar_account *a, int32_t s, const ar_bars *b, size_t from, s
         const ar_funding *fs = &a->m->sym[s].funding;
         while (st->fcur < fs->n && fs->t[st->fcur] <= t0) st->fcur++;
     }
+    note_last(a, st, t0);
     st->seen = 1;
-    st->last_t = t0;
     st->last_close = b->row[i - 1].close;
 }
 
@@ -923,7 +940,7 @@ void ar_account_settle_funding(ar_account *a, int64_t t, const double *marks) {
         if (!(isfinite(px) && px > 0)) px = st->last_close;
         if (!(isfinite(px) && px > 0)) continue;
         do_funding(a, (int32_t)s, t - 1, px);
-        st->last_t = t - 1;
+        note_last(a, st, t - 1);
     }
 }
 
