@@ -151,6 +151,13 @@ void ar_elo_online(const ar_battle *bt, size_t n, size_t nmodels, double k, doub
  * allocation failure. Expects GSL's error handler off
  * (gsl_set_error_handler_off() at start-up). */
 ar_err ar_bt_fit(const ar_battle *bt, size_t n, size_t nmodels, double *ratings, double *loglik);
+/* LMArena's rank rule, one comparison: whether a rating (or interval) whose
+ * lower end is lo lies clearly above one whose upper end is hi. "Clearly":
+ * by more than AR_RATING_EPS Elo, since ratings are fitted to about 1e-9
+ * Elo and equal ratings (tied models, or intervals shrunk to a point) would
+ * otherwise rank apart on their rounding. */
+#define AR_RATING_EPS 1e-6
+static inline int ar_rating_above(double lo, double hi) { return lo > hi + AR_RATING_EPS; }
 
 /* Percentile (Hyndman-Fan type 7, numpy default) of sorted x[0..n-1]. */
 double ar_quantile_sorted(const double *x, size_t n, double q);

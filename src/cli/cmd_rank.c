@@ -451,7 +451,7 @@ int ar_cmd_rank(int argc, char **argv) {
          * intervals shrink to points and the rule compares ratings. */
         int above = 0;
         for (size_t j = 0; j < m; j++)
-            above += B > 0 ? lo[j] > hi[i] : R[j] > R[i];
+            above += B > 0 ? ar_rating_above(lo[j], hi[i]) : ar_rating_above(R[j], R[i]);
         rows[i].rank = 1 + above;
     }
     for (size_t k = 0; k < L.n; k++) {

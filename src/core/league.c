@@ -1458,8 +1458,8 @@ static ar_err league_stats(const ar_run *const *runs, size_t nruns, acc *rows, s
                 continue;
             }
             for (size_t j = 0; j < m; j++)
-                above += B > 0 ? rows[j].row.rating_ci_low > rows[i].row.rating_ci_high
-                               : rows[j].row.rating > rows[i].row.rating;
+                above += B > 0 ? ar_rating_above(rows[j].row.rating_ci_low, rows[i].row.rating_ci_high)
+                               : ar_rating_above(rows[j].row.rating, rows[i].row.rating);
             rows[i].row.rank = 1 + above;
         }
     }
