@@ -94,7 +94,7 @@ cat >"$work/long.json" <<'JSON'
  "agents": [{"name": "sma", "strategy": "sma_cross", "params": {"fast": 10, "slow": 30}}]}
 JSON
 ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l1.h5" --format json >"$work/l1.json" || fail "long run"
-ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l2.h5" --format json --jobs 2 >/dev/null ||
+ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l2.h5" --format json --jobs 2 >"$work/l2.json" ||
   fail "long run --jobs 2"
 "$arena" run "$work/long.json" -o "$work/l4.h5" --format json >"$work/l4.json" || fail "long run, curves kept"
 "$arena" run "$work/long.json" -o "$work/l3.h5" --format json --episodes 0-3 >/dev/null || fail "long run --episodes"
@@ -102,6 +102,8 @@ ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l2.h5" --format js
 cmp -s "$work/l1.h5" "$work/l2.h5" || fail "streamed run file depends on --jobs"
 cmp -s "$work/l1.h5" "$work/l3.h5" || fail "streamed run file differs from the one written from memory"
 cmp -s "$work/l1.json" "$work/lt.json" || fail "streamed run's table differs from arena table"
+# (one thread summarises the curves at --jobs 1, each engine thread its own at --jobs 2)
+cmp -s "$work/l1.json" "$work/l2.json" || fail "streamed run's table depends on --jobs"
 cmp -s "$work/l1.h5" "$work/l4.h5" || fail "streamed and kept curves give different run files"
 cmp -s "$work/l1.json" "$work/l4.json" || fail "streamed and kept curves give different tables"
 # the curves above (19,000 samples) stay in memory by default; one

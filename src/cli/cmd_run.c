@@ -467,7 +467,10 @@ static size_t spilled_records(const ar_run *r) {
  * went in, so a summary sees its curve's samples in order, as the league
  * would read them: the same bits. The thread is woken when half the ring
  * is full (or at the end), not for every block: waking a sleeping CPU
- * costs tens of microseconds on a virtual machine. */
+ * costs tens of microseconds on a virtual machine. With episodes on
+ * several threads (--jobs) one summary thread could not keep up with
+ * them, and the CPUs are taken anyway: each engine thread then folds its
+ * own blocks in line (a curve's blocks all come from one thread). */
 #define CURVE_RING 4
 
 typedef struct {
@@ -482,6 +485,7 @@ typedef struct {
     size_t *agent0;
     pthread_t th;
     int started, stop;
+    int in_line; /* no thread: the engine threads fold their blocks themselves */
     int idle, full; /* the thread waits for blocks; the engine waits for a slot */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -530,7 +534,7 @@ static void curve_out_free(curve_out *co) {
     for (size_t i = 0; i < CURVE_RING; i++) free(co->ring[i].recs);
     free(co->sums);
     free(co->agent0);
-    if (co->nsums) {
+    if (co->nsums && !co->in_line) {
         pthread_cond_destroy(&co->cv);
         pthread_mutex_destroy(&co->mu);
     }
@@ -538,9 +542,9 @@ static void curve_out_free(curve_out *co) {
 }
 
 /* One summary per curve of the run laid out in skel, and the thread that
- * makes them (none when out of memory or threads: the league reads the
- * curves then). */
-static void curve_out_init(curve_out *co, const ar_run *skel) {
+ * makes them when the episodes run on one thread (none when out of memory
+ * or threads: the league reads the curves then). */
+static void curve_out_init(curve_out *co, const ar_run *skel, int jobs) {
     memset(co, 0, sizeof *co);
     size_t n = 0;
     for (size_t k = 0; k < skel->nepisodes; k++) n += skel->episodes[k].nagents;
@@ -549,6 +553,12 @@ static void curve_out_init(curve_out *co, const ar_run *skel) {
     int ok = n > 0 && co->agent0 != NULL && co->sums != NULL;
     for (size_t i = 0; ok && i < n; i++) ok = (co->sums[i] = ar_curve_sum_new()) != NULL;
     co->nsums = n;
+    if (ok) /* the sums' order, for both ways */
+        for (size_t k = 0, i = 0; k < skel->nepisodes; i += skel->episodes[k].nagents, k++) co->agent0[k] = i;
+    if (ok && jobs > 1 && skel->nepisodes > 1) {
+        co->in_line = 1;
+        return;
+    }
     int mu = ok && pthread_mutex_init(&co->mu, NULL) == 0;
     int cv = mu && pthread_cond_init(&co->cv, NULL) == 0;
     if (!cv || pthread_create(&co->th, NULL, curve_worker, co) != 0) {
@@ -560,7 +570,6 @@ static void curve_out_init(curve_out *co, const ar_run *skel) {
         return;
     }
     co->started = 1;
-    for (size_t k = 0, i = 0; k < skel->nepisodes; i += skel->episodes[k].nagents, k++) co->agent0[k] = i;
 }
 
 /* A copy of a block for the summary thread. Without memory for the copy
@@ -599,6 +608,7 @@ static ar_err equity_to_file(void *ctx, size_t ep, size_t agent, size_t off, con
     curve_out *co = ctx;
     ar_err e = ar_run_writer_equity(co->wr, ep, agent, off, recs, n, eb);
     if (e == AR_OK && co->started && n > 0) curve_out_put(co, co->agent0[ep] + agent, recs, n);
+    else if (e == AR_OK && co->in_line) ar_curve_sum_add(co->sums[co->agent0[ep] + agent], recs, n);
     return e;
 }
 
@@ -792,7 +802,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         int stream = 0;
         if ((e = ar_tournament_skeleton(cfg, m, sha, &skel, &eb)) == AR_OK) {
             stream = stream_curves(skel);
-            if (stream) curve_out_init(&co, skel);
+            if (stream) curve_out_init(&co, skel, jobs);
             /* the handler goes in before the writer makes its tmp: a signal
              * while the file is being laid out must remove it too (unlinking
              * a tmp not made yet does nothing) */
