@@ -79,8 +79,8 @@ typedef struct ar_league {
 /* An equity curve summarised block by block as it is made (in order, every
  * sample once), for the league to use instead of reading the curve back:
  * what `arena run` does while its curves stream into the run file. The
- * table comes out the same bits either way. Memory: a few hundred bytes,
- * plus runs of samples on one side of the book (one per change of side,
+ * table comes out the same bits either way. Memory: about 4 KiB (the
+ * return moments' waiting piece), plus runs of samples on one side of the book (one per change of side,
  * at most 2 MiB; past that the league reads the curve for them). */
 typedef struct ar_curve_sum ar_curve_sum;
 ar_curve_sum *ar_curve_sum_new(void); /* NULL: out of memory */
@@ -90,7 +90,7 @@ void ar_curve_sum_free(ar_curve_sum *s); /* NULL: no-op */
 typedef struct ar_league_opts {
     size_t bootstrap; /* resamples of windows; 0 = no intervals */
     uint64_t seed;    /* GSL mt19937 seed (used modulo 2^32 as gsl_rng_set takes unsigned long) */
-    /* NULL, or runs[0]'s curves summarised as they were made (below), one
+    /* NULL, or runs[0]'s curves summarised as they were made (above), one
      * per agent of each episode in order (nsums of them; NULL entries
      * allowed): a summary of a whole curve stands in for reading it. */
     const ar_curve_sum *const *sums;
