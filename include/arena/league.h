@@ -80,10 +80,11 @@ typedef struct ar_league {
  * sample once), for the league to use instead of reading the curve back:
  * what `arena run` does while its curves stream into the run file. The
  * table comes out the same bits either way. Memory: about 4 KiB (the
- * return moments' waiting piece), plus runs of samples on one side of the book (one per change of side,
- * at most 2 MiB; past that the league reads the curve for them). */
+ * return moments' waiting piece), plus runs of samples on one side of the
+ * book (one per change of side) up to max_bytes (0: 2 MiB); past that the
+ * league reads the curve for them. */
 typedef struct ar_curve_sum ar_curve_sum;
-ar_curve_sum *ar_curve_sum_new(void); /* NULL: out of memory */
+ar_curve_sum *ar_curve_sum_new(size_t max_bytes); /* NULL: out of memory */
 void ar_curve_sum_add(ar_curve_sum *s, const ar_equity_rec *e, size_t n);
 void ar_curve_sum_free(ar_curve_sum *s); /* NULL: no-op */
 

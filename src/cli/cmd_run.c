@@ -472,6 +472,8 @@ static size_t spilled_records(const ar_run *r) {
  * them, and the CPUs are taken anyway: each engine thread then folds its
  * own blocks in line (a curve's blocks all come from one thread). */
 #define CURVE_RING 4
+#define CURVE_RUNS_BUDGET ((size_t)16 << 20) /* bytes of runs over all summaries */
+#define CURVE_RUNS_EACH ((size_t)2 << 20)     /* and at most this per summary */
 
 typedef struct {
     ar_equity_rec *recs;
@@ -551,7 +553,11 @@ static void curve_out_init(curve_out *co, const ar_run *skel, int jobs) {
     co->agent0 = malloc((skel->nepisodes + 1) * sizeof *co->agent0);
     co->sums = calloc(n ? n : 1, sizeof *co->sums);
     int ok = n > 0 && co->agent0 != NULL && co->sums != NULL;
-    for (size_t i = 0; ok && i < n; i++) ok = (co->sums[i] = ar_curve_sum_new()) != NULL;
+    /* the runs of all summaries within CURVE_RUNS_BUDGET: streamed curves
+     * leave memory, and the summaries must not hold as much again */
+    size_t each = n ? CURVE_RUNS_BUDGET / n : 0;
+    if (each > CURVE_RUNS_EACH) each = CURVE_RUNS_EACH;
+    for (size_t i = 0; ok && i < n; i++) ok = (co->sums[i] = ar_curve_sum_new(each ? each : 1)) != NULL;
     co->nsums = n;
     if (ok) /* the sums' order, for both ways */
         for (size_t k = 0, i = 0; k < skel->nepisodes; i += skel->episodes[k].nagents, k++) co->agent0[k] = i;

@@ -99,10 +99,11 @@ static const ar_equity_rec *curve_at(curve *c, size_t j) {
  * the run file, so the table need not read the curve back
  * (ar_league_opts.sums); the league builds the same from the curve
  * otherwise, by the same code on the same samples in the same order, so
- * the two give the same bits. Runs are kept up to CURVE_SUM_RUNS (one per
- * change of side at most: fills, not samples); past that the behaviour
- * replay reads the curve after all. */
-#define CURVE_SUM_RUNS 65536
+ * the two give the same bits. Runs (one per change of side at most:
+ * fills, not samples) are kept up to the summary's budget, by default
+ * CURVE_SUM_BYTES; past that the behaviour replay reads the curve after
+ * all. */
+#define CURVE_SUM_BYTES ((size_t)2 << 20)
 
 typedef struct {
     int64_t t0, dt; /* samples t0, t0 + dt, ... (dt 0 while count is 1) */
@@ -118,7 +119,7 @@ struct ar_curve_sum {
     int track;   /* keep runs */
     int no_runs; /* too many runs (or no memory for them): none kept */
     crun *runs;
-    size_t nruns, cap;
+    size_t nruns, cap, max_runs;
     int64_t tlast;
 };
 
@@ -146,7 +147,8 @@ static void runs_add(ar_curve_sum *s, int64_t t, int cls) {
     }
     if (s->nruns == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 256;
-        crun *v = cap <= CURVE_SUM_RUNS ? realloc(s->runs, cap * sizeof *v) : NULL;
+        if (cap > s->max_runs) cap = s->max_runs;
+        crun *v = cap > s->cap ? realloc(s->runs, cap * sizeof *v) : NULL;
         if (v == NULL) {
             free(s->runs);
             s->runs = NULL;
@@ -194,9 +196,11 @@ static void curve_sum_block(ar_curve_sum *s, const ar_equity_rec *b, size_t nb) 
     s->n += nb;
 }
 
-ar_curve_sum *ar_curve_sum_new(void) {
+ar_curve_sum *ar_curve_sum_new(size_t max_bytes) {
     ar_curve_sum *s = malloc(sizeof *s);
-    if (s) curve_sum_init(s, 1);
+    if (s == NULL) return NULL;
+    curve_sum_init(s, 1);
+    s->max_runs = (max_bytes ? max_bytes : CURVE_SUM_BYTES) / sizeof(crun);
     return s;
 }
 
