@@ -527,13 +527,14 @@ static uint64_t rnd(void) { /* xorshift64: the same cases on every machine */
 }
 static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
 
-/* A random episode of n samples: times on a one-minute step with jumps,
- * repeats and an off-step final mark; stretches flat, exposed and (now and
+/* A random episode of n samples: times on a one-minute step with jumps
+ * (probability jump) and repeats (jump / 2) and an off-step final mark;
+ * stretches flat, exposed and (now and
  * then) with an exposure that is not finite, or every sample another side
  * (flip); fills on two symbols going long, short, both and flat at sample
  * times and between them, from orders of leverage 1-5 or from exits; round
  * trips closing at some of those fills. */
-static void random_agent(ar_run_agent *a, const char *name, size_t n, int flip) {
+static void random_agent(ar_run_agent *a, const char *name, size_t n, int flip, double jump) {
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "%s", name);
     snprintf(a->kind, sizeof a->kind, "builtin");
@@ -545,7 +546,7 @@ static void random_agent(ar_run_agent *a, const char *name, size_t n, int flip) 
     int cls = 0;
     for (size_t k = 0; k < n; k++) {
         double u = unif();
-        if (k > 0) t += u < 0.01 ? 60 * AR_NS_PER_S * (int64_t)(2 + rnd() % 50) : u < 0.015 ? 0 : 60 * AR_NS_PER_S;
+        if (k > 0) t += u < jump ? 60 * AR_NS_PER_S * (int64_t)(2 + rnd() % 50) : u < jump * 1.5 ? 0 : 60 * AR_NS_PER_S;
         if (k + 1 == n) t += 7 * AR_NS_PER_S; /* the final mark, off the step */
         eq *= 1 + (unif() - 0.5) * 0.01;
         if (flip) cls = k % 2 ? 3 : 0;
@@ -630,7 +631,8 @@ static void summaries_match_curves(void **state) {
             char nm[8] = {'a', (char)('0' + i), 0};
             /* the last agent flips between flat and exposed every sample:
              * more runs than a summary keeps */
-            random_agent(&ep->agents[i], nm, len[(i + e) % 6] + e * 7, i == 5);
+            /* and a4's steps jump at a fifth of its samples, repeat at a tenth */
+            random_agent(&ep->agents[i], nm, len[(i + e) % 6] + e * 7, i == 5, i == 4 ? 0.2 : 0.01);
         }
     }
     size_t nsums = 12;

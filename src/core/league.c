@@ -135,16 +135,8 @@ static void curve_sum_init(ar_curve_sum *s, int track) {
     s->track = track;
 }
 
-static void runs_add(ar_curve_sum *s, int64_t t, int cls) {
-    crun *u = s->nruns ? &s->runs[s->nruns - 1] : NULL;
-    int64_t step;
-    if (u && u->cls == cls && t > s->tlast && !__builtin_sub_overflow(t, s->tlast, &step) &&
-        (u->count == 1 || step == u->dt)) {
-        u->dt = step;
-        u->count++;
-        s->tlast = t;
-        return;
-    }
+/* A new run of one sample at t (none kept from here on past the budget). */
+static void runs_start(ar_curve_sum *s, int64_t t, int cls) {
     if (s->nruns == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 256;
         if (cap > s->max_runs) cap = s->max_runs;
@@ -163,6 +155,36 @@ static void runs_add(ar_curve_sum *s, int64_t t, int cls) {
     s->tlast = t;
 }
 
+/* The samples of a block into runs: each goes on the last run when it has
+ * the run's side and comes one step after the last sample (the run's
+ * second sample sets the step), else starts a run. In locals while a run
+ * grows (the samples' int64 t may alias the run's count). */
+static void runs_fold(ar_curve_sum *s, const ar_equity_rec *b, size_t nb) {
+    size_t j = 0;
+    while (j < nb && !s->no_runs) {
+        if (s->nruns > 0) {
+            crun *u = &s->runs[s->nruns - 1];
+            int64_t tl = s->tlast, dt = u->dt;
+            size_t cnt = u->count;
+            for (; j < nb; j++) {
+                uint64_t step = (uint64_t)b[j].t - (uint64_t)tl; /* the true one when t > tl */
+                if (b[j].t <= tl || step > INT64_MAX || (cnt > 1 && step != (uint64_t)dt) ||
+                    sample_cls(&b[j]) != u->cls)
+                    break;
+                dt = (int64_t)step;
+                tl = b[j].t;
+                cnt++;
+            }
+            u->dt = dt;
+            u->count = cnt;
+            s->tlast = tl;
+            if (j == nb) break;
+        }
+        runs_start(s, b[j].t, sample_cls(&b[j]));
+        j++;
+    }
+}
+
 static void curve_sum_block(ar_curve_sum *s, const ar_equity_rec *b, size_t nb) {
     ar_metrics_acc_add(&s->ma, &b[0].equity, sizeof *b, nb);
     double xs = s->expo_sum; /* in locals: the samples' int64 t may alias the count */
@@ -176,23 +198,7 @@ static void curve_sum_block(ar_curve_sum *s, const ar_equity_rec *b, size_t nb) 
     }
     s->expo_sum = xs;
     s->expo_n = xn;
-    for (size_t j = 0; s->track && !s->no_runs && j < nb;) {
-        /* the samples that go on the last run as it is, in a tight loop
-         * (t > tlast, so the unsigned difference is the true one) */
-        crun *u = s->nruns && s->runs[s->nruns - 1].count > 1 ? &s->runs[s->nruns - 1] : NULL;
-        if (u != NULL) {
-            int64_t tl = s->tlast;
-            size_t j0 = j;
-            while (j < nb && b[j].t > tl && (uint64_t)b[j].t - (uint64_t)tl == (uint64_t)u->dt &&
-                   sample_cls(&b[j]) == u->cls)
-                tl = b[j++].t;
-            u->count += j - j0;
-            s->tlast = tl;
-            if (j == nb) break;
-        }
-        runs_add(s, b[j].t, sample_cls(&b[j]));
-        j++;
-    }
+    if (s->track) runs_fold(s, b, nb);
     s->n += nb;
 }
 
