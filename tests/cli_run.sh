@@ -93,9 +93,15 @@ cat >"$work/long.json" <<'JSON'
  "execution": {"fees": {"taker_bps": 4.5, "maker_bps": 1.5}, "funding": {"rate": 0.0001, "interval": "8h"}},
  "agents": [{"name": "sma", "strategy": "sma_cross", "params": {"fast": 10, "slow": 30}}]}
 JSON
-ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l1.h5" --format json >"$work/l1.json" || fail "long run"
-ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l2.h5" --format json --jobs 2 >"$work/l2.json" ||
-  fail "long run --jobs 2"
+ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l1.h5" --format json --timing >"$work/l1.json" \
+  2>"$work/l1.err" || fail "long run"
+ARENA_CURVE_MEMORY=0 "$arena" run "$work/long.json" -o "$work/l2.h5" --format json --jobs 2 --timing \
+  >"$work/l2.json" 2>"$work/l2.err" || fail "long run --jobs 2"
+# the table took every curve from its summary, made on the summary thread
+# (--jobs 1) or on the engine threads (--jobs 2): none read back
+for f in l1 l2; do
+  grep -q "the table read 0 of 16 curves back" "$work/$f.err" || fail "$f: curves read back: $(grep 'table read' "$work/$f.err")"
+done
 "$arena" run "$work/long.json" -o "$work/l4.h5" --format json >"$work/l4.json" || fail "long run, curves kept"
 "$arena" run "$work/long.json" -o "$work/l3.h5" --format json --episodes 0-3 >/dev/null || fail "long run --episodes"
 "$arena" table "$work/l1.h5" --format json >"$work/lt.json" || fail "long table"

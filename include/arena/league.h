@@ -69,6 +69,9 @@ typedef struct ar_league {
     uint64_t seed;       /* bootstrap seed */
     size_t windows;      /* distinct windows over all runs */
     int rating_fallback; /* the rating fit fell back (every row flagged) */
+    /* of the ncurves episode curves, those whose metrics and behaviour were
+     * read from the curve rather than a summary (ar_league_opts.sums) */
+    size_t ncurves, curves_read;
     char best_baseline[AR_NAME_MAX]; /* "" when no baseline has a Sharpe */
 } ar_league;
 

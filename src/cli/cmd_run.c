@@ -477,7 +477,7 @@ static size_t spilled_records(const ar_run *r) {
 
 typedef struct {
     ar_equity_rec *recs;
-    size_t n, cap, sum; /* n samples for sums[sum] (n 0: free) */
+    size_t n, cap, sum; /* n samples for sums[sum] */
 } ring_slot;
 
 typedef struct {
@@ -907,6 +907,9 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
                     mapped, m->nsym);
         if (opts.on_equity != NULL)
             fprintf(stderr, "timing: equity curves went into the run file block by block (ARENA_CURVE_MEMORY)\n");
+        if (co.nsums)
+            fprintf(stderr, "timing: the table read %zu of %zu curves back; the rest were summarised as they were made\n",
+                    lg->curves_read, lg->ncurves);
         if (nspilled)
             fprintf(stderr, "timing: %zu log records went through a temporary file (ARENA_LOG_MEMORY)\n", nspilled);
     }

@@ -42,6 +42,7 @@ typedef struct {
     ar_equity_rec *buf[2]; /* one block per cursor open at a time (at most two) */
     double *r1, *r2;       /* a block's worth of paired returns (JK) */
     ar_errbuf eb;          /* why a read failed */
+    size_t curves_read;    /* episode passes that read their curve (ar_league.curves_read) */
 } scratch;
 
 typedef struct {
@@ -663,6 +664,7 @@ static int episode_metrics(const ar_run *r, const ar_run_agent *ag, const ar_cur
     beh_open(&bs, r, ag, sc);
     curve c = {.err = AR_OK};
     if (pre == NULL || pre->no_runs) {
+        sc->curves_read += n > 0;
         curve_open(&c, r, ag, sc, 0);
         if (pre == NULL) curve_sum_init(&local, 0);
         for (size_t k = 0; k < n; k += AR_EQUITY_BLOCK) {
@@ -1517,7 +1519,7 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
     ar_err e = AR_OK;
     if (nruns > 1 && (e = check_configs(runs, nruns, eb))) return e;
 
-    scratch sc = {{NULL, NULL}, NULL, NULL, {{0}}};
+    scratch sc = {{NULL, NULL}, NULL, NULL, {{0}}, 0};
     acc *rows = NULL;
     size_t nrows = 0, caprows = 0, ncurves = 0, ci = 0;
     for (int b = 0; b < 2; b++)
@@ -1597,6 +1599,8 @@ ar_err ar_league_compute_opts(const ar_run *const *runs, size_t nruns, const ar_
         return e;
     }
     l->nrows = nrows;
+    l->curves_read = sc.curves_read;
+    l->ncurves = ncurves;
     qsort(l->rows, l->nrows, sizeof *l->rows, row_cmp);
     *out = l;
     return AR_OK;
