@@ -190,9 +190,7 @@ hid_t ar__mem_type(const table *t) {
 }
 
 hid_t ar__file_type(const table *t) {
-    size_t total = 0;
-    for (size_t i = 0; i < t->nf; i++) total += kind_size(t->f[i].k);
-    hid_t ty = H5Tcreate(H5T_COMPOUND, total);
+    hid_t ty = H5Tcreate(H5T_COMPOUND, packed_size(t));
     if (ty < 0) return -1;
     size_t off = 0;
     for (size_t i = 0; i < t->nf; i++) {
