@@ -38,8 +38,9 @@ ar_err ar_metrics_compute_stride(const double *first, size_t stride, size_t npoi
 
 /* One-pass moments of a series that arrives in pieces of any size: values
  * are buffered into fixed pieces of AR_MOMENTS_PIECE (counted from the
- * first value), each piece's mean and central sums come from two passes
- * over the piece in cache, and pieces are merged into the running totals
+ * first value), each piece's mean comes from its sum kept as the values
+ * arrive and its central sums from a pass over the piece in cache, as a
+ * two-pass computation would, and pieces are merged into the running totals
  * with the exact pairwise update (Chan et al. for the mean and variance,
  * Pebay 2008 for the third and fourth moments). So the series is read
  * once and the results do not depend on how the caller cut it (the same
@@ -51,10 +52,11 @@ ar_err ar_metrics_compute_stride(const double *first, size_t stride, size_t npoi
 typedef struct ar_moments {
     size_t n;                      /* values added */
     size_t nm;                     /* of which merged into the totals */
-    double sum;                    /* plain sum of the merged values, in order */
+    double sum;                    /* plain sum of the values, in the order added */
     double k;                      /* shift: the first value */
     double mu, ss, m3, m4;         /* the merged values' mean less k, sums of (r - mean)^2, ^3, ^4 */
     size_t np;                     /* values waiting in piece */
+    double ps;                     /* their sum less k each, in order */
     double piece[AR_MOMENTS_PIECE];
 } ar_moments;
 void ar_moments_init(ar_moments *m);

@@ -13,6 +13,7 @@
  * guessing. Pure functions without state: thread-safe. */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_statistics_double.h>
@@ -36,6 +37,17 @@ static void metrics_undefined(ar_metrics *m, size_t n, double ppy) {
  * otherwise NAN (never +-inf). */
 static double ratio_pos(double a, double b) {
     return (b > 0.0 && isfinite(a)) ? a / b : NAN;
+}
+
+/* r when r < 0, else +0.0, without a branch: the sign of returns is a coin
+ * toss while a position is open, and a branch on it (which compilers make
+ * of the ternary, to skip the square below) mispredicts half the time. */
+static inline double neg_part(double r) {
+    uint64_t u;
+    memcpy(&u, &r, sizeof u);
+    u &= -(uint64_t)(r < 0.0);
+    memcpy(&r, &u, sizeof r);
+    return r;
 }
 
 /* Element t of a strided series. */
@@ -93,46 +105,59 @@ void ar_metrics_acc_add(ar_metrics_acc *a, const double *first, size_t stride, s
     }
     while (i < n) {
         size_t k = 0, lim = n - i < 256 ? n - i : 256;
-        double prev = a->prev, peak = a->peak;
-        double deep = deeper_below(peak, a->mdd);
-        for (; k < lim && !a->bad; k++) {
+        /* the running values in locals: stores through a would alias the
+         * curve's doubles and chain each step on the last one's store */
+        double prev = a->prev, peak = a->peak, mdd = a->mdd;
+        double deep = deeper_below(peak, mdd);
+        double pos = a->pos_sum, neg = a->neg_sum, down2 = a->down2;
+        size_t npos = a->n_pos, nnz = a->n_nonzero, t0 = a->n;
+        size_t peak_idx = a->peak_idx, run = a->run, longest = a->longest;
+        int bad = a->bad;
+        for (; k < lim && !bad; k++) {
             double x = AT(i + k);
-            size_t t = a->n + k;
             if (!isfinite(x) || !(x > 0.0)) {
-                a->bad = 1;
+                bad = 1;
                 break;
             }
-            r[k] = x / prev - 1.0;
+            double ret = x / prev - 1.0, up = ret > 0.0 ? ret : 0.0, dn = neg_part(ret);
+            r[k] = ret;
+            pos += up;
+            neg += dn;
+            down2 += dn * dn;
+            npos += ret > 0.0;
+            nnz += ret != 0.0;
             prev = x;
             if (x > peak) {
                 peak = x;
-                a->peak_idx = t;
-                deep = deeper_below(peak, a->mdd);
+                peak_idx = t0 + k;
+                deep = deeper_below(peak, mdd);
             }
             if (x < peak) {
                 double dd = x < deep ? x / peak - 1.0 : 0.0;
-                if (dd < a->mdd) {
-                    a->mdd = dd;
-                    a->trough = t;
-                    a->trough_peak = a->peak_idx;
-                    deep = deeper_below(peak, a->mdd);
+                if (dd < mdd) {
+                    mdd = dd;
+                    a->trough = t0 + k;
+                    a->trough_peak = peak_idx;
+                    deep = deeper_below(peak, mdd);
                 }
-                a->run++;
-                if (a->run > a->longest) a->longest = a->run;
+                run++;
+                if (run > longest) longest = run;
             } else {
-                a->run = 0;
+                run = 0;
             }
         }
         a->prev = prev;
         a->peak = peak;
-        for (size_t j = 0; j < k; j++) {
-            double x = r[j], up = x > 0.0 ? x : 0.0, dn = x < 0.0 ? x : 0.0;
-            a->pos_sum += up;
-            a->neg_sum += dn;
-            a->down2 += dn * dn;
-            a->n_pos += x > 0.0;
-            a->n_nonzero += x != 0.0;
-        }
+        a->mdd = mdd;
+        a->pos_sum = pos;
+        a->neg_sum = neg;
+        a->down2 = down2;
+        a->n_pos = npos;
+        a->n_nonzero = nnz;
+        a->peak_idx = peak_idx;
+        a->run = run;
+        a->longest = longest;
+        a->bad = bad;
         ar_moments_add(&a->mo, r, k);
         /* past a bad point only the count and the last point move on */
         a->n += lim;

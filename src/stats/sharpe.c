@@ -50,14 +50,13 @@ typedef struct {
     double n, mu, ss, m3, m4;
 } msum;
 
-/* Moments of r[0..n-1] by two passes (n > 0), the mean as an offset from
- * the shift k: values minus k are small next to the mean when k is near
- * it (k is the series' first value), so their mean is exact to the
+/* Moments of the n > 0 values r (s: the sum of r[i] - k over them, in
+ * order, kept as they were added) by a second pass: the mean as an offset
+ * from the shift k, the values minus k being small next to the mean when k
+ * is near it (k is the series' first value), so their mean is exact to the
  * spread's precision rather than the mean's, and merging pieces loses
  * nothing to a mean far from zero. */
-static msum piece_sum(const double *r, size_t n, double k) {
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++) s += r[i] - k;
+static msum piece_sum(const double *r, size_t n, double k, double s) {
     msum p = {(double)n, s / (double)n, 0.0, 0.0, 0.0};
     for (size_t i = 0; i < n; i++) {
         double d = (r[i] - k) - p.mu, d2 = d * d;
@@ -104,32 +103,42 @@ static void set_merged(ar_moments *m, const msum *s) {
 static msum total_of(const ar_moments *m) {
     msum s = merged_of(m);
     if (m->np > 0) {
-        msum p = piece_sum(m->piece, m->np, m->k);
+        msum p = piece_sum(m->piece, m->np, m->k, m->ps);
         msum_merge(&s, &p);
     }
     return s;
 }
 
-/* The plain sum of every value in the order added: the mean comes from
- * it, as from numpy's sum, because a mean near zero next to the spread
- * (returns) keeps its relative precision there, and would not through
- * thousands of merge updates. */
-static double plain_sum(const ar_moments *m) {
-    double s = m->sum;
-    for (size_t i = 0; i < m->np; i++) s += m->piece[i];
-    return s;
-}
-
 /* The waiting piece is in: s (its totals with it) becomes the merged part. */
 static void commit(ar_moments *m, const msum *s) {
-    m->sum = plain_sum(m);
     set_merged(m, s);
     m->np = 0;
+    m->ps = 0.0;
 }
 
 static void flush(ar_moments *m) {
     msum s = total_of(m);
     commit(m, &s);
+}
+
+/* k values onto the waiting piece (which has room for them), with the two
+ * sums that go with them in one loop: the plain sum of every value in the
+ * order added, from which the mean comes as from numpy's sum (a mean near
+ * zero next to the spread, as returns have, keeps its relative precision
+ * there, and would not through thousands of merge updates), and the
+ * piece's sum of values less the shift, from which its mean comes. */
+static void piece_append(ar_moments *m, const double *r, size_t k) {
+    double s = m->sum, p = m->ps, sh = m->k, *d = m->piece + m->np;
+    for (size_t i = 0; i < k; i++) {
+        double x = r[i];
+        d[i] = x;
+        s += x;
+        p += x - sh;
+    }
+    m->sum = s;
+    m->ps = p;
+    m->np += k;
+    m->n += k;
 }
 
 /* The shift is the series' first value (0 when it is not finite). */
@@ -139,7 +148,7 @@ static void set_shift(ar_moments *m, double first) {
 
 void ar_moments_init(ar_moments *m) {
     m->n = m->nm = m->np = 0;
-    m->sum = m->k = m->mu = m->ss = m->m3 = m->m4 = 0.0;
+    m->sum = m->ps = m->k = m->mu = m->ss = m->m3 = m->m4 = 0.0;
 }
 
 void ar_moments_add(ar_moments *m, const double *r, size_t n) {
@@ -147,9 +156,7 @@ void ar_moments_add(ar_moments *m, const double *r, size_t n) {
     while (n > 0) {
         size_t k = AR_MOMENTS_PIECE - m->np;
         if (k > n) k = n;
-        memcpy(m->piece + m->np, r, k * sizeof *r);
-        m->np += k;
-        m->n += k;
+        piece_append(m, r, k);
         r += k;
         n -= k;
         if (m->np == AR_MOMENTS_PIECE) flush(m);
@@ -164,11 +171,11 @@ void ar_moments_merge(ar_moments *dst, const ar_moments *src) {
     o.mu += src->k - dst->k; /* into dst's frame */
     msum_merge(&s, &o);
     set_merged(dst, &s);
-    dst->sum += plain_sum(src);
+    dst->sum += src->sum;
     dst->n += src->n;
 }
 
-double ar_moments_mean(const ar_moments *m) { return m->n > 0 ? plain_sum(m) / (double)m->n : NAN; }
+double ar_moments_mean(const ar_moments *m) { return m->n > 0 ? m->sum / (double)m->n : NAN; }
 
 double ar_moments_ss(const ar_moments *m) { return total_of(m).ss; }
 
@@ -320,7 +327,7 @@ static void co_total(const ar_comoments *c, msum *A, msum *B, double *sxy) {
     size_t np = c->a.np;
     if (np == 0) return;
     double ka = c->a.k, kb = c->b.k;
-    msum pa = piece_sum(c->a.piece, np, ka), pb = piece_sum(c->b.piece, np, kb);
+    msum pa = piece_sum(c->a.piece, np, ka, c->a.ps), pb = piece_sum(c->b.piece, np, kb, c->b.ps);
     double cp = 0.0;
     for (size_t i = 0; i < np; i++) cp += ((c->a.piece[i] - ka) - pa.mu) * ((c->b.piece[i] - kb) - pb.mu);
     if (A->n > 0) {
@@ -341,12 +348,8 @@ void ar_comoments_add(ar_comoments *c, const double *r1, const double *r2, size_
     while (n > 0) {
         size_t k = AR_MOMENTS_PIECE - c->a.np;
         if (k > n) k = n;
-        memcpy(c->a.piece + c->a.np, r1, k * sizeof *r1);
-        memcpy(c->b.piece + c->b.np, r2, k * sizeof *r2);
-        c->a.np += k;
-        c->b.np += k;
-        c->a.n += k;
-        c->b.n += k;
+        piece_append(&c->a, r1, k);
+        piece_append(&c->b, r2, k);
         r1 += k;
         r2 += k;
         n -= k;
