@@ -48,6 +48,11 @@ cat >flat.json <<'JSON'
 {"name": "bench-flat", "seed": 1, "market": {"data": "m500k.h5"}, "cadence": "1m", "baselines": ["flat"], "agents": []}
 JSON
 $pin "$build/bench_engine" flat.json 30 --stream | tail -1
+echo "== the table's arithmetic per sample: the metrics pass and the whole curve summary that"
+echo "   arena run's summary thread folds each streamed block into (the curve of the first run above)"
+"$arena" run sma.json -o cs.h5 --quiet >/dev/null
+$pin "$build/bench_curve_sum" cs.h5 30
+rm -f cs.h5
 echo "== the floor on this machine: a static C program doing only the memory traffic of that run"
 cc -O2 -static -o floor "$here/floor.c" 2>/dev/null || cc -O2 -o floor "$here/floor.c"
 for i in 1 2 3 4 5; do rm -f floor.out; /usr/bin/time -f "   process wall %e s" ./floor m500k.h5 floor.out; done
