@@ -41,7 +41,16 @@ for _ in $(seq 50); do [ -s "$TMP/p1" ] && break; sleep 0.1; done
 p1=$(head -n 1 "$TMP/p1")
 timeout --foreground -k 10 10 "$ARENA" feed "$TMP/m.h5" --exchange binance --port "$p1" --max-seconds 1 >"$TMP/out" 2>"$TMP/err"
 rc=$?
-if [ $rc = 1 ] && grep -q "cannot listen on 127.0.0.1:$p1" "$TMP/err"; then pass "busy port fails"; else fail "busy port rc=$rc"; fi
+if [ $rc = 1 ] && grep -q "cannot listen on 127.0.0.1:$p1: Address already in use" "$TMP/err" && [ "$(wc -l <"$TMP/err")" = 1 ]; then
+    pass "busy port fails with one line"
+else
+    fail "busy port rc=$rc: $(head -c 300 "$TMP/err")"
+fi
+# Bound to 127.0.0.1 alone: the kernel's table of listening sockets (state
+# 0A) has the port once, at 0100007F, in neither IPv6 nor the wildcard.
+hex=$(printf '%04X' "$p1")
+where=$(awk -v h=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == h {print $2}' /proc/net/tcp /proc/net/tcp6 2>/dev/null | tr '\n' ' ')
+if [ "$where" = "0100007F:$hex " ]; then pass "listens on 127.0.0.1 only"; else fail "listening sockets of port $p1: '$where'"; fi
 kill $pid 2>/dev/null
 wait $pid 2>/dev/null
 

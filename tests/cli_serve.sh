@@ -41,6 +41,16 @@ port=
 for _ in $(seq 50); do port=$(sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/serve.log"); [ -n "$port" ] && break; sleep 0.1; done
 [ -n "$port" ] || { fail "serve did not start: $(cat "$work/serve.log")"; exit 1; }
 url=http://127.0.0.1:$port/
+# bound to 127.0.0.1 alone (libwebsockets binds the IPv6 wildcard for an
+# IPv4 interface unless told not to): the port once, at 0100007F, listening
+hex=$(printf '%04X' "$port")
+where=$(awk -v h=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == h {print $2}' /proc/net/tcp /proc/net/tcp6 2>/dev/null | tr '\n' ' ')
+[ "$where" = "0100007F:$hex " ] || fail "serve's listening sockets on port $port: '$where'"
+# a busy port: one line, the reason, exit 1
+timeout --foreground -k 10 20 "$arena" serve "$work/live.h5" --port "$port" >/dev/null 2>"$work/busy.err"
+rc=$?
+[ $rc = 1 ] && [ "$(wc -l <"$work/busy.err")" = 1 ] && grep -q "cannot listen on 127.0.0.1:$port: Address already in use" "$work/busy.err" ||
+  fail "serve on a busy port: rc=$rc $(head -c 300 "$work/busy.err")"
 curl -s --max-time 5 "$url" -o "$work/page.html" || fail "GET /"
 grep -q '<table\|id="runs"' "$work/page.html" || fail "page has no runs container"
 grep -q '"runs":\[{"file":"live.h5"' "$work/page.html" || fail "page has no inlined snapshot"

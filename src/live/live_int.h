@@ -11,5 +11,10 @@ void ar__fmt_iso(int64_t t, char out[48]);
 /* Wall clock in ns (CLOCK_REALTIME) and a monotonic clock in ns. */
 int64_t ar__wall_ns(void);
 int64_t ar__mono_ns(void);
+/* listen.c: whether iface is an IPv4 address (the vhost must then have
+ * IPv6 off to bind it, not every interface), and why iface:port cannot be
+ * bound (strerror's text). */
+int ar__iface_ipv4(const char *iface);
+const char *ar__listen_why(const char *iface, int port);
 
 #endif

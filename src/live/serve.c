@@ -17,6 +17,7 @@
 #include <libwebsockets.h>
 #include "arena/dl.h"
 #include "arena/serve.h"
+#include "live/live_int.h"
 
 extern const unsigned char ar__serve_page[];
 
@@ -196,7 +197,7 @@ ar_err ar_serve_run(const ar_serve_opts *o, ar_serve_snapshot_fn fn, void *user,
         free(s.snap);
         return AR_EIO;
     }
-    lws_set_log_level(LLL_ERR, NULL);
+    lws_set_log_level(0, NULL); /* its bind errors: the one line below says them */
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = o->port; /* 0: the kernel picks a free port */
@@ -205,10 +206,12 @@ ar_err ar_serve_run(const ar_serve_opts *o, ar_serve_snapshot_fn fn, void *user,
     info.user = &s;
     info.gid = -1;
     info.uid = -1;
+    if (ar__iface_ipv4(info.iface)) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* listen.c */
     s.ctx = lws_create_context(&info);
     if (s.ctx == NULL) {
         free(s.snap);
-        return ar_errf(eb, AR_EIO, "serve: cannot listen on %s:%d (in use?)", info.iface, o->port);
+        return ar_errf(eb, AR_EIO, "serve: cannot listen on %s:%d: %s", info.iface, o->port,
+                       ar__listen_why(info.iface, o->port));
     }
     struct lws_vhost *vh = lws_get_vhost_by_name(s.ctx, "default");
     int port = vh ? lws_get_vhost_listen_port(vh) : o->port;

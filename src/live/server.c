@@ -729,7 +729,7 @@ ar_err ar_feed_server_run(const ar_market *m, const ar_feed_server_opts *o, ar_e
         free(s.cur);
         return AR_EIO;
     }
-    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    lws_set_log_level(0, NULL); /* its bind errors: the one line below says them */
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = o->port;
@@ -738,13 +738,14 @@ ar_err ar_feed_server_run(const ar_market *m, const ar_feed_server_opts *o, ar_e
     info.gid = -1;
     info.uid = -1;
     info.user = &s;
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6; /* listen.c */
     s.ctx = lws_create_context(&info);
     struct lws_vhost *vh = s.ctx ? lws_create_vhost(s.ctx, &info) : NULL;
     if (vh == NULL) {
         if (s.ctx) lws_context_destroy(s.ctx);
         free(s.cur);
-        return ar_errf(eb, AR_EIO, "feed: cannot listen on 127.0.0.1:%d", o->port);
+        return ar_errf(eb, AR_EIO, "feed: cannot listen on 127.0.0.1:%d: %s", o->port,
+                       ar__listen_why("127.0.0.1", o->port));
     }
     int port = lws_get_vhost_listen_port(vh);
     s.wall0 = s.hb_wall = s.ping_wall = ar__mono_ns();
