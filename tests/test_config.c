@@ -100,6 +100,20 @@ static void errors_name_the_key(void **state) {
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
                  " \"provider\": \"gemini\", \"model\": \"gemini pro?\"}]}",
                  "agents[0].model: expected letters, digits and -._~:;=,%/@+ only");
+    { /* a key pasted where its variable's name goes: refused, and never echoed */
+        ar_config *c = NULL;
+        ar_errbuf eb = {{0}};
+        assert_int_equal(ar_config_parse("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\","
+                                         " \"kind\": \"llm\", \"provider\": \"openai\", \"model\": \"gpt-x\","
+                                         " \"api_key_env\": \"sk-LEAKME-999\"}]}",
+                                         "cfg.json", &c, &eb),
+                         AR_ECONFIG);
+        assert_non_null(strstr(eb.msg, "cfg.json: agents[0].api_key_env: expected the name of an environment variable"));
+        assert_null(strstr(eb.msg, "LEAKME"));
+        ar_config_free(c);
+    }
+    ar_config_free(parse_ok("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
+                            " \"provider\": \"openai\", \"model\": \"gpt-x\", \"api_key_env\": \"my_Key_2\"}]}"));
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
                  " \"provider\": \"openai\", \"model\": \"gpt-x\", \"budget_usd\": 1}]}",
                  "agents[0].budget_usd: needs a price to count spending");

@@ -189,6 +189,15 @@ static ar_err copy_str(pctx *p, json_t *obj, const char *path, const char *key, 
     return AR_OK;
 }
 
+/* A POSIX shell's variable name, or empty (the provider's default). */
+static int env_name_ok(const char *s) {
+    if (s[0] >= '0' && s[0] <= '9') return 0;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
 static ar_err parse_llm_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a) {
     static const char *const keys[] = {"name", "kind", "provider", "model", "base_url", "api_key_env",
                                        "temperature", "top_p", "max_tokens", "timeout_s", "structured",
@@ -210,6 +219,11 @@ static ar_err parse_llm_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg
         (e = copy_str(p, o, path, "api_key_env", c->api_key_env, sizeof c->api_key_env)) ||
         (e = copy_str(p, o, path, "reasoning_effort", c->reasoning_effort, sizeof c->reasoning_effort)))
         return e;
+    if (!env_name_ok(c->api_key_env)) { /* never echoed: it may be the key itself */
+        join(full, sizeof full, path, "api_key_env");
+        return fail(p, full, "expected the name of an environment variable (letters, digits and _, not starting "
+                             "with a digit); the key itself goes in that variable, never in the config");
+    }
     join(full, sizeof full, path, "model");
     if (c->model[0] == '\0') return fail(p, full, "missing (the provider's model id)");
     if (!ar_llm_model_ok(c->model)) return fail(p, full, "expected letters, digits and -._~:;=,%/@+ only");
