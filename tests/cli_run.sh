@@ -293,5 +293,12 @@ grep -q "window is empty" "$work/err" || fail "empty window message: $(cat "$wor
 "$arena" run 2>/dev/null
 [ $? = 2 ] || fail "no config: exit code"
 
+# a paper-trading config (a `live` section, no market.data): pointed at arena live
+"$arena" run "$src/examples/live/replay.json" -o "$work/live.h5" 2>"$work/err"
+rc=$?
+[ $rc = 2 ] && [ "$(wc -l <"$work/err")" = 1 ] && grep -q "replay.json: live: a paper-trading config.*arena live" "$work/err" ||
+  fail "live config given to arena run: rc=$rc $(cat "$work/err")"
+[ ! -e "$work/live.h5" ] || fail "live config left a run file"
+
 echo "cli_run: $fails failed"
 [ $fails = 0 ]

@@ -729,6 +729,12 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         fprintf(stderr, "arena run: %s\n", eb.msg);
         return e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
     }
+    if (cfg->live) { /* a `live` section and no market.data: nothing to replay */
+        fprintf(stderr, "arena run: %s: live: a paper-trading config (no market.data to replay); run it with "
+                        "`arena live %s`\n", cfg_path, cfg_path);
+        rc = AR_EXIT_USAGE;
+        goto out;
+    }
     char sha[65];
     if ((e = load_market(cfg, can_map(cfg) && !(mpi || episodes || resume), &m, sha, &eb))) {
         fprintf(stderr, "arena run: %s (market.data in %s)\n", eb.msg, cfg_path);
