@@ -49,5 +49,21 @@ PY
 "$arena" run "$work/cfg.json" -o "$work/b.h5" --cassette "$work/c.jsonl" --replay --quiet 2>"$work/b.err"
 [ $? = 0 ] || fail "replay: $(cat "$work/b.err")"
 cmp -s "$work/a.h5" "$work/b.h5" || fail "replayed run file differs"
+# a program that is not there: refused before anything starts, one line,
+# exit 2, no run file (answers from a cassette need no program: --rescore runs)
+sed "s|\"command\": \\[\"$py\"|\"command\": [\"$work/no-such-agent\"|" "$work/cfg.json" >"$work/gone.json"
+grep -q no-such-agent "$work/gone.json" || fail "gone.json not made"
+"$arena" run "$work/gone.json" -o "$work/g.h5" --quiet 2>"$work/g.err"
+rc=$?
+[ $rc = 2 ] && [ "$(wc -l <"$work/g.err")" = 1 ] &&
+  grep -q "gone.json: agents: py-exec: command: no program .*no-such-agent (not there, or not executable)" "$work/g.err" ||
+  fail "missing exec program: rc=$rc $(cat "$work/g.err")"
+[ ! -e "$work/g.h5" ] || fail "missing exec program left a run file"
+sed 's|"sh", "-c"|"no-such-shell-xyz", "-c"|' "$work/cfg.json" >"$work/gone2.json"
+"$arena" run "$work/gone2.json" --check 2>"$work/g2.err" >/dev/null
+[ $? = 2 ] && grep -q "garbage: command: no program no-such-shell-xyz (not found along PATH)" "$work/g2.err" ||
+  fail "exec program not on PATH: $(cat "$work/g2.err")"
+"$arena" run "$work/gone.json" -o "$work/g3.h5" --cassette "$work/c.jsonl" --rescore --quiet 2>"$work/g3.err" ||
+  fail "replay of a run whose program is gone: $(cat "$work/g3.err")"
 echo "cli_ext: $fails failed"
 [ $fails = 0 ]

@@ -293,6 +293,19 @@ grep -q "window is empty" "$work/err" || fail "empty window message: $(cat "$wor
 "$arena" run 2>/dev/null
 [ $? = 2 ] || fail "no config: exit code"
 
+# an llm agent whose key variable is not set: refused before the run, naming
+# the variable; --check too
+sed 's|"agents": \[|"agents": [{"name": "gpt", "kind": "llm", "provider": "openai", "model": "gpt-x", "api_key_env": "ARENA_TEST_UNSET_KEY"},|' \
+  "$work/cfg.json" >"$work/key.json"
+for args in "-o $work/key.h5 --quiet" "--check"; do
+  env -u ARENA_TEST_UNSET_KEY "$arena" run "$work/key.json" $args >/dev/null 2>"$work/err"
+  rc=$?
+  [ $rc = 2 ] && [ "$(wc -l <"$work/err")" = 1 ] &&
+    grep -q "key.json: agents: gpt needs the environment variable ARENA_TEST_UNSET_KEY (not set)" "$work/err" ||
+    fail "unset key ($args): rc=$rc $(cat "$work/err")"
+done
+[ ! -e "$work/key.h5" ] || fail "unset key left a run file"
+
 # a paper-trading config (a `live` section, no market.data): pointed at arena live
 "$arena" run "$src/examples/live/replay.json" -o "$work/live.h5" 2>"$work/err"
 rc=$?

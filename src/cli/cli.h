@@ -33,4 +33,11 @@ void ar__cli_run_mismatch(const char *cmd, struct ar_run *const *runs, char **fi
  * not a number (said in one line prefixed "arena CMD: "). */
 size_t ar__cli_env_bytes(const char *cmd, const char *name, size_t dflt);
 
+/* Whether the agents of cfg can be started: each llm agent's key variable
+ * set (when keys), each exec agent's program there. If not, one line
+ * "arena CMD: CONFIG: agents: ..." ending with hint (may be NULL). */
+struct ar_config;
+int ar__cli_agents_ready(const char *cmd, const char *cfg_path, const struct ar_config *cfg, int keys,
+                         const char *hint);
+
 #endif

@@ -194,14 +194,9 @@ int ar_cmd_live(int argc, char **argv) {
         goto done;
     }
     if (cfg->cadence == 0) cfg->cadence = cfg->live_interval;
-    for (size_t i = 0; i < cfg->nagents; i++) {
-        const char *k = cfg->agents[i].llm.api_key_env;
-        if (!strcmp(cfg->agents[i].kind, "llm") && k[0] && (getenv(k) == NULL || getenv(k)[0] == '\0')) {
-            fprintf(stderr, "arena live: %s: agents: %s needs the environment variable %s (not set)\n", cfg_path,
-                    cfg->agents[i].name, k);
-            rc = AR_EXIT_USAGE;
-            goto done;
-        }
+    if (!ar__cli_agents_ready("live", cfg_path, cfg, 1, NULL)) {
+        rc = AR_EXIT_USAGE;
+        goto done;
     }
     ar_feed_config fc;
     memset(&fc, 0, sizeof fc);
@@ -212,7 +207,7 @@ int ar_cmd_live(int argc, char **argv) {
     }
     fc.url = cfg->live_url[0] ? cfg->live_url : NULL;
     if (check) {
-        printf("%s: ok: %zu agents (%zu llm), %zu symbols on %s, cadence %lld s, bars %lld s\n", cfg_path,
+        printf("%s: ok: %zu agents (%zu model), %zu symbols on %s, cadence %lld s, bars %lld s\n", cfg_path,
                cfg->nagents, cfg->nllm, cfg->nsym, cfg->live_exchange, (long long)(cfg->cadence / AR_NS_PER_S),
                (long long)(cfg->live_interval / AR_NS_PER_S));
         rc = AR_EXIT_OK;

@@ -767,23 +767,16 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
             sy->interval = cfg->cadence;
         }
     }
-    if (cas_mode != AR_CASSETTE_REPLAY && cas_mode != AR_CASSETTE_RESCORE) {
-        /* A key that is not there would turn a whole tournament into holds:
-         * say so before starting (naming the variable, never a value). */
-        for (size_t i = 0; i < cfg->nagents; i++) {
-            const char *k = cfg->agents[i].llm.api_key_env;
-            if (!strcmp(cfg->agents[i].kind, "llm") && k[0] && (getenv(k) == NULL || getenv(k)[0] == '\0')) {
-                fprintf(stderr, "arena run: %s: agents: %s needs the environment variable %s (not set); "
-                                "--replay or --rescore with a cassette need no keys\n",
-                        cfg_path, cfg->agents[i].name, k);
-                rc = AR_EXIT_USAGE;
-                goto out;
-            }
-        }
+    /* A key or a program that is not there would turn a whole tournament
+     * into holds: say so before starting. Replayed answers need neither. */
+    if (cas_mode != AR_CASSETTE_REPLAY && cas_mode != AR_CASSETTE_RESCORE &&
+        !ar__cli_agents_ready("run", cfg_path, cfg, 1, "; --replay or --rescore with a cassette need neither")) {
+        rc = AR_EXIT_USAGE;
+        goto out;
     }
     if (check) {
         /* Validate only: config, market file and symbols, window. */
-        printf("%s: ok: %zu agents (%zu llm), %zu symbols, cadence %lld s, %zu seeds\n", cfg_path, cfg->nagents,
+        printf("%s: ok: %zu agents (%zu model), %zu symbols, cadence %lld s, %zu seeds\n", cfg_path, cfg->nagents,
                cfg->nllm, m->nsym, (long long)(cfg->cadence / AR_NS_PER_S), cfg->nseeds);
         rc = AR_EXIT_OK;
         goto out;

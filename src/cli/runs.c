@@ -1,8 +1,13 @@
 /* src/cli/runs.c - helpers shared by the commands that read several run
- * files (table, report), and by all of them for their environment. */
+ * files (table, report), by those that start agents (run, live), and by
+ * all of them for their environment. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "arena/config.h"
 #include "arena/league.h"
 #include "cli/cli.h"
 
@@ -32,4 +37,42 @@ size_t ar__cli_env_bytes(const char *cmd, const char *name, size_t dflt) {
         return dflt;
     }
     return x > SIZE_MAX ? SIZE_MAX : (size_t)x;
+}
+
+/* Whether posix_spawnp would find prog: a path (with a slash) as it is,
+ * else the first executable of that name along PATH. */
+static int program_found(const char *prog) {
+    if (strchr(prog, '/') != NULL) return access(prog, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (path == NULL || *path == '\0') path = "/usr/local/bin:/usr/bin:/bin";
+    char buf[4096];
+    for (const char *d = path;;) {
+        const char *end = strchr(d, ':');
+        size_t n = end ? (size_t)(end - d) : strlen(d);
+        int w = snprintf(buf, sizeof buf, "%.*s%s%s", (int)n, n ? d : ".", "/", prog);
+        if (w > 0 && (size_t)w < sizeof buf && access(buf, X_OK) == 0) return 1;
+        if (end == NULL) return 0;
+        d = end + 1;
+    }
+}
+
+int ar__cli_agents_ready(const char *cmd, const char *cfg_path, const ar_config *cfg, int keys, const char *hint) {
+    for (size_t i = 0; i < cfg->nagents; i++) {
+        const ar_agent_cfg *a = &cfg->agents[i];
+        const char *k = a->llm.api_key_env;
+        /* naming the variable, never a value (config.c refuses a value
+         * that is not a variable's name) */
+        if (keys && !strcmp(a->kind, "llm") && k[0] && (getenv(k) == NULL || getenv(k)[0] == '\0')) {
+            fprintf(stderr, "arena %s: %s: agents: %s needs the environment variable %s (not set)%s\n", cmd, cfg_path,
+                    a->name, k, hint ? hint : "");
+            return 0;
+        }
+        if (!strcmp(a->kind, "exec") && a->argv != NULL && a->argv[0] != NULL && !program_found(a->argv[0])) {
+            fprintf(stderr, "arena %s: %s: agents: %s: command: no program %s (%s)%s\n", cmd, cfg_path, a->name,
+                    a->argv[0], strchr(a->argv[0], '/') ? "not there, or not executable" : "not found along PATH",
+                    hint ? hint : "");
+            return 0;
+        }
+    }
+    return 1;
 }
