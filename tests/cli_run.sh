@@ -293,6 +293,16 @@ grep -q "window is empty" "$work/err" || fail "empty window message: $(cat "$wor
 "$arena" run 2>/dev/null
 [ $? = 2 ] || fail "no config: exit code"
 
+# the same run file twice (by another name too) would count its episodes twice
+ln -s a.h5 "$work/a-link.h5"
+for cmd in "table $work/a.h5 $work/a-link.h5" "report $work/a.h5 $work/a.h5 -o $work/twice.html"; do
+  "$arena" $cmd >/dev/null 2>"$work/err"
+  rc=$?
+  [ $rc = 2 ] && [ "$(wc -l <"$work/err")" = 1 ] && grep -q "the same file as $work/a.h5 (each run counts once)" "$work/err" ||
+    fail "$cmd: rc=$rc $(cat "$work/err")"
+done
+[ ! -e "$work/twice.html" ] || fail "report of a file given twice was written"
+
 # an llm agent whose key variable is not set: refused before the run, naming
 # the variable; --check too
 sed 's|"agents": \[|"agents": [{"name": "gpt", "kind": "llm", "provider": "openai", "model": "gpt-x", "api_key_env": "ARENA_TEST_UNSET_KEY"},|' \

@@ -29,6 +29,10 @@ void ar_mpi_finalize(void);
 struct ar_run;
 void ar__cli_run_mismatch(const char *cmd, struct ar_run *const *runs, char **files, size_t n);
 
+/* Whether files[0..n) are n different files (a run given twice would count
+ * its episodes twice); if not, one line "arena CMD: B: the same file as A". */
+int ar__cli_files_distinct(const char *cmd, char **files, size_t n);
+
 /* A byte count from environment variable name; dflt when unset, and when
  * not a number (said in one line prefixed "arena CMD: "). */
 size_t ar__cli_env_bytes(const char *cmd, const char *name, size_t dflt);

@@ -89,6 +89,10 @@ int ar_cmd_report(int argc, char **argv) {
         goto done;
     }
 
+    if (!ar__cli_files_distinct("report", files, nf)) {
+        rc = AR_EXIT_USAGE;
+        goto done;
+    }
     ar_errbuf eb = {{0}};
     for (size_t i = 0; i < nf; i++) {
         labels[i] = base_name(files[i]);

@@ -106,6 +106,10 @@ int ar_cmd_table(int argc, char **argv) {
         rc = AR_EXIT_FAIL;
         goto done;
     }
+    if (!ar__cli_files_distinct("table", files, nf)) {
+        rc = AR_EXIT_USAGE;
+        goto done;
+    }
     for (size_t i = 0; i < nf; i++)
         /* curves and logs stay in the files: the league reads them block by block */
         if (ar_run_h5_read_lean(files[i], &runs[i], &eb) != AR_OK) {

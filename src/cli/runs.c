@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "arena/config.h"
 #include "arena/league.h"
@@ -75,4 +76,19 @@ int ar__cli_agents_ready(const char *cmd, const char *cfg_path, const ar_config 
         }
     }
     return 1;
+}
+
+int ar__cli_files_distinct(const char *cmd, char **files, size_t n) {
+    struct stat *st = calloc(n ? n : 1, sizeof *st);
+    int ok = 1;
+    for (size_t i = 0; st && ok && i < n; i++) {
+        if (stat(files[i], &st[i]) != 0) continue; /* the read says what is wrong */
+        for (size_t j = 0; j < i && ok; j++)
+            if (st[j].st_ino == st[i].st_ino && st[j].st_dev == st[i].st_dev && st[j].st_ino != 0) {
+                fprintf(stderr, "arena %s: %s: the same file as %s (each run counts once)\n", cmd, files[i], files[j]);
+                ok = 0;
+            }
+    }
+    free(st);
+    return ok;
 }
