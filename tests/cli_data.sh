@@ -26,6 +26,15 @@ grep -qx "arena data: $data/ohlcv_daily.csv.missing: cannot open: No such file o
   fail "missing-file message: $(cat "$work/err")"
 [ ! -e "$work/m.h5.tmp-"* ] 2>/dev/null || fail "temporary file left behind"
 
+# ---- a market file cut short (a copy that did not finish): said so ----
+"$arena" data synth -o "$work/big.h5" --symbols BTC --days 2 --seed 4 >/dev/null
+size=$(stat -c %s "$work/big.h5")
+head -c $((size / 3)) "$work/big.h5" >"$work/cut.h5"
+"$arena" data info "$work/cut.h5" >/dev/null 2>"$work/err"
+expect_rc 1 $? "info of a cut file"
+grep -qx "arena data: $work/cut.h5: cannot open: the file is cut short ($((size / 3)) of the $size bytes it says it has; a copy or write that did not finish?)" "$work/err" ||
+  fail "cut market message: $(cat "$work/err")"
+
 # ---- info ----
 info=$("$arena" data info "$work/m.h5")
 expect_rc 0 $? "info"

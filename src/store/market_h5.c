@@ -22,6 +22,7 @@
 #include <hdf5.h>
 #include "arena/store.h"
 #include "arena/util.h"
+#include "store/store_int.h"
 
 #define FORMAT_NAME "arena-market"
 #define FORMAT_VERSION 1
@@ -773,7 +774,7 @@ ar_err ar_market_h5_count_bars(const char *path, const char *const *names, size_
     if (access(path, R_OK) != 0) return ar_errf(eb, AR_EIO, "%s: %s", path, strerror(errno));
     if (H5Fis_hdf5(path) <= 0) return ar_errf(eb, AR_EFORMAT, "%s: not an HDF5 file (expected an arena market file)", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return ar_errf(eb, AR_EIO, "%s: cannot open", path);
+    if (f < 0) return ar__h5_open_failed(path, eb);
     hid_t g = H5Lexists(f, "bars", H5P_DEFAULT) > 0 ? H5Gopen2(f, "bars", H5P_DEFAULT) : -1;
     H5G_info_t gi;
     size_t nl = g >= 0 && H5Gget_info(g, &gi) >= 0 ? (size_t)gi.nlinks : 0;
@@ -822,7 +823,7 @@ static ar_err market_read(const char *path, const char *const *names, size_t nna
     if (access(path, R_OK) != 0) return ar_errf(eb, AR_EIO, "%s: %s", path, strerror(errno));
     if (H5Fis_hdf5(path) <= 0) return ar_errf(eb, AR_EFORMAT, "%s: not an HDF5 file (expected an arena market file)", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return ar_errf(eb, AR_EIO, "%s: cannot open", path);
+    if (f < 0) return ar__h5_open_failed(path, eb);
     char buf[256];
     int64_t version = 0;
     ar_market *m = NULL;

@@ -1559,7 +1559,7 @@ ar_err ar__run_open_read(const char *path, hid_t *out, int *swmr, ar_errbuf *eb)
             return ar_errf(eb, AR_EIO, "%s: cut short by a failed write (%llu of %llu bytes) and unreadable", path,
                            (unsigned long long)size, (unsigned long long)stored);
     }
-    if (file < 0) return ar_errf(eb, AR_EIO, "%s: cannot open HDF5 file", path);
+    if (file < 0) return ar__h5_open_failed(path, eb);
     *out = file;
     return AR_OK;
 }
@@ -1590,6 +1590,7 @@ static ar_err run_read(const char *path, int lazy, ar_run **out, ar_errbuf *eb) 
     rctx c = {.path = path, .eb = eb, .lazy = lazy};
     for (int ti = 0; ti < T_COUNT; ti++) c.mt[ti] = c.ft[ti] = -1;
     ar_err e = read_file(&c, file, r);
+    if (e && e != AR_ENOMEM) ar__h5_note_cut(path, eb); /* opened padded (open_padded): say why it failed */
     rctx_types_close(&c);
     r->lean_kept = c.kept;
     H5Fclose(file);

@@ -69,5 +69,10 @@ ar_err ar__run_open_read(const char *path, hid_t *file, int *swmr, ar_errbuf *eb
 int ar__fapl_clear_status(hid_t fapl);
 int ar__h5_stored_eof(const char *path, uint64_t *stored, uint64_t *size);
 int ar__h5_pad_truncated(const char *path);
+/* The error for an HDF5 file that H5Fopen refused: cut short (with its
+ * sizes) or damaged. And, after a read of a file that opened failed,
+ * eb's message with " (the file is cut short: ...)" added when it is. */
+ar_err ar__h5_open_failed(const char *path, ar_errbuf *eb);
+void ar__h5_note_cut(const char *path, ar_errbuf *eb);
 
 #endif

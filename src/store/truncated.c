@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,4 +70,22 @@ int ar__h5_pad_truncated(const char *path) {
     close(fd);
     errno = en;
     return rc == 0 ? 1 : -1;
+}
+
+ar_err ar__h5_open_failed(const char *path, ar_errbuf *eb) {
+    uint64_t stored = 0, size = 0;
+    if (ar__h5_stored_eof(path, &stored, &size) == 0 && size < stored)
+        return ar_errf(eb, AR_EIO, "%s: cannot open: the file is cut short (%llu of the %llu bytes it says it has; "
+                                   "a copy or write that did not finish?)",
+                       path, (unsigned long long)size, (unsigned long long)stored);
+    return ar_errf(eb, AR_EIO, "%s: cannot open: HDF5 cannot read its structure (a damaged file?)", path);
+}
+
+void ar__h5_note_cut(const char *path, ar_errbuf *eb) {
+    uint64_t stored = 0, size = 0;
+    if (ar__h5_stored_eof(path, &stored, &size) != 0 || size >= stored) return;
+    char was[sizeof eb->msg];
+    snprintf(was, sizeof was, "%s", eb->msg);
+    ar_errf(eb, AR_EIO, "%s (the file is cut short: %llu of the %llu bytes it says it has)", was,
+            (unsigned long long)size, (unsigned long long)stored);
 }
