@@ -26,6 +26,17 @@ grep -qx "arena data: $data/ohlcv_daily.csv.missing: cannot open: No such file o
   fail "missing-file message: $(cat "$work/err")"
 [ ! -e "$work/m.h5.tmp-"* ] 2>/dev/null || fail "temporary file left behind"
 
+# ---- trades into a symbol that has bars keep the bars, and bars the trades ----
+cp "$work/m.h5" "$work/both.h5"
+out=$("$arena" data import "$data/trades_tardis.csv" --symbol BTC -o "$work/both.h5" --kind trades 2>&1)
+expect_rc 0 $? "trades into BTC"
+[ "$out" = "$work/both.h5: BTC: 6 bars (interval 1m), 5 trades from 1 file; its bars kept" ] || fail "trades into BTC: $out"
+out=$("$arena" data import "$data/ohlcv_bybit.csv" --symbol BTC -o "$work/both.h5" 2>&1)
+expect_rc 0 $? "bars into BTC again"
+case "$out" in *"BTC: "*" bars (interval 1m), 5 trades from 1 file; its trades kept") ;; *) fail "bars into BTC again: $out" ;; esac
+"$arena" data info "$work/both.h5" | grep -q 'trades  *2020-02-22T00:00:02.111Z  *2020-02-22T00:01:01.5Z  *5$' ||
+  fail "trades lost: $("$arena" data info "$work/both.h5")"
+
 # ---- a market file cut short (a copy that did not finish): said so ----
 "$arena" data synth -o "$work/big.h5" --symbols BTC --days 2 --seed 4 >/dev/null
 size=$(stat -c %s "$work/big.h5")

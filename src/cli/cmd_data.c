@@ -29,7 +29,8 @@ static const char import_help[] =
     "\n"
     "Import CSV files (plain or .gz) into symbol SYM of MARKET.h5. Several files are\n"
     "concatenated in the order given and must continue each other in time. Other\n"
-    "symbols already in MARKET.h5 are kept; SYM itself is replaced.\n"
+    "symbols already in MARKET.h5 are kept; of SYM, what the files hold (bars or trades) is\n"
+    "replaced and the rest (the other kind, funding) kept.\n"
     "  --kind auto    (default) decide from the first line:\n"
     "         ohlcv   header with a time column (timestamp|time|date|datetime|open_time)\n"
     "                 and open,high,low,close[,volume]; other columns are ignored\n"
@@ -93,6 +94,8 @@ static int usage_err(const char *help_of, const char *msg, const char *arg) {
 }
 
 static int is_help(const char *a) { return !strcmp(a, "--help") || !strcmp(a, "-h"); }
+
+static ar_err load_one(const char *path, const char *name, ar_market **out, ar_errbuf *eb);
 
 static int cmd_import(int argc, char **argv) {
     const char *out = NULL, *symname = NULL;
@@ -159,6 +162,41 @@ static int cmd_import(int argc, char **argv) {
             rc = AR_EXIT_FAIL;
         }
     }
+    /* The files replace what they hold of the symbol (its bars, or its
+     * trades); the rest of it in the file (the other kind, its funding)
+     * stays: importing a symbol's trades must not drop its bars. */
+    ar_market *old = NULL;
+    const char *kept = "";
+    if (rc == AR_EXIT_OK && load_one(out, symname, &old, &eb) != AR_OK) {
+        fprintf(stderr, PFX "%s\n", eb.msg);
+        rc = AR_EXIT_FAIL;
+    }
+    if (rc == AR_EXIT_OK) {
+        ar_symbol *s = &m->sym[0], *o = &old->sym[0];
+        int kb = s->bars.n == 0 && o->bars.n > 0, kt = s->trades.n == 0 && o->trades.n > 0, kf = o->funding.n > 0;
+        if (kb) {
+            ar_bars b = s->bars;
+            int64_t iv = s->interval;
+            s->bars = o->bars;
+            s->interval = o->interval;
+            o->bars = b;
+            o->interval = iv;
+        }
+        if (kt) {
+            ar_trades t = s->trades;
+            s->trades = o->trades;
+            o->trades = t;
+        }
+        if (kf) {
+            ar_funding f = s->funding;
+            s->funding = o->funding;
+            o->funding = f;
+        }
+        static const char *const what[8] = {"", "; its bars kept", "; its trades kept", "; its bars and trades kept",
+                                            "; its funding kept", "; its bars and funding kept",
+                                            "; its trades and funding kept", ""};
+        kept = what[kb | kt << 1 | kf << 2];
+    }
     if (rc == AR_EXIT_OK && ar_market_h5_write(out, m, 1, &eb) != AR_OK) {
         fprintf(stderr, PFX "%s\n", eb.msg);
         rc = AR_EXIT_FAIL;
@@ -167,9 +205,10 @@ static int cmd_import(int argc, char **argv) {
         const ar_symbol *s = &m->sym[0];
         char iv[32] = "-";
         if (s->interval) ar_duration_format(s->interval, iv, sizeof iv);
-        printf("%s: %s: %zu bars (interval %s), %zu trades from %zu file%s\n", out, s->name, s->bars.n, iv,
-               s->trades.n, nfiles, nfiles == 1 ? "" : "s");
+        printf("%s: %s: %zu bars (interval %s), %zu trades from %zu file%s%s\n", out, s->name, s->bars.n, iv,
+               s->trades.n, nfiles, nfiles == 1 ? "" : "s", kept);
     }
+    ar_market_free(old);
     ar_market_free(m);
     free(files);
     return rc;
