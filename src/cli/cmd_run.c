@@ -776,8 +776,9 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     }
     if (check) {
         /* Validate only: config, market file and symbols, window. */
-        printf("%s: ok: %zu agents (%zu model), %zu symbols, cadence %lld s, %zu seeds\n", cfg_path, cfg->nagents,
-               cfg->nllm, m->nsym, (long long)(cfg->cadence / AR_NS_PER_S), cfg->nseeds);
+        printf("%s: ok: %zu agent%s (%zu model), %zu symbol%s, cadence %lld s, %zu seed%s\n", cfg_path, cfg->nagents,
+               cfg->nagents == 1 ? "" : "s", cfg->nllm, m->nsym, m->nsym == 1 ? "" : "s",
+               (long long)(cfg->cadence / AR_NS_PER_S), cfg->nseeds, cfg->nseeds == 1 ? "" : "s");
         rc = AR_EXIT_OK;
         goto out;
     }

@@ -1741,8 +1741,8 @@ static void footnotes(const ar_league *l, FILE *f, int md) {
     for (size_t i = 0; i < l->nrows; i++) base |= l->rows[i].baseline;
     if (md && (ci || l->rating_fallback)) fputc('\n', f);
     if (ci)
-        fprintf(f, "[lo, hi]: 95%% bootstrap intervals, %zu resamples of %zu windows, seed %llu\n", l->bootstrap,
-                l->windows, (unsigned long long)l->seed);
+        fprintf(f, "[lo, hi]: 95%% bootstrap intervals, %zu resamples of %zu window%s, seed %llu\n", l->bootstrap,
+                l->windows, l->windows == 1 ? "" : "s", (unsigned long long)l->seed);
     if (l->rating_fallback)
         fprintf(f, "%s rating: the maximum-likelihood fit does not exist (an agent won or lost every "
                    "comparison); regularised fallback, see docs/STATS.md\n", DAGGER);

@@ -31,7 +31,18 @@ typedef struct reader {
     char *buf;
     size_t cap, len, pos;
     int eof;
+    size_t lines; /* lines handed out so far */
 } reader;
+
+/* zlib's message, without the "PATH: " it puts first. */
+static const char *gz_msg(gzFile gz, const char *path) {
+    int zerr = 0;
+    const char *msg = gzerror(gz, &zerr);
+    if (zerr == Z_ERRNO) return strerror(errno);
+    size_t n = strlen(path);
+    if (msg != NULL && !strncmp(msg, path, n) && msg[n] == ':' && msg[n + 1] == ' ') msg += n + 2;
+    return msg != NULL ? msg : "unknown error";
+}
 
 /* Next line (without '\n'), NUL-terminated in place. 1: a line, 0: end of
  * file, -1: read error or ENOMEM (eb filled). */
@@ -44,6 +55,7 @@ static int next_line(reader *r, const char *path, char **line, size_t *n, ar_err
             *line = start;
             *n = (size_t)(nl - start);
             r->pos = (size_t)(nl - r->buf) + 1;
+            r->lines++;
             return 1;
         }
         if (r->eof) {
@@ -53,6 +65,7 @@ static int next_line(reader *r, const char *path, char **line, size_t *n, ar_err
             *line = start;
             *n = r->len - r->pos;
             r->pos = r->len;
+            r->lines++;
             return 1;
         }
         /* keep the partial line, then fill the rest of the buffer */
@@ -72,21 +85,13 @@ static int next_line(reader *r, const char *path, char **line, size_t *n, ar_err
         }
         int want = (int)(r->cap - r->len - 1 > (size_t)1 << 30 ? (size_t)1 << 30 : r->cap - r->len - 1);
         int got = gzread(r->gz, r->buf + r->len, (unsigned)want);
-        if (got < 0) {
-            int zerr = 0;
-            const char *msg = gzerror(r->gz, &zerr);
-            ar_errf(eb, AR_EIO, "%s: read error: %s", path, zerr == Z_ERRNO ? strerror(errno) : msg);
+        int zerr = Z_OK;
+        if (got <= 0) gzerror(r->gz, &zerr);
+        if (got < 0 || zerr != Z_OK) { /* e.g. a truncated .gz: "unexpected end of file" */
+            ar_errf(eb, AR_EIO, "%s: read error after line %zu: %s", path, r->lines, gz_msg(r->gz, path));
             return -1;
         }
-        if (got == 0) {
-            int zerr = 0;
-            const char *msg = gzerror(r->gz, &zerr);
-            if (zerr != Z_OK) { /* e.g. a truncated .gz: "unexpected end of file" */
-                ar_errf(eb, AR_EIO, "%s: read error: %s", path, zerr == Z_ERRNO ? strerror(errno) : msg);
-                return -1;
-            }
-            r->eof = 1;
-        }
+        if (got == 0) r->eof = 1;
         r->len += (size_t)got;
     }
 }
