@@ -244,9 +244,14 @@ EOF
   "$arena" table "$fx" "$work/fees.h5" 2>"$work/err.txt"
   check "different fees exit 1" test $? = 1
   check "different fees named" test "$(cat "$work/err.txt")" = "arena table: $work/fees.h5: runs differ in: execution.fees.taker_bps (compared with $fx)"
-  # Same config, same file twice: merges, episodes double.
-  eps=$("$arena" table "$fx" "$fx" --format csv | sed -n 2p | cut -d, -f6)
+  # Same config, two files: merges, episodes double. The same file twice
+  # is refused (it would count each episode twice by mistake).
+  cp "$fx" "$work/fx-copy.h5"
+  eps=$("$arena" table "$fx" "$work/fx-copy.h5" --format csv | sed -n 2p | cut -d, -f6)
   check "merge doubles episodes" test "$eps" = 4
+  "$arena" table "$fx" "$fx" --format csv >/dev/null 2>"$work/err.txt"
+  check "same file twice exits 2" test $? = 2
+  check "same file twice named" test "$(cat "$work/err.txt")" = "arena table: $fx: the same file as $fx (each run counts once)"
 fi
 
 echo "$passes passed, $fails failed"
