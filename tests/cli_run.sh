@@ -316,6 +316,22 @@ for args in "-o $work/key.h5 --quiet" "--check"; do
 done
 [ ! -e "$work/key.h5" ] || fail "unset key left a run file"
 
+# a provider that cannot be reached (a closed port on loopback): the run goes
+# on, every answer a hold, and says so once on stderr, naming the agent
+cat >"$work/down.json" <<'JSON'
+{"name": "down", "seed": 5, "market": {"data": "m.h5", "start": "2025-01-01T06:00:00Z", "end": "2025-01-01T07:00:00Z"},
+ "cadence": "15m", "baselines": [],
+ "agents": [{"name": "gpt", "kind": "llm", "provider": "openai", "model": "gpt-x", "api_key_env": "",
+             "base_url": "http://127.0.0.1:9/v1", "max_retries": 0, "timeout_s": 5}]}
+JSON
+timeout -k 5 60 "$arena" run "$work/down.json" -o "$work/down.h5" --format csv >"$work/down.csv" 2>"$work/err"
+rc=$?
+[ $rc = 0 ] || fail "unreachable provider: rc=$rc $(cat "$work/err")"
+[ "$(grep -c 'note: agent gpt: openai: connection failed' "$work/err")" = 1 ] && [ "$(wc -l <"$work/err")" = 1 ] ||
+  fail "unreachable provider note: $(cat "$work/err")"
+inv=$(awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i} NR == 2 {print $c["decisions"] "/" $c["invalid_answers"]}' "$work/down.csv")
+[ "$inv" = "4/4" ] || fail "unreachable provider: decisions/invalid $inv, expected 4/4"
+
 # a paper-trading config (a `live` section, no market.data): pointed at arena live
 "$arena" run "$src/examples/live/replay.json" -o "$work/live.h5" 2>"$work/err"
 rc=$?

@@ -35,6 +35,11 @@ typedef ar_err (*ar_episode_fn)(void *ctx, const ar_run *run, size_t index, cons
 typedef ar_err (*ar_equity_fn)(void *ctx, size_t episode, size_t agent, size_t off, const ar_equity_rec *recs,
                                size_t n, ar_errbuf *eb);
 
+/* A model agent's call failed (after its retries; the answer counts as a
+ * hold): the agent's name and the call's one-line error, which names no
+ * secret. Called from the engine's threads (several at once with jobs). */
+typedef void (*ar_call_fail_fn)(void *ctx, const char *agent, const char *error);
+
 typedef struct ar_engine_opts {
     FILE *progress;         /* non-NULL: draw a progress bar there */
     ar_cassette *cassette;  /* NULL: ask the models; else per its mode (cassette.h) */
@@ -65,6 +70,10 @@ typedef struct ar_engine_opts {
      * the store writes them from there). For runs written per episode
      * (shards), which have no run file open to stream them into. */
     int spill_curves;
+    /* NULL: none. Else told of each failed model call (not of answers
+     * replayed from a cassette, whose failures were told when recorded). */
+    ar_call_fail_fn on_call_fail;
+    void *on_call_fail_ctx;
 } ar_engine_opts;
 
 /* One episode of a run, as ar_tournament_run will play it. */

@@ -430,6 +430,8 @@ static ar_err llm_finish(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d
         if (c->status != 0) {
             r.status = 1;
             r.reason = c->reason ? c->reason : AR_R_HTTP;
+            if (ep->sh->on_call_fail)
+                ep->sh->on_call_fail(ep->sh->on_call_fail_ctx, g->cfg->name, c->error ? c->error : "the call failed");
         } else {
             double *pq = ep->posq, *pm = pq + ep->nsym, *pe = pm + ep->nsym;
             for (size_t s = 0; s < ep->nsym; s++) {
@@ -1761,6 +1763,10 @@ ar_err ar_tournament_run(const ar_config *cfg, const ar_market *m, const char *d
     sh.cassette = opts ? opts->cassette : NULL;
     sh.last_pct = -1;
     ar_cassette_mode mode = ar_cassette_get_mode(sh.cassette);
+    if (opts && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE) {
+        sh.on_call_fail = opts->on_call_fail;
+        sh.on_call_fail_ctx = opts->on_call_fail_ctx;
+    }
     r->rescored = mode == AR_CASSETTE_RESCORE;
     driver d = {cfg, m, opts, specs, n, 0, r->episodes, pts, errs, ebs, &sh,
                 cfg->nllm > 0 && mode != AR_CASSETTE_REPLAY && mode != AR_CASSETTE_RESCORE, NULL,

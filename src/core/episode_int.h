@@ -15,6 +15,7 @@
 #include "arena/agent.h"
 #include "arena/cassette.h"
 #include "arena/config.h"
+#include "arena/engine.h"
 #include "arena/ext.h"
 #include "arena/llm.h"
 #include "arena/run.h"
@@ -48,6 +49,8 @@ typedef struct shared {
     ar_spill *spill;
     size_t log_rows;
     int spill_curves; /* equity blocks go to spill too (ar_engine_opts.spill_curves) */
+    ar_call_fail_fn on_call_fail; /* ar_engine_opts.on_call_fail, NULL when replaying */
+    void *on_call_fail_ctx;
 } shared;
 
 typedef struct ep_agent {
