@@ -75,7 +75,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     ctx c = {NULL, {{0}}, 0};
-    ar_live_opts lo = {path, 0, NULL, NULL};
+    ar_live_opts lo = {path, 0, NULL, NULL, NULL, NULL};
     if (ar_live_open(cfg, &lo, &c.L, &eb)) {
         fprintf(stderr, "%s\n", eb.msg);
         return 1;

@@ -67,7 +67,7 @@ static const ar_run_agent *agent(const ar_run *r, const char *name) {
 static ar_live *open_live(const ar_config *c, int resume) {
     ar_live *L = NULL;
     ar_errbuf eb = {{0}};
-    ar_live_opts o = {path, resume, NULL, NULL};
+    ar_live_opts o = {path, resume, NULL, NULL, NULL, NULL};
     if (ar_live_open(c, &o, &L, &eb) != AR_OK) fail_msg("ar_live_open: %s", eb.msg);
     return L;
 }
@@ -184,7 +184,7 @@ static void test_resume(void **state) {
 
     /* another config is refused */
     ar_config *c2 = config(", \"start\": \"2025-01-01T00:00:00Z\"", "[\"trades\"]");
-    ar_live_opts o2 = {path, 1, NULL, NULL};
+    ar_live_opts o2 = {path, 1, NULL, NULL, NULL, NULL};
     assert_int_equal(ar_live_open(c2, &o2, &L, &eb), AR_ECONFIG);
     assert_non_null(strstr(eb.msg, "another config"));
     ar_config_free(c2);

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "arena/config.h"
+#include "arena/engine.h"
 #include "arena/err.h"
 
 typedef struct ar_live ar_live;
@@ -42,6 +43,9 @@ typedef struct ar_live_opts {
      * answer is in; NULL: the clock of the events handed in. */
     int64_t (*feed_clock)(void *ctx);
     void *clock_ctx;
+    /* NULL: none. Else told of each model call that fails (engine.h). */
+    ar_call_fail_fn on_call_fail;
+    void *on_call_fail_ctx;
 } ar_live_opts;
 
 /* Open a session for cfg (cfg->live must be set; cfg must outlive it). With

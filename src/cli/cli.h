@@ -3,6 +3,7 @@
 #ifndef ARENA_CLI_H
 #define ARENA_CLI_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 int ar_cmd_run(int argc, char **argv);
@@ -32,6 +33,21 @@ void ar__cli_run_mismatch(const char *cmd, struct ar_run *const *runs, char **fi
 /* Whether files[0..n) are n different files (a run given twice would count
  * its episodes twice); if not, one line "arena CMD: B: the same file as A". */
 int ar__cli_files_distinct(const char *cmd, char **files, size_t n);
+
+/* ar_engine_opts.on_call_fail / ar_live_opts.on_call_fail with an
+ * ar__fail_notes as ctx: the first failed call of each model agent said on
+ * stderr as it happens ("arena CMD: note: agent A: ERROR; ..."): a
+ * provider that cannot be reached would otherwise retry through the whole
+ * run in silence, every answer a hold. At most AR__NOTE_AGENTS agents. */
+#define AR__NOTE_AGENTS 64
+typedef struct ar__fail_notes {
+    pthread_mutex_t mu;
+    const char *cmd;
+    int bar; /* a progress bar is on stderr: clear its line first */
+    size_t n;
+    char said[AR__NOTE_AGENTS][64];
+} ar__fail_notes;
+void ar__cli_call_failed(void *ctx, const char *agent, const char *error);
 
 /* A byte count from environment variable name; dflt when unset, and when
  * not a number (said in one line prefixed "arena CMD: "). */

@@ -220,7 +220,8 @@ int ar_cmd_live(int argc, char **argv) {
         goto done;
     }
     for (size_t s = 0; s < cfg->nsym; s++) syms[s] = cfg->symbols[s];
-    ar_live_opts lo = {path, resume != NULL, feed_clock, &q};
+    ar__fail_notes fails = {PTHREAD_MUTEX_INITIALIZER, "live", 0, 0, {{0}}};
+    ar_live_opts lo = {path, resume != NULL, feed_clock, &q, ar__cli_call_failed, &fails};
     if ((e = ar_live_open(cfg, &lo, &L, &eb))) {
         free(syms);
         fprintf(stderr, "arena live: %s\n", eb.msg);

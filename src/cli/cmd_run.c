@@ -618,31 +618,6 @@ static ar_err equity_to_file(void *ctx, size_t ep, size_t agent, size_t off, con
     return e;
 }
 
-/* ar_engine_opts.on_call_fail: the first failed call of each model agent
- * said on stderr, as it happens (a provider that cannot be reached would
- * otherwise retry through the whole run in silence, every answer a hold).
- * At most NOTE_AGENTS agents are told about. */
-#define NOTE_AGENTS 64
-typedef struct {
-    pthread_mutex_t mu;
-    int bar; /* a progress bar is on stderr: clear its line first */
-    size_t n;
-    char said[NOTE_AGENTS][AR_NAME_MAX];
-} fail_notes;
-
-static void call_failed(void *ctx, const char *agent, const char *error) {
-    fail_notes *f = ctx;
-    pthread_mutex_lock(&f->mu);
-    size_t i = 0;
-    while (i < f->n && strcmp(f->said[i], agent)) i++;
-    if (i == f->n && f->n < NOTE_AGENTS) {
-        snprintf(f->said[f->n++], AR_NAME_MAX, "%s", agent);
-        fprintf(stderr, "%sarena run: note: agent %s: %s; its answers count as holds while its calls fail (said "
-                        "once per agent)\n", f->bar ? "\r\033[K" : "", agent, error);
-    }
-    pthread_mutex_unlock(&f->mu);
-}
-
 int ar_cmd_run(int argc, char **argv) {
     const char *cfg_path = NULL, *out_path = "run.h5", *fmt_s = "text", *cas_path = NULL;
     const char *episodes = NULL;
@@ -745,7 +720,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     size_t nshards = 0;
     ar_run_writer *wr = NULL;
     curve_out co = {0};
-    fail_notes fails = {PTHREAD_MUTEX_INITIALIZER, 0, 0, {{0}}};
+    ar__fail_notes fails = {PTHREAD_MUTEX_INITIALIZER, "run", 0, 0, {{0}}};
     size_t nspilled = 0;
     int rc = AR_EXIT_FAIL;
     int cas_failed = 0; /* the cassette could not be saved: exit 1 after writing the run */
@@ -814,7 +789,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     }
     t_load = now_ms();
     ar_engine_opts opts = {(!quiet && rank == 0 && isatty(STDERR_FILENO)) ? stderr : NULL, cas, jobs, NULL, NULL,
-                           NULL, NULL, NULL, NULL, 0, 0, call_failed, &fails};
+                           NULL, NULL, NULL, NULL, 0, 0, ar__cli_call_failed, &fails};
     fails.bar = opts.progress != NULL;
     if (mpi || episodes || resume) {
         int r = run_sharded(cfg, m, sha, &opts, cas_mode, out_path, episodes, resume, rank, size, &run, &shards,

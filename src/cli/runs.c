@@ -92,3 +92,16 @@ int ar__cli_files_distinct(const char *cmd, char **files, size_t n) {
     free(st);
     return ok;
 }
+
+void ar__cli_call_failed(void *ctx, const char *agent, const char *error) {
+    ar__fail_notes *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    size_t i = 0;
+    while (i < f->n && strncmp(f->said[i], agent, sizeof f->said[i] - 1)) i++;
+    if (i == f->n && f->n < AR__NOTE_AGENTS) {
+        snprintf(f->said[f->n++], sizeof f->said[0], "%s", agent);
+        fprintf(stderr, "%sarena %s: note: agent %s: %s; its answers count as holds while its calls fail (said "
+                        "once per agent)\n", f->bar ? "\r\033[K" : "", f->cmd, agent, error);
+    }
+    pthread_mutex_unlock(&f->mu);
+}

@@ -451,6 +451,8 @@ ar_err ar_live_open(const ar_config *cfg, const ar_live_opts *opts, ar_live **ou
     L->xb = calloc(L->nsym, sizeof *L->xb);
     pthread_mutex_init(&L->sh.mu, NULL);
     L->sh.last_pct = -1;
+    L->sh.on_call_fail = opts->on_call_fail;
+    L->sh.on_call_fail_ctx = opts->on_call_fail_ctx;
     ar_err e = AR_OK;
     if (!L->path || !L->om || !L->xm || !L->ob || !L->xb) {
         e = ar_errf(eb, AR_ENOMEM, "out of memory");
