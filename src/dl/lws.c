@@ -17,7 +17,7 @@
     X(lws_callback_on_writable) X(lws_callback_on_writable_all_protocol) X(lws_cancel_service)                     \
     X(lws_client_connect_via_info) X(lws_context_destroy) X(lws_context_user) X(lws_create_context)                \
     X(lws_create_vhost) X(lws_finalize_write_http_header) X(lws_get_context) X(lws_get_urlarg_by_name)             \
-    X(lws_get_vhost_by_name) X(lws_get_vhost_listen_port) X(lws_hdr_copy) X(lws_http_transaction_completed)        \
+    X(lws_get_vhost_listen_port) X(lws_hdr_copy) X(lws_http_transaction_completed)                                 \
     X(lws_is_final_fragment) X(lws_remaining_packet_payload) X(lws_return_http_status) X(lws_service)              \
     X(lws_set_log_level) X(lws_set_timeout) X(lws_sul_cancel) X(lws_sul_schedule) X(lws_write)
 
@@ -47,10 +47,6 @@ void *lws_context_user(struct lws_context *context) {
 
 struct lws_vhost *lws_create_vhost(struct lws_context *context, const struct lws_context_creation_info *info) {
     return up() ? REAL(lws_create_vhost)(context, info) : NULL;
-}
-
-struct lws_vhost *lws_get_vhost_by_name(struct lws_context *context, const char *name) {
-    return up() ? REAL(lws_get_vhost_by_name)(context, name) : NULL;
 }
 
 int lws_get_vhost_listen_port(struct lws_vhost *vhost) {

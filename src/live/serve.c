@@ -206,15 +206,19 @@ ar_err ar_serve_run(const ar_serve_opts *o, ar_serve_snapshot_fn fn, void *user,
     info.user = &s;
     info.gid = -1;
     info.uid = -1;
+    /* the vhost made apart from the context, as `arena feed` does: a
+     * context whose own vhost cannot bind leaks in libwebsockets 4.1 */
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     if (ar__iface_ipv4(info.iface)) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* listen.c */
     s.ctx = lws_create_context(&info);
-    if (s.ctx == NULL) {
+    struct lws_vhost *vh = s.ctx ? lws_create_vhost(s.ctx, &info) : NULL;
+    if (vh == NULL) {
+        if (s.ctx) lws_context_destroy(s.ctx);
         free(s.snap);
         return ar_errf(eb, AR_EIO, "serve: cannot listen on %s:%d: %s", info.iface, o->port,
                        ar__listen_why(info.iface, o->port));
     }
-    struct lws_vhost *vh = lws_get_vhost_by_name(s.ctx, "default");
-    int port = vh ? lws_get_vhost_listen_port(vh) : o->port;
+    int port = lws_get_vhost_listen_port(vh);
     if (on_listen) on_listen(port, user);
     lws_sul_schedule(s.ctx, 0, &s.sul, on_timer, (lws_usec_t)s.interval_ms * LWS_US_PER_MS);
     while (!*stop)
