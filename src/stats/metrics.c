@@ -105,8 +105,9 @@ void ar_metrics_acc_add(ar_metrics_acc *a, const double *first, size_t stride, s
     }
     while (i < n) {
         size_t k = 0, lim = n - i < 256 ? n - i : 256;
-        /* the running values in locals: stores through a would alias the
-         * curve's doubles and chain each step on the last one's store */
+        /* the running values in locals, written back once per stretch
+         * (the compiler cannot keep a's doubles in registers: the curve's
+         * doubles, read through base, might be them) */
         double prev = a->prev, peak = a->peak, mdd = a->mdd;
         double deep = deeper_below(peak, mdd);
         double pos = a->pos_sum, neg = a->neg_sum, down2 = a->down2;
