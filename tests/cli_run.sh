@@ -285,10 +285,28 @@ rc=$?
 grep -q "missing.h5" "$work/err" || fail "missing data message: $(cat "$work/err")"
 [ ! -e "$work/nodata.h5" ] || fail "missing data left a run file"
 
-sed 's/"start": "2025-01-01T06:00:00Z"/"start": "2030-01-01T00:00:00Z"/' "$work/cfg.json" >"$work/late.json"
-"$arena" run "$work/late.json" -o "$work/late.h5" 2>"$work/err"
+sed 's/"start": "2025-01-01T06:00:00Z"/"start": "2025-01-02T00:00:00Z", "end": "2025-01-02T00:00:00Z"/' "$work/cfg.json" >"$work/empty.json"
+"$arena" run "$work/empty.json" -o "$work/empty.h5" 2>"$work/err"
 [ $? = 2 ] || fail "empty window: exit code"
-grep -q "window is empty" "$work/err" || fail "empty window message: $(cat "$work/err")"
+grep -q "market.end: must be after market.start" "$work/err" || fail "empty window message: $(cat "$work/err")"
+# a window outside the data (2025-01-01 to 01-03) would run on frozen prices
+# with funding still charged: refused, naming the key, before anything runs
+for pair in 'start 2030-01-01T00:00:00Z market.start' 'start 2024-12-01T00:00:00Z market.start' \
+            'end 2025-03-01T00:00:00Z market.end'; do
+  set -- $pair
+  sed "s/\"start\": \"2025-01-01T06:00:00Z\"/\"$1\": \"$2\"/" "$work/cfg.json" >"$work/out.json"
+  "$arena" run "$work/out.json" -o "$work/out.h5" 2>"$work/err"
+  rc=$?
+  [ $rc = 2 ] && [ "$(wc -l <"$work/err")" = 1 ] &&
+    grep -q "out.json: $3: $2 is outside the data of .*m.h5 (2025-01-01T00:00:00Z to 2025-01-03T00:00:00Z" "$work/err" ||
+    fail "$1 $2 outside the data: rc=$rc $(cat "$work/err")"
+  [ ! -e "$work/out.h5" ] || fail "$1 outside the data left a run file"
+done
+sed 's/"start": "2025-01-01T06:00:00Z"/"windows": [{"start": "2025-01-02T00:00:00Z", "end": "2025-02-01T00:00:00Z"}]/' \
+  "$work/cfg.json" >"$work/win.json"
+"$arena" run "$work/win.json" --check >/dev/null 2>"$work/err"
+[ $? = 2 ] && grep -q "market.windows\[0\].end: 2025-02-01T00:00:00Z is outside the data" "$work/err" ||
+  fail "window outside the data: $(cat "$work/err")"
 
 "$arena" run 2>/dev/null
 [ $? = 2 ] || fail "no config: exit code"

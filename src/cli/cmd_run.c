@@ -776,10 +776,18 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
         goto out;
     }
     if (check) {
-        /* Validate only: config, market file and symbols, window. */
-        printf("%s: ok: %zu agent%s (%zu model), %zu symbol%s, cadence %lld s, %zu seed%s\n", cfg_path, cfg->nagents,
-               cfg->nagents == 1 ? "" : "s", cfg->nllm, m->nsym, m->nsym == 1 ? "" : "s",
-               (long long)(cfg->cadence / AR_NS_PER_S), cfg->nseeds, cfg->nseeds == 1 ? "" : "s");
+        /* Validate only: config, market file and symbols, windows. */
+        ar_episode_info *eps = NULL;
+        size_t neps = 0;
+        if ((e = ar_tournament_episodes(cfg, m, &eps, &neps, &eb))) {
+            fprintf(stderr, "arena run: %s\n", eb.msg);
+            rc = e == AR_ECONFIG ? AR_EXIT_USAGE : AR_EXIT_FAIL;
+            goto out;
+        }
+        free(eps);
+        printf("%s: ok: %zu agent%s (%zu model), %zu symbol%s, cadence %lld s, %zu episode%s\n", cfg_path,
+               cfg->nagents, cfg->nagents == 1 ? "" : "s", cfg->nllm, m->nsym, m->nsym == 1 ? "" : "s",
+               (long long)(cfg->cadence / AR_NS_PER_S), neps, neps == 1 ? "" : "s");
         rc = AR_EXIT_OK;
         goto out;
     }

@@ -1175,11 +1175,25 @@ done:
     return e;
 }
 
+/* t (the value of config key `key`) within the data: from the first bar's
+ * open d0 to the last bar's close e0, over all symbols. */
+static ar_err in_data(const ar_config *cfg, const char *key, int64_t t, int64_t d0, int64_t e0, ar_errbuf *eb) {
+    if (t >= d0 && t <= e0) return AR_OK;
+    char a[48], b[48], c[48];
+    ar_time_format(t, a, sizeof a);
+    ar_time_format(d0, b, sizeof b);
+    ar_time_format(e0, c, sizeof c);
+    return ar_errf(eb, AR_ECONFIG, "%s: %s: %s is outside the data of %s (%s to %s, the first bar's open to the last "
+                                   "bar's close)",
+                   cfg->path, key, a, cfg->data, b, c);
+}
+
 /* Default window: from the first instant every symbol has one closed bar to
  * the close of the last bar of any symbol. */
 static ar_err default_window(const ar_config *cfg, const ar_market *m, int64_t *start, int64_t *end,
                              ar_errbuf *eb) {
-    int64_t s0 = INT64_MIN, e0 = INT64_MIN;
+    ar_err e;
+    int64_t s0 = INT64_MIN, e0 = INT64_MIN, d0 = INT64_MAX;
     for (size_t s = 0; s < m->nsym; s++) {
         const ar_symbol *sy = &m->sym[s];
         if (sy->bars.n == 0) return ar_errf(eb, AR_EFORMAT, "%s: symbol %s has no bars", cfg->data, sy->name);
@@ -1193,9 +1207,22 @@ static ar_err default_window(const ar_config *cfg, const ar_market *m, int64_t *
                 last = ar_bars_time(&sy->bars, sy->bars.n - 1) + sy->interval;
         if (first > s0) s0 = first;
         if (last > e0) e0 = last;
+        if (ar_bars_time(&sy->bars, 0) < d0) d0 = ar_bars_time(&sy->bars, 0);
     }
     *start = cfg->start ? cfg->start : s0;
     *end = cfg->end ? cfg->end : e0;
+    /* A window reaching past the data would be played on the last prices,
+     * frozen, with funding still charged on them: refused, as is one that
+     * starts before any bar. */
+    if ((e = in_data(cfg, "market.end", *end, d0, e0, eb)) || (e = in_data(cfg, "market.start", *start, d0, e0, eb)))
+        return e;
+    for (size_t i = 0; i < cfg->nwindows; i++) {
+        char key[48];
+        snprintf(key, sizeof key, "market.windows[%zu].start", i);
+        if ((e = in_data(cfg, key, cfg->windows[i].start, d0, e0, eb))) return e;
+        snprintf(key, sizeof key, "market.windows[%zu].end", i);
+        if ((e = in_data(cfg, key, cfg->windows[i].end, d0, e0, eb))) return e;
+    }
     if (*end <= *start) {
         char a[48], b[48];
         ar_time_format(*start, a, sizeof a);
