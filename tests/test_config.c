@@ -100,6 +100,24 @@ static void errors_name_the_key(void **state) {
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
                  " \"provider\": \"gemini\", \"model\": \"gemini pro?\"}]}",
                  "agents[0].model: expected letters, digits and -._~:;=,%/@+ only");
+    /* a strategy's leverage above max_leverage would have every order
+     * refused: an error when given, brought down to it when a default */
+    expect_error("{\"market\": {\"data\": \"m.h5\", \"mode\": \"perp\"}, \"execution\": {\"max_leverage\": 20},"
+                 " \"agents\": [{\"name\": \"m\", \"strategy\": \"momentum\", \"params\": {\"leverage\": 100}}]}",
+                 "agents[0].params.leverage: 100 is above execution.max_leverage 20 (every order would be refused)");
+    {
+        ar_config *c = parse_ok("{\"market\": {\"data\": \"m.h5\", \"mode\": \"perp\"},"
+                                " \"execution\": {\"max_leverage\": 1.5}, \"baselines\": [\"random\"]}");
+        const ar_agent_cfg *r = &c->agents[0];
+        size_t li = 0;
+        while (strcmp(r->def->params[li].name, "leverage")) li++;
+        assert_true(r->params[li] == 1.5); /* random's default 2, brought down */
+        ar_config_free(c);
+        /* in spot the parameter is not used (leverage 1): not checked */
+        ar_config_free(parse_ok("{\"market\": {\"data\": \"m.h5\", \"mode\": \"spot\"}, \"execution\":"
+                                " {\"max_leverage\": 2}, \"agents\": [{\"name\": \"m\", \"strategy\": \"momentum\","
+                                " \"params\": {\"leverage\": 5}}]}"));
+    }
     { /* a key pasted where its variable's name goes: refused, and never echoed */
         ar_config *c = NULL;
         ar_errbuf eb = {{0}};

@@ -168,6 +168,27 @@ static ar_err parse_params(pctx *p, json_t *params, const char *path, ar_agent_c
     return bad ? fail(p, path, bad) : AR_OK;
 }
 
+/* A builtin strategy's leverage against execution.max_leverage (perp; in
+ * spot every position has leverage 1): above it every order would be
+ * refused, so a leverage given in the config is an error, and a default
+ * (random's 2) comes down to the limit. */
+static ar_err check_leverage(pctx *p, const ar_config *c, ar_agent_cfg *a, const char *path, int given) {
+    if (a->def == NULL || c->exec.mode != AR_MODE_PERP) return AR_OK;
+    for (size_t i = 0; a->def->params[i].name; i++) {
+        if (strcmp(a->def->params[i].name, "leverage") || a->params[i] <= c->exec.max_leverage) continue;
+        if (!given) {
+            a->params[i] = c->exec.max_leverage;
+            continue;
+        }
+        char full[256], msg[160];
+        snprintf(full, sizeof full, "%s.params.leverage", path);
+        snprintf(msg, sizeof msg, "%g is above execution.max_leverage %g (every order would be refused)",
+                 a->params[i], c->exec.max_leverage);
+        return fail(p, full, msg);
+    }
+    return AR_OK;
+}
+
 static ar_err get_bool(pctx *p, json_t *obj, const char *path, const char *key, int *out) {
     char full[256];
     join(full, sizeof full, path, key);
@@ -717,7 +738,9 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
         snprintf(path, sizeof path, "agents[%zu]", i);
         ar_agent_cfg a;
         memset(&a, 0, sizeof a);
-        if ((e = parse_agent(p, json_array_get(agents, i), path, &a))) {
+        json_t *ao = json_array_get(agents, i), *ap = json_is_object(ao) ? json_object_get(ao, "params") : NULL;
+        if ((e = parse_agent(p, ao, path, &a)) ||
+            (e = check_leverage(p, c, &a, path, json_is_object(ap) && json_object_get(ap, "leverage") != NULL))) {
             free_argv(a.argv);
             return e;
         }
@@ -756,7 +779,7 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
         a.def = ar_strategy_find(bn);
         a.baseline = 1;
         if (a.def == NULL) return fail(p, path, "strategy missing from this build");
-        if ((e = parse_params(p, NULL, path, &a))) return e;
+        if ((e = parse_params(p, NULL, path, &a)) || (e = check_leverage(p, c, &a, path, 0))) return e;
         for (size_t j = 0; j < c->nagents; j++)
             if (!strcmp(c->agents[j].name, bn))
                 return fail(p, path, "an agent already has this name (rename the agent or drop the baseline)");
