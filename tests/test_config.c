@@ -100,6 +100,17 @@ static void errors_name_the_key(void **state) {
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
                  " \"provider\": \"gemini\", \"model\": \"gemini pro?\"}]}",
                  "agents[0].model: expected letters, digits and -._~:;=,%/@+ only");
+    expect_error("{\"name\": \"\", \"market\": {\"data\": \"m.h5\"}}", "name: empty");
+    /* counts are whole numbers: 1.5 tokens would go out as 1 */
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
+                 " \"provider\": \"openai\", \"model\": \"gpt-x\", \"max_tokens\": 1.5}]}",
+                 "agents[0].max_tokens: expected a whole number");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
+                 " \"provider\": \"gemini\", \"model\": \"g\", \"seed\": 2.7}]}",
+                 "agents[0].seed: expected a whole number");
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
+                 " \"provider\": \"anthropic\", \"model\": \"a\", \"max_concurrent\": 1.5}]}",
+                 "agents[0].max_concurrent: expected a whole number");
     /* a strategy's leverage above max_leverage would have every order
      * refused: an error when given, brought down to it when a default */
     expect_error("{\"market\": {\"data\": \"m.h5\", \"mode\": \"perp\"}, \"execution\": {\"max_leverage\": 20},"

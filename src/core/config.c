@@ -69,6 +69,22 @@ static ar_err get_num(pctx *p, json_t *obj, const char *path, const char *key, d
     return AR_OK;
 }
 
+/* get_num for a count: a whole number (1.5 tokens would be cut to 1 in
+ * silence). */
+static ar_err get_whole(pctx *p, json_t *obj, const char *path, const char *key, double *out, double lo, double hi,
+                        int *present) {
+    double x = *out;
+    ar_err e = get_num(p, obj, path, key, &x, lo, hi, present);
+    if (e) return e;
+    if (x != floor(x)) {
+        char full[256];
+        join(full, sizeof full, path, key);
+        return fail(p, full, "expected a whole number");
+    }
+    *out = x;
+    return AR_OK;
+}
+
 static ar_err get_str(pctx *p, json_t *obj, const char *path, const char *key, const char **out) {
     char full[256];
     join(full, sizeof full, path, key);
@@ -264,16 +280,16 @@ static ar_err parse_llm_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg
         return fail(p, full, "out of range for anthropic (expected 0 to 1)");
     }
     x = c->max_tokens;
-    if ((e = get_num(p, o, path, "max_tokens", &x, 1, 1e6, NULL))) return e;
+    if ((e = get_whole(p, o, path, "max_tokens", &x, 1, 1e6, NULL))) return e;
     c->max_tokens = (int)x;
     x = c->max_concurrent;
-    if ((e = get_num(p, o, path, "max_concurrent", &x, 0, 1e4, NULL))) return e;
+    if ((e = get_whole(p, o, path, "max_concurrent", &x, 0, 1e4, NULL))) return e;
     c->max_concurrent = (int)x;
     x = c->max_retries;
-    if ((e = get_num(p, o, path, "max_retries", &x, 0, 15, NULL))) return e;
+    if ((e = get_whole(p, o, path, "max_retries", &x, 0, 15, NULL))) return e;
     c->max_retries = (int)x;
     x = 0;
-    if ((e = get_num(p, o, path, "seed", &x, 0, 9e15, &has))) return e;
+    if ((e = get_whole(p, o, path, "seed", &x, 0, 9e15, &has))) return e;
     if (has) {
         c->seed = (long long)x;
         c->has_seed = 1;
@@ -579,6 +595,7 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
     if ((e = check_keys(p, root, "", keys))) return e;
     const char *name = NULL;
     if ((e = get_str(p, root, "", "name", &name))) return e;
+    if (name && name[0] == '\0') return fail(p, "name", "empty (leave it out for \"arena\")");
     snprintf(c->name, sizeof c->name, "%s", name ? name : "arena");
     json_t *seed = json_object_get(root, "seed");
     c->seed = 1;
