@@ -234,5 +234,14 @@ else
     echo "SKIP golden curves through the CLI ($GOLDEN or python3 absent)"
 fi
 
+# a CAGR too large for a double (three one-minute points a year apart in
+# periods): inf, which JSON cannot hold: the key is there, null
+printf 't,equity\n0,101\n1,99\n2,102\n' >"$TMP/inf.csv"
+"$ARENA" stats "$TMP/inf.csv" --periods-per-year 525600 --format json >"$TMP/inf.json" 2>"$TMP/err" || fail "stats inf: $(cat "$TMP/err")"
+pycheck "stats: an infinite metric is null in JSON, its key kept" "$TMP/inf.json" "
+assert 'annualized_return_cagr' in d and d['annualized_return_cagr'] is None, d
+assert 'calmar' in d and d['calmar'] is None, d
+"
+
 echo "cli_stats: $fails failure(s)"
 [ "$fails" -eq 0 ]

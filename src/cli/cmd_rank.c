@@ -472,9 +472,9 @@ int ar_cmd_rank(int argc, char **argv) {
         for (size_t i = 0; i < m; i++) {
             json_t *o = json_object();
             json_object_set_new(o, "model", json_string(L.names[rows[i].id]));
-            json_object_set_new(o, "rating", json_real(rows[i].rating));
-            json_object_set_new(o, "ci_low", isnan(rows[i].lo) ? json_null() : json_real(rows[i].lo));
-            json_object_set_new(o, "ci_high", isnan(rows[i].hi) ? json_null() : json_real(rows[i].hi));
+            json_object_set_new(o, "rating", isfinite(rows[i].rating) ? json_real(rows[i].rating) : json_null());
+            json_object_set_new(o, "ci_low", isfinite(rows[i].lo) ? json_real(rows[i].lo) : json_null());
+            json_object_set_new(o, "ci_high", isfinite(rows[i].hi) ? json_real(rows[i].hi) : json_null());
             json_object_set_new(o, "rank", json_integer(rows[i].rank));
             json_object_set_new(o, "wins", json_integer(rows[i].wins));
             json_object_set_new(o, "losses", json_integer(rows[i].losses));

@@ -6,7 +6,8 @@
  * of golden.json's metrics_A, so a curve's output can be diffed against the
  * reference, plus the Probabilistic Sharpe Ratio against a zero benchmark.
  * Only trade-free metrics appear: an equity curve does not say where trades
- * begin and end. Undefined values are null in JSON and "–" in text (see
+ * begin and end. Undefined values are null in JSON and "–" in text, and so
+ * are infinite ones in JSON (which has no inf; text prints inf) (see
  * docs/STATS.md). Single-threaded, as every subcommand. */
 #include <errno.h>
 #include <math.h>
@@ -218,7 +219,7 @@ int ar_cmd_stats(int argc, char **argv) {
         for (size_t i = 0; i < nfields; i++) {
             const field *f = &fields[i];
             json_t *v = f->is_count ? json_integer((json_int_t)f->count)
-                                    : isnan(f->value) ? json_null() : json_real(f->value);
+                                    : isfinite(f->value) ? json_real(f->value) : json_null(); /* JSON has no inf */
             json_object_set_new(o, f->key, v);
         }
         char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
