@@ -40,6 +40,14 @@ JSON
 cmp -s "$work/report.html" "$work/again.html" || fail "two reports of one run differ"
 "$arena" report "$work/ext.h5" -o "$work/ext.html" 2>"$work/rep2.err" || fail "ext report: $(cat "$work/rep2.err")"
 ls "$work" | grep -q 'tmp-' && fail "tmp file left behind"
+grep -q '<tr><th>seeds</th><td>5</td></tr>' "$work/report.html" || fail "report: the config's seed not shown"
+# seeds as a count and as a list: shown as the run used them, not as seed 1
+for spec in '2|1 to 2' '[3, 9]|3, 9'; do
+  sed "s/\"seed\": 5/\"seeds\": ${spec%%|*}/" "$work/cfg.json" >"$work/seeds.json"
+  "$arena" run "$work/seeds.json" -o "$work/seeds.h5" --quiet >/dev/null 2>&1 && "$arena" report "$work/seeds.h5" -o "$work/seeds.html" ||
+    fail "report of seeds ${spec%%|*}"
+  grep -q "<tr><th>seeds</th><td>${spec##*|}</td></tr>" "$work/seeds.html" || fail "report: seeds ${spec%%|*} not shown as ${spec##*|}"
+done
 
 for h in report ext; do
   f=$work/$h.html

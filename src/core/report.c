@@ -627,14 +627,25 @@ static void header(rep *R) {
         cfg_str(f, cfg, "execution.funding.interval", "8h");
         fputs(" <span class=\"dim\">(where the market has no funding series)</span></td></tr>\n", f);
     }
-    fputs("<tr><th>seed</th><td>", f);
+    fputs("<tr><th>seeds</th><td>", f);
     for (size_t i = 0; i < R->nruns; i++) {
         json_error_t je2;
         json_t *c = R->runs[i]->config_json ? json_loads(R->runs[i]->config_json, 0, &je2) : NULL;
-        json_t *sd = jget(c, "seed");
-        if (i) fputs(", ", f);
-        if (json_is_integer(sd)) fprintf(f, "%lld", (long long)json_integer_value(sd));
-        else fputs("1 <span class=\"dim\">(default)</span>", f);
+        json_t *sd = jget(c, "seed"), *ss = jget(c, "seeds");
+        if (i) fputs("; ", f);
+        if (json_is_integer(sd)) {
+            fprintf(f, "%lld", (long long)json_integer_value(sd));
+        } else if (json_is_integer(ss)) { /* N: seeds 1..N */
+            long long n = (long long)json_integer_value(ss);
+            if (n == 1) fputs("1", f);
+            else fprintf(f, "1 to %lld", n);
+        } else if (json_is_array(ss)) {
+            for (size_t j = 0; j < json_array_size(ss); j++)
+                if (json_is_integer(json_array_get(ss, j)))
+                    fprintf(f, "%s%lld", j ? ", " : "", (long long)json_integer_value(json_array_get(ss, j)));
+        } else {
+            fputs("1 <span class=\"dim\">(default)</span>", f);
+        }
         json_decref(c);
     }
     fputs("</td></tr>\n</table>\n", f);
