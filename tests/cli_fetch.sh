@@ -217,10 +217,17 @@ cp "$m" "$work/m.before"
   --base-url "http://127.0.0.1:$bport" >/dev/null 2>"$work/e9"
 rc=$?
 [ "$rc" = 1 ] || fail "unknown symbol: exit $rc"
-[ "$(cat "$work/e9")" = "arena data: binance: -1121 Invalid symbol." ] || fail "unknown symbol: $(cat "$work/e9")"
+[ "$(cat "$work/e9")" = "arena data: BTCUSDX: binance: -1121 Invalid symbol." ] || fail "unknown symbol: $(cat "$work/e9")"
+# a bad symbol among good ones: said, naming it; the others are still fetched; exit 1
+cp "$work/m.before" "$work/m2.h5"
+"$arena" data fetch binance BTCUSDX BTCUSDT --interval 1m --from 2024-02-13 --to 2024-02-14 -o "$work/m2.h5" \
+  --base-url "http://127.0.0.1:$bport" >"$work/o9b" 2>"$work/e9b"
+rc=$?
+[ "$rc" = 1 ] && grep -q "^arena data: BTCUSDX: binance: -1121 Invalid symbol.$" "$work/e9b" && grep -q "m2.h5: BTC: +" "$work/o9b" ||
+  fail "a bad symbol among good ones: rc=$rc $(cat "$work/e9b") / $(cat "$work/o9b")"
 "$arena" data fetch bybit BTCUSDX --interval 1m --from 2025-06-01 --to 2025-06-02 -o "$m" \
   --base-url "http://127.0.0.1:$yport" >/dev/null 2>"$work/e10"
-[ "$(cat "$work/e10")" = "arena data: bybit: 10001 params error: symbol invalid" ] || fail "bybit symbol: $(cat "$work/e10")"
+[ "$(cat "$work/e10")" = "arena data: BTCUSDX: bybit: 10001 params error: symbol invalid" ] || fail "bybit symbol: $(cat "$work/e10")"
 "$arena" data fetch bybit BTCUSDT --interval 8h --from 2025-06-01 --to 2025-06-02 -o "$m" 2>"$work/e11"
 rc=$?
 [ "$rc" = 2 ] && [ "$(wc -l <"$work/e11")" = 1 ] && grep -q "bybit has no 8h interval" "$work/e11" ||

@@ -516,7 +516,9 @@ static int cmd_fetch(int argc, char **argv) {
     int rc = AR_EXIT_OK;
     size_t plen = strlen(out) + AR_SYM_MAX + 16;
     char *part = malloc(plen);
-    for (size_t k = 0; k < nsyms && rc == AR_EXIT_OK; k++) {
+    /* a symbol that fails is said and the others are still fetched (exit 1
+     * at the end); an interruption or an unreadable output file stops all */
+    for (size_t k = 0; k < nsyms && !fetch_stop; k++) {
         if (part == NULL) {
             fprintf(stderr, PFX "out of memory\n");
             rc = AR_EXIT_FAIL;
@@ -547,6 +549,11 @@ static int cmd_fetch(int argc, char **argv) {
         size_t before = m->sym[0].bars.n;
         e = ar_fetch_symbol(&req, &m->sym[0], &st, &eb);
         ui_clear(&ui);
+        if (e != AR_OK && strstr(eb.msg, syms[k]) == NULL) { /* the exchange's words rarely name it */
+            char was[sizeof eb.msg];
+            snprintf(was, sizeof was, "%s", eb.msg);
+            ar_errf(&eb, e, "%s: %s", syms[k], was);
+        }
         if (e == AR_OK) {
             snprintf(m->source, sizeof m->source, "fetch %s", ar_fetch_exchange_name(ex));
             e = ar_market_h5_write(out, m, 1, &eb);
