@@ -126,6 +126,16 @@ check_bars "$m" BTC "$bn" 2024-02-13 2024-02-17 # kept
 "$arena" data fetch hyperliquid ETH --interval 1m --from 2025-06-01 --to 2025-06-05 -o "$m" \
   --base-url "http://127.0.0.1:$yport" >"$work/o4" 2>"$work/e4" || fail "hyperliquid fetch: $(cat "$work/e4")"
 grep -q "+5760 bars.*+96 funding" "$work/o4" || fail "hyperliquid summary: $(cat "$work/o4")"
+# the test server answers one-minute bars whatever the interval: asked for
+# 5m (from a server without faults), the fetch refuses to store them under
+# that name, and the market file is not written
+start_server hl1 --data "hyperliquid:ETH:$hl"
+"$arena" data fetch hyperliquid ETH --interval 5m --from 2025-06-01 --to 2025-06-02 -o "$work/off.h5" \
+  --base-url "http://127.0.0.1:$port" >/dev/null 2>"$work/e4b"
+rc=$?
+[ $rc = 1 ] && grep -q "ETH: hyperliquid: bars at 2025-06-01T00:00:00Z and 2025-06-01T00:01:00Z are not a whole number of 5m apart" "$work/e4b" ||
+  fail "bars off the interval: rc=$rc $(cat "$work/e4b")"
+[ ! -e "$work/off.h5" ] || fail "bars off the interval: a market file was written"
 check_bars "$m" ETH "$hl" 2025-06-01 2025-06-05
 if [ -n "$pyh5" ]; then
   "$pyh5" - "$m" <<'PY' || fail "funding series differ from the server's"

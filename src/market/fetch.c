@@ -398,6 +398,15 @@ static ar_err parse_klines(fetcher *f, json_t *j, int64_t lo, int64_t hi, ar_bar
         if (bad) return ar_errf(eb, AR_EFORMAT, "%s: malformed kline row %zu of a page", ex, q);
         if (t < lo || t >= hi || t + f->r->interval > f->r->now) continue;
         if (out->n > 0 && t <= out->row[out->n - 1].t) continue; /* repeated or out of order */
+        if (out->n > 0 && (t - out->row[out->n - 1].t) % f->r->interval != 0) {
+            /* bars off the interval asked for would be stored under its name */
+            char a[48], b[48];
+            ar_time_format(out->row[out->n - 1].t, a, sizeof a);
+            ar_time_format(t, b, sizeof b);
+            return ar_errf(eb, AR_EFORMAT, "%s: bars at %s and %s are not a whole number of %s apart (expected "
+                                           "bars of that interval)",
+                           ex, a, b, ar_fetch_interval_name(f->r->ex, f->r->interval));
+        }
         if (ar_bars_push(out, t, o, h, l, c, v)) return ar_errf(eb, AR_ENOMEM, "out of memory");
         (*n)++;
         if (t > *maxt) *maxt = t;
