@@ -110,5 +110,27 @@ fi
 kill -INT "${pids[2]}" 2>/dev/null; wait "${pids[2]}"; rc=$?
 [ $rc -eq 0 ] || fail "serve did not stop cleanly on SIGINT (exit $rc)"
 
+# ---- a name that is HTML inside the inlined snapshot ---------------------------
+# '<!--<script>' in a script element would swallow the rest of the page; every
+# '<' of the snapshot is written \u003c, and the table renders with the name
+"$arena" data synth -o "$work/m.h5" --symbols BTC --days 1 --seed 2 >/dev/null
+cat >"$work/inj.json" <<'JSON'
+{"name": "inj", "market": {"data": "m.h5"}, "cadence": "1h", "baselines": ["flat"],
+ "agents": [{"name": "<!--<script>", "strategy": "sma_cross", "params": {"fast": 2, "slow": 4}}]}
+JSON
+timeout -k 5 60 "$arena" run "$work/inj.json" -o "$work/inj.h5" --quiet >/dev/null 2>"$work/inj.err" || fail "run inj: $(cat "$work/inj.err")"
+timeout --foreground -k 10 30 "$arena" serve "$work/inj.h5" --port 0 >"$work/serve3.log" 2>&1 & sp=$!
+port=
+for _ in $(seq 50); do port=$(sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/serve3.log"); [ -n "$port" ] && break; sleep 0.1; done
+curl -s --max-time 5 "http://127.0.0.1:$port/" -o "$work/inj.html" || fail "GET / of inj"
+grep -q '\\u003c!--\\u003cscript>' "$work/inj.html" || fail "the name is not escaped in the inlined snapshot"
+grep -q '<!--<script>' "$work/inj.html" && fail "a raw '<!--<script>' in the page"
+if [ -n "$chrome" ]; then
+  for _ in 1 2 3; do dump "http://127.0.0.1:$port/" >"$work/dom4.html"; grep -q 'class="league"' "$work/dom4.html" && break; done
+  grep -q 'class="league"' "$work/dom4.html" && grep -q '&lt;!--&lt;script&gt;' "$work/dom4.html" ||
+    fail "a run with an HTML-like agent name: no table, or the name not shown as text"
+fi
+kill -INT $sp 2>/dev/null; wait $sp 2>/dev/null
+
 [ $fails -eq 0 ] && echo "cli_serve: all passed"
 exit $((fails > 0))

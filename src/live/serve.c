@@ -8,9 +8,10 @@
  * last-sent number is older. HTTP bodies go out in 32 KiB pieces from the
  * HTTP-writeable callback. The page is web/index.html, embedded at build
  * time (cmake/embed_web.cmake); its "@@SNAPSHOT@@" is replaced by the
- * current snapshot with every '/' escaped (jansson JSON_ESCAPE_SLASH on the
- * caller's side is not assumed: we escape "</" here), so it cannot close
- * the script element holding it. */
+ * current snapshot with every '<' written \u003c (the same JSON: '<' only
+ * occurs inside its strings), so no text in it (an agent named
+ * "</script>" or "<!--<script>") can close or change the state of the
+ * script element holding it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +48,13 @@ static const struct lws_protocols protocols[] = {
 
 static const char PLACEHOLDER[] = "@@SNAPSHOT@@";
 
-/* The page with the snapshot inlined; "</" becomes "<\/" (same JSON). */
+/* The page with the snapshot inlined; '<' becomes \u003c (same JSON). */
 static char *page_with(const server *s, size_t *len) {
     const char *page = (const char *)ar__serve_page;
     const char *at = strstr(page, PLACEHOLDER);
     const char *snap = s->snap ? s->snap : "null";
     size_t sl = strlen(snap), pl = strlen(page);
-    char *out = malloc(pl + 2 * sl + 1);
+    char *out = malloc(pl + 6 * sl + 1);
     if (out == NULL) return NULL;
     size_t n = 0;
     size_t head = at ? (size_t)(at - page) : pl;
@@ -61,8 +62,12 @@ static char *page_with(const server *s, size_t *len) {
     n = head;
     if (at) {
         for (size_t i = 0; i < sl; i++) {
-            if (snap[i] == '/' && i > 0 && snap[i - 1] == '<') out[n++] = '\\';
-            out[n++] = snap[i];
+            if (snap[i] == '<') {
+                memcpy(out + n, "\\u003c", 6);
+                n += 6;
+            } else {
+                out[n++] = snap[i];
+            }
         }
         size_t tail = pl - head - (sizeof PLACEHOLDER - 1);
         memcpy(out + n, at + sizeof PLACEHOLDER - 1, tail);
