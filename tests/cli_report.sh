@@ -41,6 +41,8 @@ cmp -s "$work/report.html" "$work/again.html" || fail "two reports of one run di
 "$arena" report "$work/ext.h5" -o "$work/ext.html" 2>"$work/rep2.err" || fail "ext report: $(cat "$work/rep2.err")"
 ls "$work" | grep -q 'tmp-' && fail "tmp file left behind"
 grep -q '<tr><th>seeds</th><td>5</td></tr>' "$work/report.html" || fail "report: the config's seed not shown"
+# the same name in a Markdown table: shown literally by a renderer (HTML as entities)
+"$arena" table "$work/run.h5" --format md | grep -qF '| mom&lt;b&gt;&amp;amp; |' || fail "md table: the name's HTML is not escaped"
 # seeds as a count and as a list: shown as the run used them, not as seed 1
 for spec in '2|1 to 2' '[3, 9]|3, 9'; do
   sed "s/\"seed\": 5/\"seeds\": ${spec%%|*}/" "$work/cfg.json" >"$work/seeds.json"

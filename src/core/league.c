@@ -1777,10 +1777,17 @@ static void print_text(const ar_league *l, FILE *f) {
     footnotes(l, f, 0);
 }
 
+/* A cell's text as Markdown shows it literally: the table's '|' and '\\'
+ * escaped, and the HTML a renderer would obey as entities. */
 static void md_escaped(FILE *f, const char *s) {
     for (; *s; s++) {
-        if (*s == '|' || *s == '\\') fputc('\\', f);
-        fputc(*s, f);
+        if (*s == '<') fputs("&lt;", f);
+        else if (*s == '>') fputs("&gt;", f);
+        else if (*s == '&') fputs("&amp;", f);
+        else {
+            if (*s == '|' || *s == '\\') fputc('\\', f);
+            fputc(*s, f);
+        }
     }
 }
 
