@@ -350,6 +350,16 @@ rc=$?
 inv=$(awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i} NR == 2 {print $c["decisions"] "/" $c["invalid_answers"]}' "$work/down.csv")
 [ "$inv" = "4/4" ] || fail "unreachable provider: decisions/invalid $inv, expected 4/4"
 
+# a prompt template that is not UTF-8 text: refused at the config, naming the
+# file and the byte (it went on to fail every request as 'out of memory')
+printf 'Rules {{coins}} \xff\xfe bad\n' >"$work/sys.txt"
+sed 's|"agents": \[|"llm": {"prompt_system": "sys.txt"}, "agents": [{"name": "m", "kind": "llm", "provider": "openai", "model": "x", "api_key_env": "", "base_url": "http://127.0.0.1:9/v1"},|' \
+  "$work/cfg.json" >"$work/tmpl.json"
+"$arena" run "$work/tmpl.json" --check >/dev/null 2>"$work/err"
+rc=$?
+[ $rc = 2 ] && grep -q "tmpl.json: llm.prompt_system: template .*sys.txt: byte 17 is not UTF-8 text" "$work/err" ||
+  fail "a template that is not UTF-8: rc=$rc $(cat "$work/err")"
+
 # a paper-trading config (a `live` section, no market.data): pointed at arena live
 "$arena" run "$src/examples/live/replay.json" -o "$work/live.h5" 2>"$work/err"
 rc=$?

@@ -73,6 +73,10 @@ void ar_sha256_end(ar_sha256 *h, char out[65]);
  * bodies) must be valid UTF-8 before JSON holds it. Returns the bytes
  * replaced. */
 size_t ar_utf8_sanitize(char *s);
+/* Offset of the first byte of s[0..len) that does not begin a well-formed
+ * UTF-8 sequence (a NUL counts as one), or (size_t)-1 when it is all valid
+ * text. */
+size_t ar_utf8_invalid_at(const char *s, size_t len);
 
 /* 64-bit mixing hash (splitmix64 finaliser) used to derive seeds per
  * (episode, agent) so that streams never depend on scheduling order. */

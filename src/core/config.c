@@ -489,11 +489,22 @@ static ar_err load_template(pctx *p, const char *path, const char *spec, char **
             msg[sizeof msg - 1] = '\0';
         return fail(p, path, msg);
     }
-    if (ar_read_file(file, out, NULL, &tmp) != AR_OK) {
+    size_t len = 0;
+    if (ar_read_file(file, out, &len, &tmp) != AR_OK) {
         char msg[4400];
         if (snprintf(msg, sizeof msg, "cannot read template %s (expected a built-in name such as "
                                       "\"alpha_arena_user\" or a file)", file) >= (int)sizeof msg)
             msg[sizeof msg - 1] = '\0';
+        return fail(p, path, msg);
+    }
+    size_t bad = ar_utf8_invalid_at(*out, len); /* prompts go out as JSON strings */
+    if (bad != (size_t)-1) {
+        char msg[4400];
+        if (snprintf(msg, sizeof msg, "template %s: byte %zu is not UTF-8 text (expected a UTF-8 file)", file,
+                     bad + 1) >= (int)sizeof msg)
+            msg[sizeof msg - 1] = '\0';
+        free(*out);
+        *out = NULL;
         return fail(p, path, msg);
     }
     if (ar_prompt_check(*out, &tmp) != AR_OK) {

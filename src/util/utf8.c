@@ -44,3 +44,21 @@ size_t ar_utf8_sanitize(char *s) {
     }
     return fixed;
 }
+
+size_t ar_utf8_invalid_at(const char *s, size_t len) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        if (p[i] == 0) return i;
+        size_t n = len - i >= 4 ? seq_len(p + i) : 0;
+        if (n == 0 && len - i < 4) { /* near the end: check on a padded copy */
+            unsigned char b[4] = {0, 0, 0, 0};
+            for (size_t k = 0; k < len - i; k++) b[k] = p[i + k];
+            n = seq_len(b);
+            if (n > len - i) n = 0;
+        }
+        if (n == 0) return i;
+        i += n;
+    }
+    return (size_t)-1;
+}
