@@ -53,6 +53,16 @@ static void utf8_repair(void **state) {
             fail_msg("case %zu: got '%s' (%zu replaced), want '%s' (%zu)", i, buf, n, cases[i].out, cases[i].n);
     }
     assert_int_equal(ar_utf8_sanitize(NULL), 0);
+    /* the first invalid byte, by length (a NUL is one; a character may end
+     * the buffer; one cut by the end is not whole) */
+    const size_t ok = (size_t)-1;
+    assert_true(ar_utf8_invalid_at("caf\xc3\xa9", 5) == ok);
+    assert_true(ar_utf8_invalid_at("\xf0\x9f\x98\x80", 4) == ok);
+    assert_true(ar_utf8_invalid_at("ab\xe2\x82", 4) == 2);
+    assert_true(ar_utf8_invalid_at("ab\0cd", 5) == 2);
+    assert_true(ar_utf8_invalid_at("Rules \xff\xfe", 8) == 6);
+    assert_true(ar_utf8_invalid_at("\xed\xa0\x80 surrogate", 13) == 0);
+    assert_true(ar_utf8_invalid_at("", 0) == ok);
 }
 
 static void error_text(void **state) {
