@@ -101,6 +101,13 @@ static void errors_name_the_key(void **state) {
                  " \"provider\": \"gemini\", \"model\": \"gemini pro?\"}]}",
                  "agents[0].model: expected letters, digits and -._~:;=,%/@+ only");
     expect_error("{\"name\": \"\", \"market\": {\"data\": \"m.h5\"}}", "name: empty");
+    /* a live session shows the feed's symbols and prices: only dates can be hidden */
+    expect_error("{\"market\": {\"symbols\": [\"BTC\"], \"anonymize\": {\"symbols\": true}},"
+                 " \"live\": {\"exchange\": \"binance\"}}",
+                 "market.anonymize.symbols: not applied in a live run (only dates)");
+    expect_error("{\"market\": {\"symbols\": [\"BTC\"], \"anonymize\": {\"prices\": true}},"
+                 " \"live\": {\"exchange\": \"binance\"}}",
+                 "market.anonymize.prices: not applied in a live run (only dates)");
     /* counts are whole numbers: 1.5 tokens would go out as 1 */
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"c\", \"kind\": \"llm\","
                  " \"provider\": \"openai\", \"model\": \"gpt-x\", \"max_tokens\": 1.5}]}",

@@ -744,6 +744,10 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
             (e = get_bool(p, anon, "market.anonymize", "dates", &c->anon_dates)) ||
             (e = get_bool(p, anon, "market.anonymize", "prices", &c->anon_prices)))
             return e;
+        /* a live session shows the feed's own symbols and prices: only the
+         * dates can be hidden there */
+        if (c->live && c->anon_symbols) return fail(p, "market.anonymize.symbols", "not applied in a live run (only dates)");
+        if (c->live && c->anon_prices) return fail(p, "market.anonymize.prices", "not applied in a live run (only dates)");
     }
 
     json_t *x;
