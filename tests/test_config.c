@@ -176,6 +176,12 @@ static void errors_name_the_key(void **state) {
                  "agents[0].strategy: unknown strategy");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a/b\", \"strategy\": \"flat\"}]}",
                  "agents[0].name");
+    /* 22 CJK characters are 66 bytes: the limit is in bytes, and says so */
+    expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \""
+                 "\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d"
+                 "\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d"
+                 "\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\xe5\x90\x8d\", \"strategy\": \"flat\"}]}",
+                 "agents[0].name: expected 1 to 63 bytes of UTF-8 (a CJK character takes 3)");
     expect_error("{\"market\": {\"data\": \"m.h5\"}, \"agents\": [{\"name\": \"a\", \"strategy\": \"flat\"},"
                  " {\"name\": \"a\", \"strategy\": \"flat\"}]}",
                  "agents[1].name: duplicate");

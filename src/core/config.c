@@ -373,7 +373,8 @@ static ar_err parse_agent(pctx *p, json_t *o, const char *path, ar_agent_cfg *a)
     join(full, sizeof full, path, "name");
     if (name == NULL) return fail(p, full, "missing (every agent needs a name)");
     if (!valid_agent_name(name))
-        return fail(p, full, "expected 1 to 63 characters, no '/', not starting with '.'");
+        return fail(p, full, "expected 1 to 63 bytes of UTF-8 (a CJK character takes 3), no '/' or control "
+                             "characters, not starting with '.'");
     snprintf(a->name, sizeof a->name, "%s", name);
     join(full, sizeof full, path, "kind");
     if (strcmp(kind, "builtin") && !model_kind)
