@@ -300,6 +300,42 @@ if [ $have_h5py = 1 ]; then
         pass "SIGINT leaves a closed file" || fail "SIGINT file not closed"
 fi
 
+# ---- 4b. SIGINT while a model call hangs: the call ends with it ------------------------
+# the provider sleeps 60 s on every request and the agent waits up to 30 s
+# (and would retry): a stop must not wait for that
+if [ -x "$PY" ]; then
+    "$PY" "$SRC/tests/llm_server.py" 0 --idle 60 >"$TMP/llm2.port" 2>"$TMP/llm2.err" &
+    pids="$pids $!"
+    for _ in $(seq 100); do [ -s "$TMP/llm2.port" ] && break; sleep 0.05; done
+    lport=$(head -n 1 "$TMP/llm2.port")
+    start_feed binance 600
+    config hang binance "$port" 2025-01-01T00:10:00Z 2025-01-02T00:00:00Z \
+        "[{\"name\": \"stuck\", \"kind\": \"llm\", \"provider\": \"openai\", \"model\": \"script;id=hang;seq=hang;hang=60000\",
+           \"base_url\": \"http://127.0.0.1:$lport/v1\", \"timeout_s\": 30}]"
+    "$ARENA" live "$TMP/hang.json" -o "$TMP/hang.h5" --quiet >/dev/null 2>"$TMP/hang.err" &
+    lpid=$!
+    for _ in $(seq 100); do grep -q '"id": *"hang"\|hang' "$TMP/llm2.err" 2>/dev/null && break; sleep 0.1; done
+    sleep 2
+    kill -INT $lpid
+    t0=$(date +%s%N)
+    for _ in $(seq 100); do kill -0 $lpid 2>/dev/null || break; sleep 0.05; done
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    kill -0 $lpid 2>/dev/null && { kill -9 $lpid; fail "SIGINT during a hung model call: still running after 5 s"; }
+    wait $lpid
+    rc=$?
+    kill $feed_pid 2>/dev/null
+    wait $feed_pid 2>/dev/null
+    if [ $rc = 0 ] && [ $ms -lt 3000 ]; then pass "SIGINT ends a hung model call (${ms} ms)"; else fail "SIGINT during a hung call: rc=$rc after ${ms} ms: $(tail -n 2 "$TMP/hang.err")"; fi
+    if [ $have_h5py = 1 ]; then
+        "$PY" - "$TMP/hang.h5" <<'PYX' && pass "the interrupted call is recorded (reason interrupted)" || fail "no interrupted call in the file"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+llm = f["/episodes/0/agents/stuck/llm"][:]
+assert len(llm) >= 1 and llm["status"][-1] == 1 and llm["reason"][-1] == 24, llm  # 24: interrupted
+PYX
+    fi
+fi
+
 # ---- 5. the web page follows a live run (headless Chromium) -------------------------------
 chrome=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [ -z "$chrome" ]; then

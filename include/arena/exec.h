@@ -102,7 +102,8 @@ typedef enum {
     X(BUDGET, "budget")                  \
     X(AGENT_ERROR, "agent_error")        \
     X(TOO_LONG, "too_long")              \
-    X(BAD_FIELD, "bad_field")
+    X(BAD_FIELD, "bad_field")            \
+    X(INTERRUPTED, "interrupted")
 typedef enum {
 #define AR__REASON_ENUM(n, s) AR_R_##n,
     AR_REASON_MAP(AR__REASON_ENUM)

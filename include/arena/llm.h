@@ -7,6 +7,7 @@
 #ifndef ARENA_LLM_H
 #define ARENA_LLM_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stddef.h>
 #include "arena/agent.h"
@@ -264,5 +265,12 @@ ar_err ar_llm_pool_set_limits(ar_llm_pool *p, ar_llm_limits *l, ar_errbuf *eb);
  * itself fails; the calls are then still safe to clean up. */
 ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char *const *system,
                        const char *const *user, size_t n, ar_llm_call *out, ar_errbuf *eb);
+
+/* Once *flag is non-zero (a signal handler's stop flag), every pool's run
+ * ends within about 100 ms: calls not finished come back failed with
+ * reason `interrupted` (a hung provider would otherwise hold a stopped
+ * process for its timeouts and retries). NULL: none. Set it before the
+ * pools run; the flag must outlive them. */
+void ar_llm_pool_interrupt(volatile sig_atomic_t *flag);
 
 #endif

@@ -241,6 +241,7 @@ int ar_cmd_live(int argc, char **argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    ar_llm_pool_interrupt(&g_stop); /* a stop ends a model call in flight (reason interrupted) */
     feeder fd = {client, &q};
     if (pthread_create(&th, NULL, feed_thread, &fd) != 0) {
         fprintf(stderr, "arena live: cannot start the feed thread\n");

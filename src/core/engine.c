@@ -430,7 +430,7 @@ static ar_err llm_finish(episode *ep, ep_agent *g, int64_t t, ar_decision_rec *d
         if (c->status != 0) {
             r.status = 1;
             r.reason = c->reason ? c->reason : AR_R_HTTP;
-            if (ep->sh->on_call_fail)
+            if (ep->sh->on_call_fail && c->reason != AR_R_INTERRUPTED) /* a stop says itself */
                 ep->sh->on_call_fail(ep->sh->on_call_fail_ctx, g->cfg->name, c->error ? c->error : "the call failed");
         } else {
             double *pq = ep->posq, *pm = pq + ep->nsym, *pe = pm + ep->nsym;

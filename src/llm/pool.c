@@ -552,6 +552,29 @@ static ar_err job_done(ar_llm_pool *p, job *j, CURLcode rc, double now) {
     return AR_OK;
 }
 
+static volatile sig_atomic_t *g_interrupt; /* ar_llm_pool_interrupt */
+
+void ar_llm_pool_interrupt(volatile sig_atomic_t *flag) { g_interrupt = flag; }
+
+/* The stop flag is up: every call not finished fails with `interrupted`
+ * (running transfers are dropped by job_cleanup). */
+static ar_err interrupt_all(job *jobs, size_t n, double now) {
+    for (size_t i = 0; i < n; i++) {
+        job *j = &jobs[i];
+        if (j->state == ST_DONE) continue;
+        ar_llm_call *c = j->call;
+        free(c->text);
+        c->text = NULL;
+        c->status = 1;
+        c->reason = AR_R_INTERRUPTED;
+        c->finish[0] = '\0';
+        if (j->state == ST_RUN) c->latency_ms = now - j->start_ms;
+        c->total_ms = j->first_ms > 0 ? now - j->first_ms : 0;
+        if (set_err(c, "interrupted: the run was stopped")) return AR_ENOMEM;
+    }
+    return AR_OK;
+}
+
 ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char *const *system,
                        const char *const *user, size_t n, ar_llm_call *out, ar_errbuf *eb) {
     if (n == 0) return AR_OK;
@@ -602,6 +625,10 @@ ar_err ar_llm_pool_run(ar_llm_pool *p, const ar_llm_cfg *const *cfgs, const char
     while (e == AR_OK) {
         double now = now_ms(), wake = INFINITY;
         size_t pending = 0;
+        if (g_interrupt != NULL && *g_interrupt) {
+            e = interrupt_all(jobs, n, now);
+            break;
+        }
         for (size_t i = 0; i < n && e == AR_OK; i++) {
             job *j = &jobs[i];
             if (j->state == ST_DONE) continue;
