@@ -321,6 +321,26 @@ for cmd in "table $work/a.h5 $work/a-link.h5" "report $work/a.h5 $work/a.h5 -o $
 done
 [ ! -e "$work/twice.html" ] || fail "report of a file given twice was written"
 
+# wide characters in a name (CJK, emoji: two columns each, by Unicode's
+# East Asian Width, read here by python's unicodedata): the text table's
+# columns still line up on the screen
+if command -v python3 >/dev/null; then
+  sed 's|"name": "sma"|"name": "ünïcødé名前🚀"|' "$work/cfg.json" >"$work/wide.json"
+  "$arena" run "$work/wide.json" -o "$work/wide.h5" --quiet >/dev/null 2>"$work/err" || fail "wide name run: $(cat "$work/err")"
+  "$arena" table "$work/wide.h5" >"$work/wide.txt" 2>"$work/err" || fail "wide name table: $(cat "$work/err")"
+  python3 - "$work/wide.txt" <<'PYW' || fail "text table with a wide name: columns do not line up: $(head -3 "$work/wide.txt")"
+import sys, unicodedata
+def cols(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in s)
+at = set()
+for line in open(sys.argv[1], encoding="utf-8"):
+    i = line.find("builtin")
+    if i >= 0:
+        at.add(cols(line[:i]))
+assert len(at) == 1, at
+PYW
+fi
+
 # an llm agent whose key variable is not set: refused before the run, naming
 # the variable; --check too
 sed 's|"agents": \[|"agents": [{"name": "gpt", "kind": "llm", "provider": "openai", "model": "gpt-x", "api_key_env": "ARENA_TEST_UNSET_KEY"},|' \

@@ -16,12 +16,15 @@
  * one. Pure computation over borrowed runs: thread-safe, except that runs
  * whose curves stay in their file (ar_run.eqsrc) are read through that
  * source, which one thread at a time may use. */
+#define _XOPEN_SOURCE 700 /* wcwidth */
+#include <locale.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_statistics_double.h>
@@ -1721,12 +1724,39 @@ static void human_cell(const ar_league_row *r, size_t rank, int c, char *b, size
     }
 }
 
-/* Display width of UTF-8 text: one column per code point (the table holds
- * no wide characters of its own; agent names are ASCII by config rules). */
+/* Display width of UTF-8 text (agent names may hold any UTF-8): the C
+ * library's wcwidth under a UTF-8 character type, so that a CJK character
+ * or an emoji takes two columns and a combining mark none; a character it
+ * does not know takes one. Without a UTF-8 locale in the C library, one
+ * column per code point. The process's own locale is left alone. */
 static size_t width(const char *s) {
     size_t w = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) w++;
+    locale_t u = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (u == (locale_t)0) {
+        for (; *s; s++)
+            if (((unsigned char)*s & 0xC0) != 0x80) w++;
+        return w;
+    }
+    locale_t was = uselocale(u);
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    size_t left = strlen(s);
+    while (left > 0) {
+        wchar_t c;
+        size_t k = mbrtowc(&c, s, left, &st);
+        if (k == (size_t)-1 || k == (size_t)-2 || k == 0) { /* not UTF-8 (names are checked): a column a byte */
+            memset(&st, 0, sizeof st);
+            k = 1;
+            w++;
+        } else {
+            int cw = wcwidth(c);
+            w += cw < 0 ? 1 : (size_t)cw;
+        }
+        s += k;
+        left -= k;
+    }
+    uselocale(was);
+    freelocale(u);
     return w;
 }
 
