@@ -21,7 +21,7 @@ static const struct {
     {"table", ar_cmd_table, "table RUN.h5... [--format F]    league table of run files (text|md|csv|json)"},
     {"stats", ar_cmd_stats, "stats EQUITY.csv --periods-per-year N [--format json]   metrics of an equity curve"},
     {"rank", ar_cmd_rank, "rank BATTLES.csv [--format json|text]   Bradley-Terry ratings from battles"},
-    {"data", ar_cmd_data, "data import|synth|info ...      market files"},
+    {"data", ar_cmd_data, "data import|synth|info|fetch ... market files"},
     {"merge", ar_cmd_merge, "merge SHARDS... -o RUN.h5          merge shard files (mpirun, --episodes) into one run file"},
     {"report", ar_cmd_report, "report RUN.h5... -o REPORT.html   static HTML report: league, charts, trades, decisions"},
     {"serve", ar_cmd_serve, "serve RUN.h5|DIR [--port P]      web page: league, equity curves, decisions; live over a websocket"},
