@@ -1725,13 +1725,13 @@ static void human_cell(const ar_league_row *r, size_t rank, int c, char *b, size
 }
 
 /* Display width of UTF-8 text (agent names may hold any UTF-8): the C
- * library's wcwidth under a UTF-8 character type, so that a CJK character
- * or an emoji takes two columns and a combining mark none; a character it
- * does not know takes one. Without a UTF-8 locale in the C library, one
- * column per code point. The process's own locale is left alone. */
-static size_t width(const char *s) {
+ * library's wcwidth under u, a UTF-8 character type, so that a CJK
+ * character or an emoji takes two columns and a combining mark none; a
+ * character it does not know takes one. Without u (no UTF-8 locale in the
+ * C library), one column per code point. The caller makes u once per
+ * table: a newlocale costs about 9 us. */
+static size_t width(const char *s, locale_t u) {
     size_t w = 0;
-    locale_t u = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
     if (u == (locale_t)0) {
         for (; *s; s++)
             if (((unsigned char)*s & 0xC0) != 0x80) w++;
@@ -1756,7 +1756,6 @@ static size_t width(const char *s) {
         left -= k;
     }
     uselocale(was);
-    freelocale(u);
     return w;
 }
 
@@ -1783,11 +1782,13 @@ static void print_text(const ar_league *l, FILE *f) {
     size_t w[C_NCOL];
     char cell[160];
     int cols[C_NCOL], ncol = human_cols(l, cols);
-    for (int k = 0; k < ncol; k++) w[k] = width(hhead[cols[k]]);
+    locale_t u = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); /* (locale_t)0: none, see width */
+    for (int k = 0; k < ncol; k++) w[k] = width(hhead[cols[k]], u);
     for (size_t i = 0; i < l->nrows; i++)
         for (int k = 0; k < ncol; k++) {
             human_cell(&l->rows[i], i + 1, cols[k], cell, sizeof cell);
-            if (width(cell) > w[k]) w[k] = width(cell);
+            size_t cw = width(cell, u);
+            if (cw > w[k]) w[k] = cw;
         }
     /* Names and kinds left-aligned, numbers right-aligned so digits line up. */
     for (size_t i = 0; i <= l->nrows; i++) {
@@ -1795,7 +1796,7 @@ static void print_text(const ar_league *l, FILE *f) {
             int c = cols[k];
             if (i == 0) snprintf(cell, sizeof cell, "%s", hhead[c]);
             else human_cell(&l->rows[i - 1], i, c, cell, sizeof cell);
-            size_t gap = w[k] - width(cell);
+            size_t gap = w[k] - width(cell, u);
             int left = c == C_AGENT || c == C_KIND;
             if (k) fputs("  ", f);
             if (!left) pad(f, gap);
@@ -1804,6 +1805,7 @@ static void print_text(const ar_league *l, FILE *f) {
         }
         fputc('\n', f);
     }
+    if (u != (locale_t)0) freelocale(u);
     footnotes(l, f, 0);
 }
 
