@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include "arena/run.h" /* AR_NAME_MAX */
 
 int ar_cmd_run(int argc, char **argv);
 int ar_cmd_table(int argc, char **argv);
@@ -45,7 +46,7 @@ typedef struct ar__fail_notes {
     const char *cmd;
     int bar; /* a progress bar is on stderr: clear its line first */
     size_t n;
-    char said[AR__NOTE_AGENTS][64];
+    char said[AR__NOTE_AGENTS][AR_NAME_MAX];
 } ar__fail_notes;
 void ar__cli_call_failed(void *ctx, const char *agent, const char *error);
 
@@ -54,10 +55,9 @@ void ar__cli_call_failed(void *ctx, const char *agent, const char *error);
 size_t ar__cli_env_bytes(const char *cmd, const char *name, size_t dflt);
 
 /* Whether the agents of cfg can be started: each llm agent's key variable
- * set (when keys), each exec agent's program there. If not, one line
+ * set, each exec agent's program there. If not, one line
  * "arena CMD: CONFIG: agents: ..." ending with hint (may be NULL). */
 struct ar_config;
-int ar__cli_agents_ready(const char *cmd, const char *cfg_path, const struct ar_config *cfg, int keys,
-                         const char *hint);
+int ar__cli_agents_ready(const char *cmd, const char *cfg_path, const struct ar_config *cfg, const char *hint);
 
 #endif

@@ -194,7 +194,7 @@ int ar_cmd_live(int argc, char **argv) {
         goto done;
     }
     if (cfg->cadence == 0) cfg->cadence = cfg->live_interval;
-    if (!ar__cli_agents_ready("live", cfg_path, cfg, 1, NULL)) {
+    if (!ar__cli_agents_ready("live", cfg_path, cfg, NULL)) {
         rc = AR_EXIT_USAGE;
         goto done;
     }

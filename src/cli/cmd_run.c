@@ -771,7 +771,7 @@ static int ar_cmd_run_(int argc, char **argv, const char *cfg_path, const char *
     /* A key or a program that is not there would turn a whole tournament
      * into holds: say so before starting. Replayed answers need neither. */
     if (cas_mode != AR_CASSETTE_REPLAY && cas_mode != AR_CASSETTE_RESCORE &&
-        !ar__cli_agents_ready("run", cfg_path, cfg, 1, "; --replay or --rescore with a cassette need neither")) {
+        !ar__cli_agents_ready("run", cfg_path, cfg, "; --replay or --rescore with a cassette need neither")) {
         rc = AR_EXIT_USAGE;
         goto out;
     }

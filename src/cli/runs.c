@@ -57,13 +57,13 @@ static int program_found(const char *prog) {
     }
 }
 
-int ar__cli_agents_ready(const char *cmd, const char *cfg_path, const ar_config *cfg, int keys, const char *hint) {
+int ar__cli_agents_ready(const char *cmd, const char *cfg_path, const ar_config *cfg, const char *hint) {
     for (size_t i = 0; i < cfg->nagents; i++) {
         const ar_agent_cfg *a = &cfg->agents[i];
         const char *k = a->llm.api_key_env;
         /* naming the variable, never a value (config.c refuses a value
          * that is not a variable's name) */
-        if (keys && !strcmp(a->kind, "llm") && k[0] && (getenv(k) == NULL || getenv(k)[0] == '\0')) {
+        if (!strcmp(a->kind, "llm") && k[0] && (getenv(k) == NULL || getenv(k)[0] == '\0')) {
             fprintf(stderr, "arena %s: %s: agents: %s needs the environment variable %s (not set)%s\n", cmd, cfg_path,
                     a->name, k, hint ? hint : "");
             return 0;
@@ -97,7 +97,7 @@ void ar__cli_call_failed(void *ctx, const char *agent, const char *error) {
     ar__fail_notes *f = ctx;
     pthread_mutex_lock(&f->mu);
     size_t i = 0;
-    while (i < f->n && strncmp(f->said[i], agent, sizeof f->said[i] - 1)) i++;
+    while (i < f->n && strncmp(f->said[i], agent, sizeof f->said[i])) i++;
     if (i == f->n && f->n < AR__NOTE_AGENTS) {
         snprintf(f->said[f->n++], sizeof f->said[0], "%s", agent);
         fprintf(stderr, "%sarena %s: note: agent %s: %s; its answers count as holds while its calls fail (said "
