@@ -120,6 +120,12 @@ yport=$port
 grep -q "10006 Too many visits" "$work/e3" || fail "bybit 10006 not reported: $(cat "$work/e3")"
 grep -q "+9 funding" "$work/o3" || fail "bybit funding: $(cat "$work/o3")"
 check_bars "$m" BTCPERP "$by" 2025-06-01 2025-06-04
+# bars imported from a CSV into that symbol replace its bars and keep its funding
+cp "$m" "$work/keep.h5"
+out=$("$arena" data import "$src/tests/data/ohlcv_bybit.csv" --symbol BTCPERP -o "$work/keep.h5" 2>&1)
+[ "$out" = "$work/keep.h5: BTCPERP: 4 bars (interval 1m), 0 trades from 1 file; its funding kept" ] ||
+  fail "import over fetched funding: $out"
+"$arena" data info "$work/keep.h5" | grep -q "^ *funding .* 9$" || fail "funding lost by an import: $("$arena" data info "$work/keep.h5")"
 check_bars "$m" BTC "$bn" 2024-02-13 2024-02-17 # kept
 
 # ---- Hyperliquid: two candleSnapshot pages, hourly funding -------------------

@@ -166,36 +166,26 @@ static int cmd_import(int argc, char **argv) {
      * trades); the rest of it in the file (the other kind, its funding)
      * stays: importing a symbol's trades must not drop its bars. */
     ar_market *old = NULL;
-    const char *kept = "";
+    char kept[48] = "";
     if (rc == AR_EXIT_OK && load_one(out, symname, &old, &eb) != AR_OK) {
         fprintf(stderr, PFX "%s\n", eb.msg);
         rc = AR_EXIT_FAIL;
     }
     if (rc == AR_EXIT_OK) {
+#define SWAP(T, x, y) do { T t_ = (x); (x) = (y); (y) = t_; } while (0)
         ar_symbol *s = &m->sym[0], *o = &old->sym[0];
+        /* (an import always brings rows: never both bars and trades kept) */
         int kb = s->bars.n == 0 && o->bars.n > 0, kt = s->trades.n == 0 && o->trades.n > 0, kf = o->funding.n > 0;
         if (kb) {
-            ar_bars b = s->bars;
-            int64_t iv = s->interval;
-            s->bars = o->bars;
-            s->interval = o->interval;
-            o->bars = b;
-            o->interval = iv;
+            SWAP(ar_bars, s->bars, o->bars);
+            SWAP(int64_t, s->interval, o->interval);
         }
-        if (kt) {
-            ar_trades t = s->trades;
-            s->trades = o->trades;
-            o->trades = t;
-        }
-        if (kf) {
-            ar_funding f = s->funding;
-            s->funding = o->funding;
-            o->funding = f;
-        }
-        static const char *const what[8] = {"", "; its bars kept", "; its trades kept", "; its bars and trades kept",
-                                            "; its funding kept", "; its bars and funding kept",
-                                            "; its trades and funding kept", ""};
-        kept = what[kb | kt << 1 | kf << 2];
+        if (kt) SWAP(ar_trades, s->trades, o->trades);
+        if (kf) SWAP(ar_funding, s->funding, o->funding);
+#undef SWAP
+        if (kb || kt || kf)
+            snprintf(kept, sizeof kept, "; its %s%s%s kept", kb ? "bars" : kt ? "trades" : "",
+                     (kb || kt) && kf ? " and " : "", kf ? "funding" : "");
     }
     if (rc == AR_EXIT_OK && ar_market_h5_write(out, m, 1, &eb) != AR_OK) {
         fprintf(stderr, PFX "%s\n", eb.msg);
