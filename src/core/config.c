@@ -720,10 +720,10 @@ static ar_err parse_root(pctx *p, json_t *root, ar_config *c) {
         double cnt = 0;
         int hc = 0;
         if ((e = check_keys(p, win, "market.windows", wk)) ||
-            (e = get_num(p, win, "market.windows", "count", &cnt, 1, 100000, &hc)) ||
+            (e = get_whole(p, win, "market.windows", "count", &cnt, 1, 100000, &hc)) ||
             (e = get_duration(p, win, "market.windows", "length", &c->win_length)))
             return e;
-        if (!hc || cnt != floor(cnt)) return fail(p, "market.windows.count", "expected a whole number of windows");
+        if (!hc) return fail(p, "market.windows.count", "missing (a whole number of windows)");
         if (c->win_length <= 0) return fail(p, "market.windows.length", "missing (a duration such as \"3d\")");
         c->win_count = (size_t)cnt;
     } else if (win) {

@@ -1188,8 +1188,10 @@ static ar_err in_data(const ar_config *cfg, const char *key, int64_t t, int64_t 
                    cfg->path, key, a, cfg->data, b, c);
 }
 
-/* Default window: from the first instant every symbol has one closed bar to
- * the close of the last bar of any symbol. */
+/* The run's window: market.start and .end, by default from the first
+ * instant every symbol has one closed bar to the close of the last bar of
+ * any symbol; these and any explicit windows checked to lie within the
+ * data (in_data). */
 static ar_err default_window(const ar_config *cfg, const ar_market *m, int64_t *start, int64_t *end,
                              ar_errbuf *eb) {
     ar_err e;
