@@ -362,13 +362,18 @@ cat >"$work/down.json" <<'JSON'
  "agents": [{"name": "gpt", "kind": "llm", "provider": "openai", "model": "gpt-x", "api_key_env": "",
              "base_url": "http://127.0.0.1:9/v1", "max_retries": 0, "timeout_s": 5}]}
 JSON
-timeout -k 5 60 "$arena" run "$work/down.json" -o "$work/down.h5" --format csv >"$work/down.csv" 2>"$work/err"
+timeout -k 5 60 "$arena" run "$work/down.json" -o "$work/down.h5" --format csv --cassette "$work/down.jsonl" --record \
+  >"$work/down.csv" 2>"$work/err"
 rc=$?
 [ $rc = 0 ] || fail "unreachable provider: rc=$rc $(cat "$work/err")"
 [ "$(grep -c 'note: agent gpt: openai: connection failed' "$work/err")" = 1 ] && [ "$(wc -l <"$work/err")" = 1 ] ||
   fail "unreachable provider note: $(cat "$work/err")"
 inv=$(awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i} NR == 2 {print $c["decisions"] "/" $c["invalid_answers"]}' "$work/down.csv")
 [ "$inv" = "4/4" ] || fail "unreachable provider: decisions/invalid $inv, expected 4/4"
+# its failures replayed from the cassette were said when recorded: not again
+"$arena" run "$work/down.json" -o "$work/down2.h5" --quiet --cassette "$work/down.jsonl" --replay 2>"$work/err"
+[ $? = 0 ] && [ ! -s "$work/err" ] || fail "a replayed failure was noted again: $(cat "$work/err")"
+cmp -s "$work/down.h5" "$work/down2.h5" || fail "unreachable provider: the replayed run file differs"
 
 # a prompt template that is not UTF-8 text: refused at the config, naming the
 # file and the byte (it went on to fail every request as 'out of memory')
